@@ -1,0 +1,60 @@
+"""The aiohttp application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from voicedock.config import Settings
+from voicedock.secrets import SecretBox
+from voicedock.store import Database
+
+from . import openapi
+from .auth import KeyCache
+from .context import BOX, CONTROL_LIMITER, DB, KEYS, LIMITER, OPENAPI, SETTINGS, TELEPHONY
+from .docs import add_docs
+from .middleware import api_middleware
+from .ratelimit import RateLimiter
+from .routes import assistants, byok, calls, system, telephony, templates
+from .spec import Operation, bind
+
+OPERATIONS: list[Operation] = [
+    *system.OPERATIONS, *assistants.OPERATIONS, *templates.OPERATIONS, *telephony.OPERATIONS,
+    *calls.OPERATIONS, *byok.OPERATIONS,
+]
+
+
+def add_routes(app: web.Application, ops: list[Operation]) -> None:
+    for op in ops:
+        endpoint = bind(op)
+        endpoint.__operation__ = op  # type: ignore[attr-defined]
+        app.router.add_route(op.method, "/api/v1" + op.path, endpoint)
+
+
+def create_app(settings: Settings, db: Database | None = None, telephony_service: object | None = None) -> web.Application:
+    """Build the app; a database passed in stays open, one created here is closed with the app."""
+    app = web.Application(middlewares=[api_middleware], client_max_size=settings.max_body_bytes)
+    app[SETTINGS] = settings
+    app[BOX] = SecretBox(settings.secret_key_path)
+    app[LIMITER] = RateLimiter(settings.rate_limit_per_minute)
+    app[CONTROL_LIMITER] = RateLimiter(settings.control_limit_per_minute)
+    app[OPENAPI] = openapi.build(OPERATIONS)
+    if telephony_service is not None:
+        app[TELEPHONY] = telephony_service
+    add_routes(app, OPERATIONS)
+    add_docs(app)
+
+    async def database(app: web.Application) -> AsyncIterator[None]:
+        owned = db is None
+        database = db or Database(settings.database_path)
+        if owned:
+            await database.migrate()
+        app[DB] = database
+        app[KEYS] = KeyCache(database)
+        yield
+        if owned:
+            database.close()
+
+    app.cleanup_ctx.append(database)
+    return app

@@ -1,0 +1,1 @@
+"""Route modules; each exports OPERATIONS, a list of `api.spec.Operation`."""

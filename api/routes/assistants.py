@@ -1,0 +1,97 @@
+"""Assistants and the two kinds of templates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel
+
+from voicedock.ids import new_id
+from voicedock.schemas.assistants import (
+    AssistantCreate, AssistantEnvelope, AssistantList, AssistantUpdate, normalise,
+)
+from voicedock.schemas.base import Deleted, PageQuery
+from voicedock.secrets import generate_webhook_secret
+from voicedock.store.documents import ASSISTANTS, deep_merge
+from voicedock.store.errors import Conflict
+from voicedock.store.records import numbers_using
+
+from ..context import BOX, read, reply, write
+from ..spec import Operation, validate
+
+
+def assistant_out(doc: dict[str, Any]) -> dict[str, Any]:
+    """Mirror `llm_config.tools` at the top level, as the seed's examples read them."""
+    return {**doc, "tools": doc.get("llm_config", {}).get("tools", [])}
+
+
+def _stored(model: BaseModel) -> dict[str, Any]:
+    return normalise(model.model_dump(by_alias=True, exclude={"webhook_secret"}))
+
+
+async def list_assistants(request: web.Request, query: PageQuery) -> web.Response:
+    items, total = await read(request, lambda d: ASSISTANTS.page(d, query.limit, query.offset))
+    return reply({"assistants": [assistant_out(i) for i in items],
+                  "pagination": {"total": total, "limit": query.limit, "offset": query.offset}})
+
+
+async def create_assistant(request: web.Request, body: AssistantCreate) -> web.Response:
+    secret = body.webhook_secret or generate_webhook_secret()
+    encrypted = request.app[BOX].encrypt(secret)
+    doc = _stored(body)
+    ident = new_id("assistant")
+    out = await write(request, lambda d: ASSISTANTS.insert(d, ident, doc, webhook_secret_enc=encrypted))
+    out = assistant_out(out)
+    if body.webhook_secret is None:
+        out["webhook_secret"] = secret
+    return reply({"assistant": out}, status=201)
+
+
+async def get_assistant(request: web.Request) -> web.Response:
+    ident = request.match_info["id"]
+    return reply({"assistant": assistant_out(await read(request, lambda d: ASSISTANTS.get(d, ident)))})
+
+
+async def update_assistant(request: web.Request, body: BaseModel) -> web.Response:
+    ident = request.match_info["id"]
+    patch = normalise(body.model_dump(by_alias=True, exclude_unset=True, exclude={"webhook_secret"}))
+    extra = {}
+    if body.webhook_secret is not None:  # type: ignore[attr-defined]
+        extra["webhook_secret_enc"] = request.app[BOX].encrypt(body.webhook_secret)  # type: ignore[attr-defined]
+
+    def apply(d: Any) -> dict[str, Any]:
+        merged = deep_merge(ASSISTANTS.doc(d, ident), patch)
+        checked = validate(AssistantCreate, merged)
+        return ASSISTANTS.update(d, ident, _stored(checked), **extra)
+
+    return reply({"assistant": assistant_out(await write(request, apply))})
+
+
+async def delete_assistant(request: web.Request) -> web.Response:
+    ident = request.match_info["id"]
+
+    def apply(d: Any) -> None:
+        ASSISTANTS.row(d, ident)
+        used = numbers_using(d, "assistant_id", ident)
+        if used:
+            raise Conflict(f"Assistant is used by numbers {', '.join(used)}; reassign them first", "id")
+        ASSISTANTS.delete(d, ident)
+
+    await write(request, apply)
+    return reply({"id": ident, "deleted": True})
+
+
+ERRORS = (404, 422)
+OPERATIONS = [
+    Operation("GET", "/assistants", list_assistants, "List assistants", "Assistants",
+              query=PageQuery, response=AssistantList),
+    Operation("POST", "/assistants", create_assistant, "Create an assistant", "Assistants",
+              body=AssistantCreate, response=AssistantEnvelope, status=201),
+    Operation("GET", "/assistants/{id}", get_assistant, "Get an assistant", "Assistants",
+              response=AssistantEnvelope, errors=(404,)),
+    Operation("PATCH", "/assistants/{id}", update_assistant, "Update an assistant", "Assistants",
+              body=AssistantUpdate, response=AssistantEnvelope, errors=(404,)),
+    Operation("DELETE", "/assistants/{id}", delete_assistant, "Delete an assistant", "Assistants",
+              response=Deleted, errors=(404, 409)),
+]

@@ -1,0 +1,74 @@
+"""Bring-your-own-key provider credentials: stored encrypted, never returned."""
+
+from __future__ import annotations
+
+from typing import get_args
+
+from aiohttp import web
+
+from voicedock.schemas.account import ByokConfig, ByokCreate, ByokDeleteQuery, ByokList, Provider
+from voicedock.store import records
+
+from ..context import BOX, read, reply, write
+from ..errors import ApiError
+from ..spec import Operation
+
+PROVIDERS = {
+    "openai": ("llm", ["gpt-4o-mini", "gpt-4o", "any model your OpenAI-compatible server serves"]),
+    "deepgram": ("stt", ["nova-2", "nova-3"]),
+    "elevenlabs": ("tts", ["eleven_turbo_v2_5", "eleven_multilingual_v2"]),
+    "resend": ("email", []),
+}
+LOCAL = {"llm": "llama.cpp", "stt": "faster-whisper", "tts": "piper", "vad": "webrtcvad"}
+
+
+def _listing(configured: dict[str, dict]) -> dict:
+    empty = {"configured": False, "last4": None, "base_url": None}
+    return {"byok_keys": {p: configured.get(p, empty) for p in get_args(Provider)}}
+
+
+async def list_byok(request: web.Request) -> web.Response:
+    return reply(_listing(await read(request, records.list_byok)))
+
+
+async def set_byok(request: web.Request, body: ByokCreate) -> web.Response:
+    box = request.app[BOX]
+    configured = await write(request, lambda d: (
+        records.set_byok(d, box, body.provider, body.api_key, body.base_url), records.list_byok(d))[1])
+    return reply(_listing(configured), status=201)
+
+
+async def _delete(request: web.Request, provider: str) -> web.Response:
+    if provider not in PROVIDERS:
+        raise ApiError(400, "invalid_request", f"Unknown provider: {provider}", "provider")
+    configured = await write(request, lambda d: (records.delete_byok(d, provider), records.list_byok(d))[1])
+    return reply(_listing(configured))
+
+
+async def delete_byok(request: web.Request, query: ByokDeleteQuery) -> web.Response:
+    return await _delete(request, query.provider)
+
+
+async def delete_byok_provider(request: web.Request) -> web.Response:
+    return await _delete(request, request.match_info["provider"])
+
+
+async def byok_config(request: web.Request) -> web.Response:
+    configured = await read(request, records.list_byok)
+    providers = [{"provider": p, "category": cat, "models": models, "configured": p in configured}
+                 for p, (cat, models) in PROVIDERS.items()]
+    return reply({"providers": providers, "local": LOCAL})
+
+
+OPERATIONS = [
+    Operation("GET", "/byok", list_byok, "Configured provider keys (never the keys themselves)", "BYOK",
+              response=ByokList),
+    Operation("POST", "/byok", set_byok, "Store a provider key", "BYOK", body=ByokCreate, response=ByokList,
+              status=201),
+    Operation("DELETE", "/byok", delete_byok, "Remove a provider key", "BYOK", query=ByokDeleteQuery,
+              response=ByokList, errors=(404,)),
+    Operation("DELETE", "/byok/{provider}", delete_byok_provider, "Remove a provider key", "BYOK",
+              response=ByokList, errors=(404,)),
+    Operation("GET", "/byok/config", byok_config, "Providers, categories and models", "BYOK",
+              response=ByokConfig),
+]

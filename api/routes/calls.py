@@ -1,0 +1,99 @@
+"""Calls: history, outbound calls, live control and recordings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from voicedock.schemas.calls import CallCreate, CallEnvelope, CallList, CallListQuery, ControlRequest, ControlResult
+from voicedock.store import calls as store_calls
+from voicedock.store.calls import ACTIVE_STATUSES
+from voicedock.store.documents import ASSISTANTS
+from voicedock.store.errors import InvalidReference
+from voicedock.telephony import TelephonyError
+from voicedock.timeutil import iso
+
+from ..context import CONTROL_LIMITER, SETTINGS, read, reply, telephony
+from ..errors import ApiError
+from ..spec import Operation
+
+
+async def list_calls(request: web.Request, query: CallListQuery) -> web.Response:
+    since = iso(query.since) if query.since else None
+    until = iso(query.until) if query.until else None
+    items, total = await read(request, lambda d: store_calls.list_calls(
+        d, limit=query.limit, offset=query.offset, status=query.status, assistant_id=query.assistant_id,
+        since=since, until=until))
+    return reply({"calls": items, "pagination": {"total": total, "limit": query.limit, "offset": query.offset}})
+
+
+async def get_call(request: web.Request) -> web.Response:
+    ident = request.match_info["id"]
+    return reply({"call": await read(request, lambda d: store_calls.get_call(d, ident))})
+
+
+def _check_outbound(d: Any, body: CallCreate) -> None:
+    if body.assistant_id is not None:
+        doc = ASSISTANTS.doc(d, body.assistant_id) if _exists(d, "assistants", body.assistant_id) else None
+        if doc is None:
+            raise InvalidReference(f"No assistant with id {body.assistant_id!r}", "assistant_id")
+        if not doc.get("is_active", True):
+            raise InvalidReference("The assistant is not active", "assistant_id")
+    if body.phone_number_id is not None and not _exists(d, "numbers", body.phone_number_id):
+        raise InvalidReference(f"No phone number with id {body.phone_number_id!r}", "phone_number_id")
+    if body.sip_trunk_id is not None and not _exists(d, "sip_trunks", body.sip_trunk_id):
+        raise InvalidReference(f"No SIP trunk with id {body.sip_trunk_id!r}", "sip_trunk_id")
+
+
+def _exists(d: Any, table: str, ident: str) -> bool:
+    return bool(list(d.query(f"SELECT 1 FROM [{table}] WHERE id = ?", [ident])))
+
+
+async def create_call(request: web.Request, body: CallCreate) -> web.Response:
+    await read(request, lambda d: _check_outbound(d, body))
+    service = telephony(request)
+    try:
+        call_id = await service.start_outbound(body.model_dump(by_alias=True))
+    except TelephonyError as err:
+        raise ApiError(err.status, err.code, str(err)) from None
+    return reply({"call": await read(request, lambda d: store_calls.get_call(d, call_id))}, status=201)
+
+
+async def control_call(request: web.Request, body: ControlRequest) -> web.Response:
+    ident = request.match_info["id"]
+    call = await read(request, lambda d: store_calls.get_call(d, ident))
+    if call["status"] not in ACTIVE_STATUSES:
+        raise ApiError(400, "call_not_active", f"Call {ident} is {call['status']}; only active calls take commands")
+    decision = request.app[CONTROL_LIMITER].hit(ident)
+    if not decision.allowed:
+        raise ApiError(429, "rate_limit_exceeded",
+                       f"Call control limit of {decision.limit} commands per minute exceeded for this call",
+                       headers={"Retry-After": str(decision.retry_after)})
+    service = telephony(request)
+    try:
+        message = await service.control(ident, body.root.model_dump(by_alias=True))
+    except TelephonyError as err:
+        raise ApiError(err.status, err.code, str(err)) from None
+    return reply({"success": True, "message": message})
+
+
+async def get_recording(request: web.Request) -> web.StreamResponse:
+    ident = request.match_info["id"]
+    call = await read(request, lambda d: store_calls.get_call(d, ident))
+    path = request.app[SETTINGS].data_dir / "recordings" / f"{call['id']}.wav"
+    if not path.is_file():
+        raise ApiError(404, "recording_not_found", "This call has no recording")
+    return web.FileResponse(path, headers={"Content-Type": "audio/wav"})
+
+
+OPERATIONS = [
+    Operation("GET", "/calls", list_calls, "List calls", "Calls", query=CallListQuery, response=CallList),
+    Operation("POST", "/calls", create_call, "Start an outbound call", "Calls", body=CallCreate,
+              response=CallEnvelope, status=201, errors=(422, 503)),
+    Operation("GET", "/calls/{id}", get_call, "Get a call", "Calls", response=CallEnvelope, errors=(404,)),
+    Operation("POST", "/calls/{id}/control", control_call, "Control a live call", "Calls", body=ControlRequest,
+              response=ControlResult, errors=(404, 503)),
+    Operation("GET", "/calls/{id}/recording", get_recording, "Download a call's recording (WAV)", "Calls",
+              media_type="audio/wav", raw_response=True, errors=(404,)),
+]

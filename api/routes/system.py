@@ -1,0 +1,83 @@
+"""Health, account, API keys, usage and the OpenAPI document."""
+
+from __future__ import annotations
+
+import time
+
+from aiohttp import web
+
+from voicedock import __version__
+from voicedock.schemas.account import AccountOut, ApiKeyCreate, ApiKeyEnvelope, ApiKeyList, HealthOut
+from voicedock.schemas.base import PageQuery
+from voicedock.schemas.calls import UsageOut, UsageQuery
+from voicedock.secrets import generate_api_key
+from voicedock.store import calls as store_calls
+from voicedock.store import records
+from voicedock.timeutil import iso, now_iso
+
+from ..context import DB, KEYS, OPENAPI, SETTINGS, TELEPHONY, read, reply, write
+from ..spec import Operation
+
+
+async def health(request: web.Request) -> web.Response:
+    started = time.perf_counter()
+    try:
+        await request.app[DB].read(lambda d: d.execute("SELECT 1").fetchone())
+        database = {"status": "ok", "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
+    except Exception as err:  # noqa: BLE001 - a health check reports, it does not raise
+        database = {"status": "error", "error": type(err).__name__}
+    service = request.app.get(TELEPHONY)
+    asterisk = service.health() if service is not None else {"status": "disabled"}
+    models = request.app.get("models_health") or {"status": "not_loaded"}
+    healthy = database["status"] == "ok" and asterisk.get("status") in ("ok", "disabled")
+    return reply({"status": "ok" if healthy else "degraded", "timestamp": now_iso(), "version": __version__,
+                  "checks": {"database": database, "asterisk": asterisk, "models": models}},
+                 status=200 if database["status"] == "ok" else 503)
+
+
+async def get_account(request: web.Request) -> web.Response:
+    name = request.app[SETTINGS].company_name
+    return reply(await read(request, lambda d: store_calls.account(d, name)))
+
+
+async def list_api_keys(request: web.Request, query: PageQuery) -> web.Response:
+    items, total = await read(request, lambda d: records.list_api_keys(d, query.limit, query.offset))
+    return reply({"api_keys": items, "pagination": {"total": total, "limit": query.limit, "offset": query.offset}})
+
+
+async def create_api_key(request: web.Request, body: ApiKeyCreate) -> web.Response:
+    key = generate_api_key()
+    row = await write(request, lambda d: records.create_api_key(d, body.name, key))
+    return reply({"api_key": {**row, "key": key}}, status=201)
+
+
+async def revoke_api_key(request: web.Request) -> web.Response:
+    ident = request.match_info["id"]
+    row = await write(request, lambda d: records.revoke_api_key(d, ident))
+    request.app[KEYS].revoked(ident)
+    return reply({"api_key": row})
+
+
+async def get_usage(request: web.Request, query: UsageQuery) -> web.Response:
+    start = iso(query.start_date) if query.start_date else None
+    end = iso(query.end_date) if query.end_date else None
+    return reply(await read(request, lambda d: store_calls.usage(d, start, end)))
+
+
+async def openapi_document(request: web.Request) -> web.Response:
+    return reply(request.app[OPENAPI])
+
+
+OPERATIONS = [
+    Operation("GET", "/health", health, "Service health", "System", response=HealthOut, auth=False,
+              errors=(503,)),
+    Operation("GET", "/openapi.json", openapi_document, "This OpenAPI document", "System", auth=False),
+    Operation("GET", "/account", get_account, "Account summary", "System", response=AccountOut),
+    Operation("GET", "/api-keys", list_api_keys, "List API keys", "API keys", query=PageQuery,
+              response=ApiKeyList),
+    Operation("POST", "/api-keys", create_api_key, "Create an API key (shown once)", "API keys",
+              body=ApiKeyCreate, response=ApiKeyEnvelope, status=201),
+    Operation("DELETE", "/api-keys/{id}", revoke_api_key, "Revoke an API key", "API keys",
+              response=ApiKeyEnvelope, errors=(404,)),
+    Operation("GET", "/usage", get_usage, "Usage and cost", "Usage", query=UsageQuery, response=UsageOut),
+]

@@ -1,0 +1,81 @@
+"""Routes declared once: the same declaration registers the handler, validates its input and
+describes it in the OpenAPI document."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from .errors import ApiError, from_validation_error
+
+Handler = Callable[..., Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    tag: str
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    status: int = 200
+    errors: tuple[int, ...] = ()
+    auth: bool = True
+    media_type: str = "application/json"
+    raw_response: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_json_object(raw: bytes) -> dict[str, Any]:
+    if not raw.strip():
+        raise ApiError(400, "invalid_request", "Request body must be a JSON object")
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as err:
+        raise ApiError(400, "invalid_json", f"Request body is not valid JSON: {err}") from err
+    if not isinstance(data, dict):
+        raise ApiError(400, "invalid_request", "Request body must be a JSON object")
+    return data
+
+
+def validate(model: type[BaseModel], data: Any) -> BaseModel:
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        raise from_validation_error(err) from None
+
+
+def parse_query(request: web.Request, model: type[BaseModel]) -> BaseModel:
+    data: dict[str, Any] = {}
+    for key in request.query:
+        values = request.query.getall(key)
+        if len(values) > 1:
+            raise ApiError(400, "invalid_request", f"Query parameter {key} is given more than once", key)
+        data[key] = values[0]
+    return validate(model, data)
+
+
+def bind(op: Operation) -> Handler:
+    """Wrap a handler so it receives validated `body=` and `query=` arguments."""
+
+    async def endpoint(request: web.Request) -> web.StreamResponse:
+        kwargs: dict[str, Any] = {}
+        if op.query is not None:
+            kwargs["query"] = parse_query(request, op.query)
+        elif request.query and not op.extra.get("free_query"):
+            name = next(iter(request.query))
+            raise ApiError(400, "invalid_request", f"Unknown query parameter: {name}", name)
+        if op.body is not None:
+            kwargs["body"] = validate(op.body, parse_json_object(await request.read()))
+        return await op.handler(request, **kwargs)
+
+    endpoint.__name__ = op.handler.__name__
+    return endpoint

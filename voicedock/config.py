@@ -1,0 +1,60 @@
+"""Settings read from the environment (`VOICEDOCK_*`) and overridden by command-line flags."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+
+def default_data_dir() -> Path:
+    if os.geteuid() == 0:
+        return Path("/var/lib/voicedock")
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "voicedock"
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw not in (None, "") else default
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return float(raw) if raw not in (None, "") else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = field(default_factory=default_data_dir)
+    host: str = "127.0.0.1"
+    port: int = 8000
+    telephony: bool = True
+    company_name: str = "VoiceDock"
+    rate_limit_per_minute: int = 100
+    control_limit_per_minute: int = 10
+    price_per_minute: float = 0.0
+    max_body_bytes: int = 1024 * 1024
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "voicedock.db"
+
+    @property
+    def secret_key_path(self) -> Path:
+        return self.data_dir / "secret.key"
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> "Settings":
+        env = os.environ
+        base = cls(
+            data_dir=Path(env["VOICEDOCK_DATA_DIR"]) if env.get("VOICEDOCK_DATA_DIR") else default_data_dir(),
+            host=env.get("VOICEDOCK_HOST", "127.0.0.1"),
+            port=_env_int("VOICEDOCK_PORT", 8000),
+            company_name=env.get("VOICEDOCK_COMPANY_NAME", "VoiceDock"),
+            rate_limit_per_minute=_env_int("VOICEDOCK_RATE_LIMIT_PER_MINUTE", 100),
+            control_limit_per_minute=_env_int("VOICEDOCK_CONTROL_LIMIT_PER_MINUTE", 10),
+            price_per_minute=_env_float("VOICEDOCK_PRICE_PER_MINUTE", 0.0),
+        )
+        given = {k: v for k, v in overrides.items() if v is not None}
+        return replace(base, **given)  # type: ignore[arg-type]

@@ -1,0 +1,165 @@
+"""Assistant configuration: what the assistant says, hears, calls and reports."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from .base import E164, Body, HttpUrl, JsonSchema, Name, Out, Pagination, Text, partial
+
+WebhookEvent = Literal["assistant-request", "tool-calls", "status-update", "end-of-call-report", "transcript"]
+DEFAULT_WEBHOOK_EVENTS: list[str] = ["tool-calls", "status-update", "end-of-call-report"]
+ToolName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+
+
+class FunctionTool(Body):
+    type: Literal["function"]
+    name: ToolName
+    description: Text = ""
+    parameters: JsonSchema = Field(default_factory=lambda: {"type": "object", "properties": {}})
+    url: HttpUrl | None = None
+    is_async: bool = Field(False, alias="async")
+    async_response: Text | None = None
+
+
+class EndCallTool(Body):
+    type: Literal["end_call"]
+    description: Text = ""
+
+
+class TransferDestination(Body):
+    type: Literal["number", "sip"]
+    number: E164 | None = None
+    sip_uri: Annotated[str, Field(pattern=r"^sips?:[^\s]+$", max_length=512)] | None = None
+    description: Text = ""
+    message: Text | None = None
+
+
+class TransferCallTool(Body):
+    type: Literal["transfer_call"]
+    destinations: Annotated[list[TransferDestination], Field(min_length=1, max_length=50)]
+    description: Text = ""
+
+
+Tool = Annotated[FunctionTool | EndCallTool | TransferCallTool, Field(discriminator="type")]
+Tools = Annotated[list[Tool], Field(max_length=64)]
+
+
+class LLMConfig(Body):
+    provider: Literal["local", "openai"] = "local"
+    model: Annotated[str, Field(max_length=200)] | None = None
+    temperature: float = Field(0.7, ge=0, le=2)
+    max_tokens: int = Field(250, ge=1, le=4096)
+    tools: Tools = Field(default_factory=list)
+
+
+class STTConfig(Body):
+    provider: Literal["local", "deepgram"] = "local"
+    model: Annotated[str, Field(max_length=200)] | None = None
+    language: Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z]{2})?$")] | None = None
+
+
+class TTSConfig(Body):
+    provider: Literal["local", "elevenlabs"] = "local"
+    voice_id: Annotated[str, Field(max_length=200)] | None = None
+    speed: float = Field(1.0, ge=0.5, le=2.0)
+
+
+class StructuredDataPlan(Body):
+    enabled: bool = False
+    json_schema: JsonSchema = Field(default_factory=lambda: {"type": "object"}, alias="schema")
+    messages: Annotated[list[dict[str, Any]], Field(max_length=20)] | None = None
+
+
+class SuccessEvaluationPlan(Body):
+    enabled: bool = True
+    rubric: Literal["pass-fail", "numeric-scale", "descriptive-scale"] = "pass-fail"
+    prompt: Text | None = None
+
+
+class AnalysisPlan(Body):
+    summary_prompt: Text | None = None
+    structured_data_plan: StructuredDataPlan | None = None
+    success_evaluation_plan: SuccessEvaluationPlan | None = None
+
+
+class StartSpeakingPlan(Body):
+    wait_seconds: float = Field(0.4, ge=0, le=5)
+
+
+class StopSpeakingPlan(Body):
+    num_words: int = Field(0, ge=0, le=10)
+    voice_seconds: float = Field(0.2, ge=0, le=2)
+
+
+class AssistantFields(Body):
+    name: Name = "Untitled assistant"
+    business_name: Annotated[str, Field(max_length=200)] | None = None
+    system_prompt: Annotated[str, Field(min_length=1, max_length=20000)]
+    first_message: Text | None = None
+    first_message_mode: Literal["assistant-speaks-first", "assistant-waits-for-user"] = "assistant-speaks-first"
+    language: Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z]{2})?$")] = "en"
+    is_active: bool = True
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    llm_config: LLMConfig = Field(default_factory=LLMConfig)
+    stt_config: STTConfig = Field(default_factory=STTConfig)
+    tts_config: TTSConfig = Field(default_factory=TTSConfig)
+    tools: Tools | None = Field(None, description="Same as llm_config.tools; kept for the seed's wording.")
+    analysis_plan: AnalysisPlan | None = None
+    max_duration_seconds: int = Field(300, ge=10, le=43200)
+    autonomous_silence_handling: bool = False
+    silence_timeout_seconds: float = Field(8, ge=1, le=600)
+    voicemail_detection: bool = False
+    voicemail_message: Text | None = None
+    recording_enabled: bool = True
+    gdpr_mode: bool = False
+    start_speaking_plan: StartSpeakingPlan = Field(default_factory=StartSpeakingPlan)
+    stop_speaking_plan: StopSpeakingPlan = Field(default_factory=StopSpeakingPlan)
+    webhook_url: HttpUrl | None = None
+    webhook_secret: Annotated[str, Field(min_length=16, max_length=512)] | None = Field(
+        None, description="Write-only. Generated when absent and returned once, in the create response."
+    )
+    webhook_events: Annotated[list[WebhookEvent], Field(max_length=5)] = Field(
+        default_factory=lambda: list(DEFAULT_WEBHOOK_EVENTS)
+    )
+    notification_email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320)] | None = None
+
+
+class AssistantCreate(AssistantFields):
+    pass
+
+
+AssistantUpdate = partial(AssistantFields, "AssistantUpdate")
+
+
+class AssistantOut(Out):
+    id: str
+    name: str
+    system_prompt: str
+    is_active: bool
+    llm_config: dict[str, Any]
+    webhook_events: list[str]
+    created_at: str
+    updated_at: str
+    webhook_secret: str | None = Field(None, description="Present only in the create response, when generated.")
+
+
+class AssistantEnvelope(Out):
+    assistant: AssistantOut
+
+
+class AssistantList(Out):
+    assistants: list[AssistantOut]
+    pagination: Pagination
+
+
+def normalise(fields: dict[str, Any]) -> dict[str, Any]:
+    """Fold the seed's top-level `tools` into `llm_config.tools` (one place to read them from)."""
+    fields = dict(fields)
+    tools = fields.pop("tools", None)
+    if tools is not None:
+        llm = dict(fields.get("llm_config") or {})
+        llm["tools"] = tools
+        fields["llm_config"] = llm
+    return fields

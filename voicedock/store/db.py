@@ -1,0 +1,105 @@
+"""SQLite access that never blocks the event loop.
+
+Every write goes through one thread holding the only writing connection, so writers never contend
+for the lock and each `write()` callable runs inside one transaction. Reads run on a small pool of
+threads, each with its own connection; WAL lets them proceed while a write is in progress.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TypeVar
+
+import sqlite_utils
+
+from .migrations import migrate
+
+T = TypeVar("T")
+
+
+def _connect(path: Path | str) -> sqlite3.Connection:
+    conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA busy_timeout=30000")
+    return conn
+
+
+class Database:
+    def __init__(self, path: Path | str, readers: int = 4) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vd-sqlite-writer")
+        self._readers = ThreadPoolExecutor(max_workers=readers, thread_name_prefix="vd-sqlite-reader")
+        self._local = threading.local()
+        self._write_conn: sqlite3.Connection | None = None
+        self._all_conns: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    # -- connections -------------------------------------------------------------------------
+    def _writer_db(self) -> sqlite_utils.Database:
+        if self._write_conn is None:
+            self._write_conn = _connect(self.path)
+            self._all_conns.append(self._write_conn)
+        return sqlite_utils.Database(self._write_conn)
+
+    def _reader_db(self) -> sqlite_utils.Database:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            conn = _connect(self.path)
+            conn.execute("PRAGMA query_only=ON")
+            with self._lock:
+                self._all_conns.append(conn)
+            db = self._local.db = sqlite_utils.Database(conn)
+        return db
+
+    # -- sync API (writer thread / tools) ----------------------------------------------------
+    def _run_write(self, fn: Callable[[sqlite_utils.Database], T]) -> T:
+        db = self._writer_db()
+        conn = db.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = fn(db)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        return result
+
+    def _run_read(self, fn: Callable[[sqlite_utils.Database], T]) -> T:
+        return fn(self._reader_db())
+
+    def write_sync(self, fn: Callable[[sqlite_utils.Database], T]) -> T:
+        """For command-line tools with no event loop: same single writer, same transaction rules."""
+        return self._writer.submit(self._run_write, fn).result()
+
+    def read_sync(self, fn: Callable[[sqlite_utils.Database], T]) -> T:
+        return self._readers.submit(self._run_read, fn).result()
+
+    # -- async API ---------------------------------------------------------------------------
+    async def write(self, fn: Callable[[sqlite_utils.Database], T]) -> T:
+        return await asyncio.wrap_future(self._writer.submit(self._run_write, fn))
+
+    async def read(self, fn: Callable[[sqlite_utils.Database], T]) -> T:
+        return await asyncio.wrap_future(self._readers.submit(self._run_read, fn))
+
+    def migrate_sync(self) -> list[int]:
+        return self._writer.submit(lambda: migrate(self._writer_db())).result()
+
+    async def migrate(self) -> list[int]:
+        return await asyncio.wrap_future(self._writer.submit(lambda: migrate(self._writer_db())))
+
+    def close(self) -> None:
+        self._writer.shutdown(wait=True)
+        self._readers.shutdown(wait=True)
+        with self._lock:
+            for conn in self._all_conns:
+                conn.close()
+            self._all_conns.clear()

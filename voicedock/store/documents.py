@@ -1,0 +1,84 @@
+"""Resources kept as a JSON document plus a few indexed columns (assistants, templates)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlite_utils
+
+from ..timeutil import now_iso
+from .errors import NotFound
+
+
+def _out(row: dict[str, Any]) -> dict[str, Any]:
+    doc = json.loads(row["config"])
+    return {"id": row["id"], **doc, "created_at": row["created_at"], "updated_at": row["updated_at"]}
+
+
+def deep_merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """PATCH semantics: nested objects merge key by key; lists and scalars are replaced."""
+    merged = dict(base)
+    for key, value in patch.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+class DocumentTable:
+    def __init__(self, table: str, kind: str, extra_columns: tuple[str, ...] = ("name",)) -> None:
+        self.table = table
+        self.kind = kind
+        self.extra_columns = extra_columns
+
+    def _columns(self, doc: dict[str, Any]) -> dict[str, Any]:
+        cols: dict[str, Any] = {}
+        for col in self.extra_columns:
+            value = doc.get(col)
+            cols[col] = int(value) if isinstance(value, bool) else value
+        return cols
+
+    def insert(self, db: sqlite_utils.Database, ident: str, doc: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        now = now_iso()
+        row = {"id": ident, "config": json.dumps(doc), "created_at": now, "updated_at": now,
+               **self._columns(doc), **extra}
+        db[self.table].insert(row)
+        return _out(row)
+
+    def row(self, db: sqlite_utils.Database, ident: str) -> dict[str, Any]:
+        rows = list(db.query(f"SELECT * FROM [{self.table}] WHERE id = ?", [ident]))
+        if not rows:
+            raise NotFound(self.kind, ident)
+        return rows[0]
+
+    def get(self, db: sqlite_utils.Database, ident: str) -> dict[str, Any]:
+        return _out(self.row(db, ident))
+
+    def doc(self, db: sqlite_utils.Database, ident: str) -> dict[str, Any]:
+        return json.loads(self.row(db, ident)["config"])
+
+    def page(self, db: sqlite_utils.Database, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+        rows = db.query(
+            f"SELECT * FROM [{self.table}] ORDER BY created_at DESC, id LIMIT ? OFFSET ?", [limit, offset]
+        )
+        items = [_out(r) for r in rows]
+        total = db.execute(f"SELECT count(*) FROM [{self.table}]").fetchone()[0]
+        return items, total
+
+    def update(self, db: sqlite_utils.Database, ident: str, patch: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        current = self.row(db, ident)
+        doc = deep_merge(json.loads(current["config"]), patch)
+        changes = {"config": json.dumps(doc), "updated_at": now_iso(), **self._columns(doc), **extra}
+        db[self.table].update(ident, changes)
+        return _out({**current, **changes})
+
+    def delete(self, db: sqlite_utils.Database, ident: str) -> None:
+        self.row(db, ident)
+        db[self.table].delete(ident)
+
+
+ASSISTANTS = DocumentTable("assistants", "assistant", ("name", "is_active"))
+TOOL_TEMPLATES = DocumentTable("tool_templates", "tool template")
+ANALYSIS_TEMPLATES = DocumentTable("analysis_templates", "analysis template")

@@ -1,0 +1,1 @@
+"""The `voicedock` command: the composition root that wires the core, the API and the call side."""

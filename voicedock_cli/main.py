@@ -1,0 +1,133 @@
+"""`voicedock serve | keys | db | version`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from voicedock import __version__
+from voicedock.config import Settings
+from voicedock.secrets import generate_api_key
+from voicedock.store import Database
+from voicedock.store import records
+from voicedock.store.errors import NotFound
+
+from . import logs
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(
+        data_dir=Path(args.data_dir) if getattr(args, "data_dir", None) else None,
+        host=getattr(args, "host", None),
+        port=getattr(args, "port", None),
+    )
+
+
+def _database(settings: Settings) -> Database:
+    db = Database(settings.database_path)
+    db.migrate_sync()
+    return db
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .serve import serve
+
+    settings = _settings(args)
+    if args.no_telephony:
+        settings = replace(settings, telephony=False)
+    logs.setup(args.log_level)
+    return serve(settings)
+
+
+def cmd_keys_create(args: argparse.Namespace) -> int:
+    db = _database(_settings(args))
+    try:
+        key = generate_api_key()
+        row = db.write_sync(lambda d: records.create_api_key(d, args.name, key))
+    finally:
+        db.close()
+    print(f"Created API key {row['id']} ({row['name']}). It is shown once; store it now:")
+    print(key)
+    return 0
+
+
+def cmd_keys_list(args: argparse.Namespace) -> int:
+    db = _database(_settings(args))
+    try:
+        keys, _ = db.read_sync(lambda d: records.list_api_keys(d, limit=10000))
+    finally:
+        db.close()
+    print(f"{'ID':<30} {'NAME':<24} {'PREFIX':<14} {'CREATED':<25} STATUS")
+    for k in keys:
+        status = f"revoked {k['revoked_at']}" if k["revoked_at"] else "active"
+        print(f"{k['id']:<30} {k['name'][:24]:<24} {k['prefix']:<14} {k['created_at']:<25} {status}")
+    return 0
+
+
+def cmd_keys_revoke(args: argparse.Namespace) -> int:
+    db = _database(_settings(args))
+    try:
+        row = db.write_sync(lambda d: records.revoke_api_key(d, args.id))
+    except NotFound as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    finally:
+        db.close()
+    print(f"Revoked {row['id']} at {row['revoked_at']}")
+    return 0
+
+
+def cmd_db_migrate(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    db = Database(settings.database_path)
+    try:
+        applied = db.migrate_sync()
+    finally:
+        db.close()
+    print(f"{settings.database_path}: applied {applied or 'nothing (up to date)'}")
+    return 0
+
+
+def cmd_version(args: argparse.Namespace) -> int:
+    print(__version__)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="voicedock", description="On-prem voice-AI telephony backend.")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", help="data directory (default: $VOICEDOCK_DATA_DIR or /var/lib/voicedock)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("serve", parents=[common], help="run the API (and telephony)")
+    s.add_argument("--host", help="listen address (default 127.0.0.1)")
+    s.add_argument("--port", type=int, help="listen port (default 8000)")
+    s.add_argument("--no-telephony", action="store_true", help="serve the API only")
+    s.add_argument("--log-level", default="INFO")
+    s.set_defaults(fn=cmd_serve)
+
+    keys = sub.add_parser("keys", help="manage API keys").add_subparsers(dest="keys_command", required=True)
+    kc = keys.add_parser("create", parents=[common], help="create a key; prints it alone on the last line")
+    kc.add_argument("--name", required=True)
+    kc.set_defaults(fn=cmd_keys_create)
+    keys.add_parser("list", parents=[common], help="list keys").set_defaults(fn=cmd_keys_list)
+    kr = keys.add_parser("revoke", parents=[common], help="revoke a key by id")
+    kr.add_argument("id")
+    kr.set_defaults(fn=cmd_keys_revoke)
+
+    db = sub.add_parser("db", help="database maintenance").add_subparsers(dest="db_command", required=True)
+    db.add_parser("migrate", parents=[common], help="apply pending migrations").set_defaults(fn=cmd_db_migrate)
+
+    sub.add_parser("version", help="print the version").set_defaults(fn=cmd_version)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return int(args.fn(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

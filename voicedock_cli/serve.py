@@ -1,0 +1,49 @@
+"""Run the HTTP API and, unless disabled, the call side, until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from aiohttp import web
+
+from api.app import create_app
+from voicedock.config import Settings
+from voicedock.store import Database
+
+log = logging.getLogger("voicedock")
+
+
+async def _run(settings: Settings) -> None:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.database_path)
+    applied = await db.migrate()
+    if applied:
+        log.info("database migrated", extra={"applied": applied, "path": str(settings.database_path)})
+    app = create_app(settings, db=db)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port)
+    await site.start()
+    log.info("api listening", extra={"url": f"http://{settings.host}:{settings.port}/api/v1",
+                                     "docs": f"http://{settings.host}:{settings.port}/docs",
+                                     "telephony": settings.telephony})
+    if not await db.read(lambda d: d.execute("SELECT count(*) FROM api_keys WHERE revoked_at IS NULL").fetchone()[0]):
+        print(f"No API key yet. Create the first one with:\n  voicedock keys create --name admin "
+              f"--data-dir {settings.data_dir}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        log.info("shutting down")
+        await runner.cleanup()
+        db.close()
+
+
+def serve(settings: Settings) -> int:
+    asyncio.run(_run(settings))
+    return 0
