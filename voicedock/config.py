@@ -45,7 +45,7 @@ class Settings:
         return self.data_dir / "secret.key"
 
     @classmethod
-    def from_env(cls, **overrides: object) -> "Settings":
+    def from_env(cls, **overrides: object) -> Settings:
         env = os.environ
         base = cls(
             data_dir=Path(env["VOICEDOCK_DATA_DIR"]) if env.get("VOICEDOCK_DATA_DIR") else default_data_dir(),

@@ -10,8 +10,7 @@ from pathlib import Path
 from voicedock import __version__
 from voicedock.config import Settings
 from voicedock.secrets import generate_api_key
-from voicedock.store import Database
-from voicedock.store import records
+from voicedock.store import Database, records
 from voicedock.store.errors import NotFound
 
 from . import logs

@@ -9,7 +9,11 @@ from pydantic import BaseModel
 
 from voicedock.ids import new_id
 from voicedock.schemas.assistants import (
-    AssistantCreate, AssistantEnvelope, AssistantList, AssistantUpdate, normalise,
+    AssistantCreate,
+    AssistantEnvelope,
+    AssistantList,
+    AssistantUpdate,
+    normalise,
 )
 from voicedock.schemas.base import Deleted, PageQuery
 from voicedock.secrets import generate_webhook_secret
@@ -82,7 +86,6 @@ async def delete_assistant(request: web.Request) -> web.Response:
     return reply({"id": ident, "deleted": True})
 
 
-ERRORS = (404, 422)
 OPERATIONS = [
     Operation("GET", "/assistants", list_assistants, "List assistants", "Assistants",
               query=PageQuery, response=AssistantList),

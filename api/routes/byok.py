@@ -10,7 +10,6 @@ from voicedock.schemas.account import ByokConfig, ByokCreate, ByokDeleteQuery, B
 from voicedock.store import records
 
 from ..context import BOX, read, reply, write
-from ..errors import ApiError
 from ..spec import Operation
 
 PROVIDERS = {
@@ -38,19 +37,10 @@ async def set_byok(request: web.Request, body: ByokCreate) -> web.Response:
     return reply(_listing(configured), status=201)
 
 
-async def _delete(request: web.Request, provider: str) -> web.Response:
-    if provider not in PROVIDERS:
-        raise ApiError(400, "invalid_request", f"Unknown provider: {provider}", "provider")
+async def delete_byok(request: web.Request, query: ByokDeleteQuery) -> web.Response:
+    provider = query.provider
     configured = await write(request, lambda d: (records.delete_byok(d, provider), records.list_byok(d))[1])
     return reply(_listing(configured))
-
-
-async def delete_byok(request: web.Request, query: ByokDeleteQuery) -> web.Response:
-    return await _delete(request, query.provider)
-
-
-async def delete_byok_provider(request: web.Request) -> web.Response:
-    return await _delete(request, request.match_info["provider"])
 
 
 async def byok_config(request: web.Request) -> web.Response:
@@ -66,8 +56,6 @@ OPERATIONS = [
     Operation("POST", "/byok", set_byok, "Store a provider key", "BYOK", body=ByokCreate, response=ByokList,
               status=201),
     Operation("DELETE", "/byok", delete_byok, "Remove a provider key", "BYOK", query=ByokDeleteQuery,
-              response=ByokList, errors=(404,)),
-    Operation("DELETE", "/byok/{provider}", delete_byok_provider, "Remove a provider key", "BYOK",
               response=ByokList, errors=(404,)),
     Operation("GET", "/byok/config", byok_config, "Providers, categories and models", "BYOK",
               response=ByokConfig),

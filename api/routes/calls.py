@@ -10,7 +10,7 @@ from voicedock.schemas.calls import CallCreate, CallEnvelope, CallList, CallList
 from voicedock.store import calls as store_calls
 from voicedock.store.calls import ACTIVE_STATUSES
 from voicedock.store.documents import ASSISTANTS
-from voicedock.store.errors import InvalidReference
+from voicedock.store.errors import Conflict, InvalidReference
 from voicedock.telephony import TelephonyError
 from voicedock.timeutil import iso
 
@@ -39,7 +39,7 @@ def _check_outbound(d: Any, body: CallCreate) -> None:
         if doc is None:
             raise InvalidReference(f"No assistant with id {body.assistant_id!r}", "assistant_id")
         if not doc.get("is_active", True):
-            raise InvalidReference("The assistant is not active", "assistant_id")
+            raise Conflict("The assistant is not active; activate it before calling with it", "assistant_id")
     if body.phone_number_id is not None and not _exists(d, "numbers", body.phone_number_id):
         raise InvalidReference(f"No phone number with id {body.phone_number_id!r}", "phone_number_id")
     if body.sip_trunk_id is not None and not _exists(d, "sip_trunks", body.sip_trunk_id):
@@ -90,7 +90,7 @@ async def get_recording(request: web.Request) -> web.StreamResponse:
 OPERATIONS = [
     Operation("GET", "/calls", list_calls, "List calls", "Calls", query=CallListQuery, response=CallList),
     Operation("POST", "/calls", create_call, "Start an outbound call", "Calls", body=CallCreate,
-              response=CallEnvelope, status=201, errors=(422, 503)),
+              response=CallEnvelope, status=201, errors=(409, 422, 503)),
     Operation("GET", "/calls/{id}", get_call, "Get a call", "Calls", response=CallEnvelope, errors=(404,)),
     Operation("POST", "/calls/{id}/control", control_call, "Control a live call", "Calls", body=ControlRequest,
               response=ControlResult, errors=(404, 503)),

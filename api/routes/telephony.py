@@ -10,7 +10,14 @@ from aiohttp import web
 
 from voicedock.schemas.base import Deleted, PageQuery
 from voicedock.schemas.telephony import (
-    NumberCreate, NumberEnvelope, NumberList, NumberUpdate, TrunkCreate, TrunkEnvelope, TrunkList, TrunkUpdate,
+    NumberCreate,
+    NumberEnvelope,
+    NumberList,
+    NumberUpdate,
+    TrunkCreate,
+    TrunkEnvelope,
+    TrunkList,
+    TrunkUpdate,
 )
 from voicedock.store import records
 

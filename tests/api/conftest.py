@@ -14,8 +14,7 @@ from aiohttp.test_utils import TestClient
 from api.app import create_app
 from voicedock.config import Settings
 from voicedock.secrets import generate_api_key
-from voicedock.store import Database
-from voicedock.store import records
+from voicedock.store import Database, records
 
 
 @pytest.fixture

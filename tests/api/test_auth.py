@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from voicedock.store import Database
-from voicedock.store import records
+from voicedock.store import Database, records
 
 from .conftest import Api, assert_error
 

@@ -45,7 +45,7 @@ class ApiKeyList(Out):
 
 class ByokCreate(Body):
     provider: Provider
-    api_key: Annotated[str, Field(min_length=8, max_length=1024, pattern=r"^\S+$")]
+    api_key: Annotated[str, Field(min_length=8, max_length=1024, pattern=r"^[^ \t\r\n]+$")]
     base_url: HttpUrl | None = None
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from .base import E164, Body, HttpUrl, JsonSchema, Name, Out, Pagination, Text, partial
+from .base import E164, Body, HttpUrl, Int, JsonSchema, Name, Out, Pagination, Text, partial
 
 WebhookEvent = Literal["assistant-request", "tool-calls", "status-update", "end-of-call-report", "transcript"]
 DEFAULT_WEBHOOK_EVENTS: list[str] = ["tool-calls", "status-update", "end-of-call-report"]
@@ -31,7 +31,7 @@ class EndCallTool(Body):
 class TransferDestination(Body):
     type: Literal["number", "sip"]
     number: E164 | None = None
-    sip_uri: Annotated[str, Field(pattern=r"^sips?:[^\s]+$", max_length=512)] | None = None
+    sip_uri: Annotated[str, Field(pattern=r"^sips?:[^ \t\r\n]+$", max_length=512)] | None = None
     description: Text = ""
     message: Text | None = None
 
@@ -50,7 +50,7 @@ class LLMConfig(Body):
     provider: Literal["local", "openai"] = "local"
     model: Annotated[str, Field(max_length=200)] | None = None
     temperature: float = Field(0.7, ge=0, le=2)
-    max_tokens: int = Field(250, ge=1, le=4096)
+    max_tokens: Int = Field(250, ge=1, le=4096)
     tools: Tools = Field(default_factory=list)
 
 
@@ -89,7 +89,7 @@ class StartSpeakingPlan(Body):
 
 
 class StopSpeakingPlan(Body):
-    num_words: int = Field(0, ge=0, le=10)
+    num_words: Int = Field(0, ge=0, le=10)
     voice_seconds: float = Field(0.2, ge=0, le=2)
 
 
@@ -107,7 +107,7 @@ class AssistantFields(Body):
     tts_config: TTSConfig = Field(default_factory=TTSConfig)
     tools: Tools | None = Field(None, description="Same as llm_config.tools; kept for the seed's wording.")
     analysis_plan: AnalysisPlan | None = None
-    max_duration_seconds: int = Field(300, ge=10, le=43200)
+    max_duration_seconds: Int = Field(300, ge=10, le=43200)
     autonomous_silence_handling: bool = False
     silence_timeout_seconds: float = Field(8, ge=1, le=600)
     voicemail_detection: bool = False
@@ -123,7 +123,7 @@ class AssistantFields(Body):
     webhook_events: Annotated[list[WebhookEvent], Field(max_length=5)] = Field(
         default_factory=lambda: list(DEFAULT_WEBHOOK_EVENTS)
     )
-    notification_email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320)] | None = None
+    notification_email: Annotated[str, Field(pattern=r"^[^@ \t\r\n]+@[^@ \t\r\n]+\.[^@ \t\r\n]+$", max_length=320)] | None = None
 
 
 class AssistantCreate(AssistantFields):

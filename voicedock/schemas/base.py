@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Annotated, Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
 E164_PATTERN = r"^\+[1-9][0-9]{1,14}$"
-_URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$", re.IGNORECASE)
+
+URL_PATTERN = r"^[hH][tT][tT][pP][sS]?://[^ \t\r\n/?#@]+(@[^ \t\r\n/?#@]+)?([/?#][^ \t\r\n]*)?$"
+ISO_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$")
 
 
-def _check_url(value: str) -> str:
-    if not _URL.match(value):
-        raise ValueError("must be an http:// or https:// URL")
+def _iso_text(value: Any) -> Any:
+    """Dates in queries must be ISO-8601 text; numbers are not silently read as Unix times."""
+    if not isinstance(value, str) or not ISO_PATTERN.match(value):
+        raise ValueError("must be an ISO-8601 date or date-time, e.g. 2026-01-31T12:00:00Z")
+    return value
+
+
+def _integral(value: Any) -> Any:
+    """JSON has one number type: 9.0 is the integer 9 (as JSON Schema says), 9.5 is not."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     return value
 
 
@@ -27,7 +38,9 @@ def _check_json_schema(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
-HttpUrl = Annotated[str, Field(max_length=2048), AfterValidator(_check_url)]
+HttpUrl = Annotated[str, Field(max_length=2048, pattern=URL_PATTERN, description="An http:// or https:// URL")]
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_text)]
+Int = Annotated[int, BeforeValidator(_integral)]
 E164 = Annotated[str, Field(pattern=E164_PATTERN, examples=["+31201234567"])]
 JsonSchema = Annotated[dict[str, Any], AfterValidator(_check_json_schema)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
@@ -60,7 +73,7 @@ class Pagination(Out):
 
 class PageQuery(Query):
     limit: int = Field(50, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=1_000_000_000)
 
 
 class ErrorDetail(Out):
@@ -80,12 +93,14 @@ class Deleted(Out):
 
 
 def partial(model: type[BaseModel], name: str) -> type[BaseModel]:
-    """The PATCH twin of a create model: same fields and validators, every field optional."""
+    """The PATCH twin of a create model: same fields, types and validators, every field optional.
+
+    A field that may not be null on create may not be null on PATCH either: leaving it out keeps it.
+    """
     fields: dict[str, Any] = {}
     for field_name, info in model.model_fields.items():
         copy = info._copy()  # keep constraints, alias and metadata
         copy.default = None
         copy.default_factory = None
-        annotation = info.annotation
-        fields[field_name] = (annotation | None, copy)  # type: ignore[operator]
+        fields[field_name] = (info.annotation, copy)
     return create_model(name, __base__=Body, **fields)  # type: ignore[call-overload]

@@ -2,34 +2,38 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, RootModel, model_validator
+from pydantic import ConfigDict, Field, RootModel, model_validator
 
 from .assistants import AssistantCreate
-from .base import Body, Out, PageQuery, Pagination, Query
+from .base import Body, IsoDateTime, Out, PageQuery, Pagination, Query
 
 CallStatus = Literal["queued", "ringing", "in-progress", "ended", "failed", "rejected"]
-Destination = Annotated[str, Field(pattern=r"^(\+[1-9][0-9]{1,14}|sips?:[^\s]+)$", max_length=512)]
+Destination = Annotated[str, Field(pattern=r"^(\+[1-9][0-9]{1,14}|sips?:[^ \t\r\n]+)$", max_length=512)]
 Id = Annotated[str, Field(max_length=64)]
 
 
 class CallListQuery(PageQuery):
     status: CallStatus | None = None
     assistant_id: Id | None = None
-    since: datetime | None = None
-    until: datetime | None = None
+    since: IsoDateTime | None = None
+    until: IsoDateTime | None = None
 
 
 class Customer(Body):
-    number: Annotated[str, Field(pattern=r"^(\+[1-9][0-9]{1,14}|sips?:[^\s]+)$", max_length=512)]
+    number: Annotated[str, Field(pattern=r"^(\+[1-9][0-9]{1,14}|sips?:[^ \t\r\n]+)$", max_length=512)]
     name: Annotated[str, Field(max_length=200)] | None = None
 
 
 class CallCreate(Body):
-    assistant_id: Id | None = None
-    assistant: AssistantCreate | None = None
+    """Exactly one of `assistant_id` (a stored assistant) or `assistant` (a one-off configuration)."""
+
+    model_config = ConfigDict(json_schema_extra={"oneOf": [{"required": ["assistant_id"]},
+                                                            {"required": ["assistant"]}]})
+
+    assistant_id: Id = None  # type: ignore[assignment]
+    assistant: AssistantCreate = None  # type: ignore[assignment]
     customer: Customer
     phone_number_id: Id | None = None
     sip_trunk_id: Id | None = None
@@ -110,8 +114,8 @@ class CallList(Out):
 
 
 class UsageQuery(Query):
-    start_date: datetime | None = None
-    end_date: datetime | None = None
+    start_date: IsoDateTime | None = None
+    end_date: IsoDateTime | None = None
 
 
 class UsageRow(Out):

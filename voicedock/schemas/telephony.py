@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field
 
-from .base import E164, Body, Name, Out, Pagination, partial
+from .base import E164, Body, Int, Name, Out, Pagination, partial
 
 Codec = Literal["ulaw", "alaw", "slin", "g722", "opus"]
 Hostname = Annotated[str, Field(pattern=r"^[A-Za-z0-9.\-\[\]:]{1,253}$")]
@@ -47,10 +47,10 @@ class NumberList(Out):
 class TrunkFields(Body):
     name: Name
     host: Hostname
-    port: int = Field(5060, ge=1, le=65535)
+    port: Int = Field(5060, ge=1, le=65535)
     transport: Literal["udp", "tcp", "tls"] = "udp"
-    username: Annotated[str, Field(max_length=200, pattern=r"^[^\s\"';]*$")] | None = None
-    password: Annotated[str, Field(max_length=200, pattern=r"^[^\s\"';]*$")] | None = Field(
+    username: Annotated[str, Field(max_length=200, pattern=r"^[^ \t\r\n\"';]*$")] | None = None
+    password: Annotated[str, Field(max_length=200, pattern=r"^[^ \t\r\n\"';]*$")] | None = Field(
         None, description="Write-only."
     )
     codecs: Annotated[list[Codec], Field(min_length=1, max_length=5)] = Field(default_factory=lambda: ["ulaw"])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 from .assistants import AnalysisPlan, Tool
 from .base import Body, Name, Out, Pagination, Text, partial
 

@@ -67,7 +67,7 @@ def list_calls(
             where.append(f"{column} {op} ?")
             params.append(value)
     clause = f"WHERE {' AND '.join(where)}" if where else ""
-    rows = db.query(f"SELECT * FROM calls {clause} ORDER BY created_at DESC, id LIMIT ? OFFSET ?",
+    rows = db.query(f"SELECT * FROM calls {clause} ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?",
                     [*params, limit, offset])
     items = [call_out(r) for r in rows]
     total = db.execute(f"SELECT count(*) FROM calls {clause}", params).fetchone()[0]

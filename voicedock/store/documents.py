@@ -17,10 +17,14 @@ def _out(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def deep_merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
-    """PATCH semantics: nested objects merge key by key; lists and scalars are replaced."""
+    """PATCH semantics: nested objects merge key by key; lists and scalars are replaced.
+
+    An object whose `type` changes is replaced whole: fields of the old kind do not apply to the new one.
+    """
     merged = dict(base)
     for key, value in patch.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+        old = merged.get(key)
+        if isinstance(value, dict) and isinstance(old, dict) and value.get("type", old.get("type")) == old.get("type"):
             merged[key] = deep_merge(merged[key], value)
         else:
             merged[key] = value
@@ -61,7 +65,7 @@ class DocumentTable:
 
     def page(self, db: sqlite_utils.Database, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
         rows = db.query(
-            f"SELECT * FROM [{self.table}] ORDER BY created_at DESC, id LIMIT ? OFFSET ?", [limit, offset]
+            f"SELECT * FROM [{self.table}] ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?", [limit, offset]
         )
         items = [_out(r) for r in rows]
         total = db.execute(f"SELECT count(*) FROM [{self.table}]").fetchone()[0]

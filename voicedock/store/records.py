@@ -21,7 +21,7 @@ def _one(db: sqlite_utils.Database, table: str, kind: str, ident: str) -> dict[s
 
 
 def _page(db: sqlite_utils.Database, table: str, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
-    rows = list(db.query(f"SELECT * FROM [{table}] ORDER BY created_at DESC, id LIMIT ? OFFSET ?", [limit, offset]))
+    rows = list(db.query(f"SELECT * FROM [{table}] ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?", [limit, offset]))
     total = db.execute(f"SELECT count(*) FROM [{table}]").fetchone()[0]
     return rows, total
 

@@ -1,0 +1,81 @@
+"""Templates, usage, account and BYOK."""
+
+from __future__ import annotations
+
+from voicedock.store import Database
+from voicedock.store import calls as store_calls
+
+from .conftest import Api, assert_error
+
+TOOL = {"type": "function", "name": "lookup_order", "parameters": {"type": "object"}}
+
+
+async def test_tool_templates_crud(api: Api) -> None:
+    status, body, _ = await api.call("POST", "/tool-templates", {"name": "Order lookup", "tool": TOOL})
+    assert status == 201, body
+    tid = body["tool_template"]["id"]
+    assert body["tool_template"]["tool"]["name"] == "lookup_order"
+    status, body, _ = await api.call("PATCH", f"/tool-templates/{tid}", {"description": "Finds orders"})
+    assert status == 200 and body["tool_template"]["description"] == "Finds orders"
+    assert body["tool_template"]["tool"]["name"] == "lookup_order"
+    _, body, _ = await api.call("GET", "/tool-templates")
+    assert body["pagination"]["total"] == 1
+    status, body, _ = await api.call("POST", "/tool-templates", {"name": "Bad", "tool": {"type": "function"}})
+    assert_error(status, body, 400, "invalid_request", "tool.name")
+    assert (await api.call("DELETE", f"/tool-templates/{tid}"))[0] == 200
+    assert (await api.call("GET", f"/tool-templates/{tid}"))[0] == 404
+
+
+async def test_analysis_templates_crud(api: Api) -> None:
+    plan = {"structured_data_plan": {"enabled": True, "schema": {"type": "object"}}}
+    status, body, _ = await api.call("POST", "/analysis-templates", {"name": "Sentiment", "analysis_plan": plan})
+    assert status == 201, body
+    aid = body["analysis_template"]["id"]
+    status, body, _ = await api.call("GET", f"/analysis-templates/{aid}")
+    assert body["analysis_template"]["analysis_plan"]["structured_data_plan"]["enabled"] is True
+
+
+async def test_usage_and_account(api: Api, db: Database) -> None:
+    def seed(d):  # type: ignore[no-untyped-def]
+        call = store_calls.create_call(d, type="inbound_phone_call", status="ended")
+        store_calls.record_usage(d, call["id"], None, 90.0, 0.03)
+        store_calls.record_usage(d, call["id"], None, 30.0, 0.01)
+        store_calls.create_call(d, type="inbound_phone_call", status="in-progress")
+
+    db.write_sync(seed)
+    status, body, _ = await api.call("GET", "/usage")
+    assert status == 200
+    assert len(body["usage"]) == 2
+    assert body["summary"] == {"total_seconds": 120.0, "total_minutes": 2.0, "total_cost": 0.04}
+    _, body, _ = await api.call("GET", "/usage?start_date=2100-01-01T00:00:00Z")
+    assert body["usage"] == [] and body["summary"]["total_seconds"] == 0
+    status, body, _ = await api.call("GET", "/usage?start_date=soon")
+    assert_error(status, body, 400, "invalid_request", "start_date")
+    status, account, _ = await api.call("GET", "/account")
+    assert status == 200
+    assert account["id"].startswith("acct_")
+    assert account["active_calls"] == 1 and account["monthly_usage_minutes"] == 2.0
+
+
+async def test_byok_keys_are_never_returned(api: Api, db: Database) -> None:
+    secret = "sk-live-abcdefghijklmnop1234"
+    status, body, _ = await api.call("POST", "/byok", {"provider": "openai", "api_key": secret,
+                                                       "base_url": "http://127.0.0.1:8080/v1"})
+    assert status == 201
+    assert body["byok_keys"]["openai"] == {"configured": True, "last4": "1234",
+                                           "base_url": "http://127.0.0.1:8080/v1"}
+    assert body["byok_keys"]["deepgram"]["configured"] is False
+    _, listing, _ = await api.call("GET", "/byok")
+    _, config, _ = await api.call("GET", "/byok/config")
+    for reply in (body, listing, config):
+        assert secret not in str(reply)
+    assert {p["provider"]: p["category"] for p in config["providers"]} == {
+        "openai": "llm", "deepgram": "stt", "elevenlabs": "tts", "resend": "email"}
+    stored = db.read_sync(lambda d: str(list(d.query("SELECT * FROM byok_keys"))))
+    assert secret not in stored
+    status, body, _ = await api.call("DELETE", "/byok?provider=openai")
+    assert status == 200 and body["byok_keys"]["openai"]["configured"] is False
+    status, body, _ = await api.call("DELETE", "/byok?provider=openai")
+    assert_error(status, body, 404)
+    status, body, _ = await api.call("POST", "/byok", {"provider": "acme", "api_key": "12345678"})
+    assert_error(status, body, 400, "invalid_request", "provider")
