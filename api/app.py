@@ -16,12 +16,12 @@ from .context import BOX, CONTROL_LIMITER, DB, KEYS, LIMITER, OPENAPI, SETTINGS,
 from .docs import add_docs
 from .middleware import api_middleware
 from .ratelimit import RateLimiter
-from .routes import assistants, byok, calls, system, telephony, templates
+from .routes import assistants, byok, calls, deliveries, system, telephony, templates
 from .spec import Operation, bind
 
 OPERATIONS: list[Operation] = [
     *system.OPERATIONS, *assistants.OPERATIONS, *templates.OPERATIONS, *telephony.OPERATIONS,
-    *calls.OPERATIONS, *byok.OPERATIONS,
+    *calls.OPERATIONS, *deliveries.OPERATIONS, *byok.OPERATIONS,
 ]
 
 
@@ -32,7 +32,8 @@ def add_routes(app: web.Application, ops: list[Operation]) -> None:
         app.router.add_route(op.method, "/api/v1" + op.path, endpoint)
 
 
-def create_app(settings: Settings, db: Database | None = None, telephony_service: object | None = None) -> web.Application:
+def create_app(settings: Settings, db: Database | None = None, telephony_service: object | None = None,
+               webhook_worker: object | None = None) -> web.Application:
     """Build the app; a database passed in stays open, one created here is closed with the app."""
     app = web.Application(middlewares=[api_middleware], client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
@@ -42,6 +43,8 @@ def create_app(settings: Settings, db: Database | None = None, telephony_service
     app[OPENAPI] = openapi.build(OPERATIONS)
     if telephony_service is not None:
         app[TELEPHONY] = telephony_service
+    if webhook_worker is not None:
+        app[deliveries.WEBHOOK_WORKER] = webhook_worker
     add_routes(app, OPERATIONS)
     add_docs(app)
 

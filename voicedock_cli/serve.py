@@ -10,7 +10,9 @@ from aiohttp import web
 
 from api.app import create_app
 from voicedock.config import Settings
+from voicedock.secrets import SecretBox
 from voicedock.store import Database
+from voicedock.webhooks import DeliveryWorker
 
 log = logging.getLogger("voicedock")
 
@@ -21,7 +23,10 @@ async def _run(settings: Settings) -> None:
     applied = await db.migrate()
     if applied:
         log.info("database migrated", extra={"applied": applied, "path": str(settings.database_path)})
-    app = create_app(settings, db=db)
+    box = SecretBox(settings.secret_key_path)
+    worker = DeliveryWorker(db, box)
+    await worker.start()
+    app = create_app(settings, db=db, webhook_worker=worker)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
@@ -41,6 +46,7 @@ async def _run(settings: Settings) -> None:
     finally:
         log.info("shutting down")
         await runner.cleanup()
+        await worker.aclose()
         db.close()
 
 

@@ -64,8 +64,9 @@ class Api:
 
 @pytest.fixture
 async def make_client(aiohttp_client: Any, db: Database, settings: Settings) -> Callable[..., Any]:
-    async def make(telephony_service: Any = None, **overrides: Any) -> TestClient:
-        app = create_app(replace(settings, **overrides), db=db, telephony_service=telephony_service)
+    async def make(telephony_service: Any = None, webhook_worker: Any = None, **overrides: Any) -> TestClient:
+        app = create_app(replace(settings, **overrides), db=db, telephony_service=telephony_service,
+                         webhook_worker=webhook_worker)
         return await aiohttp_client(app)
 
     return make

@@ -140,7 +140,7 @@ class UsageOut(Out):
 class DeliveryQuery(PageQuery):
     call_id: Id | None = None
     event: Literal["assistant-request", "tool-calls", "status-update", "end-of-call-report", "transcript"] | None = None
-    status: Literal["pending", "delivering", "succeeded", "failed", "disabled"] | None = None
+    status: Literal["pending", "succeeded", "failed", "disabled"] | None = None
 
 
 class DeliveryOut(Out):
