@@ -1,4 +1,5 @@
-"""Fixed-window rate limiting, pure logic with an injectable clock.
+"""Sliding-window rate limiting (no more than `limit` hits in any `window` seconds), pure logic with an
+injectable clock.
 
 Counters live in this process: with several nodes each enforces its own share. That keeps the hot
 path free of I/O; a shared limiter would be a store-backed implementation of the same interface.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -30,22 +32,21 @@ class RateLimiter:
         self.limit = limit
         self.window = window
         self._clock = clock
-        self._windows: dict[str, tuple[float, int]] = {}
+        self._hits: dict[str, deque[float]] = {}
 
     def hit(self, key: str) -> Decision:
         now = self._clock()
-        start, count = self._windows.get(key, (now, 0))
-        if now - start >= self.window:
-            start, count = now, 0
-        reset_at = start + self.window
-        if count >= self.limit:
-            return Decision(False, self.limit, 0, math.ceil(reset_at), max(1, math.ceil(reset_at - now)))
-        count += 1
-        self._windows[key] = (start, count)
-        if len(self._windows) > 10000:
+        hits = self._hits.setdefault(key, deque())
+        while hits and hits[0] <= now - self.window:
+            hits.popleft()
+        if len(hits) >= self.limit:
+            free_at = hits[0] + self.window
+            return Decision(False, self.limit, 0, math.ceil(free_at), max(1, math.ceil(free_at - now)))
+        hits.append(now)
+        if len(self._hits) > 10000:
             self._prune(now)
-        return Decision(True, self.limit, self.limit - count, math.ceil(reset_at), 0)
+        return Decision(True, self.limit, self.limit - len(hits), math.ceil(hits[0] + self.window), 0)
 
     def _prune(self, now: float) -> None:
-        for key in [k for k, (s, _) in self._windows.items() if now - s >= self.window]:
-            del self._windows[key]
+        for key in [k for k, h in self._hits.items() if not h or h[-1] <= now - self.window]:
+            del self._hits[key]

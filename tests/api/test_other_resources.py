@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from voicedock.store import Database
 from voicedock.store import calls as store_calls
 
@@ -79,3 +81,17 @@ async def test_byok_keys_are_never_returned(api: Api, db: Database) -> None:
     assert_error(status, body, 404)
     status, body, _ = await api.call("POST", "/byok", {"provider": "acme", "api_key": "12345678"})
     assert_error(status, body, 400, "invalid_request", "provider")
+
+
+async def test_secrets_never_reach_the_logs(api: Api, log_text: Any) -> None:
+    secrets = {"webhook": "whsec-supplied-by-customer-0001", "byok": "sk-byok-secret-value-0002",
+               "trunk": "trunk-password-0003"}
+    await api.call("POST", "/assistants", {"system_prompt": "x", "webhook_secret": secrets["webhook"],
+                                           "webhook_url": "https://example.com/h"})
+    await api.call("POST", "/byok", {"provider": "deepgram", "api_key": secrets["byok"]})
+    await api.call("POST", "/sip-trunks", {"name": "t", "host": "h", "password": secrets["trunk"]})
+    await api.call("POST", "/assistants", {"system_prompt": 5, "webhook_secret": secrets["webhook"]})
+    await api.call("GET", "/assistants", key="vd_live_wrong-key-0004")
+    text = log_text()
+    for value in [*secrets.values(), api.key, "vd_live_wrong-key-0004"]:
+        assert value not in text
