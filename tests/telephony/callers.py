@@ -1,0 +1,85 @@
+"""A real SIP caller for tests: baresip plays a WAV into the call and records what it hears."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+CONFIG = """\
+poll_method\t\tepoll
+sip_listen\t\t127.0.0.1:0
+net_interface\t\t127.0.0.1
+audio_source\t\taufile,{source}
+audio_player\t\talsa,null
+audio_alert\t\talsa,null
+module_path\t\t/usr/lib/baresip/modules
+module\t\t\tg711.so
+module\t\t\taufile.so
+module\t\t\talsa.so
+module\t\t\tsndfile.so
+module\t\t\tmenu.so
+module\t\t\taccount.so
+snd_path\t\t{dump_dir}
+"""
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class BaresipCall:
+    process: asyncio.subprocess.Process
+    workdir: Path
+
+    @property
+    def heard_wav(self) -> Path | None:
+        """What the caller received (sndfile's `-dec.wav`), once the call has ended."""
+        return next(iter(sorted(self.workdir.glob("dump-*-dec.wav"))), None)
+
+    @property
+    def log(self) -> str:
+        path = self.workdir / "baresip.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    async def stop(self) -> None:
+        if self.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.process.terminate()
+            try:
+                await asyncio.wait_for(self.process.wait(), 5)
+            except TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+
+
+def write_config(workdir: Path, source_wav: Path) -> BinaryIO:
+    """Config, account and an open log file for one baresip run."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "config").write_text(CONFIG.format(port=free_udp_port(), source=source_wav, dump_dir=workdir))
+    (workdir / "accounts").write_text("<sip:caller@127.0.0.1>;regint=0;audio_codecs=PCMU\n")
+    return (workdir / "baresip.log").open("wb")
+
+
+async def dial(workdir: Path, source_wav: Path, uri: str, seconds: int = 10) -> BaresipCall:
+    """Start baresip dialing `uri` with `source_wav` (8 kHz mono 16-bit) as its microphone."""
+    with write_config(workdir, source_wav) as log:
+        process = await asyncio.create_subprocess_exec(
+            "baresip",
+            "-f",
+            str(workdir),
+            "-e",
+            f"/dial {uri}",
+            "-t",
+            str(seconds),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=log,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+    return BaresipCall(process=process, workdir=workdir)

@@ -1,0 +1,38 @@
+"""Fixtures for telephony tests; the real-Asterisk ones install and start it through the project scripts."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from voicedock_ari.settings import AsteriskSettings
+
+REPO = Path(__file__).resolve().parents[2]
+CTL = REPO / "scripts" / "asterisk-ctl"
+
+
+@pytest.fixture(scope="session")
+def asterisk() -> Iterator[AsteriskSettings]:
+    """A running Asterisk (installed on first use); stopped afterwards only if this fixture started it."""
+    if os.geteuid() != 0:
+        pytest.skip("the project's Asterisk needs root (debootstrap, chroot)")
+    install = subprocess.run(
+        [str(REPO / "scripts" / "install-asterisk"), "--with-test-callers"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    if install.returncode != 0:
+        pytest.fail(f"scripts/install-asterisk failed:\n{install.stdout}\n{install.stderr}")
+    was_running = subprocess.run([str(CTL), "status"], capture_output=True).returncode == 0
+    if not was_running:
+        subprocess.run([str(CTL), "start"], check=True, capture_output=True, timeout=60)
+    try:
+        yield AsteriskSettings.load()
+    finally:
+        if not was_running:
+            subprocess.run([str(CTL), "stop"], capture_output=True, timeout=60)

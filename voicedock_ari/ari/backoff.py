@@ -1,0 +1,17 @@
+"""Reconnect delays: exponential, capped, with full jitter so many clients do not retry in step."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+
+
+def backoff_delays(
+    base: float = 0.2, cap: float = 10.0, factor: float = 2.0, rng: random.Random | None = None
+) -> Iterator[float]:
+    """Endless delays in [0, min(cap, base * factor**n)]; restart the iterator after a success."""
+    rand = rng or random.Random()
+    ceiling = base
+    while True:
+        yield rand.uniform(0, ceiling) if ceiling > base else ceiling
+        ceiling = min(cap, ceiling * factor)
