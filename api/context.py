@@ -50,6 +50,13 @@ def reply(data: Any, status: int = 200) -> web.Response:
     return web.Response(body=json.dumps(data).encode(), status=status, content_type="application/json")
 
 
+def reply_page(name: str, items_json: list[str], limit: int, offset: int, total: int) -> web.Response:
+    """A list page from objects already serialised as JSON text."""
+    pagination = json.dumps({"total": total, "limit": limit, "offset": offset})
+    body = f'{{"{name}": [{", ".join(items_json)}], "pagination": {pagination}}}'
+    return web.Response(text=body, content_type="application/json")
+
+
 def telephony(request: web.Request) -> Any:
     service = request.app.get(TELEPHONY)
     if service is None:

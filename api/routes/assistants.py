@@ -21,23 +21,19 @@ from voicedock.store.documents import ASSISTANTS, deep_merge
 from voicedock.store.errors import Conflict
 from voicedock.store.records import numbers_using
 
-from ..context import BOX, read, reply, write
+from ..context import BOX, read, reply, reply_page, write
 from ..spec import Operation, validate
 
 
-def assistant_out(doc: dict[str, Any]) -> dict[str, Any]:
-    """Mirror `llm_config.tools` at the top level, as the seed's examples read them."""
-    return {**doc, "tools": doc.get("llm_config", {}).get("tools", [])}
-
-
 def _stored(model: BaseModel) -> dict[str, Any]:
-    return normalise(model.model_dump(by_alias=True, exclude={"webhook_secret"}))
+    """The document as stored and served; `tools` mirrors `llm_config.tools`, as the seed's examples read them."""
+    doc = normalise(model.model_dump(by_alias=True, exclude={"webhook_secret"}))
+    return {**doc, "tools": doc["llm_config"]["tools"]}
 
 
 async def list_assistants(request: web.Request, query: PageQuery) -> web.Response:
-    items, total = await read(request, lambda d: ASSISTANTS.page(d, query.limit, query.offset))
-    return reply({"assistants": [assistant_out(i) for i in items],
-                  "pagination": {"total": total, "limit": query.limit, "offset": query.offset}})
+    items, total = await read(request, lambda d: ASSISTANTS.page_json(d, query.limit, query.offset))
+    return reply_page("assistants", items, query.limit, query.offset, total)
 
 
 async def create_assistant(request: web.Request, body: AssistantCreate) -> web.Response:
@@ -46,7 +42,6 @@ async def create_assistant(request: web.Request, body: AssistantCreate) -> web.R
     doc = _stored(body)
     ident = new_id("assistant")
     out = await write(request, lambda d: ASSISTANTS.insert(d, ident, doc, webhook_secret_enc=encrypted))
-    out = assistant_out(out)
     if body.webhook_secret is None:
         out["webhook_secret"] = secret
     return reply({"assistant": out}, status=201)
@@ -54,7 +49,7 @@ async def create_assistant(request: web.Request, body: AssistantCreate) -> web.R
 
 async def get_assistant(request: web.Request) -> web.Response:
     ident = request.match_info["id"]
-    return reply({"assistant": assistant_out(await read(request, lambda d: ASSISTANTS.get(d, ident)))})
+    return reply({"assistant": await read(request, lambda d: ASSISTANTS.get(d, ident))})
 
 
 async def update_assistant(request: web.Request, body: BaseModel) -> web.Response:
@@ -65,11 +60,13 @@ async def update_assistant(request: web.Request, body: BaseModel) -> web.Respons
         extra["webhook_secret_enc"] = request.app[BOX].encrypt(body.webhook_secret)  # type: ignore[attr-defined]
 
     def apply(d: Any) -> dict[str, Any]:
-        merged = deep_merge(ASSISTANTS.doc(d, ident), patch)
+        current = ASSISTANTS.doc(d, ident)
+        current.pop("tools", None)  # the mirror; llm_config.tools is the stored truth
+        merged = deep_merge(current, patch)
         checked = validate(AssistantCreate, merged)
         return ASSISTANTS.update(d, ident, _stored(checked), **extra)
 
-    return reply({"assistant": assistant_out(await write(request, apply))})
+    return reply({"assistant": await write(request, apply)})
 
 
 async def delete_assistant(request: web.Request) -> web.Response:

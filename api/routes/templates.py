@@ -12,7 +12,7 @@ from voicedock.schemas import templates as t
 from voicedock.schemas.base import Deleted, PageQuery
 from voicedock.store.documents import ANALYSIS_TEMPLATES, TOOL_TEMPLATES, DocumentTable, deep_merge
 
-from ..context import read, reply, write
+from ..context import read, reply, reply_page, write
 from ..spec import Operation, validate
 
 
@@ -22,8 +22,8 @@ def crud(path: str, table: DocumentTable, id_kind: str, singular: str, plural: s
     """The five routes of a document resource whose body is validated by `create_model`."""
 
     async def list_items(request: web.Request, query: PageQuery) -> web.Response:
-        items, total = await read(request, lambda d: table.page(d, query.limit, query.offset))
-        return reply({plural: items, "pagination": {"total": total, "limit": query.limit, "offset": query.offset}})
+        items, total = await read(request, lambda d: table.page_json(d, query.limit, query.offset))
+        return reply_page(plural, items, query.limit, query.offset, total)
 
     async def create_item(request: web.Request, body: BaseModel) -> web.Response:
         doc = body.model_dump(by_alias=True)

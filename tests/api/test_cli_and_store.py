@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import urllib.request
 from pathlib import Path
@@ -85,3 +86,20 @@ async def test_a_failed_write_rolls_back(tmp_path: Path) -> None:
     name = await db.read(lambda d: d.execute("SELECT company_name FROM account").fetchone()[0])
     db.close()
     assert name == "VoiceDock"
+
+
+def test_spliced_list_items_equal_the_parsed_documents(tmp_path: Path) -> None:
+    from voicedock.store.documents import TOOL_TEMPLATES
+
+    db = Database(tmp_path / "x.db")
+    db.migrate_sync()
+    docs = [{"name": "a", "nested": {"q": 'quote " and \\ slash'}}, {"name": "b"}]
+    try:
+        for i, doc in enumerate(docs):
+            db.write_sync(lambda d, i=i, doc=doc: TOOL_TEMPLATES.insert(d, f"tpl_{i}", doc))
+        texts, total = db.read_sync(lambda d: TOOL_TEMPLATES.page_json(d, 10, 0))
+        parsed = db.read_sync(lambda d: [TOOL_TEMPLATES.get(d, "tpl_1"), TOOL_TEMPLATES.get(d, "tpl_0")])
+    finally:
+        db.close()
+    assert total == 2
+    assert [json.loads(t) for t in texts] == parsed
