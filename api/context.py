@@ -39,6 +39,14 @@ async def read(request: web.Request, fn: Callable[[sqlite_utils.Database], T]) -
         raise from_store_error(err) from None
 
 
+def read_now(request: web.Request, fn: Callable[[sqlite_utils.Database], T]) -> T:
+    """A short, bounded read (a page, a row by id) without leaving the event loop's thread."""
+    try:
+        return request.app[DB].read_inline(fn)
+    except StoreError as err:
+        raise from_store_error(err) from None
+
+
 async def write(request: web.Request, fn: Callable[[sqlite_utils.Database], T]) -> T:
     try:
         return await request.app[DB].write(fn)

@@ -21,7 +21,7 @@ from voicedock.store.documents import ASSISTANTS, deep_merge
 from voicedock.store.errors import Conflict
 from voicedock.store.records import numbers_using
 
-from ..context import BOX, read, reply, reply_page, write
+from ..context import BOX, read_now, reply, reply_page, write
 from ..spec import Operation, validate
 
 
@@ -32,7 +32,7 @@ def _stored(model: BaseModel) -> dict[str, Any]:
 
 
 async def list_assistants(request: web.Request, query: PageQuery) -> web.Response:
-    items, total = await read(request, lambda d: ASSISTANTS.page_json(d, query.limit, query.offset))
+    items, total = read_now(request, lambda d: ASSISTANTS.page_json(d, query.limit, query.offset))
     return reply_page("assistants", items, query.limit, query.offset, total)
 
 
@@ -49,7 +49,7 @@ async def create_assistant(request: web.Request, body: AssistantCreate) -> web.R
 
 async def get_assistant(request: web.Request) -> web.Response:
     ident = request.match_info["id"]
-    return reply({"assistant": await read(request, lambda d: ASSISTANTS.get(d, ident))})
+    return reply({"assistant": read_now(request, lambda d: ASSISTANTS.get(d, ident))})
 
 
 async def update_assistant(request: web.Request, body: BaseModel) -> web.Response:

@@ -60,10 +60,10 @@ class DocumentTable:
         return _out(row)
 
     def row(self, db: sqlite_utils.Database, ident: str) -> dict[str, Any]:
-        rows = list(db.query(f"SELECT * FROM [{self.table}] WHERE id = ?", [ident]))
-        if not rows:
+        row = db.conn.execute(f"SELECT * FROM [{self.table}] WHERE id = ?", [ident]).fetchone()
+        if row is None:
             raise NotFound(self.kind, ident)
-        return rows[0]
+        return dict(row)
 
     def get(self, db: sqlite_utils.Database, ident: str) -> dict[str, Any]:
         return _out(self.row(db, ident))
@@ -72,10 +72,10 @@ class DocumentTable:
         return json.loads(self.row(db, ident)["config"])
 
     def page_json(self, db: sqlite_utils.Database, limit: int, offset: int) -> tuple[list[str], int]:
-        rows = db.query(
+        rows = db.conn.execute(
             f"SELECT id, config, created_at, updated_at FROM [{self.table}] ORDER BY created_at DESC, rowid DESC "
             "LIMIT ? OFFSET ?", [limit, offset]
-        )
+        ).fetchall()
         items = [out_json(r) for r in rows]
         total = db.execute(f"SELECT count(*) FROM [{self.table}]").fetchone()[0]
         return items, total

@@ -100,9 +100,16 @@ def _m002_webhook_delivery(db: sqlite_utils.Database) -> None:
     conn.execute("ALTER TABLE webhook_events ADD COLUMN attempt_base INTEGER NOT NULL DEFAULT 0")
 
 
+def _m003_listing_indexes(db: sqlite_utils.Database) -> None:
+    """Lists are newest first; without these a page sorts the whole table."""
+    for table in ("assistants", "tool_templates", "analysis_templates", "numbers", "sip_trunks", "api_keys"):
+        db[table].create_index(["created_at"], if_not_exists=True)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial schema", _m001_initial),
     (2, "webhook delivery state", _m002_webhook_delivery),
+    (3, "listing indexes", _m003_listing_indexes),
 ]
 
 
