@@ -34,13 +34,34 @@ class Operation:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+MAX_DEPTH = 32
+
+
+def _depth_exceeds(data: Any, limit: int) -> bool:
+    """Iterative, so a hostile body cannot exhaust the stack here either."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            if depth > limit:
+                return True
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
 def parse_json_object(raw: bytes) -> dict[str, Any]:
     if not raw.strip():
         raise ApiError(400, "invalid_request", "Request body must be a JSON object")
+    too_deep = ApiError(400, "invalid_request", f"Request body is nested more than {MAX_DEPTH} levels deep")
     try:
         data = json.loads(raw)
+    except RecursionError:
+        raise too_deep from None
     except (ValueError, UnicodeDecodeError) as err:
         raise ApiError(400, "invalid_json", f"Request body is not valid JSON: {err}") from err
+    if _depth_exceeds(data, MAX_DEPTH):
+        raise too_deep
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_request", "Request body must be a JSON object")
     return data

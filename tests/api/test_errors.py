@@ -78,3 +78,11 @@ async def test_not_found_resources_use_the_envelope(api: Api) -> None:
                  "/calls/call_missing", "/tool-templates/x", "/analysis-templates/x"):
         status, body, _ = await api.call("GET", path)
         assert_error(status, body, 404, "resource_not_found")
+
+
+@pytest.mark.parametrize("raw", ["[" * 100_000, '{"system_prompt": "x", "metadata": {"a": ' + '{"b": ' * 990 + "1" + "}" * 991 + "}",
+                                 '{"system_prompt": "x", "metadata": ' + '{"b": ' * 40 + "1" + "}" * 41])
+async def test_deeply_nested_bodies_are_400_not_500(api: Api, raw: str) -> None:
+    resp = await api.client.post("/api/v1/assistants", data=raw, headers=api.headers())
+    assert_error(resp.status, await resp.json(), 400, "invalid_request")
+    assert "nested" in (await resp.json())["error"]["message"]
