@@ -4,6 +4,7 @@ describes it in the OpenAPI document."""
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,12 +51,23 @@ def _depth_exceeds(data: Any, limit: int) -> bool:
     return False
 
 
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"number {text[:40]} is out of range")
+    return value
+
+
 def parse_json_object(raw: bytes) -> dict[str, Any]:
     if not raw.strip():
         raise ApiError(400, "invalid_request", "Request body must be a JSON object")
     too_deep = ApiError(400, "invalid_request", f"Request body is nested more than {MAX_DEPTH} levels deep")
     try:
-        data = json.loads(raw)
+        data = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
     except RecursionError:
         raise too_deep from None
     except (ValueError, UnicodeDecodeError) as err:

@@ -20,7 +20,10 @@ async def test_wrong_method_is_405_with_allow(api: Api) -> None:
     assert "POST" in resp.headers["Allow"] and "GET" in resp.headers["Allow"]
 
 
-@pytest.mark.parametrize("raw", ['{"system_prompt": "x"', "not json", "\xff\xfe", '{"a": NaN'])
+@pytest.mark.parametrize("raw", ['{"system_prompt": "x"', "not json", "\xff\xfe", '{"a": NaN',
+                                 '{"system_prompt": "x", "metadata": {"a": NaN}}',
+                                 '{"system_prompt": "x", "metadata": {"a": Infinity}}',
+                                 '{"system_prompt": "x", "metadata": {"a": 1e400}}'])
 async def test_malformed_json_is_400(api: Api, raw: str) -> None:
     resp = await api.client.post("/api/v1/assistants", data=raw.encode("latin-1"), headers=api.headers())
     body = await resp.json()
