@@ -1,4 +1,4 @@
-"""`voicedock serve | keys | db | version`."""
+"""`voicedock serve | keys | db | demo | version`."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.no_telephony:
         settings = replace(settings, telephony=False)
     logs.setup(args.log_level)
-    return serve(settings)
+    return serve(settings, session=args.session)
 
 
 def cmd_keys_create(args: argparse.Namespace) -> int:
@@ -89,6 +89,15 @@ def cmd_db_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import ensure_demo
+
+    row = ensure_demo(_settings(args), args.number)
+    print(f"Demo number {row['phone_number']} answers with assistant {row['assistant_id']}.")
+    print(f"Call it from a softphone on this host: sip:{row['phone_number']}@127.0.0.1:{args.sip_port}")
+    return 0
+
+
 def cmd_version(args: argparse.Namespace) -> int:
     print(__version__)
     return 0
@@ -104,6 +113,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--host", help="listen address (default 127.0.0.1)")
     s.add_argument("--port", type=int, help="listen port (default 8000)")
     s.add_argument("--no-telephony", action="store_true", help="serve the API only")
+    s.add_argument("--session", choices=("tone", "echo"), default="tone",
+                   help="call session until the voice session is installed: tone (word beeps) or echo")
     s.add_argument("--log-level", default="INFO")
     s.set_defaults(fn=cmd_serve)
 
@@ -118,6 +129,11 @@ def parser() -> argparse.ArgumentParser:
 
     db = sub.add_parser("db", help="database maintenance").add_subparsers(dest="db_command", required=True)
     db.add_parser("migrate", parents=[common], help="apply pending migrations").set_defaults(fn=cmd_db_migrate)
+
+    demo = sub.add_parser("demo", parents=[common], help="create a demo assistant and number if missing")
+    demo.add_argument("--number", default="+15550100")
+    demo.add_argument("--sip-port", type=int, default=5060, help="Asterisk's SIP port, for the printed URI")
+    demo.set_defaults(fn=cmd_demo)
 
     sub.add_parser("version", help="print the version").set_defaults(fn=cmd_version)
     return p

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from typing import Any
 
 from aiohttp import web
 
@@ -17,7 +18,7 @@ from voicedock.webhooks import DeliveryWorker
 log = logging.getLogger("voicedock")
 
 
-async def _run(settings: Settings) -> None:
+async def _run(settings: Settings, session: str = "tone") -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.database_path)
     applied = await db.migrate()
@@ -26,7 +27,8 @@ async def _run(settings: Settings) -> None:
     box = SecretBox(settings.secret_key_path)
     worker = DeliveryWorker(db, box)
     await worker.start()
-    app = create_app(settings, db=db, webhook_worker=worker)
+    controller = await _start_telephony(settings, db, box, worker, session)
+    app = create_app(settings, db=db, telephony_service=controller, webhook_worker=worker)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
@@ -46,10 +48,34 @@ async def _run(settings: Settings) -> None:
     finally:
         log.info("shutting down")
         await runner.cleanup()
+        if controller is not None:
+            await controller.aclose()
         await worker.aclose()
         db.close()
 
 
-def serve(settings: Settings) -> int:
-    asyncio.run(_run(settings))
+async def _start_telephony(
+    settings: Settings, db: Database, box: SecretBox, worker: DeliveryWorker, session: str
+) -> Any:
+    """The call controller when telephony is on and Asterisk is installed; None (API only) otherwise."""
+    if not settings.telephony:
+        return None
+    from voicedock_ari.controller import CallController
+    from voicedock_ari.sessions import session_factory
+    from voicedock_ari.settings import AsteriskSettings
+
+    try:
+        asterisk = AsteriskSettings.load()
+    except OSError as err:  # not installed, or not readable by this user
+        log.warning("telephony off: %s", err)
+        return None
+    controller = CallController(asterisk, settings, db, box, webhook_worker=worker,
+                                session_factory=session_factory(session))
+    await controller.start()
+    log.info("telephony started", extra={"ari": asterisk.ari_url, "sip_port": asterisk.sip_port})
+    return controller
+
+
+def serve(settings: Settings, session: str = "tone") -> int:
+    asyncio.run(_run(settings, session))
     return 0

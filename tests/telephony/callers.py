@@ -83,3 +83,22 @@ async def dial(workdir: Path, source_wav: Path, uri: str, seconds: int = 10) -> 
             stderr=asyncio.subprocess.STDOUT,
         )
     return BaresipCall(process=process, workdir=workdir)
+
+
+async def listen(workdir: Path, source_wav: Path, port: int, seconds: int = 20, user: str = "callee") -> BaresipCall:
+    """Start baresip answering every call on 127.0.0.1:`port` (a transfer or outbound target)."""
+    with write_listener_config(workdir, source_wav, port, user) as log:
+        process = await asyncio.create_subprocess_exec(
+            "baresip", "-f", str(workdir), "-t", str(seconds),
+            stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=asyncio.subprocess.STDOUT,
+        )
+    return BaresipCall(process=process, workdir=workdir)
+
+
+def write_listener_config(workdir: Path, source_wav: Path, port: int, user: str) -> BinaryIO:
+    """Like `write_config`, but listening on a fixed port and answering by itself."""
+    log = write_config(workdir, source_wav)
+    config = (workdir / "config").read_text().replace("sip_listen\t\t127.0.0.1:0", f"sip_listen\t\t127.0.0.1:{port}")
+    (workdir / "config").write_text(config)
+    (workdir / "accounts").write_text(f"<sip:{user}@127.0.0.1:{port}>;regint=0;answermode=auto;audio_codecs=PCMU\n")
+    return log

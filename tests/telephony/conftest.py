@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
+from voicedock.config import Settings
+from voicedock.secrets import SecretBox
+from voicedock.store import Database
+from voicedock_ari.controller import CallController
 from voicedock_ari.settings import AsteriskSettings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -36,3 +40,30 @@ def asterisk() -> Iterator[AsteriskSettings]:
     finally:
         if not was_running:
             subprocess.run([str(CTL), "stop"], capture_output=True, timeout=60)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Database]:
+    database = Database(tmp_path / "data" / "voicedock.db")
+    database.migrate_sync()
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def call_settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", price_per_minute=0.6)
+
+
+@pytest.fixture
+async def controller(
+    asterisk: AsteriskSettings, store: Database, call_settings: Settings
+) -> AsyncIterator[CallController]:
+    """A started controller with the tone session; closed (calls ended) after the test."""
+    ctl = CallController(asterisk, call_settings, store, SecretBox(call_settings.data_dir / "secret.key"))
+    await ctl.start()
+    assert ctl.events is not None and ctl.events.connected, "ARI events websocket did not connect"
+    try:
+        yield ctl
+    finally:
+        await ctl.aclose()

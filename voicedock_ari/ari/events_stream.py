@@ -45,7 +45,18 @@ class EventStream:
         self._task: asyncio.Task[None] | None = None
         self._connected = asyncio.Event()
         self._closed = False
+        self._ws: aiohttp.ClientWebSocketResponse | None = None
         self.connects = 0
+
+    @property
+    def connected(self) -> bool:
+        """Whether the websocket is up right now (for health checks)."""
+        return self._connected.is_set()
+
+    async def disconnect(self) -> None:
+        """Drop the current websocket; the stream reconnects by itself (tests of lost events use this)."""
+        if self._ws is not None and not self._ws.closed:
+            await self._ws.close()
 
     def start(self) -> None:
         if self._task is None and not self._closed:
@@ -111,6 +122,7 @@ class EventStream:
     async def _read_once(self, attempt: int) -> None:
         params = {"app": self._client.app, "subscribeAll": "false"}
         async with self._client.ws_connect("/events", params, self._heartbeat) as ws:
+            self._ws = ws
             self.connects += 1
             self._connected.set()
             self._queue.put_nowait(Connected(type=Connected.TYPE, application=self._client.app, attempt=attempt))

@@ -1,0 +1,80 @@
+"""Helpers for call tests against the real Asterisk: a store with an assistant and a number,
+a running `CallController`, and polling for the state a user would see."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+from voicedock.secrets import SecretBox
+from voicedock.store import Database, records
+from voicedock.store import calls as store_calls
+from voicedock.store.documents import ASSISTANTS
+
+NUMBER = "+15550100"
+
+ASSISTANT: dict[str, Any] = {
+    "name": "Test assistant",
+    "system_prompt": "You are a test.",
+    "first_message": None,
+    "is_active": True,
+    "max_duration_seconds": 60,
+    "recording_enabled": False,
+    "gdpr_mode": False,
+    "webhook_url": "http://127.0.0.1:9/hook",
+    "webhook_events": ["status-update", "end-of-call-report", "transcript"],
+}
+
+
+def add_assistant(db: Database, ident: str = "asst_test", box: SecretBox | None = None, **fields: Any) -> str:
+    """An assistant document; with `box` it also gets a webhook secret (request-response webhooks need one)."""
+    doc = {**ASSISTANT, **fields}
+    secret = box.encrypt("test-webhook-secret") if box is not None else None
+    db.write_sync(lambda d: ASSISTANTS.insert(d, ident, doc, webhook_secret_enc=secret))
+    return ident
+
+
+def add_number(db: Database, assistant_id: str | None, phone: str = NUMBER) -> str:
+    row = db.write_sync(lambda d: records.create_number(d, {"phone_number": phone, "assistant_id": assistant_id}))
+    return str(row["id"])
+
+
+def call(db: Database, call_id: str) -> dict[str, Any]:
+    return db.read_sync(lambda d: store_calls.get_call(d, call_id))
+
+
+def calls(db: Database) -> list[dict[str, Any]]:
+    return db.read_sync(lambda d: store_calls.list_calls(d, limit=100, offset=0)[0])
+
+
+def webhook_events(db: Database, call_id: str) -> list[str]:
+    rows = db.read_sync(
+        lambda d: list(d.query("SELECT event_type FROM webhook_events WHERE call_id = ? ORDER BY rowid", [call_id]))
+    )
+    return [r["event_type"] for r in rows]
+
+
+def usage_rows(db: Database, call_id: str) -> list[dict[str, Any]]:
+    return db.read_sync(lambda d: list(d.query("SELECT * FROM usage WHERE call_id = ?", [call_id])))
+
+
+async def wait_for(check: Callable[[], Any], seconds: float = 10.0, what: str = "condition") -> Any:
+    """Poll until `check()` is truthy; fails the test with `what` on timeout."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+def only_call(db: Database) -> Callable[[], dict[str, Any] | None]:
+    def check() -> dict[str, Any] | None:
+        items = calls(db)
+        return items[0] if len(items) == 1 else None
+
+    return check

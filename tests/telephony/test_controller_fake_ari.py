@@ -1,0 +1,97 @@
+"""The controller against a scripted fake ARI: reconcile after lost events, and event routing."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from voicedock.config import Settings
+from voicedock.secrets import SecretBox
+from voicedock.store import Database
+from voicedock_ari import call_store
+from voicedock_ari.ari.events import parse_event
+from voicedock_ari.ari.models import Bridge, Channel
+from voicedock_ari.controller import CallController
+from voicedock_ari.live_call import LiveCall
+from voicedock_ari.settings import AsteriskSettings
+
+from .harness import call, wait_for, webhook_events
+
+
+class FakeAri:
+    """Just the calls reconcile and teardown make; records what was destroyed."""
+
+    def __init__(self, channels: list[str], bridges: list[Bridge]) -> None:
+        self.channels = channels
+        self.bridges = bridges
+        self.destroyed: list[str] = []
+        self.hung_up: list[str] = []
+
+    async def list_channels(self) -> list[Channel]:
+        return [Channel(id=c) for c in self.channels]
+
+    async def list_bridges(self) -> list[Bridge]:
+        return self.bridges
+
+    async def destroy_bridge(self, bridge_id: str) -> bool:
+        self.destroyed.append(bridge_id)
+        return True
+
+    async def hangup(self, channel_id: str, reason: str = "normal") -> bool:
+        self.hung_up.append(channel_id)
+        return channel_id in self.channels
+
+    async def aclose(self) -> None:
+        pass
+
+
+@pytest.fixture
+async def ctl(tmp_path: Path) -> Any:
+    settings = Settings(data_dir=tmp_path, price_per_minute=1.0)
+    db = Database(tmp_path / "t.db")
+    db.migrate_sync()
+    controller = CallController(AsteriskSettings(root=None), settings, db, SecretBox(tmp_path / "k"))
+    yield controller
+    await controller.aclose()
+    db.close()
+
+
+async def live_inbound(ctl: CallController, channel_id: str, call_id: str) -> LiveCall:
+    record = call_store.CallRecord(call_id=call_id, direction="inbound", status="ringing", assistant={
+        "webhook_url": "http://127.0.0.1:9/h", "webhook_events": ["status-update", "end-of-call-report"]})
+    await ctl.db.write(lambda d: call_store.create(d, record))
+    await ctl.db.write(lambda d: call_store.set_in_progress(d, record))
+    live = LiveCall(ctl, record, channel_id)
+    ctl.register(live)
+    live.start(asyncio.sleep(3600))
+    return live
+
+
+async def test_reconcile_ends_vanished_calls_and_removes_orphans(ctl: CallController) -> None:
+    fake = FakeAri(channels=["chan-alive", "vd-media-orphan"], bridges=[Bridge(id="b1", name="vd-old"),
+                                                                        Bridge(id="b2", name="someone-else")])
+    ctl.ari = fake  # type: ignore[assignment]
+    await live_inbound(ctl, "chan-gone", "call_gone")
+    await live_inbound(ctl, "chan-alive", "call_alive")
+    await ctl.reconcile(missed_events=True)
+    row = await wait_for(lambda: (c := call(ctl.db, "call_gone"))["status"] == "failed" and c, 5, "failed")
+    assert row["ended_reason"] == "error" and row["duration_seconds"] >= 0
+    assert webhook_events(ctl.db, "call_gone") == ["status-update", "status-update", "end-of-call-report"]
+    assert ctl.is_live("call_alive") and not ctl.is_live("call_gone")
+    assert fake.destroyed == ["b1"] and "vd-media-orphan" in fake.hung_up
+
+
+async def test_events_go_to_their_own_call_and_a_hangup_ends_only_that_call(ctl: CallController) -> None:
+    ctl.ari = FakeAri(channels=[], bridges=[])  # type: ignore[assignment]
+    await live_inbound(ctl, "c1", "call_1")
+    await live_inbound(ctl, "c2", "call_2")
+    ctl._route(parse_event({"type": "ChannelHangupRequest", "channel": {"id": "c2"}, "cause": 16}))
+    row = await wait_for(lambda: (c := call(ctl.db, "call_2"))["status"] == "ended" and c, 5, "ended")
+    assert row["ended_reason"] == "customer-ended-call"
+    assert ctl.is_live("call_1") and call(ctl.db, "call_1")["status"] == "in-progress"
+    ctl._route(parse_event({"type": "ChannelHangupRequest", "channel": {"id": "c1"}, "cause": 4, "soft": True}))
+    row = await wait_for(lambda: (c := call(ctl.db, "call_1"))["status"] == "failed" and c, 5, "failed")
+    assert row["ended_reason"] == "error"

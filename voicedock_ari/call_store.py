@@ -1,0 +1,160 @@
+"""Call state changes as functions run inside one `db.write` transaction each.
+
+A status change and the webhook events it causes commit together (transactional outbox), so a
+receiver never hears of a state the database does not hold, and a crash never loses an event.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlite_utils
+
+from voicedock.store import calls as store_calls
+from voicedock.timeutil import now_iso, parse_iso
+from voicedock.webhooks import enqueue
+from voicedock.webhooks.payloads import (
+    END_OF_CALL_REPORT,
+    STATUS_UPDATE,
+    TRANSCRIPT,
+    CallRef,
+    CustomerRef,
+    EndOfCallReport,
+    MessageContext,
+    PhoneNumberRef,
+    end_of_call_report,
+    status_update,
+    transcript,
+)
+
+FINAL_STATUSES = ("ended", "failed", "rejected")
+TRANSCRIBED_ROLES = ("user", "assistant")
+
+
+@dataclass
+class CallRecord:
+    """What the controller knows about one call, enough to build every webhook without a read."""
+
+    call_id: str
+    direction: str  # inbound or outbound
+    assistant: Mapping[str, Any] = field(default_factory=dict)
+    assistant_id: str | None = None
+    phone_number_id: str | None = None
+    agent_phone: str | None = None
+    caller_phone: str | None = None
+    status: str = "queued"
+    started_at: str | None = None
+
+    @property
+    def call_type(self) -> str:
+        return "inbound_phone_call" if self.direction == "inbound" else "outbound_phone_call"
+
+    def context(self, status: str | None = None) -> MessageContext:
+        return MessageContext(
+            call=CallRef(id=self.call_id, type=self.call_type, status=status or self.status),
+            assistant=self.assistant,
+            phone_number=PhoneNumberRef(number=self.agent_phone),
+            customer=CustomerRef(number=self.caller_phone),
+        )
+
+    def _enqueue(self, d: sqlite_utils.Database, event_type: str, payload: Mapping[str, Any]) -> list[str]:
+        if not self.assistant:
+            return []
+        return enqueue(
+            d,
+            event_type=event_type,
+            assistant_config=self.assistant,
+            assistant_id=self.assistant_id,
+            call_id=self.call_id,
+            payload=payload,
+        )
+
+
+def create(d: sqlite_utils.Database, record: CallRecord, metadata: Mapping[str, Any] | None = None) -> None:
+    """Insert the call row under the id the record already carries."""
+    d["calls"].insert(
+        {
+            "id": record.call_id,
+            "type": record.call_type,
+            "status": record.status,
+            "ended_reason": None,
+            "assistant_id": record.assistant_id,
+            "phone_number_id": record.phone_number_id,
+            "caller_phone": record.caller_phone,
+            "agent_phone": record.agent_phone,
+            "started_at": None,
+            "ended_at": None,
+            "duration_seconds": None,
+            "cost": None,
+            "created_at": now_iso(),
+            "updated_at": now_iso(),
+            "data": json.dumps({**store_calls.DATA_DEFAULTS, "metadata": dict(metadata or {})}),
+        }
+    )
+
+
+def set_ringing(d: sqlite_utils.Database, record: CallRecord) -> None:
+    record.status = "ringing"
+    store_calls.update_call(d, record.call_id, status="ringing")
+
+
+def set_assistant(d: sqlite_utils.Database, record: CallRecord) -> None:
+    """After assistant-request changed the assistant: keep the row in step."""
+    store_calls.update_call(d, record.call_id, assistant_id=record.assistant_id)
+
+
+def set_in_progress(d: sqlite_utils.Database, record: CallRecord) -> list[str]:
+    record.status = "in-progress"
+    record.started_at = now_iso()
+    store_calls.update_call(d, record.call_id, status="in-progress", started_at=record.started_at)
+    return record._enqueue(d, STATUS_UPDATE, status_update(record.context(), "in-progress"))
+
+
+def set_recording(d: sqlite_utils.Database, record: CallRecord, url: str) -> None:
+    store_calls.update_call(d, record.call_id, recording_url=url)
+
+
+def finish(
+    d: sqlite_utils.Database, record: CallRecord, status: str, reason: str, price_per_minute: float
+) -> list[str]:
+    """End the call once: status, times, cost, usage row, status-update and end-of-call-report."""
+    row = store_calls.get_call(d, record.call_id)
+    if row["status"] in FINAL_STATUSES:
+        return []
+    ended_at = now_iso()
+    duration = 0.0
+    if record.started_at:
+        duration = max(0.0, (parse_iso(ended_at) - parse_iso(record.started_at)).total_seconds())
+    duration = round(duration, 3)
+    cost = round(duration / 60.0 * price_per_minute, 6)
+    record.status = status
+    row = store_calls.update_call(
+        d, record.call_id, status=status, ended_reason=reason, ended_at=ended_at,
+        duration_seconds=duration, cost=cost,
+    )
+    store_calls.record_usage(d, record.call_id, record.phone_number_id, duration, cost)
+    if status == "rejected" and not record.started_at:
+        return []
+    webhook_status = "ended" if status == "ended" else "ended-with-error"
+    ctx = record.context(status)
+    ids = record._enqueue(d, STATUS_UPDATE, status_update(ctx, webhook_status, ended_reason=reason))
+    report = EndOfCallReport(
+        ended_reason=reason, duration_seconds=duration, summary=row.get("summary"), analysis=row.get("analysis"),
+        messages=row.get("messages") or [], recording_url=row.get("recording_url"), cost=cost,
+    )
+    ids += record._enqueue(d, END_OF_CALL_REPORT, end_of_call_report(ctx, report))
+    return ids
+
+
+def append(d: sqlite_utils.Database, record: CallRecord, key: str, item: Mapping[str, Any]) -> list[str]:
+    """Append to messages / tool_calls / latency; a final user/assistant utterance also becomes a transcript event."""
+    row = store_calls.get_call(d, record.call_id)
+    items = list(row.get(key) or [])
+    items.append(dict(item))
+    store_calls.update_call(d, record.call_id, **{key: items})
+    if key == "messages" and item.get("role") in TRANSCRIBED_ROLES:
+        return record._enqueue(d, TRANSCRIPT, transcript(record.context(), str(item["role"]), str(item["content"])))
+    return []

@@ -1,0 +1,288 @@
+"""The call controller: the `Telephony` implementation that owns every call on this node.
+
+One dispatcher reads the ARI event stream and only routes: waiters for our own channels first
+(`StasisStarts.feed`), then each event to its call's queue, so no call can stall another. After
+the websocket comes back, calls are reconciled with `GET /channels` and `GET /bridges`, because
+events sent while it was down are lost for good.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import sqlite_utils
+
+from voicedock.config import Settings
+from voicedock.conversation.base import SessionFactory
+from voicedock.ids import new_id
+from voicedock.secrets import SecretBox
+from voicedock.store import Database
+from voicedock.telephony import TelephonyError
+from voicedock.webhooks import DeliveryWorker, WebhookClient
+
+from . import call_store
+from .ari.client import AriClient
+from .ari.errors import AriError, AriNotFound
+from .ari.events import (
+    Connected,
+    Event,
+    PlaybackFinished,
+    PlaybackStarted,
+    StasisStart,
+)
+from .ari.events_stream import EventStream
+from .call_media import StasisStarts
+from .dialing import dial_string, outbound_plan, trunk_for
+from .inbound import run_inbound
+from .live_call import LiveCall, cancel_and_wait
+from .sessions import session_factory as placeholder_sessions
+from .settings import AsteriskSettings
+from .trunk_sync import TrunkSync
+
+log = logging.getLogger("voicedock.calls")
+T = TypeVar("T")
+
+MEDIA_PREFIX = "vd-media-"
+BRIDGE_PREFIX = "vd-"
+
+
+class CallController:
+    """Start with `await start()`, stop with `await aclose()`; hand it to the API as its telephony service."""
+
+    def __init__(
+        self,
+        asterisk: AsteriskSettings,
+        settings: Settings,
+        db: Database,
+        box: SecretBox,
+        *,
+        webhook_worker: DeliveryWorker | None = None,
+        webhook_client: WebhookClient | None = None,
+        session_factory: SessionFactory | None = None,
+        media_format: str = "ulaw",
+    ) -> None:
+        self.asterisk = asterisk
+        self.settings = settings
+        self.db = db
+        self.box = box
+        self.worker = webhook_worker
+        self.webhooks = webhook_client or WebhookClient(db, box)
+        self._own_webhooks = webhook_client is None
+        self.session_factory = session_factory or placeholder_sessions("tone")
+        self.media_format = media_format
+        self.ring_seconds = 30
+        self.ari = AriClient(asterisk)
+        self.starts = StasisStarts()
+        self.events: EventStream | None = None
+        self.trunks = TrunkSync(asterisk, db, box)
+        self._by_channel: dict[str, LiveCall] = {}
+        self._by_call: dict[str, LiveCall] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._dispatcher: asyncio.Task[None] | None = None
+        self._sounds: dict[str, bool] = {}
+        self._closed = False
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    async def start(self, connect_timeout: float = 5.0) -> None:
+        """Connect the event stream (waits briefly; keeps retrying in the background) and sync trunks."""
+        self.events = self.ari.events()
+        self.events.start()
+        self._dispatcher = asyncio.create_task(self._dispatch(), name="ari-dispatch")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.events.wait_connected(), connect_timeout)
+        await self.trunks.start()
+
+    async def aclose(self) -> None:
+        """End live calls (error), stop reading events, close clients; safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        ends = [call.request_end("failed", "error") for call in list(self._by_call.values())]
+        if ends:
+            await asyncio.gather(*ends, return_exceptions=True)
+        await self.trunks.aclose()
+        if self.events is not None:
+            await self.events.aclose()
+        if self._dispatcher is not None:
+            await cancel_and_wait(self._dispatcher)
+        for task in list(self._tasks):
+            task.cancel()
+        if self._own_webhooks:
+            await self.webhooks.aclose()
+        await self.ari.aclose()
+
+    # -- helpers for calls ---------------------------------------------------------------------
+
+    async def write(self, fn: Callable[[sqlite_utils.Database], T]) -> T:
+        return await self.db.write(fn)
+
+    def poke(self, event_ids: Any) -> None:
+        if event_ids and self.worker is not None:
+            self.worker.poke()
+
+    def register(self, call: LiveCall) -> None:
+        self._by_channel[call.channel_id] = call
+        self._by_call[call.call_id] = call
+
+    def forget(self, call: LiveCall) -> None:
+        self._by_channel.pop(call.channel_id, None)
+        self._by_call.pop(call.call_id, None)
+
+    async def dial_string(self, destination: str, record: call_store.CallRecord) -> str:
+        """Where a transfer goes: E.164 through the call's trunk, a SIP URI directly."""
+        return await self.db.read(lambda d: dial_string(destination, trunk_for(d, record.phone_number_id, None)))
+
+    async def has_sound(self, name: str) -> bool:
+        """Whether Asterisk has this prompt installed (asked once per name)."""
+        if name not in self._sounds:
+            try:
+                await self.ari.request("GET", f"/sounds/{name}")
+                self._sounds[name] = True
+            except AriNotFound:
+                self._sounds[name] = False
+            except AriError:
+                return False
+        return self._sounds[name]
+
+    def live_calls(self) -> list[LiveCall]:
+        return list(self._by_call.values())
+
+    # -- events --------------------------------------------------------------------------------
+
+    async def _dispatch(self) -> None:
+        assert self.events is not None
+        async for event in self.events:
+            try:
+                self._route(event)
+            except Exception:
+                log.exception("event routing failed", extra={"event": event.type})
+
+    def _route(self, event: Event) -> None:
+        if self.starts.feed(event):
+            return
+        if isinstance(event, Connected):
+            self._spawn(self.reconcile(missed_events=event.attempt > 0))
+            return
+        channel_id = event.channel_id
+        if isinstance(event, PlaybackStarted | PlaybackFinished):
+            target = event.playback.target_uri
+            channel_id = target.split(":", 1)[1] if target.startswith("channel:") else None
+        call = self._by_channel.get(channel_id) if channel_id else None
+        log.debug("ari event %s channel=%s call=%s %s", event.type, channel_id, call.call_id if call else None,
+                  {k: v for k, v in event.raw.items() if k in ("cause", "soft", "cause_txt", "tech_cause")})
+        if call is not None:
+            call.queue.put_nowait(event)
+        elif isinstance(event, StasisStart) and event.args[:1] == ("inbound",):
+            self._start_inbound(event)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _start_inbound(self, start: StasisStart) -> None:
+        record = call_store.CallRecord(call_id=new_id("call"), direction="inbound", status="ringing",
+                                       caller_phone=start.channel.caller.number or None)
+        call = LiveCall(self, record, start.channel.id)
+        self.register(call)
+        call.start(run_inbound(call, start))
+
+    async def reconcile(self, *, missed_events: bool) -> None:
+        """End calls whose channel vanished; destroy our bridges and media channels no call owns."""
+        try:
+            channels = {c.id for c in await self.ari.list_channels()}
+            bridges = await self.ari.list_bridges()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.warning("reconcile: ARI not answering", exc_info=True)
+            return
+        if missed_events:
+            for call in self.live_calls():
+                started = call.answered or call.originated or call.record.direction == "inbound"
+                if started and call.channel_id not in channels:
+                    log.warning("channel vanished while events were lost", extra={"call_id": call.call_id})
+                    call.request_end("failed", "error")
+        owned_bridges = {c.leg.bridge.id for c in self.live_calls() if c.leg is not None}
+        owned_media = {c.leg.external.channel.id for c in self.live_calls() if c.leg is not None}
+        for bridge in bridges:
+            if bridge.name.startswith(BRIDGE_PREFIX) and bridge.id not in owned_bridges:
+                with contextlib.suppress(Exception):
+                    await self.ari.destroy_bridge(bridge.id)
+        for channel_id in channels:
+            if channel_id.startswith(MEDIA_PREFIX) and channel_id not in owned_media:
+                if not self.starts_pending(channel_id):
+                    with contextlib.suppress(Exception):
+                        await self.ari.hangup(channel_id)
+
+    def starts_pending(self, channel_id: str) -> bool:
+        return channel_id in self.starts._waiting
+
+    # -- Telephony -----------------------------------------------------------------------------
+
+    async def start_outbound(self, request: dict[str, Any]) -> str:
+        plan = await self.db.read(lambda d: outbound_plan(d, request))
+        record = call_store.CallRecord(
+            call_id=new_id("call"), direction="outbound", assistant=plan.assistant,
+            assistant_id=plan.assistant_id, phone_number_id=plan.phone_number_id, agent_phone=plan.agent_phone,
+            caller_phone=plan.customer,
+        )
+        await self.write(lambda d: call_store.create(d, record, request.get("metadata")))
+        call = LiveCall(self, record, f"vd-call-{uuid.uuid4()}")
+        call.metadata = dict(request.get("metadata") or {})
+        self.register(call)
+        call.start(self._originate(call, plan.endpoint, plan.agent_phone))
+        return record.call_id
+
+    async def _originate(self, call: LiveCall, endpoint: str, caller_id: str | None) -> None:
+        try:
+            await self.ari.originate(endpoint, app_args="outbound", caller_id=caller_id, channel_id=call.channel_id,
+                                     ring_seconds=self.ring_seconds)
+            call.originated = True
+        except asyncio.CancelledError:
+            raise
+        except Exception as err:
+            log.warning("originate failed: %s", err, extra={"call_id": call.call_id})
+            call.request_end("failed", "failed-to-connect")
+
+    async def control(self, call_id: str, command: dict[str, Any]) -> str:
+        call = self._by_call.get(call_id)
+        if call is None or call.ending:
+            raise TelephonyError("call_not_live", f"Call {call_id} is not live on this server", status=409)
+        kind = command.get("type")
+        if call.session is None:
+            if kind == "end-call":
+                await call.hangup("assistant-ended-call")
+                return "call ended"
+            raise TelephonyError("call_not_answered", f"Call {call_id} is not answered yet", status=409)
+        result = await call.session.command(command)
+        if kind in ("end-call", "transfer") and not call.ending:
+            if call.leg is not None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(call.leg.endpoint.wait_sent(), 30)
+            if kind == "end-call":
+                await call.hangup("assistant-ended-call")
+            else:
+                await call.transfer(str(command["destination"]))
+        return result
+
+    def is_live(self, call_id: str) -> bool:
+        call = self._by_call.get(call_id)
+        return call is not None and not call.ending
+
+    async def config_changed(self) -> None:
+        await self.trunks.sync()
+
+    def health(self) -> dict[str, Any]:
+        connected = self.events is not None and self.events.connected
+        trunks = self.trunks.health()
+        trunks_ok = all(t.get("status") not in ("rejected", "failed") for t in trunks.values())
+        status = "ok" if connected and trunks_ok else ("degraded" if connected else "error")
+        return {"status": status, "ari": "connected" if connected else "disconnected",
+                "active_calls": len(self._by_call), "trunks": trunks}
