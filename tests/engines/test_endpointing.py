@@ -1,0 +1,76 @@
+from hypothesis import given
+from hypothesis import strategies as st
+
+from voicedock.engines.endpointing import Endpointer, EndpointEvent, transcription_wait_seconds
+
+FRAME = 0.02
+
+
+def feed(ep: Endpointer, pattern: list[tuple[bool, float]]) -> list[tuple[float, EndpointEvent]]:
+    """Feed (is_speech, seconds) runs in 20 ms frames; return (time, event) for every event."""
+    events, clock = [], 0.0
+    for speech, seconds in pattern:
+        for _ in range(round(seconds / FRAME)):
+            clock += FRAME
+            event = ep.process(FRAME, speech)
+            if event is not EndpointEvent.NONE:
+                events.append((round(clock, 3), event))
+    return events
+
+
+def test_turn_ends_after_wait_seconds_of_silence():
+    ep = Endpointer(wait_seconds=0.4, min_speech_seconds=0.1)
+    events = feed(ep, [(False, 0.5), (True, 1.0), (False, 1.0)])
+    assert [e for _, e in events] == [EndpointEvent.SPEECH_STARTED, EndpointEvent.SPEECH_ENDED]
+    assert events[0][0] == 0.6
+    assert events[1][0] == 1.9
+
+
+def test_short_pause_does_not_end_the_turn():
+    ep = Endpointer(wait_seconds=0.4)
+    events = feed(ep, [(True, 0.5), (False, 0.3), (True, 0.5), (False, 0.5)])
+    assert [e for _, e in events] == [EndpointEvent.SPEECH_STARTED, EndpointEvent.SPEECH_ENDED]
+
+
+def test_a_click_shorter_than_min_speech_is_ignored():
+    ep = Endpointer(min_speech_seconds=0.2, timeout_seconds=0)
+    assert feed(ep, [(True, 0.1), (False, 1.0)]) == []
+
+
+def test_silence_times_out_and_keeps_counting():
+    ep = Endpointer(timeout_seconds=2.0)
+    events = feed(ep, [(False, 4.0)])
+    assert events == [(2.0, EndpointEvent.TIMEOUT), (4.0, EndpointEvent.TIMEOUT)]
+
+
+def test_endless_speech_is_cut_at_max_speech_seconds():
+    ep = Endpointer(max_speech_seconds=3.0, min_speech_seconds=0.1)
+    events = feed(ep, [(True, 5.0)])
+    assert events[1] == (3.0, EndpointEvent.SPEECH_ENDED)
+
+
+def test_plan_accepts_camel_case_and_overrides_defaults():
+    ep = Endpointer.from_start_speaking_plan({"waitSeconds": 0.8, "timeout_seconds": 5})
+    assert (ep.wait_seconds, ep.timeout_seconds, ep.min_speech_seconds) == (0.8, 5.0, 0.15)
+    assert Endpointer.from_start_speaking_plan(None).wait_seconds == 0.4
+
+
+def test_transcription_wait_depends_on_how_the_text_ends():
+    plan = {
+        "transcriptionEndpointingPlan": {
+            "onPunctuationSeconds": 0.1,
+            "onNoPunctuationSeconds": 1.5,
+            "onNumberSeconds": 0.7,
+        }
+    }
+    assert transcription_wait_seconds("Book me in.", plan) == 0.1
+    assert transcription_wait_seconds("my number is 06 12", plan) == 0.7
+    assert transcription_wait_seconds("I would like to", plan) == 1.5
+
+
+@given(st.lists(st.tuples(st.booleans(), st.floats(min_value=0.005, max_value=0.1)), max_size=300))
+def test_events_alternate_start_then_end(frames):
+    ep = Endpointer(wait_seconds=0.3, min_speech_seconds=0.05, timeout_seconds=0)
+    seen = [ev for speech, secs in frames if (ev := ep.process(secs, speech)) is not EndpointEvent.NONE]
+    expected = [EndpointEvent.SPEECH_STARTED, EndpointEvent.SPEECH_ENDED] * len(seen)
+    assert seen == expected[: len(seen)]

@@ -1,0 +1,113 @@
+"""The real engines of the `ci` profile, end to end on this machine's CPU."""
+
+import re
+import wave
+from pathlib import Path
+
+import jsonschema
+import numpy as np
+import pytest
+
+from voicedock.engines.audio import as_int16, rms, ulaw_decode, ulaw_encode
+from voicedock.engines.endpointing import Endpointer, EndpointEvent
+from voicedock.engines.loader import Engines
+
+pytestmark = pytest.mark.models
+
+UTTERANCE = "I would like to book an appointment for next Monday morning."
+BOOK_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "book_appointment",
+        "description": "Book an appointment for the caller.",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "name": {"type": "string"},
+                "date": {"type": "string"},
+                "time": {"type": "string"},
+                "reason": {"type": "string", "enum": ["cleaning", "check-up", "pain"]},
+            },
+            "required": ["name", "date", "time", "reason"],
+        },
+    },
+}
+
+
+async def speak(engines: Engines, text: str) -> np.ndarray:
+    return np.concatenate([chunk.pcm16 async for chunk in engines.tts.synthesize(text)])
+
+
+def words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z]+", text.lower()))
+
+
+async def test_piper_speaks_audible_8khz_audio_one_chunk_per_sentence(ci_engines):
+    chunks = [c async for c in ci_engines.tts.synthesize("Hello. Dr. Jansen charges 3.5 euros for it.")]
+    assert [c.text for c in chunks] == ["Hello.", "Dr. Jansen charges 3.5 euros for it."]
+    assert all(c.rate == 8000 and c.pcm16.dtype == np.int16 for c in chunks)
+    assert all(rms(c.pcm16) > 1000 for c in chunks)
+    assert 0.3 < chunks[0].seconds < 2.0
+
+
+async def test_whisper_understands_piper_speech_after_the_telephone_path(ci_engines, tmp_path: Path):
+    phone = ulaw_encode(await speak(ci_engines, UTTERANCE))
+    wav_path = tmp_path / "caller.wav"
+    with wave.open(str(wav_path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(8000)
+        wav.writeframes(ulaw_decode(phone).astype("<i2").tobytes())
+    with wave.open(str(wav_path), "rb") as wav:
+        pcm = wav.readframes(wav.getnframes())
+    transcript = await ci_engines.stt.transcribe(pcm, 8000)
+    assert {"book", "appointment", "monday", "morning"} <= words(transcript.text), transcript.text
+    assert 2.0 < transcript.audio_seconds < 8.0
+
+
+async def test_vad_and_endpointer_find_the_turn_in_real_speech(ci_engines):
+    speech = await speak(ci_engines, "Hello, can you hear me?")
+    silence = np.zeros(8000, dtype=np.int16)
+    audio = np.concatenate([silence, speech, silence])
+    frame = 160
+    ep = Endpointer(wait_seconds=0.5, min_speech_seconds=0.1, timeout_seconds=0)
+    events = []
+    for i in range(0, len(audio) - frame + 1, frame):
+        event = ep.process(0.02, ci_engines.vad.is_speech(audio[i : i + frame], 8000))
+        if event is not EndpointEvent.NONE:
+            events.append((i / 8000, event))
+    assert [e for _, e in events] == [EndpointEvent.SPEECH_STARTED, EndpointEvent.SPEECH_ENDED]
+    assert 0.9 < events[0][0] < 1.4
+    assert not ci_engines.vad.is_speech(as_int16(silence[:160]), 8000)
+
+
+async def test_llm_streams_several_tokens(ci_engines):
+    messages = [
+        {"role": "system", "content": "You are a friendly receptionist."},
+        {"role": "user", "content": "Hello, who am I speaking to?"},
+    ]
+    await ci_engines.llm.prefill(messages[:1])
+    chunks = [c async for c in ci_engines.llm.stream(messages, max_tokens=24)]
+    texts = [c.text for c in chunks if c.text]
+    assert len(texts) >= 5
+    assert chunks[-1].finish_reason in ("stop", "length")
+
+
+async def test_llm_json_output_is_schema_valid(ci_engines):
+    schema = BOOK_TOOL["function"]["parameters"]
+    messages = [{"role": "user", "content": "My name is Anna, book a cleaning tomorrow at 3 pm. Reply in JSON."}]
+    data = await ci_engines.llm.complete_json(messages, schema, max_tokens=96)
+    jsonschema.validate(data, schema)
+
+
+async def test_llm_forced_tool_call_has_valid_arguments(ci_engines):
+    messages = [
+        {"role": "system", "content": "Book appointments with the tool."},
+        {"role": "user", "content": "I'm Piet and my tooth hurts, can I come on Friday at 10?"},
+    ]
+    chunks = [
+        c async for c in ci_engines.llm.stream(messages, [BOOK_TOOL], tool_choice="book_appointment", max_tokens=96)
+    ]
+    calls = [c.tool_call for c in chunks if c.tool_call]
+    assert len(calls) == 1 and calls[0].name == "book_appointment"
+    jsonschema.validate(calls[0].arguments, BOOK_TOOL["function"]["parameters"])

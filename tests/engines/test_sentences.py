@@ -1,0 +1,55 @@
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from voicedock.engines.sentences import SentenceSplitter, clean_for_speech, split_sentences
+
+
+def tokens_of(text: str, size: int = 3) -> list[str]:
+    return [text[i : i + size] for i in range(0, len(text), size)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Hello! How can I help?", ["Hello!", "How can I help?"]),
+        ("The price is 3.5 euros. Anything else?", ["The price is 3.5 euros.", "Anything else?"]),
+        ("Dr. Smith sees you at 3 p.m. tomorrow.", ["Dr. Smith sees you at 3 p.m. tomorrow."]),
+        ("See Mr. J. Jansen, e.g. on Monday. Bye.", ["See Mr. J. Jansen, e.g. on Monday.", "Bye."]),
+        ('He said "yes." Then left', ['He said "yes."', "Then left"]),
+        ("Wait... what?! Really", ["Wait...", "what?!", "Really"]),
+        ("Options:\n1. Cleaning\n2. Check-up", ["Options:", "1. Cleaning", "2. Check-up"]),
+    ],
+)
+def test_splits_sentences_but_not_numbers_or_abbreviations(text, expected):
+    assert list(split_sentences(tokens_of(text))) == expected
+
+
+def test_first_sentence_is_released_as_soon_as_the_next_token_starts():
+    splitter = SentenceSplitter()
+    assert splitter.feed("Sure") == []
+    assert splitter.feed(".") == []
+    assert splitter.feed(" Let") == ["Sure."]
+    assert splitter.flush() == "Let"
+
+
+def test_overlong_run_is_cut_at_a_comma():
+    text = "one, " * 80
+    parts = list(split_sentences([text], max_chars=100))
+    assert all(len(p) <= 100 for p in parts)
+    assert " ".join(parts).split() == text.split()
+
+
+def test_markdown_is_removed_for_speech():
+    assert clean_for_speech("**Yes**, use `book`:\n- Monday") == "Yes, use book:\nMonday"
+
+
+words = st.sampled_from(["Hi", "Dr.", "3.5", "ok", "e.g.", "yes.", "no!", "why?", "A.", "x", "\n", "2.", "so,"])
+
+
+@given(st.lists(words, max_size=40), st.integers(min_value=1, max_value=7))
+def test_token_boundaries_do_not_change_the_sentences(parts, size):
+    text = " ".join(parts)
+    whole = list(split_sentences([text]))
+    assert list(split_sentences(tokens_of(text, size))) == whole
+    assert " ".join(whole).split() == text.split()

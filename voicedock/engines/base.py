@@ -1,0 +1,118 @@
+"""Engine protocols and the small value types that cross them.
+
+The call pipeline depends only on these, so a test can swap any real engine for a scripted fake.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+Message = Mapping[str, Any]
+"""An OpenAI-style chat message: {"role": "system"|"user"|"assistant"|"tool", "content": ...}."""
+
+Tool = Mapping[str, Any]
+"""An OpenAI-style tool: {"type": "function", "function": {"name", "description", "parameters"}}."""
+
+PCM16 = bytes | np.ndarray
+"""Mono signed 16-bit little-endian audio, as raw bytes or an int16 array."""
+
+
+class EngineError(Exception):
+    """An engine failure with a machine-readable code, so callers can decide without parsing text."""
+
+    def __init__(self, code: str, message: str, *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.code = code
+        self.retryable = retryable
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """What the caller said; `no_speech_prob` lets the pipeline drop noise Whisper turned into words."""
+
+    text: str
+    language: str | None = None
+    audio_seconds: float = 0.0
+    no_speech_prob: float = 0.0
+    elapsed_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """A call the model asked for; arguments are already parsed JSON."""
+
+    name: str
+    arguments: dict[str, Any]
+    id: str = ""
+
+
+@dataclass(frozen=True)
+class LLMChunk:
+    """One streamed piece of a reply: text, a finished tool call, or the final reason."""
+
+    text: str = ""
+    tool_call: ToolCall | None = None
+    finish_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class AudioChunk:
+    """Speech for one sentence; `text` is what it says, so barge-in can keep only what was heard."""
+
+    pcm16: np.ndarray
+    rate: int
+    text: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def seconds(self) -> float:
+        return len(self.pcm16) / self.rate if self.rate else 0.0
+
+
+@runtime_checkable
+class VAD(Protocol):
+    """Frame-level speech detector; cheap enough to call on every 10-30 ms frame on the event loop."""
+
+    def is_speech(self, frame_pcm16: PCM16, rate: int) -> bool: ...
+
+
+@runtime_checkable
+class STT(Protocol):
+    """Whole-utterance transcription, called once the endpointer says the caller stopped."""
+
+    async def transcribe(self, pcm16: PCM16, rate: int) -> Transcript: ...
+
+
+@runtime_checkable
+class LLM(Protocol):
+    """Chat model; `stream` for the spoken reply, `complete_json` for schema-valid structured output."""
+
+    def stream(
+        self,
+        messages: Sequence[Message],
+        tools: Sequence[Tool] | None = None,
+        *,
+        tool_choice: str | None = None,
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+    ) -> AsyncIterator[LLMChunk]: ...
+
+    async def complete_json(
+        self, messages: Sequence[Message], schema: Mapping[str, Any], *, max_tokens: int = 256
+    ) -> dict[str, Any]: ...
+
+    async def prefill(self, messages: Sequence[Message], tools: Sequence[Tool] | None = None) -> float: ...
+
+
+@runtime_checkable
+class TTS(Protocol):
+    """Text to speech, one chunk per sentence so playback starts before the whole reply is rendered."""
+
+    @property
+    def output_rate(self) -> int: ...
+
+    def synthesize(self, text: str) -> AsyncIterator[AudioChunk]: ...

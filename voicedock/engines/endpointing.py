@@ -1,0 +1,103 @@
+"""Decide when the caller has started and finished a turn, from VAD decisions alone.
+
+Pure and clock-free: the caller passes the duration of each chunk, so tests replay a
+conversation in microseconds and the same logic works for any frame size.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+class EndpointEvent(enum.Enum):
+    NONE = "none"
+    SPEECH_STARTED = "speech_started"
+    SPEECH_ENDED = "speech_ended"
+    TIMEOUT = "timeout"
+
+
+def _plan_value(plan: Mapping[str, Any], snake: str, default: float) -> float:
+    camel = re.sub(r"_(\w)", lambda m: m.group(1).upper(), snake)
+    value = plan.get(snake, plan.get(camel))
+    return float(value) if value is not None else default
+
+
+@dataclass
+class Endpointer:
+    """Turn detector: speech must last `min_speech_seconds` to count, and `wait_seconds` of
+    silence after it ends the turn; with no speech for `timeout_seconds` it reports TIMEOUT."""
+
+    wait_seconds: float = 0.4
+    min_speech_seconds: float = 0.15
+    timeout_seconds: float = 10.0
+    max_speech_seconds: float = 30.0
+
+    in_speech: bool = False
+    speech_seconds: float = 0.0
+    silence_seconds: float = 0.0
+    idle_seconds: float = 0.0
+    _pending_speech: float = 0.0
+
+    @classmethod
+    def from_start_speaking_plan(cls, plan: Mapping[str, Any] | None, **overrides: float) -> Endpointer:
+        """Build from an assistant's `start_speaking_plan` (snake or camelCase keys)."""
+        plan = plan or {}
+        return cls(
+            wait_seconds=_plan_value(plan, "wait_seconds", overrides.get("wait_seconds", 0.4)),
+            min_speech_seconds=_plan_value(plan, "min_speech_seconds", overrides.get("min_speech_seconds", 0.15)),
+            timeout_seconds=_plan_value(plan, "timeout_seconds", overrides.get("timeout_seconds", 10.0)),
+            max_speech_seconds=_plan_value(plan, "max_speech_seconds", overrides.get("max_speech_seconds", 30.0)),
+        )
+
+    def reset(self) -> None:
+        """Start listening for the next turn."""
+        self.in_speech = False
+        self.speech_seconds = self.silence_seconds = self.idle_seconds = self._pending_speech = 0.0
+
+    def process(self, chunk_seconds: float, is_speech: bool) -> EndpointEvent:
+        """Feed one chunk's VAD decision; returns the event it causes, if any."""
+        if self.in_speech:
+            return self._while_speaking(chunk_seconds, is_speech)
+        if is_speech:
+            self._pending_speech += chunk_seconds
+            if self._pending_speech >= self.min_speech_seconds:
+                self.in_speech = True
+                self.speech_seconds = self._pending_speech
+                self.silence_seconds = 0.0
+                return EndpointEvent.SPEECH_STARTED
+            return EndpointEvent.NONE
+        self._pending_speech = 0.0
+        self.idle_seconds += chunk_seconds
+        if self.timeout_seconds > 0 and self.idle_seconds >= self.timeout_seconds:
+            self.idle_seconds = 0.0
+            return EndpointEvent.TIMEOUT
+        return EndpointEvent.NONE
+
+    def _while_speaking(self, chunk_seconds: float, is_speech: bool) -> EndpointEvent:
+        self.speech_seconds += chunk_seconds
+        self.silence_seconds = 0.0 if is_speech else self.silence_seconds + chunk_seconds
+        if self.silence_seconds >= self.wait_seconds or self.speech_seconds >= self.max_speech_seconds:
+            self.reset()
+            return EndpointEvent.SPEECH_ENDED
+        return EndpointEvent.NONE
+
+
+_ENDS_WITH_NUMBER = re.compile(r"\d[\d\s.,:]*$")
+
+
+def transcription_wait_seconds(text: str, plan: Mapping[str, Any] | None = None) -> float:
+    """Extra wait after a transcript, by how it ends: a finished sentence needs little, a trailing
+    number (a phone number being read out) or an unfinished phrase needs more."""
+    plan = dict(
+        (plan or {}).get("transcription_endpointing_plan") or (plan or {}).get("transcriptionEndpointingPlan") or {}
+    )
+    stripped = text.strip()
+    if _ENDS_WITH_NUMBER.search(stripped):
+        return _plan_value(plan, "on_number_seconds", 0.5)
+    if stripped.endswith((".", "!", "?")):
+        return _plan_value(plan, "on_punctuation_seconds", 0.1)
+    return _plan_value(plan, "on_no_punctuation_seconds", 1.5)

@@ -1,0 +1,123 @@
+"""Deterministic engines for tests: scripted, instant, and recording what they were asked.
+
+They honour the same protocols as the real engines, so a whole conversation can run in a
+unit test without model files; `delay` lets a test hold a stage open to exercise barge-in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections import deque
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from voicedock.engines.audio import as_int16, rms
+from voicedock.engines.base import PCM16, AudioChunk, EngineError, LLMChunk, Message, Tool, ToolCall, Transcript
+from voicedock.engines.sentences import split_sentences
+
+
+@dataclass
+class FakeVAD:
+    """Speech is any frame louder than `threshold` RMS, so synthetic tones and silence just work."""
+
+    threshold: float = 500.0
+
+    def is_speech(self, frame_pcm16: PCM16, rate: int) -> bool:
+        return rms(frame_pcm16) > self.threshold
+
+
+@dataclass
+class FakeSTT:
+    """Returns scripted transcripts in order (the last one repeats); records the audio it got."""
+
+    transcripts: Sequence[str] = ("hello",)
+    delay: float = 0.0
+    calls: list[tuple[int, int]] = field(default_factory=list)
+
+    async def transcribe(self, pcm16: PCM16, rate: int) -> Transcript:
+        samples = as_int16(pcm16)
+        self.calls.append((len(samples), rate))
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        text = self.transcripts[min(len(self.calls), len(self.transcripts)) - 1]
+        return Transcript(text=text, language="en", audio_seconds=len(samples) / rate)
+
+
+Reply = str | ToolCall | Exception
+"""A scripted LLM turn: text to stream word by word, a tool call to make, or an error to raise."""
+
+
+@dataclass
+class FakeLLM:
+    """Plays `replies` one per `stream` call; `json_replies` one per `complete_json` call."""
+
+    replies: Iterable[Reply] = ("Hello! How can I help you today?",)
+    json_replies: Iterable[Mapping[str, Any]] = ()
+    token_delay: float = 0.0
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    prefilled: list[list[Message]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._replies: deque[Reply] = deque(self.replies)
+        self._json: deque[Mapping[str, Any]] = deque(self.json_replies)
+
+    async def stream(
+        self,
+        messages: Sequence[Message],
+        tools: Sequence[Tool] | None = None,
+        *,
+        tool_choice: str | None = None,
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+    ) -> AsyncIterator[LLMChunk]:
+        self.requests.append({"messages": list(messages), "tools": list(tools or []), "tool_choice": tool_choice})
+        reply = self._replies.popleft() if len(self._replies) > 1 else (self._replies[0] if self._replies else "")
+        if isinstance(reply, Exception):
+            raise reply
+        if isinstance(reply, ToolCall):
+            yield LLMChunk(tool_call=reply)
+            yield LLMChunk(finish_reason="tool_calls")
+            return
+        for token in re.findall(r"\S+\s*|\s+", reply)[:max_tokens]:
+            await asyncio.sleep(self.token_delay)
+            yield LLMChunk(text=token)
+        yield LLMChunk(finish_reason="stop")
+
+    async def complete_json(
+        self, messages: Sequence[Message], schema: Mapping[str, Any], *, max_tokens: int = 256
+    ) -> dict[str, Any]:
+        self.requests.append({"messages": list(messages), "schema": dict(schema)})
+        if not self._json:
+            raise EngineError("llm_invalid_json", "FakeLLM has no scripted JSON reply left")
+        return dict(self._json.popleft())
+
+    async def prefill(self, messages: Sequence[Message], tools: Sequence[Tool] | None = None) -> float:
+        self.prefilled.append(list(messages))
+        return 0.0
+
+
+@dataclass
+class FakeTTS:
+    """A 440 Hz tone per sentence, `seconds_per_char` long, so playback time follows text length."""
+
+    rate: int = 8000
+    seconds_per_char: float = 0.05
+    delay: float = 0.0
+    spoken: list[str] = field(default_factory=list)
+
+    @property
+    def output_rate(self) -> int:
+        return self.rate
+
+    async def synthesize(self, text: str) -> AsyncIterator[AudioChunk]:
+        for sentence in split_sentences([text]):
+            if self.delay:
+                await asyncio.sleep(self.delay)
+            self.spoken.append(sentence)
+            n = max(1, int(len(sentence) * self.seconds_per_char * self.rate))
+            tone = (np.sin(2 * np.pi * 440 * np.arange(n) / self.rate) * 8000).astype(np.int16)
+            yield AudioChunk(pcm16=tone, rate=self.rate, text=sentence)

@@ -1,0 +1,233 @@
+"""Chat LLM on llama.cpp (llama-cpp-python), streaming, with a warm prompt cache.
+
+On a CPU the prompt dominates latency: a system prompt with tools costs seconds to evaluate,
+while llama.cpp reuses the longest common token prefix of the previous request from its KV cache.
+`prefill()` evaluates the system prompt once, so a turn only pays for the new tokens.
+
+One `Llama` instance must never run two generations at once (llama.cpp crashes), so every
+call into it goes through a single worker thread, and a generation holds `_busy` from its
+first token until that worker has closed it, even when the consumer is cancelled midway.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from voicedock.engines.base import EngineError, LLMChunk, Message, Tool, ToolCall
+from voicedock.engines.tool_text import ToolTextFilter
+
+T = TypeVar("T")
+
+
+class LlamaLLM:
+    """`n_gpu_layers=-1` offloads everything when llama-cpp-python was built with CUDA."""
+
+    def __init__(
+        self,
+        model_path: str | Path,
+        *,
+        n_ctx: int = 2048,
+        n_threads: int = 2,
+        n_gpu_layers: int = 0,
+        chat_format: str | None = None,
+        seed: int = 0,
+    ) -> None:
+        from llama_cpp import Llama
+
+        path = Path(model_path)
+        if not path.is_file():
+            raise EngineError("model_missing", f"GGUF model {path} is missing (run scripts/install-models)")
+        self._setup(
+            Llama(
+                model_path=str(path),
+                n_ctx=n_ctx,
+                n_threads=n_threads,
+                n_threads_batch=n_threads,
+                n_gpu_layers=n_gpu_layers,
+                chat_format=chat_format,
+                seed=seed,
+                verbose=False,
+            )
+        )
+
+    @classmethod
+    def wrap(cls, llama: Any) -> LlamaLLM:
+        """Use an already constructed `Llama` (or a stand-in with `create_chat_completion`)."""
+        self = cls.__new__(cls)
+        self._setup(llama)
+        return self
+
+    def _setup(self, llama: Any) -> None:
+        self.llama = llama
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llama")
+        self._busy = threading.Lock()
+        self.last_stats: dict[str, float] = {}
+
+    async def _run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._worker, functools.partial(fn, *args, **kwargs))
+
+    async def _acquire(self) -> None:
+        """Wait for the model without blocking the loop. The lock is released from the worker thread
+        and callers may live on different event loops, so an asyncio primitive cannot be used."""
+        while not self._busy.acquire(blocking=False):  # noqa: ASYNC110
+            await asyncio.sleep(0.005)
+
+    def _release_after(self, generator: Any) -> None:
+        """Queued behind any in-flight step, so the model is free only once it really is."""
+
+        def finish() -> None:
+            try:
+                if generator is not None:
+                    generator.close()
+            finally:
+                self._busy.release()
+
+        self._worker.submit(finish)
+
+    @staticmethod
+    def _chat_kwargs(
+        messages: Sequence[Message], tools: Sequence[Tool] | None, tool_choice: str | None
+    ) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"messages": [dict(m) for m in messages]}
+        if tools:
+            kwargs["tools"] = [dict(t) for t in tools]
+            if tool_choice and tool_choice not in ("auto", "none"):
+                kwargs["tool_choice"] = {"type": "function", "function": {"name": tool_choice}}
+        return kwargs
+
+    async def stream(
+        self,
+        messages: Sequence[Message],
+        tools: Sequence[Tool] | None = None,
+        *,
+        tool_choice: str | None = None,
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+    ) -> AsyncIterator[LLMChunk]:
+        """Reply text as it is generated; a forced `tool_choice` (a tool name) yields one grammar-
+        constrained ToolCall, and calls the model writes inline are parsed out of the text."""
+        kwargs = self._chat_kwargs(messages, tools, tool_choice)
+        await self._acquire()
+        generator = None
+        try:
+            started = time.perf_counter()
+            generator = await self._run(
+                self.llama.create_chat_completion, stream=True, max_tokens=max_tokens, temperature=temperature, **kwargs
+            )
+            async for chunk in self._chunks(generator, started):
+                yield chunk
+        except (asyncio.CancelledError, GeneratorExit, EngineError):
+            raise
+        except Exception as err:
+            raise EngineError("llm_failed", f"generation failed: {err}") from err
+        finally:
+            self._release_after(generator)
+
+    async def _chunks(self, generator: Any, started: float) -> AsyncIterator[LLMChunk]:
+        text_filter = ToolTextFilter()
+        forced: dict[int, dict[str, str]] = {}
+        first_token: float | None = None
+        tokens = 0
+        finish: str | None = None
+        while (raw := await self._run(next, generator, None)) is not None:
+            choice = raw["choices"][0]
+            delta = choice.get("delta") or {}
+            finish = choice.get("finish_reason") or finish
+            for call in delta.get("tool_calls") or []:
+                slot = forced.setdefault(call.get("index", 0), {"name": "", "arguments": "", "id": ""})
+                fn = call.get("function") or {}
+                slot["name"] = slot["name"] or fn.get("name") or ""
+                slot["arguments"] += fn.get("arguments") or ""
+                slot["id"] = slot["id"] or call.get("id") or ""
+            content = delta.get("content") or ""
+            if content or delta.get("tool_calls"):
+                tokens += 1
+                first_token = first_token or time.perf_counter()
+            if content and (visible := text_filter.feed(content)):
+                yield LLMChunk(text=visible)
+        if tail := text_filter.flush():
+            yield LLMChunk(text=tail)
+        calls = [self._forced_call(slot) for _, slot in sorted(forced.items())] or text_filter.tool_calls()
+        for call in calls:
+            yield LLMChunk(tool_call=call)
+        ended = time.perf_counter()
+        self.last_stats = {
+            "ttft_seconds": (first_token or ended) - started,
+            "tokens": float(tokens),
+            "tokens_per_second": (tokens - 1) / (ended - first_token)
+            if first_token and tokens > 1 and ended > first_token
+            else 0.0,
+        }
+        yield LLMChunk(finish_reason="tool_calls" if calls else (finish or "stop"))
+
+    @staticmethod
+    def _forced_call(slot: dict[str, str]) -> ToolCall:
+        try:
+            arguments = json.loads(slot["arguments"] or "{}")
+        except ValueError as err:
+            raise EngineError(
+                "llm_bad_tool_call", f"tool call arguments are not JSON: {slot['arguments'][:200]!r}"
+            ) from err
+        return ToolCall(name=slot["name"], arguments=arguments, id=slot["id"])
+
+    async def complete_json(
+        self, messages: Sequence[Message], schema: Mapping[str, Any], *, max_tokens: int = 256
+    ) -> dict[str, Any]:
+        """An object that matches `schema`: llama.cpp constrains sampling with a grammar built from it,
+        and the result is validated again because grammars cannot express every keyword."""
+        import jsonschema
+
+        await self._acquire()
+        try:
+            result = await self._run(
+                self.llama.create_chat_completion,
+                messages=[dict(m) for m in messages],
+                response_format={"type": "json_object", "schema": dict(schema)},
+                max_tokens=max_tokens,
+                temperature=0.0,
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception as err:
+            raise EngineError("llm_failed", f"structured generation failed: {err}") from err
+        finally:
+            self._release_after(None)
+        content = result["choices"][0]["message"].get("content") or ""
+        try:
+            data = json.loads(content)
+            jsonschema.validate(data, dict(schema))
+        except (ValueError, jsonschema.ValidationError) as err:
+            raise EngineError(
+                "llm_invalid_json", f"model output does not match the schema: {err}", retryable=True
+            ) from err
+        if not isinstance(data, dict):
+            raise EngineError("llm_invalid_json", "model output is not a JSON object", retryable=True)
+        return data
+
+    async def prefill(self, messages: Sequence[Message], tools: Sequence[Tool] | None = None) -> float:
+        """Evaluate the fixed head of the conversation (system prompt, tools) into the KV cache.
+
+        Returns the seconds it took; later requests that start with the same messages skip them.
+        """
+        kwargs = self._chat_kwargs(messages, tools, None)
+        await self._acquire()
+        started = time.perf_counter()
+        try:
+            await self._run(self.llama.create_chat_completion, max_tokens=1, temperature=0.0, **kwargs)
+        finally:
+            self._release_after(None)
+        return time.perf_counter() - started
+
+    def close(self) -> None:
+        """Free the model's memory; the engine is unusable afterwards."""
+        self._worker.shutdown(wait=True)
+        self.llama.close()

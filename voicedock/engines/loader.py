@@ -1,0 +1,181 @@
+"""Load the engines of a profile from the models dir, once per process.
+
+Models take seconds and hundreds of MB to load, so every call shares one set; the manifest
+copied into the models dir by scripts/install-models says which files a profile uses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from voicedock.config import default_data_dir
+from voicedock.engines.base import LLM, STT, TTS, VAD, EngineError
+
+REPO_MANIFEST = Path(__file__).resolve().parents[2] / "models" / "manifest.json"
+DEFAULT_PROFILE = "cpu"
+
+
+def default_models_dir() -> Path:
+    """VOICEDOCK_MODELS_DIR, else the data dir's models/ (the installer uses the same rule)."""
+    if os.environ.get("VOICEDOCK_MODELS_DIR"):
+        return Path(os.environ["VOICEDOCK_MODELS_DIR"])
+    if os.environ.get("VOICEDOCK_DATA_DIR"):
+        return Path(os.environ["VOICEDOCK_DATA_DIR"]) / "models"
+    return default_data_dir() / "models"
+
+
+def default_profile() -> str:
+    return os.environ.get("VOICEDOCK_MODEL_PROFILE") or DEFAULT_PROFILE
+
+
+def read_manifest(models_dir: Path) -> dict[str, Any]:
+    """The installed copy wins, so a server runs what was installed even if the repo moved on."""
+    path = models_dir / "manifest.json"
+    if not path.is_file():
+        path = REPO_MANIFEST
+    return json.loads(path.read_text())
+
+
+def model_path(manifest: Mapping[str, Any], models_dir: Path, model_id: str) -> Path:
+    if model_id not in manifest["models"]:
+        raise EngineError("model_unknown", f"model {model_id!r} is not in the manifest")
+    return models_dir / model_id / manifest["models"][model_id]["entry"]
+
+
+def missing_files(manifest: Mapping[str, Any], models_dir: Path, model_ids: list[str]) -> list[str]:
+    """Files of these models that are absent or the wrong size (cheap: no hashing)."""
+    missing = []
+    for model_id in model_ids:
+        for name, meta in manifest["models"][model_id]["files"].items():
+            path = models_dir / model_id / name
+            if not path.is_file() or path.stat().st_size != meta["size"]:
+                missing.append(f"{model_id}/{name}")
+    return missing
+
+
+def build_vad(spec: Mapping[str, Any]) -> VAD:
+    from voicedock.engines.vad_webrtc import WebRtcVad
+
+    return WebRtcVad(aggressiveness=int(spec.get("aggressiveness", 2)))
+
+
+def build_stt(spec: Mapping[str, Any], manifest: Mapping[str, Any], models_dir: Path) -> STT:
+    from voicedock.engines.stt_whisper import WhisperSTT
+
+    return WhisperSTT(
+        model_path(manifest, models_dir, spec["model"]),
+        device=spec.get("device", "cpu"),
+        compute_type=spec.get("compute_type", "int8"),
+        cpu_threads=int(spec.get("cpu_threads", 2)),
+        beam_size=int(spec.get("beam_size", 1)),
+        language=spec.get("language"),
+    )
+
+
+def build_llm(spec: Mapping[str, Any], manifest: Mapping[str, Any], models_dir: Path) -> LLM:
+    from voicedock.engines.llm_llama import LlamaLLM
+
+    return LlamaLLM(
+        model_path(manifest, models_dir, spec["model"]),
+        n_ctx=int(spec.get("n_ctx", 2048)),
+        n_threads=int(spec.get("n_threads", 2)),
+        n_gpu_layers=int(spec.get("n_gpu_layers", 0)),
+        chat_format=spec.get("chat_format"),
+    )
+
+
+def build_tts(spec: Mapping[str, Any], manifest: Mapping[str, Any], models_dir: Path) -> TTS:
+    from voicedock.engines.tts_piper import PiperTTS
+
+    return PiperTTS(
+        model_path(manifest, models_dir, spec["model"]),
+        output_rate=spec.get("output_rate", 8000),
+        use_cuda=bool(spec.get("use_cuda", False)),
+        length_scale=spec.get("length_scale"),
+    )
+
+
+@dataclass
+class Engines:
+    """The four engines a call needs, plus how long each took to load."""
+
+    profile: str
+    vad: VAD
+    stt: STT
+    llm: LLM
+    tts: TTS
+    load_seconds: dict[str, float] = field(default_factory=dict)
+
+
+def load_engines(
+    profile: str | None = None,
+    models_dir: Path | None = None,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Engines:
+    """Blocking: builds a fresh set. `overrides` patches a role's settings, e.g. {"stt": {"model": "whisper-base"}}."""
+    profile = profile or default_profile()
+    models_dir = models_dir or default_models_dir()
+    manifest = read_manifest(models_dir)
+    if profile not in manifest["profiles"]:
+        raise EngineError(
+            "profile_unknown", f"unknown model profile {profile!r}; known: {', '.join(manifest['profiles'])}"
+        )
+    spec = {
+        role: {**manifest["profiles"][profile].get(role, {}), **(overrides or {}).get(role, {})}
+        for role in ("vad", "stt", "llm", "tts")
+    }
+    missing = missing_files(manifest, models_dir, [spec[role]["model"] for role in ("stt", "llm", "tts")])
+    if missing:
+        raise EngineError(
+            "model_missing",
+            f"profile {profile} is not installed in {models_dir}: missing {', '.join(missing)}; "
+            f"run scripts/install-models --profile {profile}",
+        )
+    built: dict[str, Any] = {}
+    seconds: dict[str, float] = {}
+    builders = {
+        "vad": lambda: build_vad(spec["vad"]),
+        "stt": lambda: build_stt(spec["stt"], manifest, models_dir),
+        "llm": lambda: build_llm(spec["llm"], manifest, models_dir),
+        "tts": lambda: build_tts(spec["tts"], manifest, models_dir),
+    }
+    for role, build in builders.items():
+        started = time.perf_counter()
+        built[role] = build()
+        seconds[role] = time.perf_counter() - started
+    return Engines(profile=profile, load_seconds=seconds, **built)
+
+
+_cache: dict[tuple[str, Path], Engines] = {}
+_cache_lock = threading.Lock()
+
+
+def get_engines_sync(profile: str | None = None, models_dir: Path | None = None) -> Engines:
+    """The process-wide set for a profile, loaded on first use."""
+    key = (profile or default_profile(), (models_dir or default_models_dir()).resolve())
+    with _cache_lock:
+        if key not in _cache:
+            _cache[key] = load_engines(key[0], key[1])
+        return _cache[key]
+
+
+async def get_engines(profile: str | None = None, models_dir: Path | None = None) -> Engines:
+    """Async form for the server's startup: loading runs in a worker thread."""
+    return await asyncio.to_thread(get_engines_sync, profile, models_dir)
+
+
+def fake_engines(**kwargs: Any) -> Engines:
+    """Scripted engines for tests; keyword arguments replace individual fakes."""
+    from voicedock.engines.fakes import FakeLLM, FakeSTT, FakeTTS, FakeVAD
+
+    defaults: dict[str, Any] = {"vad": FakeVAD(), "stt": FakeSTT(), "llm": FakeLLM(), "tts": FakeTTS()}
+    defaults.update(kwargs)
+    return Engines(profile="fake", **defaults)

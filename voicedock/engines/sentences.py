@@ -1,0 +1,92 @@
+"""Cut a stream of LLM tokens into sentences, so TTS can speak the first one while the rest is generated.
+
+A period ends a sentence only when whitespace follows and the word before it is not a known
+abbreviation or an initial; "3.5" and "Dr. Smith" therefore stay whole.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+ABBREVIATIONS = frozenset(
+    "mr mrs ms dr prof sr jr st mt ave blvd rd ltd inc co corp dept approx appt no nr tel vs "
+    "e.g i.e a.m p.m jan feb mar apr jun jul aug sep sept oct nov dec mon tue tues wed thu thur thurs fri sat sun "
+    "ca cf fig est min max".split()
+)
+_TERMINATORS = ".!?…"
+_CLOSERS = "\"')]}’”»"
+_MARKUP = re.compile(r"(\*\*|__|`+|^#+\s*|^\s*[-*]\s+)", re.MULTILINE)
+
+
+def clean_for_speech(text: str) -> str:
+    """Drop markdown a small model tends to emit (bold, code ticks, bullets) that TTS would read out."""
+    return re.sub(r"[ \t]+", " ", _MARKUP.sub("", text)).strip()
+
+
+@dataclass
+class SentenceSplitter:
+    """Feed tokens, get whole sentences back; `flush()` returns the unterminated tail at the end.
+
+    `max_chars` splits an overlong run at the last comma or space so first audio is never held back.
+    """
+
+    max_chars: int = 250
+    _buffer: str = field(default="", repr=False)
+
+    def feed(self, token: str) -> list[str]:
+        self._buffer += token
+        out: list[str] = []
+        while (cut := self._find_cut(self._buffer)) is not None:
+            sentence, self._buffer = self._buffer[:cut], self._buffer[cut:]
+            if sentence.strip():
+                out.append(sentence.strip())
+        return out
+
+    def flush(self) -> str | None:
+        tail, self._buffer = self._buffer.strip(), ""
+        return tail or None
+
+    def _find_cut(self, text: str) -> int | None:
+        for i, ch in enumerate(text[: self.max_chars]):
+            if ch == "\n" and text[:i].strip():
+                return i + 1
+            if ch in _TERMINATORS:
+                end = i + 1
+                while end < len(text) and (text[end] in _CLOSERS or text[end] in _TERMINATORS):
+                    end += 1
+                if end >= len(text):
+                    return None
+                if text[end].isspace() and not self._is_abbreviation(text, i):
+                    return end
+        if len(text) > self.max_chars:
+            window = text[: self.max_chars]
+            cut = max(window.rfind(", "), window.rfind("; "))
+            return cut + 1 if cut > self.max_chars // 3 else window.rfind(" ") + 1 or self.max_chars
+        return None
+
+    @staticmethod
+    def _is_abbreviation(text: str, dot: int) -> bool:
+        if text[dot] != ".":
+            return False
+        line = text[:dot].rsplit("\n", 1)[-1]
+        if re.fullmatch(r"\s*\d{1,2}", line):
+            return True
+        word = re.search(r"([\w.]+)$", text[:dot])
+        if word is None:
+            return False
+        token = word.group(1).lower()
+        if token in ABBREVIATIONS:
+            return True
+        return len(token) == 1 and token.isalpha() and text[dot - 1].isupper()
+
+
+def split_sentences(tokens: Iterable[str], max_chars: int = 250) -> Iterator[str]:
+    """Convenience for a finished stream: every sentence, tail included."""
+    splitter = SentenceSplitter(max_chars=max_chars)
+    for token in tokens:
+        yield from splitter.feed(token)
+    tail = splitter.flush()
+    if tail:
+        yield tail

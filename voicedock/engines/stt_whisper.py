@@ -1,0 +1,84 @@
+"""Speech to text with faster-whisper (CTranslate2), loaded from a local directory only.
+
+Whisper always encodes a 30 s window, so a short utterance costs about the same as a long one;
+transcribing once per endpointed turn is therefore cheaper than streaming partial results.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from voicedock.engines.audio import resample, to_float32
+from voicedock.engines.base import PCM16, EngineError, Transcript
+
+WHISPER_RATE = 16000
+log = logging.getLogger(__name__)
+
+
+class WhisperSTT:
+    """One CTranslate2 model shared by all calls; CTranslate2 queues concurrent requests itself,
+    but a lock keeps one utterance per model so the configured threads are not oversubscribed."""
+
+    def __init__(
+        self,
+        model_dir: str | Path,
+        *,
+        device: str = "cpu",
+        compute_type: str = "int8",
+        cpu_threads: int = 2,
+        beam_size: int = 1,
+        language: str | None = "en",
+    ) -> None:
+        import ctranslate2
+        from faster_whisper import WhisperModel
+
+        path = Path(model_dir)
+        if not (path / "model.bin").is_file():
+            raise EngineError("model_missing", f"no CTranslate2 Whisper model in {path} (run scripts/install-models)")
+        if device == "cuda" and ctranslate2.get_cuda_device_count() == 0:
+            log.warning("no CUDA device for CTranslate2; Whisper runs on the CPU with int8")
+            device, compute_type = "cpu", "int8"
+        self.model = WhisperModel(
+            str(path), device=device, compute_type=compute_type, cpu_threads=cpu_threads, local_files_only=True
+        )
+        self.beam_size = beam_size
+        self.language = language
+        self._lock = threading.Lock()
+
+    def transcribe_sync(self, pcm16: PCM16, rate: int) -> Transcript:
+        """Blocking transcription; use `transcribe` from async code."""
+        started = time.perf_counter()
+        audio = resample(to_float32(pcm16), rate, WHISPER_RATE).astype(np.float32)
+        with self._lock:
+            segments, info = self.model.transcribe(
+                audio,
+                beam_size=self.beam_size,
+                language=self.language,
+                condition_on_previous_text=False,
+                vad_filter=False,
+                without_timestamps=True,
+            )
+            parts = list(segments)
+        text = " ".join(seg.text.strip() for seg in parts).strip()
+        no_speech = max((seg.no_speech_prob for seg in parts), default=1.0)
+        return Transcript(
+            text=text,
+            language=info.language,
+            audio_seconds=len(audio) / WHISPER_RATE,
+            no_speech_prob=float(no_speech),
+            elapsed_seconds=time.perf_counter() - started,
+        )
+
+    async def transcribe(self, pcm16: PCM16, rate: int) -> Transcript:
+        try:
+            return await asyncio.to_thread(self.transcribe_sync, pcm16, rate)
+        except (asyncio.CancelledError, EngineError):
+            raise
+        except Exception as err:
+            raise EngineError("stt_failed", f"transcription failed: {err}") from err
