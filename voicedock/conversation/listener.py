@@ -1,0 +1,130 @@
+"""Caller audio in, turn events out: VAD on every frame, the pure `Endpointer`, and a clock.
+
+Frames stop arriving while the far end suppresses silence, so a gap with no frame counts as
+silence on the session's own clock; otherwise a caller's turn would never end on such lines.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from voicedock.engines.base import VAD
+from voicedock.engines.endpointing import Endpointer, EndpointEvent
+
+from .base import SAMPLE_RATE, AudioPort, Pcm
+
+GAP_SECONDS = 0.1  # no frame for this long counts as this much silence
+PREROLL_SECONDS = 0.3  # audio kept from before speech was confirmed, so the first syllable is not lost
+
+
+@dataclass(frozen=True)
+class SpeechStarted:
+    at: float
+
+
+@dataclass(frozen=True)
+class SpeechSustained:
+    """Speech has lasted the barge-in threshold; `pcm` is the audio so far (for a word count)."""
+
+    at: float
+    pcm: Pcm
+
+
+@dataclass(frozen=True)
+class SpeechEnded:
+    at: float
+    pcm: Pcm
+    last_voice_at: float
+
+
+@dataclass(frozen=True)
+class MediaEnded:
+    at: float
+
+
+ListenEvent = SpeechStarted | SpeechSustained | SpeechEnded | MediaEnded
+
+
+class Listener:
+    def __init__(
+        self,
+        audio: AudioPort,
+        vad: VAD,
+        endpointer: Endpointer,
+        clock: Callable[[], float],
+        emit: Callable[[ListenEvent], None],
+        sustain_seconds: float,
+    ) -> None:
+        self.audio = audio
+        self.vad = vad
+        self.endpointer = endpointer
+        self.clock = clock
+        self.emit = emit
+        self.sustain_seconds = sustain_seconds
+        self._preroll: deque[Pcm] = deque(maxlen=max(1, int(PREROLL_SECONDS / 0.02)))
+        self._speech: list[Pcm] = []
+        self._sustained = False
+        self._voiced = 0.0  # speech seconds in this utterance, trailing silence not counted
+        self.last_voice_at = 0.0
+
+    @property
+    def in_speech(self) -> bool:
+        return self.endpointer.in_speech
+
+    async def run(self) -> None:
+        pending: asyncio.Future[Pcm | None] | None = None
+        try:
+            while True:
+                if pending is None:
+                    pending = asyncio.ensure_future(self.audio.read())
+                done, _ = await asyncio.wait({pending}, timeout=GAP_SECONDS)
+                if not done:
+                    self._feed(None, GAP_SECONDS, False)
+                    continue
+                frame, pending = pending.result(), None
+                if frame is None:
+                    self.emit(MediaEnded(self.clock()))
+                    return
+                seconds = len(frame) / SAMPLE_RATE
+                self._feed(frame, seconds, self.vad.is_speech(frame, SAMPLE_RATE))
+        finally:
+            if pending is not None and not pending.done():
+                pending.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await pending
+
+    def _feed(self, frame: Pcm | None, seconds: float, is_speech: bool) -> None:
+        now = self.clock()
+        if is_speech:
+            self.last_voice_at = now
+        was_speaking = self.endpointer.in_speech
+        event = self.endpointer.process(seconds, is_speech)
+        if frame is not None:
+            (self._speech if was_speaking else self._preroll).append(frame)
+        if event is EndpointEvent.SPEECH_STARTED:
+            self._speech = list(self._preroll)
+            self._preroll.clear()
+            self._sustained = False
+            self._voiced = self.endpointer.speech_seconds
+            self.emit(SpeechStarted(now))
+        elif is_speech and was_speaking:
+            self._voiced += seconds
+        elif event is EndpointEvent.SPEECH_ENDED:
+            pcm = _join(self._speech)
+            self._speech = []
+            self.emit(SpeechEnded(now, pcm, self.last_voice_at))
+            return
+        if self.endpointer.in_speech and not self._sustained:
+            if self._voiced >= self.sustain_seconds - 1e-9:
+                self._sustained = True
+                self.emit(SpeechSustained(now, _join(self._speech)))
+
+
+def _join(frames: list[Pcm]) -> Pcm:
+    return np.concatenate(frames).astype(np.int16) if frames else np.zeros(0, dtype=np.int16)

@@ -1,0 +1,174 @@
+"""Assistant audio out: a streamed reply becomes sentences, speech, and 8 kHz PCM on the line,
+with a record of which words went out when, so a barge-in keeps only what the caller heard.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from contextlib import aclosing
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from voicedock.engines.audio import resample
+from voicedock.engines.base import LLM, TTS, AudioChunk, Message
+from voicedock.engines.sentences import SentenceSplitter
+
+from .base import SAMPLE_RATE, AudioPort
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One sentence on the playout timeline, measured in `AudioPort.sent_seconds`."""
+
+    start: float
+    seconds: float
+    text: str
+
+
+@dataclass
+class Utterance:
+    segments: list[Segment] = field(default_factory=list)
+    on_start: Callable[[], None] | None = None
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text for s in self.segments)
+
+    def heard_text(self, sent_seconds: float) -> str:
+        """Whole sentences already played, plus the share of words of the one cut off."""
+        words: list[str] = []
+        for seg in self.segments:
+            if sent_seconds >= seg.start + seg.seconds - 1e-6:
+                words += seg.text.split()
+                continue
+            if sent_seconds > seg.start and seg.seconds > 0:
+                parts = seg.text.split()
+                words += parts[: int(len(parts) * (sent_seconds - seg.start) / seg.seconds)]
+            break
+        return " ".join(words)
+
+
+class Playout:
+    """Wraps the AudioPort's output with a timeline of what was queued."""
+
+    def __init__(self, audio: AudioPort) -> None:
+        self.audio = audio
+        self.queued_until = 0.0
+
+    def send(self, chunk: AudioChunk, utterance: Utterance) -> None:
+        pcm = chunk.pcm16
+        if chunk.rate != SAMPLE_RATE:
+            pcm = resample(pcm, chunk.rate, SAMPLE_RATE)  # soxr: about 1 ms per sentence
+        pcm = np.asarray(pcm, dtype=np.int16)
+        if not len(pcm):
+            return
+        start = max(self.queued_until, self.audio.sent_seconds)
+        if not utterance.segments and utterance.on_start is not None:
+            utterance.on_start()
+        self.audio.send_pcm(pcm)
+        self.queued_until = start + len(pcm) / SAMPLE_RATE
+        utterance.segments.append(Segment(start, len(pcm) / SAMPLE_RATE, chunk.text))
+
+    def clear(self) -> int:
+        dropped = self.audio.clear_output()
+        self.queued_until = self.audio.sent_seconds
+        return dropped
+
+    @property
+    def playing(self) -> bool:
+        return self.audio.sent_seconds < self.queued_until - 1e-3
+
+
+@dataclass
+class Timings:
+    """Marks on the session clock; the turn's latency figures are differences of these."""
+
+    marks: dict[str, float] = field(default_factory=dict)
+
+    def mark(self, name: str, at: float) -> None:
+        self.marks.setdefault(name, at)
+
+    def ms(self, start: str, end: str) -> float:
+        if start not in self.marks or end not in self.marks:
+            return 0.0
+        return round(max(0.0, self.marks[end] - self.marks[start]) * 1000.0, 1)
+
+
+async def speak_text(
+    tts: TTS,
+    text: str,
+    playout: Playout,
+    utterance: Utterance,
+    clock: Callable[[], float],
+    timings: Timings | None = None,
+) -> None:
+    """Speak fixed text (first message, `say`, apologies) sentence by sentence."""
+    timings = timings or Timings()
+    timings.mark("tts_start", clock())
+    async with aclosing(tts.synthesize(text)) as audio:
+        async for chunk in audio:
+            timings.mark("first_audio", clock())
+            playout.send(chunk, utterance)
+    playout.audio.flush()
+
+
+_DONE = object()
+
+
+async def speak_stream(
+    llm: LLM,
+    tts: TTS,
+    messages: Sequence[Message],
+    playout: Playout,
+    utterance: Utterance,
+    clock: Callable[[], float],
+    timings: Timings,
+    *,
+    max_tokens: int,
+    temperature: float,
+) -> str:
+    """Generate and speak at once: the LLM runs ahead in a task while TTS speaks finished sentences.
+
+    Returns the full text the model wrote; cancelling this stops generation and synthesis.
+    """
+    sentences: asyncio.Queue[object] = asyncio.Queue()
+    written: list[str] = []
+
+    async def produce() -> None:
+        splitter = SentenceSplitter()
+        try:
+            timings.mark("llm_start", clock())
+            stream = llm.stream(messages, None, max_tokens=max_tokens, temperature=temperature)
+            async with aclosing(stream) as chunks:  # type: ignore[type-var]
+                async for chunk in chunks:
+                    if chunk.text:
+                        timings.mark("llm_first_token", clock())
+                        written.append(chunk.text)
+                        for sentence in splitter.feed(chunk.text):
+                            sentences.put_nowait(sentence)
+            if tail := splitter.flush():
+                sentences.put_nowait(tail)
+        except Exception as err:  # handed to the consumer, which raises it in the turn
+            sentences.put_nowait(err)
+        finally:
+            sentences.put_nowait(_DONE)
+
+    producer = asyncio.create_task(produce())
+    try:
+        while (item := await sentences.get()) is not _DONE:
+            if isinstance(item, Exception):
+                raise item
+            assert isinstance(item, str)
+            timings.mark("tts_start", clock())
+            async with aclosing(tts.synthesize(item)) as audio:
+                async for chunk in audio:
+                    timings.mark("first_audio", clock())
+                    playout.send(chunk, utterance)
+        playout.audio.flush()
+    finally:
+        if not producer.done():
+            producer.cancel()
+        await asyncio.gather(producer, return_exceptions=True)
+    return "".join(written).strip()
