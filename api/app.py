@@ -12,7 +12,7 @@ from voicedock.store import Database
 
 from . import openapi
 from .auth import KeyCache
-from .context import BOX, CONTROL_LIMITER, DB, KEYS, LIMITER, OPENAPI, SETTINGS, TELEPHONY
+from .context import BOX, CONTROL_LIMITER, DB, KEYS, LIMITER, MODELS, OPENAPI, SETTINGS, TELEPHONY
 from .docs import add_docs
 from .middleware import api_middleware
 from .ratelimit import RateLimiter
@@ -33,7 +33,7 @@ def add_routes(app: web.Application, ops: list[Operation]) -> None:
 
 
 def create_app(settings: Settings, db: Database | None = None, telephony_service: object | None = None,
-               webhook_worker: object | None = None) -> web.Application:
+               webhook_worker: object | None = None, models_status: dict | None = None) -> web.Application:
     """Build the app; a database passed in stays open, one created here is closed with the app."""
     app = web.Application(middlewares=[api_middleware], client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
@@ -45,6 +45,7 @@ def create_app(settings: Settings, db: Database | None = None, telephony_service
         app[TELEPHONY] = telephony_service
     if webhook_worker is not None:
         app[deliveries.WEBHOOK_WORKER] = webhook_worker
+    app[MODELS] = models_status or {"status": "not_loaded"}
     add_routes(app, OPERATIONS)
     add_docs(app)
 

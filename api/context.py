@@ -28,6 +28,7 @@ LIMITER = web.AppKey("limiter", RateLimiter)
 CONTROL_LIMITER = web.AppKey("control_limiter", RateLimiter)
 TELEPHONY = web.AppKey("telephony", object)
 OPENAPI = web.AppKey("openapi", dict)
+MODELS = web.AppKey("models", dict)
 RATE_DECISION = web.RequestKey("rate_decision", Decision)
 API_KEY_ID = web.RequestKey("api_key_id", str)
 

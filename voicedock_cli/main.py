@@ -113,8 +113,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--host", help="listen address (default 127.0.0.1)")
     s.add_argument("--port", type=int, help="listen port (default 8000)")
     s.add_argument("--no-telephony", action="store_true", help="serve the API only")
-    s.add_argument("--session", choices=("tone", "echo"), default="tone",
-                   help="call session until the voice session is installed: tone (word beeps) or echo")
+    s.add_argument("--session", choices=("voice", "tone", "echo"), default="voice",
+                   help="what answers calls: voice (the local models; tone when they are not installed), "
+                        "tone (a beep per word) or echo")
     s.add_argument("--log-level", default="INFO")
     s.set_defaults(fn=cmd_serve)
 

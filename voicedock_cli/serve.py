@@ -13,7 +13,7 @@ from api.app import create_app
 from voicedock.config import Settings
 from voicedock.secrets import SecretBox
 from voicedock.store import Database
-from voicedock.webhooks import DeliveryWorker
+from voicedock.webhooks import DeliveryWorker, WebhookClient
 
 log = logging.getLogger("voicedock")
 
@@ -27,8 +27,8 @@ async def _run(settings: Settings, session: str = "tone") -> None:
     box = SecretBox(settings.secret_key_path)
     worker = DeliveryWorker(db, box)
     await worker.start()
-    controller = await _start_telephony(settings, db, box, worker, session)
-    app = create_app(settings, db=db, telephony_service=controller, webhook_worker=worker)
+    controller, models = await _start_telephony(settings, db, box, worker, session)
+    app = create_app(settings, db=db, telephony_service=controller, webhook_worker=worker, models_status=models)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
@@ -56,10 +56,13 @@ async def _run(settings: Settings, session: str = "tone") -> None:
 
 async def _start_telephony(
     settings: Settings, db: Database, box: SecretBox, worker: DeliveryWorker, session: str
-) -> Any:
-    """The call controller when telephony is on and Asterisk is installed; None (API only) otherwise."""
+) -> tuple[Any, dict[str, Any] | None]:
+    """(call controller, models health) when telephony is on and Asterisk is installed; else (None, None).
+
+    With the voice session the models load here, before the controller answers its first call.
+    """
     if not settings.telephony:
-        return None
+        return None, None
     from voicedock_ari.controller import CallController
     from voicedock_ari.sessions import session_factory
     from voicedock_ari.settings import AsteriskSettings
@@ -68,12 +71,20 @@ async def _start_telephony(
         asterisk = AsteriskSettings.load()
     except OSError as err:  # not installed, or not readable by this user
         log.warning("telephony off: %s", err)
-        return None
-    controller = CallController(asterisk, settings, db, box, webhook_worker=worker,
-                                session_factory=session_factory(session))
+        return None, None
+    client = WebhookClient(db, box)
+    factory, models = None, None
+    if session == "voice":
+        from .voice import load_voice
+
+        factory, models = await load_voice(client)
+    answering = session if factory is not None or session != "voice" else "tone"
+    controller = CallController(asterisk, settings, db, box, webhook_worker=worker, webhook_client=client,
+                                session_factory=factory or session_factory(answering))
     await controller.start()
-    log.info("telephony started", extra={"ari": asterisk.ari_url, "sip_port": asterisk.sip_port})
-    return controller
+    log.info("telephony started", extra={"ari": asterisk.ari_url, "sip_port": asterisk.sip_port,
+                                         "session": answering})
+    return controller, models
 
 
 def serve(settings: Settings, session: str = "tone") -> int:

@@ -15,7 +15,7 @@ from voicedock.store import calls as store_calls
 from voicedock.store import records
 from voicedock.timeutil import iso, now_iso
 
-from ..context import DB, KEYS, OPENAPI, SETTINGS, TELEPHONY, read, reply, write
+from ..context import DB, KEYS, MODELS, OPENAPI, SETTINGS, TELEPHONY, read, reply, write
 from ..spec import Operation
 
 
@@ -28,7 +28,7 @@ async def health(request: web.Request) -> web.Response:
         database = {"status": "error", "error": type(err).__name__}
     service = request.app.get(TELEPHONY)
     asterisk = service.health() if service is not None else {"status": "disabled"}
-    models = request.app.get("models_health") or {"status": "not_loaded"}
+    models = request.app[MODELS]
     healthy = database["status"] == "ok" and asterisk.get("status") in ("ok", "disabled")
     return reply({"status": "ok" if healthy else "degraded", "timestamp": now_iso(), "version": __version__,
                   "checks": {"database": database, "asterisk": asterisk, "models": models}},

@@ -1,0 +1,33 @@
+"""The voice session for the server: the installed models, loaded once before the first call."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from voicedock.conversation.base import SessionFactory
+from voicedock.conversation.tool_runner import WebhookToolRunner
+from voicedock.conversation.voice import voice_session_factory
+from voicedock.engines.loader import default_models_dir, default_profile, get_engines
+from voicedock.webhooks import WebhookClient
+
+log = logging.getLogger("voicedock")
+
+
+async def load_voice(
+    client: WebhookClient, profile: str | None = None, models_dir: Path | None = None
+) -> tuple[SessionFactory | None, dict[str, Any]]:
+    """(session factory, models health); no factory when the profile's models are not installed."""
+    profile = profile or default_profile()
+    models_dir = models_dir or default_models_dir()
+    try:
+        engines = await get_engines(profile, models_dir)
+    except Exception as err:  # noqa: BLE001 - any load failure means: serve without the voice session
+        log.warning("voice session off: models not loaded (%s); install them with "
+                    "scripts/install-models --profile %s", err, profile)
+        return None, {"status": "not_installed", "profile": profile, "models_dir": str(models_dir)}
+    load_seconds = {name: round(seconds, 2) for name, seconds in engines.load_seconds.items()}
+    log.info("models loaded", extra={"profile": profile, "load_seconds": load_seconds})
+    factory = voice_session_factory(engines, tool_runner=WebhookToolRunner(client))
+    return factory, {"status": "ok", "profile": profile, "load_seconds": load_seconds}
