@@ -19,7 +19,6 @@ import argparse
 import contextlib
 import json
 import os
-import platform
 import shutil
 import signal
 import socket
@@ -33,6 +32,8 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from voicedock.machine import describe as describe_machine
 
 REPO = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -97,41 +98,12 @@ def bare_server(port: int, get_body: Path, post_body: Path, static: bool) -> Non
 # ---------------------------------------------------------------------------------------------
 # Machine and software description.
 
-def _cpu_model() -> str:
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.lower().startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
-
-
-def _mem_total_mib() -> int | None:
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return int(line.split()[1]) // 1024
-    return None
-
-
 def _version(module: str) -> str | None:
     from importlib import metadata
     try:
         return metadata.version(module)
     except metadata.PackageNotFoundError:
         return None
-
-
-def machine() -> dict[str, Any]:
-    return {
-        "platform": platform.platform(),
-        "python": f"{platform.python_implementation()} {platform.python_version()}",
-        "python_executable": sys.executable,
-        "cpu_model": _cpu_model(),
-        "cpu_count": os.cpu_count(),
-        "cpus_usable": len(os.sched_getaffinity(0)),
-        "memory_total_mib": _mem_total_mib(),
-        "load_before": [round(x, 2) for x in os.getloadavg()],
-    }
 
 
 def software(wrk: str) -> dict[str, Any]:
@@ -428,7 +400,7 @@ def main(argv: list[str] | None = None) -> int:
 
     started = datetime.now(UTC)
     report: dict[str, Any] = {"benchmark": "api", "started_at": started.isoformat(timespec="seconds"),
-                              "machine": machine()}
+                              "machine": describe_machine()}
     procs = Procs()
     try:
         wrk = ensure_wrk()

@@ -26,7 +26,6 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -41,6 +40,7 @@ sys.path.insert(0, str(REPO))
 
 from voicedock.config import Settings  # noqa: E402
 from voicedock.conversation.base import AudioPort, CallActions, CallEvents, CallInfo  # noqa: E402
+from voicedock.machine import describe as describe_machine  # noqa: E402
 from voicedock.secrets import SecretBox  # noqa: E402
 from voicedock.store import Database, records  # noqa: E402
 from voicedock.store.documents import ASSISTANTS  # noqa: E402
@@ -95,18 +95,6 @@ class TimedEcho:
         offsets = [t - i * FRAME for i, t in enumerate(times)]
         base = min(offsets)
         return sum(1 for o in offsets if o - base > LATE), len(times)
-
-
-def machine() -> dict[str, Any]:
-    model = ""
-    with open("/proc/cpuinfo") as info:
-        for line in info:
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    mem_kb = int(next(line.split()[1] for line in open("/proc/meminfo") if line.startswith("MemTotal")))
-    return {"cpu": model, "cores": os.cpu_count(), "memory_gb": round(mem_kb / 1024 / 1024, 1),
-            "kernel": platform.release(), "python": platform.python_version()}
 
 
 def asterisk_cpu_seconds(root: Path) -> float:
@@ -222,7 +210,7 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
         if started_asterisk:
             subprocess.run([str(CTL), "stop"], capture_output=True)
     return {"benchmark": "concurrent calls through Asterisk into the Python media path (echo session)",
-            "machine": machine(), "hold_seconds": args.hold, "codec": "PCMU 20 ms",
+            "machine": describe_machine(), "hold_seconds": args.hold, "codec": "PCMU 20 ms",
             "late_threshold_ms": LATE * 1000, "rounds": rounds}
 
 

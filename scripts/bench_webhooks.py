@@ -17,8 +17,6 @@ import hashlib
 import hmac
 import json
 import multiprocessing as mp
-import os
-import platform
 import sqlite3
 import statistics
 import sys
@@ -33,6 +31,7 @@ import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
 
 from voicedock.ids import new_id  # noqa: E402
+from voicedock.machine import describe as describe_machine  # noqa: E402
 from voicedock.secrets import SecretBox  # noqa: E402
 from voicedock.store import Database  # noqa: E402
 from voicedock.timeutil import now_iso  # noqa: E402
@@ -89,25 +88,8 @@ async def _stats(url: str) -> dict[str, Any]:
 
 
 # -- machine ----------------------------------------------------------------------------------------
-def describe_machine() -> dict[str, Any]:
-    cpu = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = os.getloadavg() if hasattr(os, "getloadavg") else None
-    return {
-        "platform": platform.platform(),
-        "cpu_model": cpu,
-        "cores": os.cpu_count(),
-        "load_average_1m": round(load[0], 2) if load else None,
-        "python": platform.python_version(),
-        "aiohttp": aiohttp.__version__,
-        "sqlite": sqlite3.sqlite_version,
-    }
+def machine() -> dict[str, Any]:
+    return {**describe_machine(), "aiohttp": aiohttp.__version__, "sqlite": sqlite3.sqlite_version}
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -197,7 +179,7 @@ async def run(latency_events: int, throughput_events: int, batch: int) -> dict[s
 
     span = last - started
     return {
-        "machine": describe_machine(),
+        "machine": machine(),
         "latency_commit_to_receipt_ms": {
             "events": latency_events,
             "received": len(latencies),

@@ -16,8 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import platform
 import statistics
 import sys
 import time
@@ -37,33 +35,19 @@ from voicedock.conversation.tools import (  # noqa: E402
     validation_errors,
 )
 from voicedock.engines.loader import build_llm, default_models_dir, read_manifest  # noqa: E402
+from voicedock.machine import describe as describe_machine  # noqa: E402
 
 DATA = REPO / "tests" / "conversation" / "data" / "booking_eval.json"
 
 
 def machine() -> dict[str, Any]:
-    cpu = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     try:
         import llama_cpp
 
         llama_version = llama_cpp.__version__
     except ImportError:
         llama_version = None
-    return {
-        "cpu": cpu,
-        "cores_visible": os.cpu_count(),
-        "cores_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "llama_cpp_python": llama_version,
-    }
+    return {**describe_machine(), "llama_cpp_python": llama_version}
 
 
 def _same(expected: Any, got: Any) -> bool:
