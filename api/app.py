@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from voicedock.config import Settings
+from voicedock.metrics import Metrics
 from voicedock.secrets import SecretBox
 from voicedock.store import Database
 
@@ -14,6 +15,7 @@ from . import openapi
 from .auth import KeyCache
 from .context import BOX, CONTROL_LIMITER, DB, KEYS, LIMITER, MODELS, OPENAPI, SETTINGS, TELEPHONY
 from .docs import add_docs
+from .metrics import add_metrics
 from .middleware import api_middleware
 from .ratelimit import RateLimiter
 from .routes import assistants, byok, calls, deliveries, system, telephony, templates
@@ -33,7 +35,8 @@ def add_routes(app: web.Application, ops: list[Operation]) -> None:
 
 
 def create_app(settings: Settings, db: Database | None = None, telephony_service: object | None = None,
-               webhook_worker: object | None = None, models_status: dict | None = None) -> web.Application:
+               webhook_worker: object | None = None, models_status: dict | None = None,
+               metrics: Metrics | None = None) -> web.Application:
     """Build the app; a database passed in stays open, one created here is closed with the app."""
     app = web.Application(middlewares=[api_middleware], client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
@@ -48,6 +51,7 @@ def create_app(settings: Settings, db: Database | None = None, telephony_service
     app[MODELS] = models_status or {"status": "not_loaded"}
     add_routes(app, OPERATIONS)
     add_docs(app)
+    add_metrics(app, metrics or Metrics())
 
     async def database(app: web.Application) -> AsyncIterator[None]:
         owned = db is None

@@ -20,6 +20,7 @@ import sqlite_utils
 from voicedock.config import Settings
 from voicedock.conversation.base import SessionFactory
 from voicedock.ids import new_id
+from voicedock.metrics import Metrics
 from voicedock.secrets import SecretBox
 from voicedock.store import Database
 from voicedock.telephony import TelephonyError
@@ -65,12 +66,15 @@ class CallController:
         webhook_client: WebhookClient | None = None,
         session_factory: SessionFactory | None = None,
         media_format: str = "ulaw",
+        metrics: Metrics | None = None,
     ) -> None:
         self.asterisk = asterisk
         self.settings = settings
         self.db = db
         self.box = box
         self.worker = webhook_worker
+        self.metrics = metrics or Metrics()
+        self.metrics.live_calls.set_function(lambda: len(self.live_calls()))
         self.webhooks = webhook_client or WebhookClient(db, box)
         self._own_webhooks = webhook_client is None
         self.session_factory = session_factory or placeholder_sessions("tone")

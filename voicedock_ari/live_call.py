@@ -203,6 +203,7 @@ class LiveCall:
         await self.ctl.write(lambda d: call_store.append(d, self.record, "tool_calls", record))
 
     async def turn_latency(self, turn: Mapping[str, float]) -> None:
+        self.ctl.metrics.observe_turn(turn)
         await self.ctl.write(lambda d: call_store.append(d, self.record, "latency", turn))
 
     # -- CallActions ---------------------------------------------------------------------------

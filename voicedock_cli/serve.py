@@ -11,6 +11,7 @@ from aiohttp import web
 
 from api.app import create_app
 from voicedock.config import Settings
+from voicedock.metrics import Metrics
 from voicedock.secrets import SecretBox
 from voicedock.store import Database
 from voicedock.webhooks import DeliveryWorker, WebhookClient
@@ -27,8 +28,10 @@ async def _run(settings: Settings, session: str = "tone") -> None:
     box = SecretBox(settings.secret_key_path)
     worker = DeliveryWorker(db, box)
     await worker.start()
-    controller, models = await _start_telephony(settings, db, box, worker, session)
-    app = create_app(settings, db=db, telephony_service=controller, webhook_worker=worker, models_status=models)
+    metrics = Metrics()
+    controller, models = await _start_telephony(settings, db, box, worker, session, metrics)
+    app = create_app(settings, db=db, telephony_service=controller, webhook_worker=worker, models_status=models,
+                     metrics=metrics)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
@@ -55,7 +58,7 @@ async def _run(settings: Settings, session: str = "tone") -> None:
 
 
 async def _start_telephony(
-    settings: Settings, db: Database, box: SecretBox, worker: DeliveryWorker, session: str
+    settings: Settings, db: Database, box: SecretBox, worker: DeliveryWorker, session: str, metrics: Metrics
 ) -> tuple[Any, dict[str, Any] | None]:
     """(call controller, models health) when telephony is on and Asterisk is installed; else (None, None).
 
@@ -80,7 +83,7 @@ async def _start_telephony(
         factory, models = await load_voice(client)
     answering = session if factory is not None or session != "voice" else "tone"
     controller = CallController(asterisk, settings, db, box, webhook_worker=worker, webhook_client=client,
-                                session_factory=factory or session_factory(answering))
+                                session_factory=factory or session_factory(answering), metrics=metrics)
     await controller.start()
     log.info("telephony started", extra={"ari": asterisk.ari_url, "sip_port": asterisk.sip_port,
                                          "session": answering})

@@ -95,3 +95,24 @@ async def test_secrets_never_reach_the_logs(api: Api, log_text: Any) -> None:
     text = log_text()
     for value in [*secrets.values(), api.key, "vd_live_wrong-key-0004"]:
         assert value not in text
+
+
+async def test_metrics_are_served_in_prometheus_format(db: Database, settings: Any) -> None:
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from api.app import create_app
+    from voicedock.metrics import Metrics
+
+    metrics = Metrics()
+    metrics.observe_turn({"stt_ms": 250.0, "total_ms": 900.0, "llm_ttft_ms": "bad"})
+    client = TestClient(TestServer(create_app(settings, db=db, metrics=metrics)))
+    await client.start_server()
+    try:
+        resp = await client.get("/metrics")
+        text = await resp.text()
+    finally:
+        await client.close()
+    assert resp.status == 200 and resp.headers["Content-Type"].startswith("text/plain")
+    assert 'voicedock_turn_latency_seconds_count{stage="stt"} 1.0' in text
+    assert 'voicedock_turn_latency_seconds_sum{stage="total"} 0.9' in text
+    assert 'stage="llm_ttft"' not in text, "a value that is not a number is not observed"

@@ -95,3 +95,16 @@ async def test_events_go_to_their_own_call_and_a_hangup_ends_only_that_call(ctl:
     ctl._route(parse_event({"type": "ChannelHangupRequest", "channel": {"id": "c1"}, "cause": 4, "soft": True}))
     row = await wait_for(lambda: (c := call(ctl.db, "call_1"))["status"] == "failed" and c, 5, "failed")
     assert row["ended_reason"] == "error"
+
+
+async def test_turn_latency_reaches_the_call_record_and_the_metrics(ctl: CallController) -> None:
+    ctl.ari = FakeAri(channels=[], bridges=[])  # type: ignore[assignment]
+    live = await live_inbound(ctl, "c3", "call_3")
+    turn = {"endpointing_ms": 400.0, "stt_ms": 450.0, "llm_ttft_ms": 300.0, "tts_ttfb_ms": 90.0, "total_ms": 1240.0}
+    await live.turn_latency(turn)
+    assert call(ctl.db, "call_3")["latency"] == [turn]
+    text = ctl.metrics.exposition()[0].decode()
+    assert 'voicedock_turn_latency_seconds_count{stage="total"} 1.0' in text
+    assert 'voicedock_turn_latency_seconds_bucket{le="1.5",stage="total"} 1.0' in text
+    assert 'voicedock_turn_latency_seconds_bucket{le="1.0",stage="total"} 0.0' in text
+    assert "voicedock_live_calls 1.0" in text
