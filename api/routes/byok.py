@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import get_args
+from typing import Any, get_args
 
 from aiohttp import web
 
@@ -32,15 +32,22 @@ async def list_byok(request: web.Request) -> web.Response:
 
 async def set_byok(request: web.Request, body: ByokCreate) -> web.Response:
     box = request.app[BOX]
-    configured = await write(request, lambda d: (
-        records.set_byok(d, box, body.provider, body.api_key, body.base_url), records.list_byok(d))[1])
-    return reply(_listing(configured), status=201)
+
+    def store(d: Any) -> dict[str, dict[str, Any]]:
+        records.set_byok(d, box, body.provider, body.api_key, body.base_url)
+        return records.list_byok(d)
+
+    return reply(_listing(await write(request, store)), status=201)
 
 
 async def delete_byok(request: web.Request, query: ByokDeleteQuery) -> web.Response:
     provider = query.provider
-    configured = await write(request, lambda d: (records.delete_byok(d, provider), records.list_byok(d))[1])
-    return reply(_listing(configured))
+
+    def remove(d: Any) -> dict[str, dict[str, Any]]:
+        records.delete_byok(d, provider)
+        return records.list_byok(d)
+
+    return reply(_listing(await write(request, remove)))
 
 
 async def byok_config(request: web.Request) -> web.Response:
