@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import sqlite_utils
@@ -47,6 +47,7 @@ class CallRecord:
     caller_phone: str | None = None
     status: str = "queued"
     started_at: str | None = None
+    report_pending: bool = False
 
     @property
     def call_type(self) -> str:
@@ -118,9 +119,14 @@ def set_recording(d: sqlite_utils.Database, record: CallRecord, url: str) -> Non
 
 
 def finish(
-    d: sqlite_utils.Database, record: CallRecord, status: str, reason: str, price_per_minute: float
+    d: sqlite_utils.Database, record: CallRecord, status: str, reason: str, price_per_minute: float,
+    *, analyse: bool = False,
 ) -> list[str]:
-    """End the call once: status, times, cost, usage row, status-update and end-of-call-report."""
+    """End the call once: status, times, cost, usage row, status-update and end-of-call-report.
+
+    With `analyse`, an ended call with a conversation keeps its report pending (`pending_report`)
+    until `complete_report` adds the analysis; the pending row survives a restart.
+    """
     row = store_calls.get_call(d, record.call_id)
     if row["status"] in FINAL_STATUSES:
         return []
@@ -139,14 +145,44 @@ def finish(
     if status == "rejected" and not record.started_at:
         return []
     webhook_status = "ended" if status == "ended" else "ended-with-error"
-    ctx = record.context(status)
-    ids = record._enqueue(d, STATUS_UPDATE, status_update(ctx, webhook_status, ended_reason=reason))
+    ids = record._enqueue(d, STATUS_UPDATE, status_update(record.context(status), webhook_status, ended_reason=reason))
+    if analyse and status == "ended" and row.get("messages"):
+        record.report_pending = True
+        d.conn.execute("UPDATE calls SET pending_report = ? WHERE id = ?",
+                       [json.dumps(asdict(record)), record.call_id])
+        return ids
+    return ids + _report(d, record, row)
+
+
+def _report(d: sqlite_utils.Database, record: CallRecord, row: Mapping[str, Any]) -> list[str]:
     report = EndOfCallReport(
-        ended_reason=reason, duration_seconds=duration, summary=row.get("summary"), analysis=row.get("analysis"),
-        messages=row.get("messages") or [], recording_url=row.get("recording_url"), cost=cost,
+        ended_reason=row["ended_reason"], duration_seconds=row["duration_seconds"], summary=row.get("summary"),
+        analysis=row.get("analysis"), messages=row.get("messages") or [], recording_url=row.get("recording_url"),
+        cost=row["cost"],
     )
-    ids += record._enqueue(d, END_OF_CALL_REPORT, end_of_call_report(ctx, report))
-    return ids
+    return record._enqueue(d, END_OF_CALL_REPORT, end_of_call_report(record.context(row["status"]), report))
+
+
+def is_report_pending(d: sqlite_utils.Database, call_id: str) -> bool:
+    found = d.conn.execute("SELECT pending_report FROM calls WHERE id = ?", [call_id]).fetchone()
+    return bool(found and found[0])
+
+
+def complete_report(d: sqlite_utils.Database, record: CallRecord, analysis: Mapping[str, Any] | None) -> list[str]:
+    """Store the analysis (None when it failed) and send the end-of-call-report, in one transaction."""
+    if not is_report_pending(d, record.call_id):
+        return []
+    if analysis is not None:
+        store_calls.update_call(d, record.call_id, summary=analysis.get("summary"), analysis=dict(analysis))
+    d.conn.execute("UPDATE calls SET pending_report = NULL WHERE id = ?", [record.call_id])
+    record.report_pending = False
+    return _report(d, record, store_calls.get_call(d, record.call_id))
+
+
+def pending_reports(d: sqlite_utils.Database) -> list[CallRecord]:
+    """Calls that ended before their analysis finished (e.g. the process stopped)."""
+    rows = d.conn.execute("SELECT pending_report FROM calls WHERE pending_report IS NOT NULL").fetchall()
+    return [CallRecord(**json.loads(r[0])) for r in rows]
 
 
 def append(d: sqlite_utils.Database, record: CallRecord, key: str, item: Mapping[str, Any]) -> list[str]:

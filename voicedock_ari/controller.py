@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 import sqlite_utils
@@ -23,6 +23,7 @@ from voicedock.ids import new_id
 from voicedock.metrics import Metrics
 from voicedock.secrets import SecretBox
 from voicedock.store import Database
+from voicedock.store import calls as store_calls
 from voicedock.telephony import TelephonyError
 from voicedock.webhooks import DeliveryWorker, WebhookClient
 
@@ -44,6 +45,9 @@ from .live_call import LiveCall, cancel_and_wait
 from .sessions import session_factory as placeholder_sessions
 from .settings import AsteriskSettings
 from .trunk_sync import TrunkSync
+
+ANALYSIS_SECONDS = 120.0
+Analyser = Callable[[Mapping[str, Any], list[Mapping[str, Any]]], Awaitable[Mapping[str, Any]]]
 
 log = logging.getLogger("voicedock.calls")
 T = TypeVar("T")
@@ -67,6 +71,7 @@ class CallController:
         session_factory: SessionFactory | None = None,
         media_format: str = "ulaw",
         metrics: Metrics | None = None,
+        analyser: Analyser | None = None,
     ) -> None:
         self.asterisk = asterisk
         self.settings = settings
@@ -74,6 +79,7 @@ class CallController:
         self.box = box
         self.worker = webhook_worker
         self.metrics = metrics or Metrics()
+        self.analyser = analyser
         self.metrics.live_calls.set_function(lambda: len(self.live_calls()))
         self.webhooks = webhook_client or WebhookClient(db, box)
         self._own_webhooks = webhook_client is None
@@ -101,6 +107,26 @@ class CallController:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.events.wait_connected(), connect_timeout)
         await self.trunks.start()
+        if self.analyser is not None:
+            for record in await self.db.read(call_store.pending_reports):
+                self.analyse_later(record)
+
+    def analyse_later(self, record: call_store.CallRecord) -> None:
+        """Analyse an ended call off the turn path, then send its end-of-call-report with the result."""
+        self._spawn(self._analyse(record))
+
+    async def _analyse(self, record: call_store.CallRecord) -> None:
+        assert self.analyser is not None
+        row = await self.db.read(lambda d: store_calls.get_call(d, record.call_id))
+        try:
+            result = await asyncio.wait_for(self.analyser(record.assistant, row["messages"]), ANALYSIS_SECONDS)
+        except asyncio.CancelledError:
+            raise  # shutting down: the report stays pending and is finished at the next start
+        except Exception:
+            log.exception("post-call analysis failed; sending the report without it",
+                          extra={"call_id": record.call_id})
+            result = None
+        self.poke(await self.write(lambda d: call_store.complete_report(d, record, result)))
 
     async def aclose(self) -> None:
         """End live calls (error), stop reading events, close clients; safe to call twice."""

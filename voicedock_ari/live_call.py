@@ -245,10 +245,12 @@ class LiveCall:
                 url = await asyncio.to_thread(self._copy_recording)
                 if url:
                     await self.ctl.write(lambda d: call_store.set_recording(d, self.record, url))
-            ids = await self.ctl.write(
-                lambda d: call_store.finish(d, self.record, status, reason, self.ctl.settings.price_per_minute)
-            )
+            analyse = self.ctl.analyser is not None
+            ids = await self.ctl.write(lambda d: call_store.finish(
+                d, self.record, status, reason, self.ctl.settings.price_per_minute, analyse=analyse))
             self.ctl.poke(ids)
+            if self.record.report_pending:
+                self.ctl.analyse_later(self.record)
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -76,14 +76,15 @@ async def _start_telephony(
         log.warning("telephony off: %s", err)
         return None, None
     client = WebhookClient(db, box)
-    factory, models = None, None
+    factory, analyser, models = None, None, None
     if session == "voice":
         from .voice import load_voice
 
-        factory, models = await load_voice(client)
+        factory, analyser, models = await load_voice(client)
     answering = session if factory is not None or session != "voice" else "tone"
     controller = CallController(asterisk, settings, db, box, webhook_worker=worker, webhook_client=client,
-                                session_factory=factory or session_factory(answering), metrics=metrics)
+                                session_factory=factory or session_factory(answering), metrics=metrics,
+                                analyser=analyser)
     await controller.start()
     log.info("telephony started", extra={"ari": asterisk.ari_url, "sip_port": asterisk.sip_port,
                                          "session": answering})

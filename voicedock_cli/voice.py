@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from voicedock.conversation.analysis import analyse
 from voicedock.conversation.base import SessionFactory
 from voicedock.conversation.tool_runner import WebhookToolRunner
 from voicedock.conversation.voice import voice_session_factory
-from voicedock.engines.loader import default_models_dir, default_profile, get_engines
+from voicedock.engines.loader import default_models_dir, default_profile, get_engines, load_llm
 from voicedock.webhooks import WebhookClient
 
 log = logging.getLogger("voicedock")
 
 
+Analyser = Callable[[Mapping[str, Any], list[Mapping[str, Any]]], Awaitable[Mapping[str, Any]]]
+
+
 async def load_voice(
     client: WebhookClient, profile: str | None = None, models_dir: Path | None = None
-) -> tuple[SessionFactory | None, dict[str, Any]]:
-    """(session factory, models health); no factory when the profile's models are not installed."""
+) -> tuple[SessionFactory | None, Analyser | None, dict[str, Any]]:
+    """(session factory, post-call analyser, models health); no factory when the models are not installed.
+
+    The analyser has an LLM instance of its own with one thread, so analysing a finished call never
+    delays a live call's turn.
+    """
     profile = profile or default_profile()
     models_dir = models_dir or default_models_dir()
     try:
@@ -26,8 +36,13 @@ async def load_voice(
     except Exception as err:  # noqa: BLE001 - any load failure means: serve without the voice session
         log.warning("voice session off: models not loaded (%s); install them with "
                     "scripts/install-models --profile %s", err, profile)
-        return None, {"status": "not_installed", "profile": profile, "models_dir": str(models_dir)}
+        return None, None, {"status": "not_installed", "profile": profile, "models_dir": str(models_dir)}
     load_seconds = {name: round(seconds, 2) for name, seconds in engines.load_seconds.items()}
     log.info("models loaded", extra={"profile": profile, "load_seconds": load_seconds})
     factory = voice_session_factory(engines, tool_runner=WebhookToolRunner(client))
-    return factory, {"status": "ok", "profile": profile, "load_seconds": load_seconds}
+    analysis_llm = await asyncio.to_thread(load_llm, profile, models_dir, n_threads=1)
+
+    async def analyser(assistant: Mapping[str, Any], messages: list[Mapping[str, Any]]) -> Mapping[str, Any]:
+        return await analyse(analysis_llm, assistant, messages)
+
+    return factory, analyser, {"status": "ok", "profile": profile, "load_seconds": load_seconds}

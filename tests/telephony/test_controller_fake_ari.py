@@ -108,3 +108,33 @@ async def test_turn_latency_reaches_the_call_record_and_the_metrics(ctl: CallCon
     assert 'voicedock_turn_latency_seconds_bucket{le="1.5",stage="total"} 1.0' in text
     assert 'voicedock_turn_latency_seconds_bucket{le="1.0",stage="total"} 0.0' in text
     assert "voicedock_live_calls 1.0" in text
+
+
+async def test_an_ended_call_is_analysed_and_its_report_carries_the_analysis(ctl: CallController) -> None:
+    seen: list[list] = []
+
+    async def analyser(assistant: Any, messages: list) -> dict:
+        seen.append(messages)
+        return {"summary": "The caller said hello.", "structured_data": None, "success_evaluation": None}
+
+    ctl.analyser = analyser
+    ctl.ari = FakeAri(channels=[], bridges=[])  # type: ignore[assignment]
+    live = await live_inbound(ctl, "c4", "call_4")
+    await live.message("user", "hello")
+    ctl._route(parse_event({"type": "ChannelHangupRequest", "channel": {"id": "c4"}, "cause": 16}))
+    row = await wait_for(lambda: (c := call(ctl.db, "call_4"))["summary"] and c, 5, "the analysis")
+    assert row["analysis"]["summary"] == "The caller said hello." and seen[0][0]["content"] == "hello"
+    assert webhook_events(ctl.db, "call_4")[-1] == "end-of-call-report"
+
+
+async def test_a_failed_analysis_still_sends_the_report(ctl: CallController) -> None:
+    async def analyser(assistant: Any, messages: list) -> dict:
+        raise RuntimeError("model crashed")
+
+    ctl.analyser = analyser
+    ctl.ari = FakeAri(channels=[], bridges=[])  # type: ignore[assignment]
+    live = await live_inbound(ctl, "c5", "call_5")
+    await live.message("user", "hello")
+    ctl._route(parse_event({"type": "ChannelHangupRequest", "channel": {"id": "c5"}, "cause": 16}))
+    await wait_for(lambda: "end-of-call-report" in webhook_events(ctl.db, "call_5"), 5, "the report")
+    assert call(ctl.db, "call_5")["analysis"] is None

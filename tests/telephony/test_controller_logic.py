@@ -126,3 +126,44 @@ def test_placeholder_speech_is_one_tone_per_word() -> None:
     pcm = word_tones("one two three")
     assert len(pcm) == 3 * int(8000 * 0.26)
     assert len(word_tones("")) == 0
+
+
+def _ended_with_conversation(db: Database, call_id: str) -> call_store.CallRecord:
+    record = call_store.CallRecord(call_id=call_id, direction="inbound", assistant={
+        "webhook_url": "http://127.0.0.1:9/h", "webhook_events": ["end-of-call-report"]},
+        assistant_id="asst_test", agent_phone="+15550100", status="ringing")
+    db.write_sync(lambda d: call_store.create(d, record))
+    db.write_sync(lambda d: call_store.set_in_progress(d, record))
+    db.write_sync(lambda d: call_store.append(d, record, "messages", {"role": "user", "content": "book me in"}))
+    db.write_sync(lambda d: call_store.finish(d, record, "ended", "customer-ended-call", 1.0, analyse=True))
+    return record
+
+
+def report_payloads(db: Database, call_id: str) -> list[dict]:
+    rows = db.read_sync(lambda d: list(d.query(
+        "SELECT payload FROM webhook_events WHERE call_id = ? AND event_type = 'end-of-call-report'", [call_id])))
+    return [json.loads(r["payload"])["message"] for r in rows]
+
+
+def test_a_report_waiting_for_analysis_is_sent_once_with_it(db: Database) -> None:
+    add_assistant(db)
+    record = _ended_with_conversation(db, "call_a")
+    assert record.report_pending and report_payloads(db, "call_a") == []
+    analysis = {"summary": "Booked.", "structured_data": {"booked": True}, "success_evaluation": True}
+    assert db.write_sync(lambda d: call_store.complete_report(d, record, analysis))
+    assert db.write_sync(lambda d: call_store.complete_report(d, record, analysis)) == []
+    [report] = report_payloads(db, "call_a")
+    assert report["summary"] == "Booked." and report["analysis"]["structured_data"] == {"booked": True}
+    row = call(db, "call_a")
+    assert row["summary"] == "Booked." and row["analysis"] == analysis and "pending_report" not in row
+
+
+def test_a_pending_report_survives_a_restart(db: Database) -> None:
+    add_assistant(db)
+    record = _ended_with_conversation(db, "call_b")
+    [recovered] = db.read_sync(call_store.pending_reports)
+    assert recovered == record
+    db.write_sync(lambda d: call_store.complete_report(d, recovered, None))
+    [report] = report_payloads(db, "call_b")
+    assert report["ended_reason"] == "customer-ended-call" and report["analysis"] is None
+    assert db.read_sync(call_store.pending_reports) == []

@@ -154,6 +154,16 @@ def load_engines(
     return Engines(profile=profile, load_seconds=seconds, **built)
 
 
+def load_llm(profile: str | None = None, models_dir: Path | None = None, **settings: Any) -> LLM:
+    """Blocking: a separate LLM instance of a profile, e.g. for post-call analysis, which must neither
+    wait for live turns nor hold the lock of the instance that serves them."""
+    profile = profile or default_profile()
+    models_dir = models_dir or default_models_dir()
+    manifest = read_manifest(models_dir)
+    spec = {**manifest["profiles"][profile]["llm"], **settings}
+    return build_llm(spec, manifest, models_dir)
+
+
 _cache: dict[tuple[str, Path], Engines] = {}
 _cache_lock = threading.Lock()
 

@@ -106,10 +106,17 @@ def _m003_listing_indexes(db: sqlite_utils.Database) -> None:
         db[table].create_index(["created_at"], if_not_exists=True)
 
 
+def _m004_pending_reports(db: sqlite_utils.Database) -> None:
+    """An ended call whose end-of-call-report waits for its analysis keeps what the report needs here,
+    so a restart can finish the report instead of losing it."""
+    db["calls"].add_column("pending_report", str)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial schema", _m001_initial),
     (2, "webhook delivery state", _m002_webhook_delivery),
     (3, "listing indexes", _m003_listing_indexes),
+    (4, "pending end-of-call reports", _m004_pending_reports),
 ]
 
 
