@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import tempfile
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import pytest
-
-from voicedock.engines.base import EngineError, LLMChunk, Message, Tool
+from voicedock.engines.base import LLMChunk, Message, Tool
 from voicedock.engines.fakes import FakeLLM
-from voicedock.engines.loader import Engines, load_engines
-
-INSTALLER = Path(__file__).resolve().parents[2] / "scripts" / "install-models"
 
 
 @dataclass
@@ -52,19 +42,3 @@ class TrackingLLM(FakeLLM):
 
 def assistant(**fields: Any) -> dict[str, Any]:
     return {"system_prompt": "You book appointments for a dental clinic.", **fields}
-
-
-@pytest.fixture(scope="session")
-def ci_engines() -> Engines:
-    """The `ci` profile's real engines, installed by the project's installer (a no-op once present)."""
-    target = Path(os.environ.get("VOICEDOCK_TEST_MODELS_DIR") or Path(tempfile.gettempdir()) / "voicedock-test-models")
-    try:
-        return load_engines("ci", target)
-    except EngineError:
-        pass
-    done = subprocess.run(
-        [sys.executable, str(INSTALLER), "--profile", "ci", "--models-dir", str(target)], timeout=900, check=False
-    )
-    if done.returncode != 0:
-        pytest.skip("the ci models could not be installed")
-    return load_engines("ci", target)
