@@ -6,7 +6,7 @@ from typing import Any
 
 from voicedock.config import Settings
 from voicedock.ids import new_id
-from voicedock.schemas.assistants import AssistantCreate, normalise
+from voicedock.schemas.assistants import AssistantCreate, stored_document
 from voicedock.secrets import SecretBox, generate_webhook_secret
 from voicedock.store import Database, records
 from voicedock.store.documents import ASSISTANTS
@@ -14,8 +14,12 @@ from voicedock.store.documents import ASSISTANTS
 DEMO_NUMBER = "+15550100"
 DEMO_ASSISTANT = {
     "name": "Demo assistant",
-    "system_prompt": "You are the VoiceDock demo assistant. Be brief and friendly.",
-    "first_message": "Hello, this is the VoiceDock demo. How can I help you today?",
+    "system_prompt": (
+        "You answer the phone for Sunrise Bakery, a demo business. Facts: open Monday to Saturday "
+        "from 7 am to 6 pm, closed on Sunday; 12 Harbour Street; bread, pastries and cakes to order. "
+        "Answer in one or two short, friendly sentences, and only with these facts."
+    ),
+    "first_message": "Hello, this is Sunrise Bakery, a VoiceDock demo. How can I help you?",
 }
 
 
@@ -30,9 +34,7 @@ def ensure_demo(settings: Settings, number: str = DEMO_NUMBER) -> dict[str, Any]
             existing = records.number_by_phone(d, number)
             if existing is not None:
                 return dict(existing)
-            doc = normalise(AssistantCreate.model_validate(DEMO_ASSISTANT).model_dump(
-                by_alias=True, exclude={"webhook_secret"}))
-            doc["tools"] = doc["llm_config"]["tools"]
+            doc = stored_document(AssistantCreate.model_validate(DEMO_ASSISTANT))
             ident = new_id("assistant")
             ASSISTANTS.insert(d, ident, doc, webhook_secret_enc=box.encrypt(generate_webhook_secret()))
             return records.create_number(d, {"phone_number": number, "name": "Demo", "assistant_id": ident})

@@ -14,6 +14,7 @@ from voicedock.schemas.assistants import (
     AssistantList,
     AssistantUpdate,
     normalise,
+    stored_document,
 )
 from voicedock.schemas.base import Deleted, PageQuery
 from voicedock.secrets import generate_webhook_secret
@@ -25,12 +26,6 @@ from ..context import BOX, read_now, reply, reply_page, write
 from ..spec import Operation, validate
 
 
-def _stored(model: BaseModel) -> dict[str, Any]:
-    """The document as stored and served; `tools` mirrors `llm_config.tools`, as the seed's examples read them."""
-    doc = normalise(model.model_dump(by_alias=True, exclude={"webhook_secret"}))
-    return {**doc, "tools": doc["llm_config"]["tools"]}
-
-
 async def list_assistants(request: web.Request, query: PageQuery) -> web.Response:
     items, total = read_now(request, lambda d: ASSISTANTS.page_json(d, query.limit, query.offset))
     return reply_page("assistants", items, query.limit, query.offset, total)
@@ -39,7 +34,7 @@ async def list_assistants(request: web.Request, query: PageQuery) -> web.Respons
 async def create_assistant(request: web.Request, body: AssistantCreate) -> web.Response:
     secret = body.webhook_secret or generate_webhook_secret()
     encrypted = request.app[BOX].encrypt(secret)
-    doc = _stored(body)
+    doc = stored_document(body)
     ident = new_id("assistant")
     out = await write(request, lambda d: ASSISTANTS.insert(d, ident, doc, webhook_secret_enc=encrypted))
     if body.webhook_secret is None:
@@ -64,7 +59,7 @@ async def update_assistant(request: web.Request, body: BaseModel) -> web.Respons
         current.pop("tools", None)  # the mirror; llm_config.tools is the stored truth
         merged = deep_merge(current, patch)
         checked = validate(AssistantCreate, merged)
-        return ASSISTANTS.update(d, ident, _stored(checked), **extra)
+        return ASSISTANTS.update(d, ident, stored_document(checked), **extra)
 
     return reply({"assistant": await write(request, apply)})
 

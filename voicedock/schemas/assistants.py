@@ -154,6 +154,13 @@ class AssistantList(Out):
     pagination: Pagination
 
 
+def stored_document(assistant: AssistantFields) -> dict[str, Any]:
+    """The document as stored and served (never the webhook secret); `tools` mirrors `llm_config.tools`,
+    as the seed's examples read them."""
+    doc = normalise(assistant.model_dump(by_alias=True, exclude={"webhook_secret"}))
+    return {**doc, "tools": doc["llm_config"]["tools"]}
+
+
 def normalise(fields: dict[str, Any]) -> dict[str, Any]:
     """Fold the seed's top-level `tools` into `llm_config.tools` (one place to read them from)."""
     fields = dict(fields)
