@@ -1,8 +1,9 @@
 """An inbound call from StasisStart to a running session: route, ask `assistant-request`, answer.
 
 A call that must not be served (unknown number, inactive assistant, an `{"error"}` reply) hears
-Asterisk's own "no service" prompt where the sound exists, is hung up, and keeps a `rejected`
-record, so the operator can see who called a dead number.
+Asterisk's own "no service" prompt where the sound exists (or, for an `{"error": text}` reply, the
+text spoken by the call's session), is hung up, and keeps a `rejected` record, so the operator can
+see who called a dead number.
 """
 
 from __future__ import annotations
@@ -54,16 +55,24 @@ async def run_inbound(call: LiveCall, start: StasisStart) -> None:
         _apply_route(call, route)
         await call.ctl.write(lambda d: call_store.set_assistant(d, call.record))
     if route.reject is not None:
-        await reject(call, route.reject)
+        await reject(call, route.reject, route.message)
         return
     await call.ctl.ari.answer(call.channel_id)
     await call.converse()
 
 
-async def reject(call: LiveCall, reason: str) -> None:
-    """Speak "no service" (not for webhook errors: nothing is spoken then), hang up, keep the record."""
+async def reject(call: LiveCall, reason: str, message: str | None = None) -> None:
+    """Say `message` (an assistant-request error) or "no service", hang up, keep the record."""
     call.on_caller_hangup = ("rejected", reason)
-    if reason != "assistant-request-returned-error" and await call.ctl.has_sound(NO_SERVICE_SOUND):
+    if message:
+        try:
+            await call.ctl.ari.answer(call.channel_id)
+            await call.say_and_end(message, ("rejected", reason))
+            return
+        except Exception:
+            log.warning("could not speak the assistant-request error", extra={"call_id": call.call_id},
+                        exc_info=True)
+    elif reason != "assistant-request-returned-error" and await call.ctl.has_sound(NO_SERVICE_SOUND):
         try:
             await call.ctl.ari.answer(call.channel_id)
             await call.play_and_wait(f"sound:{NO_SERVICE_SOUND}")

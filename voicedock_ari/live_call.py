@@ -56,6 +56,7 @@ class LiveCall:
         self.originated = False
         self.metadata: Mapping[str, Any] = {}
         self.on_caller_hangup = ("ended", "customer-ended-call")
+        self.end_as: tuple[str, str] | None = None  # overrides how a session's hang-up ends the call
         self._pipeline: asyncio.Task[None] | None = None
         self._events_task: asyncio.Task[None] | None = None
         self._finish: asyncio.Task[None] | None = None
@@ -178,6 +179,26 @@ class LiveCall:
         if reason:
             self.request_end("ended", reason)
 
+    async def say_and_end(self, text: str, end_as: tuple[str, str], seconds: float = 20.0) -> None:
+        """Speak `text` with this call's kind of session (voice or placeholder), then end as `end_as`."""
+        self.end_as = end_as
+        self.leg = await connect_media(self.ctl.ari, self.channel_id, self.ctl.starts, fmt=self.ctl.media_format)
+        if self.ending:
+            return
+        assistant = {**self.record.assistant, "first_message_mode": "assistant-waits-for-user"}
+        info = CallInfo(call_id=self.call_id, direction=self.record.direction, assistant=assistant,
+                        caller=self.record.caller_phone, callee=self.record.agent_phone, metadata=self.metadata)
+        self.session = self.ctl.session_factory(info, self.leg.endpoint, self, self)
+        run = asyncio.create_task(self.session.run(), name=f"say-{self.call_id}")
+        try:
+            await self.session.command({"type": "end-call", "message": text})
+            await asyncio.wait_for(asyncio.shield(run), seconds)
+        except TimeoutError:
+            pass
+        finally:
+            await cancel_and_wait(run)
+        self.request_end(*end_as)
+
     async def _start_recording(self) -> None:
         assistant = self.record.assistant
         if not assistant.get("recording_enabled", True) or assistant.get("gdpr_mode", False):
@@ -209,7 +230,7 @@ class LiveCall:
     # -- CallActions ---------------------------------------------------------------------------
 
     async def hangup(self, reason: str) -> None:
-        await self._wait_unless_pipeline(self.request_end("ended", reason))
+        await self._wait_unless_pipeline(self.request_end(*(self.end_as or ("ended", reason))))
 
     async def transfer(self, destination: str) -> None:
         self._transfer_to = await self.ctl.dial_string(destination, self.record)

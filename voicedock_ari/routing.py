@@ -39,6 +39,7 @@ class Route:
     assistant_id: str | None
     assistant: Mapping[str, Any]
     reject: str | None = None
+    message: str | None = None  # what to say before hanging up a rejected call
 
 
 def route_inbound(d: sqlite_utils.Database, dialed: str | None) -> Route:
@@ -64,7 +65,8 @@ def apply_assistant_reply(d: sqlite_utils.Database, route: Route, reply: Assista
     if reply.uses_configured_assistant:
         return route
     if reply.kind is ReplyKind.ERROR:
-        return Route(route.number, route.assistant_id, route.assistant, reject="assistant-request-returned-error")
+        return Route(route.number, route.assistant_id, route.assistant, reject="assistant-request-returned-error",
+                     message=reply.error)
     if reply.kind is ReplyKind.ASSISTANT and reply.assistant is not None:
         return Route(route.number, route.assistant_id, {"is_active": True, **reply.assistant})
     if reply.kind is ReplyKind.OVERRIDE:

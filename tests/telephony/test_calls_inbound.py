@@ -153,6 +153,9 @@ async def test_assistant_request_reply_decides_who_answers(controller: CallContr
     assert assistant_server["seen"] == ["assistant-request"]
     if reply == "error":
         assert (done["status"], done["ended_reason"]) == ("rejected", "assistant-request-returned-error")
+        assert [m["content"] for m in done["messages"] if m["role"] == "assistant"] == ["We are closed"]
+        heard, _ = read_wav(caller.heard_wav)  # type: ignore[arg-type]
+        assert rms(heard) > 300, "the caller did not hear the error spoken"
     else:
         assert (done["status"], done["ended_reason"]) == ("ended", "assistant-ended-call")
 
