@@ -73,3 +73,9 @@ def test_goodbye_messages_cannot_be_interrupted() -> None:
     )
     assert result.audio.clears == []
     assert result.reason == "assistant-ended-call"
+
+
+def test_a_hang_up_mid_sentence_keeps_what_the_caller_heard() -> None:
+    result = run_call([("silence", 1.5), ("hangup",)], assistant={"first_message": WELCOME})
+    assert result.recorder.of("message") == [
+        {"role": "assistant", "content": "Welcome to the clinic. We", "interrupted": True}]

@@ -131,6 +131,18 @@ class VoiceSession:
             if getter is not None and not getter.cancelled() and getter.exception() is None:
                 self.inbox.put_nowait(getter.result())  # taken from the inbox but never handled
             self._fail_pending_commands()
+            await self._keep_what_was_heard()
+
+    async def _keep_what_was_heard(self) -> None:
+        """The call ended mid-sentence: the transcript keeps the part the caller heard."""
+        utterance, self.utterance = self.utterance, None
+        heard = utterance.heard_text(self.audio.sent_seconds) if utterance is not None else ""
+        if heard:
+            try:
+                await self.add_message("assistant", heard, interrupted=True)
+            except Exception:
+                log.warning("could not record the last utterance", extra={"call_id": self.info.call_id},
+                            exc_info=True)
 
     async def command(self, command: Mapping[str, Any]) -> str:
         if not self._running:
