@@ -161,3 +161,34 @@ async def test_outbound_e164_call_goes_through_a_trunk_added_at_runtime(controll
         await carrier.stop()
     assert done["ended_reason"] == "assistant-ended-call"
     assert "answering call" in carrier.log, "the carrier did not answer (it answers only +15550999)"
+
+
+async def test_transfer_to_an_e164_number_goes_through_the_trunk(controller: CallController, store: Database,
+                                                                 tmp_path: Path) -> None:
+    port = free_udp_port()
+    carrier_audio = tmp_path / "carrier.wav"
+    write_wav(carrier_audio, tone(1300.0, 14.0))
+    carrier = await listen(tmp_path / "carrier", carrier_audio, port, seconds=18, user="+15550999")
+    trunk = store.write_sync(lambda d: records.create_trunk(d, controller.box, {
+        "name": "Loopback carrier", "host": "127.0.0.1", "port": port, "transport": "udp",
+        "codecs": ["ulaw"], "register": False}))
+    await controller.config_changed()
+    number_id = add_number(store, add_assistant(store))
+    store.write_sync(lambda d: records.update_number(d, number_id, {"sip_trunk_id": trunk["id"]}))
+    source = tmp_path / "caller.wav"
+    write_wav(source, tone(440.0, 14.0))
+    caller = await dial(tmp_path / "caller", source, uri(controller), seconds=12)
+    try:
+        row = await wait_for(only_call(store), 10, "the call")
+        await wait_for(lambda: call(store, row["id"])["status"] == "in-progress", 10, "in-progress")
+        await controller.control(row["id"], {"type": "transfer", "destination": "+15550999"})
+        done = await wait_for(lambda: (c := call(store, row["id"]))["status"] == "ended" and c, 10, "ended")
+        await wait_for(lambda: carrier.heard_wav is not None, 10, "the carrier to answer the transfer")
+        await asyncio.sleep(2.0)
+    finally:
+        await caller.stop()
+        await carrier.stop()
+    assert done["ended_reason"] == "transferred"
+    assert "answering call" in carrier.log, "the carrier did not answer (it answers only +15550999)"
+    heard, rate = read_wav(carrier.heard_wav)  # type: ignore[arg-type]
+    assert abs(dominant_hz(heard[-rate:], rate) - 440.0) < 20, "the carrier did not hear the caller"

@@ -32,7 +32,7 @@ PLAN = {"summary_prompt": "Summarise the call in one sentence.",
 async def caller_audio(engines: Engines) -> np.ndarray:
     chunks = [c async for c in engines.tts.synthesize(QUESTION)]
     speech = resample(np.concatenate([c.pcm16 for c in chunks]), chunks[0].rate, 8000).astype(np.int16)
-    return np.concatenate([np.zeros(8000, np.int16), speech, np.zeros(8000 * 14, np.int16)])
+    return np.concatenate([np.zeros(8000, np.int16), speech, np.zeros(8000 * 20, np.int16)])
 
 
 async def test_a_spoken_question_gets_a_spoken_answer_and_a_complete_record(
@@ -49,7 +49,7 @@ async def test_a_spoken_question_gets_a_spoken_answer_and_a_complete_record(
     source = tmp_path / "caller.wav"
     write_wav(source, await caller_audio(ci_engines))
     caller = await dial(tmp_path / "baresip", source, f"sip:{NUMBER}@127.0.0.1:{controller.asterisk.sip_port}",
-                        seconds=16)
+                        seconds=22)
     try:
         row = await wait_for(only_call(store), 10, "the call record")
         await asyncio.wait_for(caller.process.wait(), 30)
