@@ -28,6 +28,20 @@ ASSISTANT: dict[str, Any] = {
 }
 
 
+def uri(controller: Any, number: str = NUMBER) -> str:
+    """The SIP URI a local caller dials to reach `number` through the controller's Asterisk."""
+    return f"sip:{number}@127.0.0.1:{controller.asterisk.sip_port}"
+
+
+async def add_loopback_trunk(controller: Any, store: Database, port: int, **fields: Any) -> dict[str, Any]:
+    """A SIP trunk to a test endpoint on 127.0.0.1:`port`, applied to Asterisk over AMI."""
+    trunk = store.write_sync(lambda d: records.create_trunk(d, controller.box, {
+        "name": "Loopback carrier", "host": "127.0.0.1", "port": port, "transport": "udp",
+        "codecs": ["ulaw"], "register": False, **fields}))
+    await controller.config_changed()  # writes the include and reloads PJSIP over AMI
+    return trunk
+
+
 def add_assistant(db: Database, ident: str = "asst_test", box: SecretBox | None = None, **fields: Any) -> str:
     """An assistant document; with `box` it also gets a webhook secret (request-response webhooks need one)."""
     doc = {**ASSISTANT, **fields}

@@ -13,13 +13,20 @@ from voicedock_ari.sipp import sipp_command, uac_scenario
 
 from .audio import dominant_hz, read_wav, tone, write_wav
 from .callers import dial, free_udp_port, listen
-from .harness import NUMBER, add_assistant, add_number, call, only_call, wait_for, webhook_events
+from .harness import (
+    NUMBER,
+    add_assistant,
+    add_loopback_trunk,
+    add_number,
+    call,
+    only_call,
+    uri,
+    wait_for,
+    webhook_events,
+)
 
 pytestmark = pytest.mark.asterisk
 
-
-def uri(controller: CallController, number: str = NUMBER) -> str:
-    return f"sip:{number}@127.0.0.1:{controller.asterisk.sip_port}"
 
 
 async def test_dtmf_digits_reach_the_session_and_the_record(controller: CallController, store: Database,
@@ -145,10 +152,7 @@ async def test_outbound_e164_call_goes_through_a_trunk_added_at_runtime(controll
     audio = tmp_path / "carrier.wav"
     write_wav(audio, tone(440.0, 10.0))
     carrier = await listen(tmp_path / "carrier", audio, port, seconds=12, user="+15550999")
-    trunk = store.write_sync(lambda d: records.create_trunk(d, controller.box, {
-        "name": "Loopback carrier", "host": "127.0.0.1", "port": port, "transport": "udp",
-        "username": "acct", "password": "not-logged", "codecs": ["ulaw"], "register": False}))
-    await controller.config_changed()  # writes the include and reloads PJSIP over AMI
+    trunk = await add_loopback_trunk(controller, store, port, username="acct", password="not-logged")
     assert controller.health()["trunks"] == {trunk["id"]: {"status": "not-registering"}}
     assistant_id = add_assistant(store)
     try:
@@ -169,10 +173,7 @@ async def test_transfer_to_an_e164_number_goes_through_the_trunk(controller: Cal
     carrier_audio = tmp_path / "carrier.wav"
     write_wav(carrier_audio, tone(1300.0, 14.0))
     carrier = await listen(tmp_path / "carrier", carrier_audio, port, seconds=18, user="+15550999")
-    trunk = store.write_sync(lambda d: records.create_trunk(d, controller.box, {
-        "name": "Loopback carrier", "host": "127.0.0.1", "port": port, "transport": "udp",
-        "codecs": ["ulaw"], "register": False}))
-    await controller.config_changed()
+    trunk = await add_loopback_trunk(controller, store, port)
     number_id = add_number(store, add_assistant(store))
     store.write_sync(lambda d: records.update_number(d, number_id, {"sip_trunk_id": trunk["id"]}))
     source = tmp_path / "caller.wav"

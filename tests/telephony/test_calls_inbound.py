@@ -15,7 +15,7 @@ from voicedock_ari.controller import CallController
 
 from .audio import dominant_hz, read_wav, rms, tone, write_wav
 from .callers import dial
-from .harness import NUMBER, add_assistant, add_number, call, only_call, usage_rows, wait_for, webhook_events
+from .harness import NUMBER, add_assistant, add_number, call, only_call, uri, usage_rows, wait_for, webhook_events
 
 pytestmark = pytest.mark.asterisk
 
@@ -44,9 +44,6 @@ class ListeningSession:
     async def command(self, command: Any) -> str:
         return "ignored"
 
-
-def uri(controller: CallController, number: str = NUMBER) -> str:
-    return f"sip:{number}@127.0.0.1:{controller.asterisk.sip_port}"
 
 
 async def test_inbound_call_is_answered_hears_and_is_heard_and_leaves_a_complete_record(

@@ -16,13 +16,10 @@ from voicedock_ari.settings import asterisk_root
 from .audio import tone, write_wav
 from .callers import dial
 from .conftest import CTL
-from .harness import NUMBER, add_assistant, add_number, call, only_call, usage_rows, wait_for, webhook_events
+from .harness import add_assistant, add_number, call, only_call, uri, usage_rows, wait_for, webhook_events
 
 pytestmark = pytest.mark.asterisk
 
-
-def uri(controller: CallController) -> str:
-    return f"sip:{NUMBER}@127.0.0.1:{controller.asterisk.sip_port}"
 
 
 async def test_call_survives_the_events_websocket_dropping(controller: CallController, store: Database,

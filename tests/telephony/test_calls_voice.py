@@ -19,7 +19,7 @@ from voicedock_ari.controller import CallController
 
 from .audio import read_wav, rms, write_wav
 from .callers import dial
-from .harness import NUMBER, add_assistant, add_number, call, only_call, wait_for
+from .harness import add_assistant, add_number, call, only_call, uri, wait_for
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.models]
 QUESTION = "Hello. What time do you open tomorrow morning?"
@@ -48,7 +48,7 @@ async def test_a_spoken_question_gets_a_spoken_answer_and_a_complete_record(
         first_message_mode="assistant-waits-for-user", analysis_plan=PLAN))
     source = tmp_path / "caller.wav"
     write_wav(source, await caller_audio(ci_engines))
-    caller = await dial(tmp_path / "baresip", source, f"sip:{NUMBER}@127.0.0.1:{controller.asterisk.sip_port}",
+    caller = await dial(tmp_path / "baresip", source, uri(controller),
                         seconds=22)
     try:
         row = await wait_for(only_call(store), 10, "the call record")

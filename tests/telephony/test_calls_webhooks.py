@@ -16,7 +16,7 @@ from voicedock_ari.controller import CallController
 
 from .audio import tone, write_wav
 from .callers import dial
-from .harness import NUMBER, add_assistant, add_number, call, only_call, wait_for
+from .harness import add_assistant, add_number, call, only_call, uri, wait_for
 
 pytestmark = pytest.mark.asterisk
 SECRET = "test-webhook-secret"  # what harness.add_assistant encrypts for the assistant
@@ -37,7 +37,7 @@ async def test_status_updates_and_end_of_call_report_verify_with_the_seed_code(
                                         webhook_events=["status-update", "end-of-call-report"]))
         source = tmp_path / "caller.wav"
         write_wav(source, tone(440.0, 4.0))
-        caller = await dial(tmp_path / "baresip", source, f"sip:{NUMBER}@127.0.0.1:{controller.asterisk.sip_port}",
+        caller = await dial(tmp_path / "baresip", source, uri(controller),
                             seconds=3)
         try:
             row = await wait_for(only_call(store), 10, "the call record")
