@@ -14,7 +14,7 @@ from voicedock.config import Settings
 from voicedock.metrics import Metrics
 from voicedock.secrets import SecretBox
 from voicedock.store import Database
-from voicedock.webhooks import DeliveryWorker, WebhookClient
+from voicedock.webhooks import DeliveryWorker
 
 log = logging.getLogger("voicedock")
 
@@ -75,16 +75,15 @@ async def _start_telephony(
     except OSError as err:  # not installed, or not readable by this user
         log.warning("telephony off: %s", err)
         return None, None
-    client = WebhookClient(db, box)
-    factory, analyser, models = None, None, None
+    # The controller owns (and closes) its webhook client; the voice session's tools use the same one.
+    controller = CallController(asterisk, settings, db, box, webhook_worker=worker, metrics=metrics)
+    factory, models = None, None
     if session == "voice":
         from .voice import load_voice
 
-        factory, analyser, models = await load_voice(client)
+        factory, controller.analyser, models = await load_voice(controller.webhooks)
     answering = session if factory is not None or session != "voice" else "tone"
-    controller = CallController(asterisk, settings, db, box, webhook_worker=worker, webhook_client=client,
-                                session_factory=factory or session_factory(answering), metrics=metrics,
-                                analyser=analyser)
+    controller.session_factory = factory or session_factory(answering)
     await controller.start()
     log.info("telephony started", extra={"ari": asterisk.ari_url, "sip_port": asterisk.sip_port,
                                          "session": answering})
