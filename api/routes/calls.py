@@ -10,7 +10,8 @@ from voicedock.schemas.calls import CallCreate, CallEnvelope, CallList, CallList
 from voicedock.store import calls as store_calls
 from voicedock.store.calls import ACTIVE_STATUSES
 from voicedock.store.documents import ASSISTANTS
-from voicedock.store.errors import Conflict, InvalidReference
+from voicedock.store.errors import Conflict
+from voicedock.store.records import check_references
 from voicedock.telephony import TelephonyError
 from voicedock.timeutil import iso
 
@@ -34,20 +35,10 @@ async def get_call(request: web.Request) -> web.Response:
 
 
 def _check_outbound(d: Any, body: CallCreate) -> None:
-    if body.assistant_id is not None:
-        doc = ASSISTANTS.doc(d, body.assistant_id) if _exists(d, "assistants", body.assistant_id) else None
-        if doc is None:
-            raise InvalidReference(f"No assistant with id {body.assistant_id!r}", "assistant_id")
-        if not doc.get("is_active", True):
-            raise Conflict("The assistant is not active; activate it before calling with it", "assistant_id")
-    if body.phone_number_id is not None and not _exists(d, "numbers", body.phone_number_id):
-        raise InvalidReference(f"No phone number with id {body.phone_number_id!r}", "phone_number_id")
-    if body.sip_trunk_id is not None and not _exists(d, "sip_trunks", body.sip_trunk_id):
-        raise InvalidReference(f"No SIP trunk with id {body.sip_trunk_id!r}", "sip_trunk_id")
-
-
-def _exists(d: Any, table: str, ident: str) -> bool:
-    return bool(list(d.query(f"SELECT 1 FROM [{table}] WHERE id = ?", [ident])))
+    check_references(d, {"assistant_id": body.assistant_id, "phone_number_id": body.phone_number_id,
+                         "sip_trunk_id": body.sip_trunk_id})
+    if body.assistant_id is not None and not ASSISTANTS.doc(d, body.assistant_id).get("is_active", True):
+        raise Conflict("The assistant is not active; activate it before calling with it", "assistant_id")
 
 
 async def create_call(request: web.Request, body: CallCreate) -> web.Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import sqlite_utils
@@ -64,17 +65,20 @@ def touch_api_key(db: sqlite_utils.Database, ident: str) -> None:
 NUMBER_FIELDS = ("id", "phone_number", "name", "assistant_id", "sip_trunk_id", "created_at", "updated_at")
 
 
-def _check_refs(db: sqlite_utils.Database, fields: dict[str, Any]) -> None:
-    if fields.get("assistant_id") is not None:
-        if not list(db.query("SELECT 1 FROM assistants WHERE id = ?", [fields["assistant_id"]])):
-            raise InvalidReference(f"No assistant with id {fields['assistant_id']!r}", "assistant_id")
-    if fields.get("sip_trunk_id") is not None:
-        if not list(db.query("SELECT 1 FROM sip_trunks WHERE id = ?", [fields["sip_trunk_id"]])):
-            raise InvalidReference(f"No SIP trunk with id {fields['sip_trunk_id']!r}", "sip_trunk_id")
+REFERENCES = {"assistant_id": ("assistants", "assistant"), "sip_trunk_id": ("sip_trunks", "SIP trunk"),
+              "phone_number_id": ("numbers", "phone number")}
+
+
+def check_references(db: sqlite_utils.Database, fields: Mapping[str, Any]) -> None:
+    """Every `*_id` field given must name an existing row (else 422 naming the field)."""
+    for field, (table, kind) in REFERENCES.items():
+        ident = fields.get(field)
+        if ident is not None and db.conn.execute(f"SELECT 1 FROM [{table}] WHERE id = ?", [ident]).fetchone() is None:
+            raise InvalidReference(f"No {kind} with id {ident!r}", field)
 
 
 def create_number(db: sqlite_utils.Database, fields: dict[str, Any]) -> dict[str, Any]:
-    _check_refs(db, fields)
+    check_references(db, fields)
     if list(db.query("SELECT 1 FROM numbers WHERE phone_number = ?", [fields["phone_number"]])):
         raise Conflict(f"Number {fields['phone_number']} is already registered", "phone_number")
     now = now_iso()
@@ -100,7 +104,7 @@ def list_numbers(db: sqlite_utils.Database, limit: int, offset: int) -> tuple[li
 
 def update_number(db: sqlite_utils.Database, ident: str, fields: dict[str, Any]) -> dict[str, Any]:
     row = get_number(db, ident)
-    _check_refs(db, fields)
+    check_references(db, fields)
     row.update(fields, updated_at=now_iso())
     db["numbers"].update(ident, {k: row[k] for k in NUMBER_FIELDS if k != "id"})
     return row
