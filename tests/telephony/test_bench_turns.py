@@ -1,0 +1,39 @@
+"""`voicedock bench turns` against the real Asterisk and the ci models: it places real calls,
+measures at the caller and reports figures a reader can trust."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from voicedock_ari.settings import AsteriskSettings
+
+pytestmark = [pytest.mark.asterisk, pytest.mark.models]
+
+
+def test_bench_turns_reports_latency_barge_in_and_wer_from_real_calls(
+    asterisk: AsteriskSettings, ci_models_dir: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "turns.json"
+    run = subprocess.run(
+        [sys.executable, "-m", "voicedock_cli.main", "bench", "turns", "--profile", "ci", "--models-dir",
+         str(ci_models_dir), "--calls", "1", "--questions", "1", "--voices", "piper,espeak-ng", "--out", str(out)],
+        capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    data = json.loads(out.read_text())
+    assert data["calls"] == 2 and data["failed_calls"] == []
+    answered = [t for t in data["turns"] if t["latency_ms"] is not None]
+    assert len(answered) >= 3, data["turns"]
+    assert all(0 < t["latency_ms"] < 30000 for t in answered)
+    # the stored transcript is VoiceDock's own STT of what the caller sent through Asterisk
+    piper = next(t for t in data["transcripts"] if t["voice"] == "piper")
+    assert "saturday" in piper["stored"].lower(), data["transcripts"]
+    assert data["wer_by_voice"]["piper"] is not None and data["wer_by_voice"]["piper"] <= 0.2
+    assert data["wer_by_voice"]["espeak-ng"] is not None
+    assert data["barge_in_ms"]["n"] + len(data["barge_in_not_measured"]) == 2
+    assert data["server_latency_ms"]["stt_ms"]["n"] >= 2
+    assert Path(data["plot"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
