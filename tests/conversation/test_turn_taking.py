@@ -64,14 +64,34 @@ def test_the_reply_is_spoken_while_it_is_still_being_generated() -> None:
 
 def test_every_turn_reports_its_latency() -> None:
     script = [("silence", 1.0), ("speak", 1.0), ("silence", 4.0), ("speak", 1.0), ("silence", 4.0), ("hangup",)]
-    stt = FakeSTT(["I need a cleaning.", "Next week please."], delay=0.3)
+    stt = FakeSTT(["I need a cleaning.", "Next week please."], delay=0.5)
     result = run_call(script, assistant={"first_message": None}, engines=fake_engines(stt=stt))
     turns = result.recorder.of("latency")
     assert len(turns) == 2
     for turn in turns:
         assert set(turn) == {"endpointing_ms", "stt_ms", "llm_ttft_ms", "tts_ttfb_ms", "total_ms"}
-        assert turn["stt_ms"] == 300.0
+        # transcription began 0.1 s into the pause, so 0.2 s of its 0.5 s are left after endpointing
+        assert abs(turn["stt_ms"] - 200.0) <= 25
         assert turn["total_ms"] >= turn["endpointing_ms"] + turn["stt_ms"]
+
+
+def test_transcription_starts_at_the_pause_not_after_the_endpointing_wait() -> None:
+    stt = FakeSTT(["I need a cleaning."], delay=0.3)
+    result = run_call(CALLER, assistant={"first_message": None}, engines=fake_engines(stt=stt))
+    assert len(stt.calls) == 1  # only silence followed the pause: that transcript is the turn's
+    assert result.recorder.messages("user") == ["I need a cleaning."]
+    latency = result.recorder.of("latency")[0]
+    assert latency["stt_ms"] <= 20  # done by the time the 0.4 s wait ended
+    assert latency["total_ms"] <= 450
+
+
+def test_speech_after_a_pause_is_transcribed_again_with_everything_said() -> None:
+    script = [("silence", 1.0), ("speak", 1.0), ("silence", 0.2), ("speak", 1.0), ("silence", 4.0), ("hangup",)]
+    stt = FakeSTT(["I need", "I need a cleaning."], delay=0.3)
+    result = run_call(script, assistant={"first_message": None}, engines=fake_engines(stt=stt))
+    assert result.recorder.messages("user") == ["I need a cleaning."]
+    assert len(stt.calls) == 2
+    assert stt.calls[-1][0] >= 2.0 * 8000  # the whole utterance, both parts
 
 
 def test_noise_that_transcribes_to_nothing_gets_no_reply() -> None:

@@ -21,6 +21,7 @@ from .base import SAMPLE_RATE, AudioPort, Pcm
 
 GAP_SECONDS = 0.1  # no frame for this long counts as this much silence
 PREROLL_SECONDS = 0.3  # audio kept from before speech was confirmed, so the first syllable is not lost
+PAUSE_SECONDS = 0.1  # silence after speech that may be the end of the turn: transcription can start
 
 
 @dataclass(frozen=True)
@@ -37,10 +38,24 @@ class SpeechSustained:
 
 
 @dataclass(frozen=True)
+class SpeechPaused:
+    """The caller has been silent for `PAUSE_SECONDS`; `pcm` is the utterance so far.
+
+    If the turn ends without further speech, its `SpeechEnded` carries the same `pause` number,
+    and a transcript of this audio is the transcript of the turn (only silence came after it).
+    """
+
+    at: float
+    pcm: Pcm
+    pause: int
+
+
+@dataclass(frozen=True)
 class SpeechEnded:
     at: float
     pcm: Pcm
     last_voice_at: float
+    pause: int | None = None  # the `SpeechPaused` this turn's audio ends with, if any
 
 
 @dataclass(frozen=True)
@@ -48,7 +63,7 @@ class MediaEnded:
     at: float
 
 
-ListenEvent = SpeechStarted | SpeechSustained | SpeechEnded | MediaEnded
+ListenEvent = SpeechStarted | SpeechSustained | SpeechPaused | SpeechEnded | MediaEnded
 
 
 class Listener:
@@ -72,6 +87,8 @@ class Listener:
         self._sustained = False
         self._voiced = 0.0  # speech seconds in this utterance, trailing silence not counted
         self.last_voice_at = 0.0
+        self._pauses = 0
+        self._pause: int | None = None  # the pause the utterance currently ends with
 
     @property
     def in_speech(self) -> bool:
@@ -103,6 +120,7 @@ class Listener:
         now = self.clock()
         if is_speech:
             self.last_voice_at = now
+            self._pause = None
         was_speaking = self.endpointer.in_speech
         event = self.endpointer.process(seconds, is_speech)
         if frame is not None:
@@ -118,8 +136,17 @@ class Listener:
         elif event is EndpointEvent.SPEECH_ENDED:
             pcm = _join(self._speech)
             self._speech = []
-            self.emit(SpeechEnded(now, pcm, self.last_voice_at))
+            pause, self._pause = self._pause, None
+            self.emit(SpeechEnded(now, pcm, self.last_voice_at, pause))
             return
+        elif (
+            self.endpointer.in_speech
+            and self._pause is None
+            and PAUSE_SECONDS - 1e-9 <= self.endpointer.silence_seconds < self.endpointer.wait_seconds
+        ):
+            self._pauses += 1
+            self._pause = self._pauses
+            self.emit(SpeechPaused(now, _join(self._speech), self._pause))
         if self.endpointer.in_speech and not self._sustained:
             if self._voiced >= self.sustain_seconds - 1e-9:
                 self._sustained = True

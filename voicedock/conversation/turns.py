@@ -12,7 +12,7 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from voicedock.engines.base import EngineError
+from voicedock.engines.base import EngineError, Transcript
 
 from .base import SAMPLE_RATE, Pcm
 from .decide import decide
@@ -51,12 +51,19 @@ async def say_turn(s: VoiceSession, text: str, *, end: EndRequest | None = None,
         s.inbox.put_nowait(end)
 
 
-async def reply_turn(s: VoiceSession, pcm: Pcm | None, timings: Timings, text: str | None = None) -> None:
-    """A caller's turn (audio, or an already known transcript) or a triggered reply (neither)."""
+async def reply_turn(
+    s: VoiceSession, pcm: Pcm | None, timings: Timings, text: str | None = None,
+    early: asyncio.Future[Transcript] | None = None,
+) -> None:
+    """A caller's turn (audio, or an already known transcript) or a triggered reply (neither).
+
+    `early` is a transcription of the same audio begun at the caller's pause; `stt_ms` then counts
+    only what was left of it after the end of the turn.
+    """
     s.set_state("thinking")
     if pcm is not None and text is None:
         timings.mark("stt_start", s.clock())
-        transcript = await s.engines.stt.transcribe(pcm, SAMPLE_RATE)
+        transcript = await (early if early is not None else s.engines.stt.transcribe(pcm, SAMPLE_RATE))
         timings.mark("stt_end", s.clock())
         text = transcript.text.strip()
         if not text or transcript.no_speech_prob > NO_SPEECH_PROB:

@@ -18,13 +18,13 @@ from typing import Any
 
 import numpy as np
 
-from voicedock.engines.base import Message
+from voicedock.engines.base import Message, Transcript
 from voicedock.engines.endpointing import Endpointer
 from voicedock.engines.loader import Engines
 
-from .base import AudioPort, CallActions, CallEvents, CallInfo, Session, SessionFactory
+from .base import SAMPLE_RATE, AudioPort, CallActions, CallEvents, CallInfo, Session, SessionFactory
 from .decide import system_prompt
-from .listener import Listener, MediaEnded, SpeechEnded, SpeechStarted, SpeechSustained
+from .listener import Listener, MediaEnded, SpeechEnded, SpeechPaused, SpeechStarted, SpeechSustained
 from .session_control import Command, handle_command, handle_timer, next_deadline
 from .settings import SPEAKS_FIRST, VoiceSettings
 from .speech import Playout, Timings, Utterance
@@ -79,6 +79,7 @@ class VoiceSession:
         self.interruptible = True
         self.phase = "idle"
         self.carry: Any = None
+        self.early: tuple[int, asyncio.Task[Transcript]] | None = None  # transcription begun at a pause
         self.queued: deque[Callable[[], Coroutine[Any, Any, None]]] = deque()
         self.idle_since: float | None = None
         self.silence_prompts = 0
@@ -159,6 +160,8 @@ class VoiceSession:
         elif isinstance(item, SpeechSustained):
             if self.speaking and self.interruptible and self.settings.barge_in_words <= 0:
                 await self.barge_in("barge-in")
+        elif isinstance(item, SpeechPaused):
+            self._on_speech_paused(item)
         elif isinstance(item, SpeechEnded):
             await self._on_speech_ended(item)
         elif isinstance(item, TurnDone):
@@ -192,6 +195,22 @@ class VoiceSession:
             self.turn = None
         self.set_state("caller-speaking")
 
+    def _on_speech_paused(self, event: SpeechPaused) -> None:
+        """Start transcribing at the first pause, while endpointing still waits to be sure the caller
+        is done: if nothing but silence follows, the turn's transcript is ready sooner."""
+        self._drop_early()
+        if self.speaking or self.carry is not None:
+            return  # a barge-in or backchannel check, or audio that will be joined: transcribed later
+        task = asyncio.create_task(self.engines.stt.transcribe(event.pcm, SAMPLE_RATE))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        self.early = (event.pause, task)
+
+    def _drop_early(self) -> None:
+        if self.early is not None:
+            self.early[1].cancel()
+            self.early = None
+
     async def _on_speech_ended(self, event: SpeechEnded) -> None:
         if self.speaking:
             if self.settings.barge_in_words <= 0 or not self.interruptible:
@@ -211,10 +230,14 @@ class VoiceSession:
     def _queue_reply(self, event: SpeechEnded, text: str | None) -> None:
         carry, self.carry = self.carry, None
         pcm = event.pcm if carry is None or text is not None else np.concatenate([carry, event.pcm])
+        early = None
+        if self.early is not None and text is None and carry is None and self.early[0] == event.pause:
+            early, self.early = self.early[1], None
+        self._drop_early()
         timings = Timings()
         timings.mark("voice_end", event.last_voice_at)
         timings.mark("endpoint", event.at)
-        self.start_turn(lambda: reply_turn(self, pcm, timings, text), pcm=pcm)
+        self.start_turn(lambda: reply_turn(self, pcm, timings, text, early), pcm=pcm)
 
     # -- turns --------------------------------------------------------------------------------
 
