@@ -102,3 +102,45 @@ def write_listener_config(workdir: Path, source_wav: Path, port: int, user: str)
     (workdir / "config").write_text(config)
     (workdir / "accounts").write_text(f"<sip:{user}@127.0.0.1:{port}>;regint=0;answermode=auto;audio_codecs=PCMU\n")
     return log
+
+
+class RefusingCallee(asyncio.DatagramProtocol):
+    """A SIP phone on 127.0.0.1 that rings for `ring_seconds`, then answers every INVITE with
+    `status` (486 busy, 603 decline, ...). Keeps the methods it received."""
+
+    def __init__(self, status: int, reason: str, ring_seconds: float) -> None:
+        self.status, self.reason, self.ring_seconds = status, reason, ring_seconds
+        self.methods: list[str] = []
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        head = data.decode(errors="replace").split("\r\n\r\n", 1)[0].split("\r\n")
+        if head[0].startswith("SIP/2.0"):
+            return
+        method = head[0].split()[0]
+        self.methods.append(method)
+        headers = [h for h in head[1:] if h.split(":", 1)[0].strip().lower() in ("via", "from", "to", "call-id", "cseq")]
+        if method == "INVITE":
+            self._reply(headers, addr, 100, "Trying")
+            self._reply(headers, addr, 180, "Ringing")
+            asyncio.get_running_loop().call_later(self.ring_seconds, self._reply, headers, addr, self.status, self.reason)
+        elif method in ("BYE", "CANCEL", "OPTIONS"):
+            self._reply(headers, addr, 200, "OK")
+
+    def _reply(self, headers: list[str], addr: tuple[str, int], status: int, reason: str) -> None:
+        lines = [f"SIP/2.0 {status} {reason}"]
+        for header in headers:
+            tagged = header.lower().startswith("to:") and ";tag=" not in header
+            lines.append(f"{header};tag=callee1" if tagged and status > 100 else header)
+        lines.append("Content-Length: 0")
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.sendto(("\r\n".join(lines) + "\r\n\r\n").encode(), addr)
+
+
+async def refusing_callee(port: int, status: int, reason: str, ring_seconds: float = 1.5) -> RefusingCallee:
+    _, protocol = await asyncio.get_running_loop().create_datagram_endpoint(
+        lambda: RefusingCallee(status, reason, ring_seconds), local_addr=("127.0.0.1", port))
+    return protocol

@@ -12,7 +12,7 @@ from voicedock_ari.controller import CallController
 from voicedock_ari.sipp import sipp_command, uac_scenario
 
 from .audio import dominant_hz, read_wav, tone, write_wav
-from .callers import dial, free_udp_port, listen
+from .callers import dial, free_udp_port, listen, refusing_callee
 from .harness import (
     NUMBER,
     add_assistant,
@@ -143,6 +143,29 @@ async def test_outbound_call_nobody_answers_fails_with_a_reason(controller: Call
     )
     done = await wait_for(lambda: (c := call(store, call_id))["status"] == "failed" and c, 10, "failed")
     assert done["ended_reason"] in ("customer-did-not-answer", "failed-to-connect")
+    assert not controller.is_live(call_id)
+
+
+@pytest.mark.parametrize(("status", "reason", "ended_reason"), [
+    (486, "Busy Here", "customer-busy"),
+    (603, "Decline", "customer-rejected-call"),
+])
+async def test_outbound_call_that_rings_then_is_refused_fails_with_the_cause(
+    controller: CallController, store: Database, status: int, reason: str, ended_reason: str
+) -> None:
+    assistant_id = add_assistant(store)
+    port = free_udp_port()
+    callee = await refusing_callee(port, status, reason, ring_seconds=2.0)
+    try:
+        call_id = await controller.start_outbound(
+            {"assistant_id": assistant_id, "customer": {"number": f"sip:callee@127.0.0.1:{port}"}})
+        await wait_for(lambda: call(store, call_id)["status"] == "ringing", 5, "ringing while the phone rings")
+        done = await wait_for(lambda: (c := call(store, call_id))["status"] == "failed" and c, 10, "failed")
+    finally:
+        assert callee.transport is not None
+        callee.transport.close()
+    assert done["ended_reason"] == ended_reason
+    assert callee.methods[0] == "INVITE" and "ACK" in callee.methods
     assert not controller.is_live(call_id)
 
 
