@@ -47,6 +47,7 @@ from voicedock.store.documents import ASSISTANTS  # noqa: E402
 from voicedock_ari.controller import CallController  # noqa: E402
 from voicedock_ari.settings import AsteriskSettings  # noqa: E402
 from voicedock_ari.sipp import sipp_command, uac_scenario  # noqa: E402
+from voicedock_cli.serve import run_loop  # noqa: E402
 
 CTL = REPO / "scripts" / "asterisk-ctl"
 NUMBER = "+15550100"
@@ -203,7 +204,8 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
             ctl = CallController(AsteriskSettings.load(), settings, db, SecretBox(settings.secret_key_path),
                                  session_factory=TimedEcho)  # type: ignore[arg-type]
             try:
-                rounds = asyncio.run(run_rounds(ctl, work, args))
+                runner = run_loop if args.loop == "uvloop" else asyncio.run
+                rounds = runner(run_rounds(ctl, work, args))
             finally:
                 db.close()
     finally:
@@ -211,7 +213,7 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
             subprocess.run([str(CTL), "stop"], capture_output=True)
     return {"benchmark": "concurrent calls through Asterisk into the Python media path (echo session)",
             "machine": describe_machine(), "hold_seconds": args.hold, "codec": "PCMU 20 ms",
-            "late_threshold_ms": LATE * 1000, "rounds": rounds}
+            "late_threshold_ms": LATE * 1000, "event_loop": args.loop, "rounds": rounds}
 
 
 if __name__ == "__main__":
@@ -219,6 +221,8 @@ if __name__ == "__main__":
     parser.add_argument("--calls", default="50,100,200,300", type=lambda s: [int(x) for x in s.split(",")])
     parser.add_argument("--hold", type=float, default=8.0, help="seconds each call streams audio")
     parser.add_argument("--budget", type=float, default=240.0, help="seconds after which larger rounds are skipped")
+    parser.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop",
+                        help="event loop, as `voicedock serve` runs it (uvloop when installed)")
     parser.add_argument("--out", default=str(REPO / "bench-results" / "calls.json"))
     options = parser.parse_args()
     report = bench(options)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Coroutine
 from typing import Any
 
 from aiohttp import web
@@ -90,6 +91,16 @@ async def _start_telephony(
     return controller, models
 
 
+def run_loop(main: Coroutine[Any, Any, Any]) -> Any:
+    """Run on uvloop when it is installed (the `serve` extra): its UDP and timer handling cost
+    less CPU per call than asyncio's default loop, and every call's RTP goes through them."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    return uvloop.run(main)
+
+
 def serve(settings: Settings, session: str = "tone") -> int:
-    asyncio.run(_run(settings, session))
+    run_loop(_run(settings, session))
     return 0
