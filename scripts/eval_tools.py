@@ -2,13 +2,14 @@
 """Measure the session's tool decisions on a real local LLM: does each caller turn pick the right
 tool with the right arguments?
 
-Runs the same code as a live call (`decide` + `prepare_arguments` + validation) over
-tests/conversation/data/booking_eval.json and prints one JSON object: choice accuracy,
-argument accuracy, outcome accuracy (what the caller would get: the right tool with the right
-arguments, or, where no tool was wanted, no tool run because its arguments did not validate),
-the cases where a wrong tool would really run, per-case results, decision latency, the machine.
+Runs the same code as a live call (`decide`, then `settle`: argument preparation, validation and
+the evidence check) over tests/conversation/data/booking_eval.json (or `--data`) and prints one
+JSON object: the model's raw intent accuracy (the label it picked), the final choice accuracy
+(the tool the session really runs, or none), argument accuracy, outcome accuracy (the right tool
+run with the right arguments, or none run where none was wanted), the cases where a wrong tool
+would really run, per-case results, decision latency, the machine.
 
-    scripts/eval_tools.py --profile cpu [--models-dir DIR] [--limit N]
+    scripts/eval_tools.py --profile cpu [--models-dir DIR] [--data FILE] [--limit N]
 """
 
 from __future__ import annotations
@@ -31,8 +32,7 @@ from voicedock.conversation.settings import VoiceSettings  # noqa: E402
 from voicedock.conversation.tools import (  # noqa: E402
     NO_TOOL,
     normalise_tools,
-    prepare_arguments,
-    validation_errors,
+    settle,
 )
 from voicedock.engines.loader import build_llm, default_models_dir, read_manifest  # noqa: E402
 from voicedock.machine import describe as describe_machine  # noqa: E402
@@ -67,51 +67,50 @@ async def evaluate(llm: Any, data: dict[str, Any], limit: int | None) -> dict[st
         messages = [system, *case.get("history", []), {"role": "user", "content": case["caller"]}]
         started = time.perf_counter()
         decision = await decide(llm, messages, specs)
+        earlier = [m["content"] for m in reversed(case.get("history", []))]
+        verdict = settle(decision, now, case["caller"], earlier)
         seconds = time.perf_counter() - started
         chosen = decision.tool.name if decision.tool else NO_TOOL
-        earlier = [m["content"] for m in reversed(case.get("history", []))]
-        args = (
-            prepare_arguments(decision.tool, decision.arguments, now, case["caller"], earlier) if decision.tool else {}
-        )
+        final = verdict.runs.name if verdict.runs else NO_TOOL
+        args = verdict.arguments if verdict.runs else {}
         expect = case["expect"]
         wanted = expect.get("arguments") or {}
-        choice_ok = chosen == expect["tool"]
+        choice_ok = final == expect["tool"]
         args_ok = choice_ok and all(_same(v, args.get(k)) for k, v in wanted.items())
-        would_run = decision.tool is not None and not validation_errors(decision.tool, args)
         results.append(
             {
                 "id": case["id"],
                 "expected": expect,
-                "chosen": chosen,
+                "intent": chosen,
+                "final": final,
+                "action": verdict.action,
                 "model_arguments": decision.arguments,
-                "arguments": args,
+                "arguments": verdict.arguments,
+                "intent_ok": chosen == expect["tool"],
                 "choice_ok": choice_ok,
                 "arguments_ok": args_ok if wanted else None,
-                "would_run": would_run,
-                "outcome_ok": (choice_ok and args_ok is not False)
-                if (choice_ok or would_run)
-                else expect["tool"] == NO_TOOL,
+                "outcome_ok": choice_ok and args_ok is not False,
                 "seconds": round(seconds, 3),
             }
         )
-    with_args = [r for r in results if r["arguments_ok"] is not None]
+    with_args = [r for r in results if r["arguments_ok"] is not None and r["choice_ok"]]
     times = [r["seconds"] for r in results]
     return {
         "cases": len(results),
+        "intent_accuracy": round(sum(r["intent_ok"] for r in results) / len(results), 3),
         "choice_accuracy": round(sum(r["choice_ok"] for r in results) / len(results), 3),
         "argument_accuracy": round(sum(bool(r["arguments_ok"]) for r in with_args) / max(1, len(with_args)), 3),
-        "overall_accuracy": round(
-            sum(r["choice_ok"] and r["arguments_ok"] is not False for r in results) / len(results), 3
-        ),
         "outcome_accuracy": round(sum(r["outcome_ok"] for r in results) / len(results), 3),
-        "wrong_tool_run": [r["id"] for r in results if r["would_run"] and not r["choice_ok"]],
+        "wrong_tool_run": [r["id"] for r in results if r["final"] != NO_TOOL and not r["choice_ok"]],
+        "asked_for_details": [r["id"] for r in results if r["action"] == "ask"],
         "prefill_seconds": round(prefill_seconds, 2),
         "decision_seconds": {
             "mean": round(statistics.mean(times), 3),
             "p50": round(statistics.median(times), 3),
             "max": round(max(times), 3),
         },
-        "failures": [r["id"] for r in results if not r["choice_ok"] or r["arguments_ok"] is False],
+        "intent_failures": [r["id"] for r in results if not r["intent_ok"]],
+        "failures": [r["id"] for r in results if not r["outcome_ok"]],
         "results": results,
     }
 

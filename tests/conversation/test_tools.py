@@ -12,10 +12,15 @@ from tests.conversation.harness import FIXED_NOW, run_call
 from voicedock.conversation.decide import decide, system_prompt
 from voicedock.conversation.tool_runner import ToolError
 from voicedock.conversation.tools import (
+    ASK,
+    DROP,
+    RUN,
+    Decision,
     arguments_schema,
     intent_schema,
     normalise_tools,
     prepare_arguments,
+    settle,
     validation_errors,
 )
 from voicedock.conversation.turns import GOODBYE, TOOL_ERROR_APOLOGY, TOOL_TIMEOUT_APOLOGY
@@ -248,3 +253,73 @@ def test_dates_the_model_invented_are_replaced_by_ones_from_the_conversation() -
     )
     assert invented == {"name": "Tom"}
     assert validation_errors(book, invented)
+
+
+def _spec(name: str) -> Any:
+    [spec] = [s for s in normalise_tools(BOOKING["llm_config"]["tools"]) if s.name == name]
+    return spec
+
+
+def test_a_question_routed_to_a_tool_is_answered_without_it_and_without_asking_for_details() -> None:
+    runner = ScriptedRunner(check_availability={"free": ["09:00"]})
+    result, llm = _call(
+        {"tool": "check_availability", "arguments": {"date": "2025-06-09"}},
+        "What are your opening hours?",
+        runner,
+        "We are open Monday to Friday, nine to five.",
+    )
+    assert runner.calls == []
+    assert result.recorder.of("tool_call") == []
+    reply_messages = llm.requests[-1]["messages"]
+    assert reply_messages[-1] == {"role": "user", "content": "What are your opening hours?"}
+    assert not any("Ask the caller" in str(m["content"]) for m in reply_messages)
+    assert result.recorder.messages("assistant") == ["We are open Monday to Friday, nine to five."]
+
+
+def test_a_grounded_booking_still_runs_the_tool() -> None:
+    runner = ScriptedRunner(book_appointment={"booked": True})
+    result, _ = _call(
+        {"tool": "book_appointment", "arguments": {"date": "2025-06-06", "time": "14:30", "name": "Sara Bakker"}},
+        "I'll take Friday at half past two. Name is Sara Bakker.",
+        runner,
+    )
+    assert runner.calls == [("book_appointment", {"date": "2025-06-06", "time": "14:30", "name": "Sara Bakker"})]
+    assert result.recorder.of("tool_call")[0]["status"] == "ok"
+
+
+def test_asking_for_a_tools_action_without_its_details_still_asks_for_them() -> None:
+    runner = ScriptedRunner(book_appointment={"booked": True})
+    result, llm = _call(
+        {"tool": "book_appointment", "arguments": {"date": "2025-06-03", "time": "10:00", "name": "Bright Smile"}},
+        "I'd like to book a cleaning.",
+        runner,
+        "Sure, which day and time suit you?",
+    )
+    assert runner.calls == []
+    assert result.recorder.of("tool_call")[0]["status"] == "invalid_arguments"
+    assert "Ask the caller" in llm.requests[-1]["messages"][-1]["content"]
+
+
+def test_settle_needs_the_callers_turn_to_support_a_function_tool() -> None:
+    book, check = _spec("book_appointment"), _spec("check_availability")
+    done = [
+        "Result of book_appointment(date=2025-06-06, time=14:00, name=Anna Jansen): booked=true.",
+        "Book me Friday at 2 pm, Anna Jansen.",
+    ]
+    full = {"date": "2025-06-06", "time": "14:00", "name": "Anna Jansen"}
+    assert settle(Decision(book, full), FIXED_NOW, "Great, and do I need to bring anything?", done).action == DROP
+    assert settle(Decision(book, full), FIXED_NOW, "Yes please, go ahead.", done).runs is book
+    assert settle(Decision(book, full), FIXED_NOW, "Then book that one again.", done).action == RUN
+    asked = ["Sure, may I have your name please?", "Can I book Monday the 9th at 9 am?"]
+    named = settle(Decision(book, {"date": "x", "time": "9", "name": "Lisa Smit"}), FIXED_NOW, "It's Lisa Smit.", asked)
+    assert named.action == RUN and named.arguments == {"date": "2025-06-09", "time": "09:00", "name": "Lisa Smit"}
+    assert settle(Decision(check, {"date": "2025-06-09"}), FIXED_NOW, "Where is the clinic?").action == DROP
+    assert settle(Decision(check, {"date": "today"}), FIXED_NOW, "Is anything available?").action == ASK
+    assert settle(Decision(check, {"date": "x"}), FIXED_NOW, "Anything free on Friday?").action == RUN
+    assert settle(Decision(None), FIXED_NOW, "Hello").runs is None
+
+
+def test_settle_leaves_the_built_in_tools_to_the_model() -> None:
+    end, transfer = _spec("end_call"), _spec("transfer_call")
+    assert settle(Decision(end, {}), FIXED_NOW, "That's all.").runs is end
+    assert settle(Decision(transfer, {"destination": "+31201234567"}), FIXED_NOW, "Who is this?").runs is transfer

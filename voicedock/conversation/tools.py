@@ -146,6 +146,95 @@ class Decision:
     arguments: dict[str, Any] = field(default_factory=dict)
 
 
+RUN = "run"
+ASK = "ask"
+DROP = "drop"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the session does with the model's choice: `run` the tool with `arguments`, `ask` the
+    caller for what `errors` says is missing, or `drop` it and answer as if no tool was chosen."""
+
+    action: str  # run | ask | drop
+    tool: ToolSpec | None
+    arguments: dict[str, Any] = field(default_factory=dict)
+    errors: tuple[str, ...] = ()
+
+    @property
+    def runs(self) -> ToolSpec | None:
+        return self.tool if self.action == RUN else None
+
+
+def settle(decision: Decision, now: datetime, caller_text: str = "", earlier: Sequence[str] = ()) -> Verdict:
+    """The system's decision: the model's choice, kept only where the caller's words support it.
+
+    A small model picks a function tool for plain questions ("What are your opening hours?").
+    For a function tool with parameters, the caller's turn supports the choice when it gives at
+    least one of the tool's argument values (a date or time said in this turn, a string or number
+    it contains) or names the tool's action. With arguments that do not validate, a supported
+    choice asks the caller for what is missing ("I'd like to book a cleaning"); an unsupported one
+    is dropped, so the reply answers the question instead of asking for a date. With complete
+    arguments, a tool with date or time fields whose values all come from earlier turns ("Do I
+    need to bring anything?" right after a booking) also needs the turn to use the tool's verb
+    ("book") or open with a yes; other tools run, since the model may compose their values
+    ("Text me" → a message). Built-ins and tools without parameters are not checked here.
+    """
+    spec = decision.tool
+    if spec is None:
+        return Verdict(DROP, None)
+    args = prepare_arguments(spec, decision.arguments, now, caller_text, earlier)
+    errors = tuple(validation_errors(spec, args))
+    if spec.kind != "function" or not (spec.parameters.get("properties") or {}):
+        return Verdict(ASK if errors else RUN, spec, args, errors)
+    given = values_from_turn(spec, args, caller_text, now)
+    if errors:
+        named = given or _names_action(spec, caller_text, every_word=True)
+        return Verdict(ASK if named else DROP, spec, args, errors)
+    dated = any(_iso_fields(spec.parameters, fmt) for fmt in _DATE_FORMATS)
+    if not dated or given or _names_action(spec, caller_text, every_word=False) or _AFFIRMATIVE.match(caller_text):
+        return Verdict(RUN, spec, args)
+    return Verdict(DROP, spec, args)
+
+
+def values_from_turn(spec: ToolSpec, args: Mapping[str, Any], caller_text: str, now: datetime) -> list[str]:
+    """The argument names whose values the caller's turn itself contains."""
+    props = spec.parameters.get("properties") or {}
+    said = resolve(_spoken(caller_text), now) if caller_text else None
+    words = caller_text.casefold()
+    found = []
+    for key, value in args.items():
+        fmt = (props.get(key) or {}).get("format")
+        if fmt in _DATE_FORMATS:
+            if said is not None and (
+                said.date if fmt == "date" else said.time if fmt == "time" else said.date or said.time
+            ):
+                found.append(key)
+        elif isinstance(value, str | int | float) and not isinstance(value, bool):
+            text = str(value).strip().casefold()
+            if len(text) >= 2 and re.search(rf"(?<!\w){re.escape(text)}(?!\w)", words):
+                found.append(key)
+    return found
+
+
+def _name_words(spec: ToolSpec) -> list[str]:
+    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", spec.name)
+    return [w.casefold() for w in re.split(r"[\W_]+", spaced) if w]
+
+
+def _names_action(spec: ToolSpec, caller_text: str, *, every_word: bool) -> bool:
+    """Whether the caller used the tool's verb (the first word of its name) or, with `every_word`,
+    any word of its name of four letters or more; "booking" and "available" count as "book" and
+    "availability" (a shared start of five letters, or the whole of a shorter word)."""
+    names = _name_words(spec)
+    names = [w for w in names if len(w) >= 4] if every_word else names[:1]
+    said = re.findall(r"\w+", caller_text.casefold())
+    return any(w.startswith(n[:5]) for n in names for w in said)
+
+
+_AFFIRMATIVE = re.compile(r"\s*(yes|yeah|yep|yup|sure|ok|okay|alright|correct|go ahead|please do)\b", re.I)
+
+
 def _iso_fields(schema: Mapping[str, Any], fmt: str) -> list[str]:
     return [k for k, p in (schema.get("properties") or {}).items() if isinstance(p, Mapping) and p.get("format") == fmt]
 

@@ -18,7 +18,7 @@ from .base import SAMPLE_RATE, Pcm
 from .decide import decide
 from .speech import Timings, speak_stream, speak_text
 from .tool_runner import TOOL_TIMEOUT_SECONDS, ToolError
-from .tools import END_CALL, TRANSFER_CALL, Decision, ToolSpec, prepare_arguments, validation_errors
+from .tools import ASK, DROP, END_CALL, TRANSFER_CALL, Decision, ToolSpec, settle
 
 if TYPE_CHECKING:
     from .voice import VoiceSession
@@ -111,13 +111,19 @@ async def _use_tool(s: VoiceSession, decision: Decision, caller_text: str, timin
     """Run the chosen tool; True when the turn is complete (goodbye, transfer or apology spoken)."""
     spec = decision.tool
     assert spec is not None
+    earlier = [str(m.get("content", "")) for m in reversed(s.history[:-1])]
+    verdict = settle(decision, s.now, caller_text, earlier)
+    args, errors = verdict.arguments, verdict.errors
+    if verdict.action == DROP:
+        log.info(
+            "tool choice not supported by the caller's words; answering without it",
+            extra={"call_id": s.info.call_id, "tool": spec.name},
+        )
+        return False
     s.set_state("tool")
     call_id = s.new_tool_call_id()
-    earlier = [str(m.get("content", "")) for m in reversed(s.history[:-1])]
-    args = prepare_arguments(spec, decision.arguments, s.now, caller_text, earlier)
-    errors = validation_errors(spec, args)
     record: dict[str, Any] = {"id": call_id, "name": spec.name, "arguments": args}
-    if errors:
+    if verdict.action == ASK:
         await s.report_tool(record | {"status": "invalid_arguments", "error": "; ".join(errors)})
         s.add_note(
             f"The {spec.name} tool was not used because its arguments were incomplete or invalid "
