@@ -53,3 +53,26 @@ def test_token_boundaries_do_not_change_the_sentences(parts, size):
     whole = list(split_sentences([text]))
     assert list(split_sentences(tokens_of(text, size))) == whole
     assert " ".join(whole).split() == text.split()
+
+
+def _pieces(text: str, size: int = 3, **options) -> list[str]:
+    splitter = SentenceSplitter(**options)
+    out = [piece for token in tokens_of(text, size) for piece in splitter.feed(token)]
+    return out + ([tail] if (tail := splitter.flush()) else [])
+
+
+def test_first_clause_starts_speech_at_the_first_comma_only():
+    text = "Yes, we make birthday cakes, and cupcakes. Anything else?"
+    assert _pieces(text, first_clause=True) == ["Yes,", "we make birthday cakes, and cupcakes.", "Anything else?"]
+    assert _pieces(text) == ["Yes, we make birthday cakes, and cupcakes.", "Anything else?"]
+
+
+def test_first_clause_leaves_numbers_and_sentences_without_a_clause_whole():
+    assert _pieces("We baked 7,000 loaves. Bye.", first_clause=True) == ["We baked 7,000 loaves.", "Bye."]
+    assert _pieces("Open at 7: come early.", first_clause=True) == ["Open at 7:", "come early."]
+
+
+@given(st.lists(words, max_size=40), st.integers(min_value=1, max_value=7))
+def test_first_clause_keeps_every_word_in_order(parts, size):
+    text = " ".join(parts)
+    assert " ".join(_pieces(text, size, first_clause=True)).split() == text.split()

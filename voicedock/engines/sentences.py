@@ -16,6 +16,7 @@ ABBREVIATIONS = frozenset(
     "ca cf fig est min max".split()
 )
 _TERMINATORS = ".!?…"
+_CLAUSE = ",;:"
 _CLOSERS = "\"')]}’”»"
 _MARKUP = re.compile(r"(\*\*|__|`+|^#+\s*|^\s*[-*]\s+)", re.MULTILINE)
 
@@ -30,10 +31,15 @@ class SentenceSplitter:
     """Feed tokens, get whole sentences back; `flush()` returns the unterminated tail at the end.
 
     `max_chars` splits an overlong run at the last comma or space so first audio is never held back.
+    With `first_clause`, the first piece ends already at a comma, semicolon or colon followed by a
+    space ("Yes, we do." gives "Yes," then "we do."): speech can start after the first clause
+    instead of the whole first sentence. Later pieces are whole sentences.
     """
 
     max_chars: int = 250
+    first_clause: bool = False
     _buffer: str = field(default="", repr=False)
+    _emitted: bool = field(default=False, repr=False)
 
     def feed(self, token: str) -> list[str]:
         self._buffer += token
@@ -42,6 +48,7 @@ class SentenceSplitter:
             sentence, self._buffer = self._buffer[:cut], self._buffer[cut:]
             if sentence.strip():
                 out.append(sentence.strip())
+                self._emitted = True
         return out
 
     def flush(self) -> str | None:
@@ -52,6 +59,9 @@ class SentenceSplitter:
         for i, ch in enumerate(text[: self.max_chars]):
             if ch == "\n" and text[:i].strip():
                 return i + 1
+            if ch in _CLAUSE and self.first_clause and not self._emitted and text[:i].strip():
+                if i + 1 < len(text) and text[i + 1].isspace():
+                    return i + 1
             if ch in _TERMINATORS:
                 end = i + 1
                 while end < len(text) and (text[end] in _CLOSERS or text[end] in _TERMINATORS):
