@@ -8,7 +8,6 @@ input from the network can raise out of the protocol callbacks.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -74,22 +73,21 @@ class RtpEndpoint:
         self._frames: asyncio.Queue[Pcm | None] = asyncio.Queue(max_queued_frames)
         self._transport: asyncio.DatagramTransport | None = None
         self._loop = asyncio.get_running_loop()
-        self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
         self._drain_timer: asyncio.TimerHandle | None = None
-        self._sender: asyncio.Task[None] | None = None
+        self._send_timer: asyncio.TimerHandle | None = None
+        self._send_at = 0.0
         self._closed = False
 
     @classmethod
     async def open(cls, host: str = "127.0.0.1", port: int = 0, **kwargs: object) -> RtpEndpoint:
-        """Bind a UDP socket (port 0 = any free port) and start the paced sender."""
+        """Bind a UDP socket (port 0 = any free port); sending is paced by one loop timer."""
         endpoint = cls(**kwargs)  # type: ignore[arg-type]
         transport, _ = await endpoint._loop.create_datagram_endpoint(
             lambda: _Protocol(endpoint), local_addr=(host, port)
         )
         endpoint._transport = transport
-        endpoint._sender = asyncio.create_task(endpoint._send_loop(), name="rtp-sender")
         return endpoint
 
     @property
@@ -112,7 +110,7 @@ class RtpEndpoint:
     def set_remote(self, host: str, port: int) -> None:
         """Where to send RTP (the externalMedia channel's UNICASTRTP_LOCAL_ADDRESS/PORT)."""
         self.remote = (host, int(port))
-        self._wake.set()
+        self._schedule_send()
 
     # inbound
 
@@ -154,7 +152,7 @@ class RtpEndpoint:
         self.jitter.push(packet, self._loop.time())
         if self.remote is None and packet.ssrc == self.jitter.ssrc:
             self.remote = (addr[0], addr[1])  # symmetric RTP until told otherwise
-            self._wake.set()
+            self._schedule_send()
         self._release_ready()
 
     def _release_ready(self) -> None:
@@ -187,39 +185,51 @@ class RtpEndpoint:
             return
         self.pacer.enqueue(payload)
         self._idle.clear()
-        self._wake.set()
+        self._schedule_send()
 
     def flush(self) -> None:
         """Send a trailing partial frame (padded with silence)."""
         self.pacer.flush()
-        self._wake.set()
+        self._schedule_send()
 
     def clear_output(self) -> int:
         """Barge-in: drop everything not yet sent; returns frames dropped."""
         dropped = self.pacer.clear()
         self._idle.set()
+        self._schedule_send()
         return dropped
 
     async def wait_sent(self) -> None:
         """Wait until all queued audio has gone out (or was cleared)."""
         await self._idle.wait()
 
-    async def _send_loop(self) -> None:
-        while True:
-            deadline = self.pacer.next_deadline()
-            if deadline is None or self.remote is None:
-                if self.pacer.idle:
-                    self._idle.set()
-                self._wake.clear()
-                await self._wake.wait()
-                continue
-            delay = deadline - self._loop.time()
-            if delay > 0:
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), delay)
-                continue
-            self._send(self.pacer.due(self._loop.time()))
+    def _schedule_send(self) -> None:
+        """Arm this endpoint's one timer for the pacer's next frame, or disarm it when nothing is due.
+
+        A timer callback per frame, not a task waiting on an event: at hundreds of calls, each
+        sending 50 frames a second, the event loop's per-wakeup cost is most of the sender's CPU.
+        """
+        deadline = self.pacer.next_deadline()
+        if self._closed or deadline is None or self.remote is None:
+            if self._send_timer is not None:
+                self._send_timer.cancel()
+                self._send_timer = None
+            if self.pacer.idle:
+                self._idle.set()
+            return
+        when = max(deadline, 0.0)  # -inf: a new talkspurt, due now
+        if self._send_timer is not None:
+            if self._send_at <= when:
+                return  # armed for this frame or an earlier one; it re-arms itself after sending
+            self._send_timer.cancel()
+        self._send_at = when
+        self._send_timer = self._loop.call_at(when, self._on_send_timer)
+
+    def _on_send_timer(self) -> None:
+        self._send_timer = None
+        # A loop with millisecond timers (uvloop) may fire a little early: that frame is due.
+        self._send(self.pacer.due(max(self._loop.time(), self._send_at)))
+        self._schedule_send()
 
     def _send(self, packets: list[bytes]) -> None:
         if self._transport is None or self.remote is None:
@@ -248,10 +258,9 @@ class RtpEndpoint:
         self._closed = True
         if self._drain_timer is not None:
             self._drain_timer.cancel()
-        if self._sender is not None:
-            self._sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sender
+        if self._send_timer is not None:
+            self._send_timer.cancel()
+            self._send_timer = None
         if self._transport is not None:
             self._transport.close()
         self._idle.set()
