@@ -24,6 +24,19 @@ def test_the_turn_ends_wait_seconds_after_the_caller_stops() -> None:
         assert abs(latency["endpointing_ms"] - wait * 1000) <= 60
 
 
+class LingeringVAD:
+    """Like WebRTC VAD's hangover: calls everything speech, even digital silence."""
+
+    def is_speech(self, frame: object, rate: int) -> bool:
+        return True
+
+
+def test_near_silence_ends_the_turn_even_while_the_vad_still_says_speech() -> None:
+    result = run_call(CALLER, assistant={"first_message": None}, engines=fake_engines(vad=LingeringVAD()))
+    assert result.recorder.messages("user") == ["hello"]
+    assert abs(_reply_started(result) - 2.4) <= 0.06
+
+
 def test_a_turn_ends_even_when_frames_stop_arriving() -> None:
     script = [("silence", 1.0), ("speak", 1.0), ("gap", 5.0), ("hangup",)]
     result = run_call(script, assistant={"first_message": None})

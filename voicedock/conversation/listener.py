@@ -22,6 +22,11 @@ from .base import SAMPLE_RATE, AudioPort, Pcm
 GAP_SECONDS = 0.1  # no frame for this long counts as this much silence
 PREROLL_SECONDS = 0.3  # audio kept from before speech was confirmed, so the first syllable is not lost
 PAUSE_SECONDS = 0.1  # silence after speech that may be the end of the turn: transcription can start
+# A frame quieter than this RMS (about -44 dBFS) is silence whatever the VAD says. WebRTC VAD keeps
+# reporting speech for 100-200 ms after a voice has faded out (its hangover); telephone speech sits
+# far above this level (about -20 to -30 dBFS), and line noise loud enough to pass it is still
+# judged by the VAD. Endpointing then starts counting when the caller actually stops.
+ENERGY_FLOOR = 200.0
 
 
 @dataclass(frozen=True)
@@ -109,7 +114,7 @@ class Listener:
                     self.emit(MediaEnded(self.clock()))
                     return
                 seconds = len(frame) / SAMPLE_RATE
-                self._feed(frame, seconds, self.vad.is_speech(frame, SAMPLE_RATE))
+                self._feed(frame, seconds, audible(frame) and self.vad.is_speech(frame, SAMPLE_RATE))
         finally:
             if pending is not None and not pending.done():
                 pending.cancel()
@@ -151,6 +156,11 @@ class Listener:
             if self._voiced >= self.sustain_seconds - 1e-9:
                 self._sustained = True
                 self.emit(SpeechSustained(now, _join(self._speech)))
+
+
+def audible(frame: Pcm) -> bool:
+    samples = frame.astype(np.float64)
+    return bool(len(samples)) and float(np.sqrt(np.mean(samples * samples))) >= ENERGY_FLOOR
 
 
 def _join(frames: list[Pcm]) -> Pcm:
