@@ -65,20 +65,18 @@ class TimedEcho:
         self.arrivals: list[float] = []
         self.path_delays: list[float] = []
         self._socket_times: deque[float] = deque()
-        loop = asyncio.get_running_loop()
         receive = audio._on_datagram  # type: ignore[attr-defined]
 
         def tap(data: bytes, addr: tuple[str, int]) -> None:
-            self._socket_times.append(loop.time())
+            self._socket_times.append(time.monotonic())
             receive(data, addr)
 
         audio._on_datagram = tap  # type: ignore[attr-defined]
         TimedEcho.sessions.append(self)
 
     async def run(self) -> str | None:
-        loop = asyncio.get_running_loop()
         while (frame := await self.audio.read()) is not None:
-            now = loop.time()
+            now = time.monotonic()
             self.arrivals.append(now)
             if self._socket_times:
                 self.path_delays.append(now - self._socket_times.popleft())

@@ -247,11 +247,13 @@ def stored_call(db: Database, after: set[str]) -> dict[str, Any] | None:
     return new[0] if new else None
 
 
-async def finished_record(db: Database, known: set[str], within: float = 30.0) -> dict[str, Any] | None:
+async def finished_record(db: Database, known: set[str], within: float = 90.0) -> dict[str, Any] | None:
+    """The call's record once it has ended and its post-call analysis is stored, so that the next
+    call's turns do not share the CPU with this call's analysis (each call is measured alone)."""
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         row = await asyncio.to_thread(stored_call, db, known)
-        if row is not None and row["status"] in ("ended", "failed", "rejected"):
+        if row is not None and row["status"] in ("ended", "failed", "rejected") and row.get("analysis"):
             return row
         await asyncio.sleep(0.25)
     return await asyncio.to_thread(stored_call, db, known)

@@ -234,6 +234,15 @@ def test_the_system_prompt_has_a_calendar_and_stays_the_same_all_call() -> None:
     assert result.recorder.messages("user") == ["hello", "hello"]
 
 
+def test_the_greeting_is_prefilled_with_the_system_prompt_when_the_assistant_speaks_first() -> None:
+    llm = FakeLLM(["Hi."])
+    script = [("silence", 4.0), ("speak", 1.0), ("silence", 4.0)]
+    run_call(script, assistant={"first_message": "Hello, Acme dental."}, engines=fake_engines(llm=llm), max_seconds=10)
+    head = llm.prefilled[0]
+    assert head[1] == {"role": "assistant", "content": "Hello, Acme dental."}
+    assert llm.requests[0]["messages"][: len(head)] == head  # the first turn starts with what was prefilled
+
+
 def test_llm_failure_mid_reply_gets_an_apology() -> None:
     llm = FakeLLM([EngineError("llm_failed", "boom")])
     result = run_call(ONE_TURN, assistant={"first_message": None}, engines=fake_engines(llm=llm), max_seconds=10)

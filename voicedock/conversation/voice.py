@@ -356,8 +356,14 @@ class VoiceSession:
         task.add_done_callback(self._tasks.discard)
 
     async def _prefill(self) -> None:
+        """Evaluate the head every request of this call starts with, while the greeting plays: the
+        system prompt and, when the assistant speaks first, its greeting, which opens the history."""
+        head = [self.system]
+        first = self.settings.first_message
+        if first and self.settings.first_message_mode == SPEAKS_FIRST:
+            head.append({"role": "assistant", "content": first})
         try:
-            seconds = await self.engines.llm.prefill([self.system])
+            seconds = await self.engines.llm.prefill(head)
             log.info("system prompt prefilled", extra={"call_id": self.info.call_id, "seconds": round(seconds, 3)})
         except asyncio.CancelledError:
             raise
