@@ -114,7 +114,8 @@ class Listener:
                     self.emit(MediaEnded(self.clock()))
                     return
                 seconds = len(frame) / SAMPLE_RATE
-                self._feed(frame, seconds, audible(frame) and self.vad.is_speech(frame, SAMPLE_RATE))
+                # The VAD sees every frame (it adapts to the line's noise), then the floor applies.
+                self._feed(frame, seconds, self.vad.is_speech(frame, SAMPLE_RATE) and audible(frame))
         finally:
             if pending is not None and not pending.done():
                 pending.cancel()
