@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from voicedock.engines.audio import rms
 from voicedock.engines.base import VAD
 from voicedock.engines.endpointing import Endpointer, EndpointEvent
 
@@ -115,7 +116,7 @@ class Listener:
                     return
                 seconds = len(frame) / SAMPLE_RATE
                 # The VAD sees every frame (it adapts to the line's noise), then the floor applies.
-                self._feed(frame, seconds, self.vad.is_speech(frame, SAMPLE_RATE) and audible(frame))
+                self._feed(frame, seconds, self.vad.is_speech(frame, SAMPLE_RATE) and rms(frame) >= ENERGY_FLOOR)
         finally:
             if pending is not None and not pending.done():
                 pending.cancel()
@@ -157,11 +158,6 @@ class Listener:
             if self._voiced >= self.sustain_seconds - 1e-9:
                 self._sustained = True
                 self.emit(SpeechSustained(now, _join(self._speech)))
-
-
-def audible(frame: Pcm) -> bool:
-    samples = frame.astype(np.float64)
-    return bool(len(samples)) and float(np.sqrt(np.mean(samples * samples))) >= ENERGY_FLOOR
 
 
 def _join(frames: list[Pcm]) -> Pcm:

@@ -42,6 +42,11 @@ class VoiceSettings:
     max_tokens: int = 150
     tools: tuple[Mapping[str, Any], ...] = ()
 
+    @property
+    def greeting(self) -> str | None:
+        """The first message, when the assistant speaks it before the caller says anything."""
+        return self.first_message if self.first_message_mode == SPEAKS_FIRST else None
+
     @classmethod
     def from_assistant(cls, assistant: Mapping[str, Any]) -> VoiceSettings:
         llm = pick(assistant, "llm_config", {}) or {}

@@ -14,7 +14,7 @@ import math
 from collections import deque
 from collections.abc import Callable, Coroutine, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -26,13 +26,14 @@ from .base import SAMPLE_RATE, AudioPort, CallActions, CallEvents, CallInfo, Ses
 from .decide import system_prompt
 from .listener import Listener, MediaEnded, SpeechEnded, SpeechPaused, SpeechStarted, SpeechSustained
 from .session_control import Command, handle_command, handle_timer, next_deadline
-from .settings import SPEAKS_FIRST, VoiceSettings
+from .settings import VoiceSettings
 from .speech import Playout, Timings, Utterance
 from .tool_runner import NoToolRunner, ToolRunner
 from .tools import normalise_tools
 from .turns import LLM_ERROR_APOLOGY, EndRequest, reply_turn, say_turn
 
 log = logging.getLogger("voicedock.conversation")
+T = TypeVar("T")
 
 HISTORY_MESSAGES = 24  # the last messages sent to the LLM besides the system prompt
 
@@ -106,9 +107,9 @@ class VoiceSession:
         listener = asyncio.create_task(self.listener.run(), name=f"listen-{self.info.call_id}")
         getter: asyncio.Task[object] | None = None
         try:
-            first = self.settings.first_message
-            if first and self.settings.first_message_mode == SPEAKS_FIRST:
-                self.start_turn(lambda: say_turn(self, first))
+            greeting = self.settings.greeting
+            if greeting:
+                self.start_turn(lambda: say_turn(self, greeting))
             else:
                 self.become_idle()
             while True:
@@ -201,10 +202,7 @@ class VoiceSession:
         self._drop_early()
         if self.speaking or self.carry is not None:
             return  # a barge-in or backchannel check, or audio that will be joined: transcribed later
-        task = asyncio.create_task(self.engines.stt.transcribe(event.pcm, SAMPLE_RATE))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        self.early = (event.pause, task)
+        self.early = (event.pause, self.spawn(self.engines.stt.transcribe(event.pcm, SAMPLE_RATE)))
 
     def _drop_early(self) -> None:
         if self.early is not None:
@@ -350,18 +348,19 @@ class VoiceSession:
         self.trace.append((round(self.clock() - self.started, 3), state))
         log.debug("session state", extra={"call_id": self.info.call_id, "state": state})
 
-    def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+    def spawn(self, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        """A task the session cancels and awaits when it ends."""
         task = asyncio.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     async def _prefill(self) -> None:
         """Evaluate the head every request of this call starts with, while the greeting plays: the
         system prompt and, when the assistant speaks first, its greeting, which opens the history."""
         head = [self.system]
-        first = self.settings.first_message
-        if first and self.settings.first_message_mode == SPEAKS_FIRST:
-            head.append({"role": "assistant", "content": first})
+        if self.settings.greeting:
+            head.append({"role": "assistant", "content": self.settings.greeting})
         try:
             seconds = await self.engines.llm.prefill(head)
             log.info("system prompt prefilled", extra={"call_id": self.info.call_id, "seconds": round(seconds, 3)})
