@@ -47,9 +47,9 @@ from voicedock.store.documents import ASSISTANTS  # noqa: E402
 from voicedock_ari.controller import CallController  # noqa: E402
 from voicedock_ari.settings import AsteriskSettings  # noqa: E402
 from voicedock_ari.sipp import sipp_command, uac_scenario  # noqa: E402
+from voicedock_cli.asterisk_ctl import asterisk_running  # noqa: E402
 from voicedock_cli.serve import run_loop  # noqa: E402
 
-CTL = REPO / "scripts" / "asterisk-ctl"
 NUMBER = "+15550100"
 FRAME = 0.020
 LATE = 0.010
@@ -183,32 +183,25 @@ async def run_rounds(ctl: CallController, work: Path, args: argparse.Namespace) 
 def bench(args: argparse.Namespace) -> dict[str, Any]:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 65536)), hard))
-    started_asterisk = subprocess.run([str(CTL), "status"], capture_output=True).returncode != 0
-    if started_asterisk:
-        subprocess.run([str(CTL), "start"], check=True, capture_output=True)
-    try:
-        with tempfile.TemporaryDirectory(prefix="vd-bench-") as tmp:
-            work = Path(tmp)
-            subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", "-e", "u-law", str(work / "tone.wav"),
-                            "synth", str(args.hold + 30), "sine", "440", "vol", "0.5"], check=True)
-            settings = Settings(data_dir=work / "data")
-            settings.data_dir.mkdir()
-            db = Database(settings.database_path)
-            db.migrate_sync()
-            doc = {"name": "bench", "system_prompt": "echo", "recording_enabled": False, "is_active": True,
-                   "max_duration_seconds": 3600}
-            db.write_sync(lambda d: ASSISTANTS.insert(d, "asst_bench", doc))
-            db.write_sync(lambda d: records.create_number(d, {"phone_number": NUMBER, "assistant_id": "asst_bench"}))
-            ctl = CallController(AsteriskSettings.load(), settings, db, SecretBox(settings.secret_key_path),
-                                 session_factory=TimedEcho)  # type: ignore[arg-type]
-            try:
-                runner = run_loop if args.loop == "uvloop" else asyncio.run
-                rounds = runner(run_rounds(ctl, work, args))
-            finally:
-                db.close()
-    finally:
-        if started_asterisk:
-            subprocess.run([str(CTL), "stop"], capture_output=True)
+    with asterisk_running(), tempfile.TemporaryDirectory(prefix="vd-bench-") as tmp:
+        work = Path(tmp)
+        subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", "-e", "u-law", str(work / "tone.wav"),
+                        "synth", str(args.hold + 30), "sine", "440", "vol", "0.5"], check=True)
+        settings = Settings(data_dir=work / "data")
+        settings.data_dir.mkdir()
+        db = Database(settings.database_path)
+        db.migrate_sync()
+        doc = {"name": "bench", "system_prompt": "echo", "recording_enabled": False, "is_active": True,
+               "max_duration_seconds": 3600}
+        db.write_sync(lambda d: ASSISTANTS.insert(d, "asst_bench", doc))
+        db.write_sync(lambda d: records.create_number(d, {"phone_number": NUMBER, "assistant_id": "asst_bench"}))
+        ctl = CallController(AsteriskSettings.load(), settings, db, SecretBox(settings.secret_key_path),
+                             session_factory=TimedEcho)  # type: ignore[arg-type]
+        try:
+            runner = run_loop if args.loop == "uvloop" else asyncio.run
+            rounds = runner(run_rounds(ctl, work, args))
+        finally:
+            db.close()
     return {"benchmark": "concurrent calls through Asterisk into the Python media path (echo session)",
             "machine": describe_machine(), "hold_seconds": args.hold, "codec": "PCMU 20 ms",
             "late_threshold_ms": LATE * 1000, "event_loop": args.loop, "rounds": rounds}

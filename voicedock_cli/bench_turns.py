@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 import wave
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,11 +44,11 @@ from voicedock.store import Database
 from voicedock.store import calls as call_store
 
 from . import turn_metrics as tm
+from .asterisk_ctl import asterisk_running
 from .demo import DEMO_NUMBER, ensure_demo
 from .sip_caller import CallFailed, SipCall
 
 REPO = Path(__file__).resolve().parent.parent
-CTL = REPO / "scripts" / "asterisk-ctl"
 RATE = 8000
 LOUD = 300.0  # rms of a 20 ms frame that counts as assistant speech (silence from Asterisk is 0)
 QUIET = 1.2  # seconds without speech that end an assistant reply
@@ -130,24 +131,23 @@ async def utterances(voices: list[str], profile: str, models_dir: Path, workdir:
 # -- one call --------------------------------------------------------------------------------------
 
 
-async def wait_voice(call: SipCall, after: float, within: float) -> float | None:
-    deadline = asyncio.get_running_loop().time() + within
-    while asyncio.get_running_loop().time() < deadline and not call.far_end_hung_up.is_set():
-        found = tm.voice_starts(call.heard, after, LOUD)
-        if found is not None:
+async def _watch(call: SipCall, find: Callable[[], float | None], within: float, every: float) -> float | None:
+    """Poll what the caller has heard until `find` returns a time, the far end hangs up, or `within` ends."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while loop.time() < deadline and not call.far_end_hung_up.is_set():
+        if (found := find()) is not None:
             return found
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(every)
     return None
+
+
+async def wait_voice(call: SipCall, after: float, within: float) -> float | None:
+    return await _watch(call, lambda: tm.voice_starts(call.heard, after, LOUD), within, 0.02)
 
 
 async def wait_quiet(call: SipCall, after: float, within: float) -> float | None:
-    deadline = asyncio.get_running_loop().time() + within
-    while asyncio.get_running_loop().time() < deadline and not call.far_end_hung_up.is_set():
-        found = tm.voice_stops(call.heard, after, LOUD, QUIET)
-        if found is not None:
-            return found
-        await asyncio.sleep(0.05)
-    return None
+    return await _watch(call, lambda: tm.voice_stops(call.heard, after, LOUD, QUIET), within, 0.05)
 
 
 async def ask(call: SipCall, result: CallResult, text: str, audio: np.ndarray, reply_timeout: float,
@@ -234,10 +234,10 @@ async def wait_healthy(url: str, server: asyncio.subprocess.Process, within: flo
 
 
 async def ari_app_connected(settings: Any) -> bool:
-    auth = aiohttp.BasicAuth(settings.ari_user, settings.ari_password)
-    async with aiohttp.ClientSession(auth=auth) as http:
-        async with http.get(f"{settings.ari_url}/ari/applications") as response:
-            apps = await response.json() if response.status == 200 else []
+    from voicedock_ari.ari.client import AriClient
+
+    async with AriClient(settings) as ari:
+        apps = await ari.request("GET", "/applications") or []
     return any(app.get("name") == settings.app for app in apps)
 
 
@@ -313,13 +313,15 @@ def call_line(result: CallResult) -> dict[str, Any]:
 # -- the report ------------------------------------------------------------------------------------
 
 
+def stored_caller_words(result: CallResult) -> str:
+    """What VoiceDock transcribed of the caller in this call, all turns joined."""
+    messages = (result.record or {}).get("messages") or []
+    return " ".join(m["content"] for m in messages if m.get("role") == "user")
+
+
 def transcript_pairs(results: list[CallResult], voice: str | None = None) -> list[tuple[str, str]]:
-    pairs = []
-    for r in results:
-        if (voice is None or r.voice == voice) and r.record is not None:
-            heard = " ".join(m["content"] for m in r.record.get("messages") or [] if m.get("role") == "user")
-            pairs.append((" ".join(r.said), heard))
-    return pairs
+    return [(" ".join(r.said), stored_caller_words(r)) for r in results
+            if (voice is None or r.voice == voice) and r.record is not None]
 
 
 def stage_summary(results: list[CallResult]) -> dict[str, Any]:
@@ -335,7 +337,7 @@ def stage_summary(results: list[CallResult]) -> dict[str, Any]:
 def report(args: argparse.Namespace, results: list[CallResult], models: dict[str, Any]) -> dict[str, Any]:
     latencies = [t.latency_ms for r in results for t in r.turns if t.latency_ms is not None]
     unanswered = sum(1 for r in results for t in r.turns if t.latency_ms is None)
-    barge = [r.barge_in_ms for r in results if r.barge_in_ms is not None]
+    barge = tm.summary([r.barge_in_ms for r in results if r.barge_in_ms is not None])
     overall = tm.summary(latencies)
     errors = tm.wer(transcript_pairs(results))
     figures = {
@@ -344,7 +346,7 @@ def report(args: argparse.Namespace, results: list[CallResult], models: dict[str
                                                     if r.voice == v and t.latency_ms is not None])
                                      for v in args.voices},
         "turns_without_reply": unanswered,
-        "barge_in_ms": tm.summary(barge),
+        "barge_in_ms": barge,
         "barge_in_raw_ms": tm.summary([r.barge_in_raw_ms for r in results if r.barge_in_raw_ms is not None]),
         "barge_in_not_measured": [r.barge_in_note for r in results if r.barge_in_note],
         "wer": None if errors is None else round(errors, 4),
@@ -355,7 +357,7 @@ def report(args: argparse.Namespace, results: list[CallResult], models: dict[str
     goals = {
         "turn_p50": _met(overall["p50"], GOALS["turn_p50_ms"]),
         "turn_p95": _met(overall["p95"], GOALS["turn_p95_ms"]),
-        "barge_in": _met(tm.summary(barge)["max"], GOALS["barge_in_ms"]),
+        "barge_in": _met(barge["max"], GOALS["barge_in_ms"]),
         "wer": _met(errors, GOALS["wer"]),
     }
     return {
@@ -373,8 +375,7 @@ def report(args: argparse.Namespace, results: list[CallResult], models: dict[str
         "goals": {"targets": GOALS, "met": goals},
         "turns": [t.__dict__ for r in results for t in r.turns],
         "transcripts": [{"call": r.index, "voice": r.voice, "said": " ".join(r.said),
-                         "stored": " ".join(m["content"] for m in (r.record or {}).get("messages") or []
-                                            if m.get("role") == "user")} for r in results],
+                         "stored": stored_caller_words(r)} for r in results],
         "timeline": {"call": results[0].index, "voice": results[0].voice, "sent": results[0].sent,
                      "heard": results[0].heard} if results else None,
     }
@@ -428,15 +429,8 @@ def plot(data: dict[str, Any], path: Path) -> str | None:
 def bench(args: argparse.Namespace) -> dict[str, Any]:
     if "espeak-ng" in args.voices and shutil.which("espeak-ng") is None:
         raise RuntimeError("espeak-ng is not installed (apt-get install espeak-ng), or use --voices piper")
-    started_asterisk = subprocess.run([str(CTL), "status"], capture_output=True).returncode != 0
-    if started_asterisk:
-        subprocess.run([str(CTL), "start"], check=True, capture_output=True)
-    try:
-        with tempfile.TemporaryDirectory(prefix="vd-bench-turns-") as tmp:
-            data = asyncio.run(run_bench(args, Path(tmp)))
-    finally:
-        if started_asterisk:
-            subprocess.run([str(CTL), "stop"], capture_output=True)
+    with asterisk_running(), tempfile.TemporaryDirectory(prefix="vd-bench-turns-") as tmp:
+        data = asyncio.run(run_bench(args, Path(tmp)))
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     png = out.with_suffix(".png")

@@ -146,7 +146,6 @@ class SipCall:
         self.call_id = f"{secrets.token_hex(12)}@{local_ip}"
         self.tag = secrets.token_hex(6)
         self.heard: list[tuple[float, float]] = []  # (arrival time, rms) per received frame
-        self.heard_pcm: list[np.ndarray] = []
         self.sent: list[tuple[float, float]] = []  # (send time, rms) per sent frame
         self.malformed = 0
         self.far_end_hung_up = asyncio.Event()
@@ -308,11 +307,6 @@ class SipCall:
             self._batches.append(batch)
         return batch.done
 
-    def stop_playing(self) -> None:
-        """Drop queued audio (the caller goes quiet); pending `play` futures resolve with what was sent."""
-        while self._batches:
-            self._finish(self._batches.popleft())
-
     def _finish(self, batch: _Batch) -> None:
         if batch.done.done():
             return
@@ -362,7 +356,3 @@ class SipCall:
             return
         pcm = ulaw_decode(packet.payload)
         self.heard.append((now, float(np.sqrt((pcm.astype(np.float64) ** 2).mean()))))
-        self.heard_pcm.append(pcm)
-
-    def heard_audio(self) -> np.ndarray:
-        return np.concatenate(self.heard_pcm) if self.heard_pcm else np.zeros(0, np.int16)
