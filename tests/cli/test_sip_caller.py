@@ -3,79 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import numpy as np
 import pytest
 
+from tests.telephony.callers import ScriptedPhone
 from voicedock_cli import turn_metrics as tm
 from voicedock_cli.sip_caller import CallFailed, SipCall, parse_sip, sdp_audio_address, tag_of, uri_of
-
-
-class Proto(asyncio.DatagramProtocol):
-    def __init__(self, handle: Any) -> None:
-        self.handle = handle
-
-    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        self.handle(data, addr)
-
-
-class FakeServer:
-    """Answers INVITE with `answer` (a status), echoes RTP, and keeps every SIP request it got."""
-
-    def __init__(self, answer: int = 200) -> None:
-        self.answer = answer
-        self.requests: list[Any] = []
-        self.replies: list[Any] = []
-        self.caller_sip: tuple[str, int] | None = None
-
-    async def start(self) -> None:
-        loop = asyncio.get_running_loop()
-        self.sip, _ = await loop.create_datagram_endpoint(lambda: Proto(self.on_sip), local_addr=("127.0.0.1", 0))
-        self.rtp, _ = await loop.create_datagram_endpoint(lambda: Proto(self.on_rtp), local_addr=("127.0.0.1", 0))
-        self.port = self.sip.get_extra_info("sockname")[1]
-
-    def close(self) -> None:
-        self.sip.close()
-        self.rtp.close()
-
-    def on_rtp(self, data: bytes, addr: tuple[str, int]) -> None:
-        self.rtp.sendto(data, addr)
-
-    def on_sip(self, data: bytes, addr: tuple[str, int]) -> None:
-        message = parse_sip(data)
-        if message.is_response:
-            self.replies.append(message)
-            return
-        self.requests.append(message)
-        self.caller_sip = addr
-        if message.method == "INVITE":
-            self.sip.sendto(self.response(message, 100, "Trying"), addr)
-            if self.answer == 200:
-                rtp_port = self.rtp.get_extra_info("sockname")[1]
-                sdp = f"v=0\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio {rtp_port} RTP/AVP 0\r\n"
-                self.sip.sendto(self.response(message, 200, "OK", sdp), addr)
-            else:
-                self.sip.sendto(self.response(message, self.answer, "Busy Here"), addr)
-        elif message.method == "BYE":
-            self.sip.sendto(self.response(message, 200, "OK"), addr)
-
-    def response(self, request: Any, status: int, reason: str, body: str = "") -> bytes:
-        lines = [f"SIP/2.0 {status} {reason}", f"Via: {request.header('Via')}", f"From: {request.header('From')}",
-                 f"To: {request.header('To')};tag=srv1", f"Call-ID: {request.header('Call-ID')}",
-                 f"CSeq: {request.header('CSeq')}", f"Contact: <sip:srv@127.0.0.1:{self.port}>"]
-        if body:
-            lines.append("Content-Type: application/sdp")
-        lines.append(f"Content-Length: {len(body)}")
-        return ("\r\n".join(lines) + "\r\n\r\n" + body).encode()
-
-    def send_bye(self, call: SipCall) -> None:
-        invite = next(r for r in self.requests if r.method == "INVITE")
-        lines = [f"BYE sip:bench@127.0.0.1:{self.caller_sip[1]} SIP/2.0",  # type: ignore[index]
-                 f"Via: SIP/2.0/UDP 127.0.0.1:{self.port};branch=z9hG4bKsrvbye",
-                 f"From: {invite.header('To')};tag=srv1", f"To: {invite.header('From')}",
-                 f"Call-ID: {invite.header('Call-ID')}", "CSeq: 9 BYE", "Content-Length: 0"]
-        self.sip.sendto(("\r\n".join(lines) + "\r\n\r\n").encode(), self.caller_sip)
 
 
 def tone(seconds: float, amplitude: int = 8000) -> np.ndarray:
@@ -98,8 +32,7 @@ def test_sip_helpers_parse_what_asterisk_sends() -> None:
 
 
 async def test_a_call_streams_paced_audio_hears_the_far_end_and_hangs_up() -> None:
-    server = FakeServer()
-    await server.start()
+    server = await ScriptedPhone().start()
     try:
         call = SipCall()
         await call.dial(f"sip:+15550100@127.0.0.1:{server.port}")
@@ -123,12 +56,11 @@ async def test_a_call_streams_paced_audio_hears_the_far_end_and_hangs_up() -> No
 
 
 async def test_the_far_end_hanging_up_is_answered_and_noticed() -> None:
-    server = FakeServer()
-    await server.start()
+    server = await ScriptedPhone().start()
     try:
         call = SipCall()
         await call.dial(f"sip:+15550100@127.0.0.1:{server.port}")
-        server.send_bye(call)
+        server.send_bye()
         await asyncio.wait_for(call.far_end_hung_up.wait(), 2)
         await asyncio.sleep(0.05)
         assert any(r.status == 200 and r.method == "BYE" for r in server.replies)
@@ -139,8 +71,7 @@ async def test_the_far_end_hanging_up_is_answered_and_noticed() -> None:
 
 
 async def test_a_busy_answer_fails_the_call_and_is_acknowledged() -> None:
-    server = FakeServer(answer=486)
-    await server.start()
+    server = await ScriptedPhone(486, "Busy Here").start()
     try:
         call = SipCall()
         with pytest.raises(CallFailed) as failed:
@@ -154,8 +85,7 @@ async def test_a_busy_answer_fails_the_call_and_is_acknowledged() -> None:
 
 
 async def test_malformed_packets_are_counted_not_fatal() -> None:
-    server = FakeServer()
-    await server.start()
+    server = await ScriptedPhone().start()
     try:
         call = SipCall()
         await call.dial(f"sip:+15550100@127.0.0.1:{server.port}")

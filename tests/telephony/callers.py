@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
+
+from voicedock_cli.sip_caller import SipMessage, parse_sip
 
 CONFIG = """\
 poll_method\t\tepoll
@@ -104,43 +107,91 @@ def write_listener_config(workdir: Path, source_wav: Path, port: int, user: str)
     return log
 
 
-class RefusingCallee(asyncio.DatagramProtocol):
-    """A SIP phone on 127.0.0.1 that rings for `ring_seconds`, then answers every INVITE with
-    `status` (486 busy, 603 decline, ...). Keeps the methods it received."""
 
-    def __init__(self, status: int, reason: str, ring_seconds: float) -> None:
-        self.status, self.reason, self.ring_seconds = status, reason, ring_seconds
-        self.methods: list[str] = []
-        self.transport: asyncio.DatagramTransport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+class _Datagrams(asyncio.DatagramProtocol):
+    def __init__(self, handle: Callable[[bytes, tuple[str, int]], None]) -> None:
+        self.handle = handle
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        head = data.decode(errors="replace").split("\r\n\r\n", 1)[0].split("\r\n")
-        if head[0].startswith("SIP/2.0"):
+        self.handle(data, addr)
+
+
+class ScriptedPhone:
+    """A SIP phone on 127.0.0.1 that answers every INVITE with 100, then after `ring_seconds`
+    (with a 180 first when it rings) with `status`: 200 with an SDP whose RTP it echoes back, or a
+    refusal (486 busy, 603 decline, ...). Keeps every request and response it received."""
+
+    def __init__(self, status: int = 200, reason: str = "OK", ring_seconds: float = 0.0) -> None:
+        self.status, self.reason, self.ring_seconds = status, reason, ring_seconds
+        self.requests: list[SipMessage] = []
+        self.replies: list[SipMessage] = []
+        self.caller_sip: tuple[str, int] | None = None
+
+    async def start(self, port: int = 0) -> ScriptedPhone:
+        loop = asyncio.get_running_loop()
+        self.sip, _ = await loop.create_datagram_endpoint(lambda: _Datagrams(self._on_sip),
+                                                          local_addr=("127.0.0.1", port))
+        self.rtp, _ = await loop.create_datagram_endpoint(lambda: _Datagrams(self._on_rtp),
+                                                          local_addr=("127.0.0.1", 0))
+        self.port = self.sip.get_extra_info("sockname")[1]
+        return self
+
+    def close(self) -> None:
+        self.sip.close()
+        self.rtp.close()
+
+    @property
+    def methods(self) -> list[str]:
+        return [r.method for r in self.requests]
+
+    def _on_rtp(self, data: bytes, addr: tuple[str, int]) -> None:
+        self.rtp.sendto(data, addr)
+
+    def _on_sip(self, data: bytes, addr: tuple[str, int]) -> None:
+        message = parse_sip(data)
+        if message.is_response:
+            self.replies.append(message)
             return
-        method = head[0].split()[0]
-        self.methods.append(method)
-        headers = [h for h in head[1:] if h.split(":", 1)[0].strip().lower() in ("via", "from", "to", "call-id", "cseq")]
-        if method == "INVITE":
-            self._reply(headers, addr, 100, "Trying")
-            self._reply(headers, addr, 180, "Ringing")
-            asyncio.get_running_loop().call_later(self.ring_seconds, self._reply, headers, addr, self.status, self.reason)
-        elif method in ("BYE", "CANCEL", "OPTIONS"):
-            self._reply(headers, addr, 200, "OK")
+        self.requests.append(message)
+        self.caller_sip = addr
+        if message.method == "INVITE":
+            self._send(self._response(message, 100, "Trying"), addr)
+            if self.ring_seconds:
+                self._send(self._response(message, 180, "Ringing"), addr)
+            sdp = ""
+            if self.status == 200:
+                rtp_port = self.rtp.get_extra_info("sockname")[1]
+                sdp = f"v=0\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio {rtp_port} RTP/AVP 0\r\n"
+            final = self._response(message, self.status, self.reason, sdp)
+            asyncio.get_running_loop().call_later(self.ring_seconds, self._send, final, addr)
+        elif message.method in ("BYE", "CANCEL", "OPTIONS"):
+            self._send(self._response(message, 200, "OK"), addr)
 
-    def _reply(self, headers: list[str], addr: tuple[str, int], status: int, reason: str) -> None:
-        lines = [f"SIP/2.0 {status} {reason}"]
-        for header in headers:
-            tagged = header.lower().startswith("to:") and ";tag=" not in header
-            lines.append(f"{header};tag=callee1" if tagged and status > 100 else header)
-        lines.append("Content-Length: 0")
-        if self.transport is not None and not self.transport.is_closing():
-            self.transport.sendto(("\r\n".join(lines) + "\r\n\r\n").encode(), addr)
+    def _send(self, data: bytes, addr: tuple[str, int]) -> None:
+        if not self.sip.is_closing():
+            self.sip.sendto(data, addr)
+
+    def _response(self, request: SipMessage, status: int, reason: str, body: str = "") -> bytes:
+        to = request.header("To")
+        lines = [f"SIP/2.0 {status} {reason}", *[f"Via: {v}" for v in request.all("Via")],
+                 f"From: {request.header('From')}", f"To: {to}" if status == 100 or ";tag=" in to else f"To: {to};tag=srv1",
+                 f"Call-ID: {request.header('Call-ID')}", f"CSeq: {request.header('CSeq')}",
+                 f"Contact: <sip:srv@127.0.0.1:{self.port}>"]
+        if body:
+            lines.append("Content-Type: application/sdp")
+        lines.append(f"Content-Length: {len(body)}")
+        return ("\r\n".join(lines) + "\r\n\r\n" + body).encode()
+
+    def send_bye(self) -> None:
+        """Hang up the answered call from this side."""
+        assert self.caller_sip is not None
+        invite = next(r for r in self.requests if r.method == "INVITE")
+        lines = [f"BYE sip:bench@127.0.0.1:{self.caller_sip[1]} SIP/2.0",
+                 f"Via: SIP/2.0/UDP 127.0.0.1:{self.port};branch=z9hG4bKsrvbye",
+                 f"From: {invite.header('To')};tag=srv1", f"To: {invite.header('From')}",
+                 f"Call-ID: {invite.header('Call-ID')}", "CSeq: 9 BYE", "Content-Length: 0"]
+        self._send(("\r\n".join(lines) + "\r\n\r\n").encode(), self.caller_sip)
 
 
-async def refusing_callee(port: int, status: int, reason: str, ring_seconds: float = 1.5) -> RefusingCallee:
-    _, protocol = await asyncio.get_running_loop().create_datagram_endpoint(
-        lambda: RefusingCallee(status, reason, ring_seconds), local_addr=("127.0.0.1", port))
-    return protocol
+async def refusing_callee(port: int, status: int, reason: str, ring_seconds: float = 1.5) -> ScriptedPhone:
+    return await ScriptedPhone(status, reason, ring_seconds).start(port)

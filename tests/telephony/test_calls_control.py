@@ -162,8 +162,7 @@ async def test_outbound_call_that_rings_then_is_refused_fails_with_the_cause(
         await wait_for(lambda: call(store, call_id)["status"] == "ringing", 5, "ringing while the phone rings")
         done = await wait_for(lambda: (c := call(store, call_id))["status"] == "failed" and c, 10, "failed")
     finally:
-        assert callee.transport is not None
-        callee.transport.close()
+        callee.close()
     assert done["ended_reason"] == ended_reason
     assert callee.methods[0] == "INVITE" and "ACK" in callee.methods
     assert not controller.is_live(call_id)
