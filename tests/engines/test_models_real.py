@@ -8,7 +8,7 @@ import jsonschema
 import numpy as np
 import pytest
 
-from voicedock.engines.audio import as_int16, rms, ulaw_decode, ulaw_encode
+from voicedock.audio import as_int16, rms, ulaw_decode, ulaw_encode
 from voicedock.engines.endpointing import Endpointer, EndpointEvent
 from voicedock.engines.loader import Engines
 from voicedock.engines.vad_webrtc import WebRtcVad

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from voicedock.audio import rms as rms
+
 
 def tone(hz: float, seconds: float, rate: int = 8000, amplitude: int = 12000) -> np.ndarray:
     t = np.arange(int(rate * seconds)) / rate
@@ -18,10 +20,6 @@ def dominant_hz(pcm: np.ndarray, rate: int = 8000) -> float:
     spectrum = np.abs(np.fft.rfft(samples * np.hanning(len(samples))))
     spectrum[0] = 0
     return float(np.fft.rfftfreq(len(samples), 1 / rate)[np.argmax(spectrum)])
-
-
-def rms(pcm: np.ndarray) -> float:
-    return float(np.sqrt(np.mean(pcm.astype(np.float64) ** 2))) if len(pcm) else 0.0
 
 
 def write_wav(path: Path, pcm: np.ndarray, rate: int = 8000) -> None:

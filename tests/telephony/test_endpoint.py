@@ -7,7 +7,7 @@ import socket
 
 import numpy as np
 
-from voicedock_ari.media.codec import ulaw_encode
+from voicedock.audio import ulaw_encode
 from voicedock_ari.media.endpoint import RtpEndpoint
 from voicedock_ari.media.rtp import RtpPacket, pack, parse
 

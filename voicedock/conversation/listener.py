@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from voicedock.engines.audio import rms
+from voicedock.audio import rms
 from voicedock.engines.base import VAD
 from voicedock.engines.endpointing import Endpointer, EndpointEvent
 

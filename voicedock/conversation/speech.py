@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from voicedock.engines.audio import resample
+from voicedock.audio import resample
 from voicedock.engines.base import LLM, TTS, AudioChunk, Message
 from voicedock.engines.sentences import SentenceSplitter
 

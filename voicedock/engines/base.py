@@ -11,14 +11,13 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from voicedock.audio import PCM16
+
 Message = Mapping[str, Any]
 """An OpenAI-style chat message: {"role": "system"|"user"|"assistant"|"tool", "content": ...}."""
 
 Tool = Mapping[str, Any]
 """An OpenAI-style tool: {"type": "function", "function": {"name", "description", "parameters"}}."""
-
-PCM16 = bytes | np.ndarray
-"""Mono signed 16-bit little-endian audio, as raw bytes or an int16 array."""
 
 
 class EngineError(Exception):

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from voicedock.engines.audio import as_int16, rms
-from voicedock.engines.base import PCM16, AudioChunk, EngineError, LLMChunk, Message, Tool, ToolCall, Transcript
+from voicedock.audio import PCM16, as_int16, rms
+from voicedock.engines.base import AudioChunk, EngineError, LLMChunk, Message, Tool, ToolCall, Transcript
 from voicedock.engines.sentences import split_sentences
 
 

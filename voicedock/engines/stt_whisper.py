@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from voicedock.engines.audio import resample, to_float32
-from voicedock.engines.base import PCM16, EngineError, Transcript
+from voicedock.audio import PCM16, resample, to_float32
+from voicedock.engines.base import EngineError, Transcript
 
 WHISPER_RATE = 16000
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from voicedock.engines.audio import resample, to_int16
+from voicedock.audio import resample, to_int16
 from voicedock.engines.base import AudioChunk, EngineError
 from voicedock.engines.sentences import clean_for_speech, split_sentences
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import webrtcvad
 
-from voicedock.engines.audio import as_int16
-from voicedock.engines.base import PCM16, EngineError
+from voicedock.audio import PCM16, as_int16
+from voicedock.engines.base import EngineError
 
 SUPPORTED_RATES = (8000, 16000, 32000, 48000)
 FRAME_MS = (10, 20, 30)

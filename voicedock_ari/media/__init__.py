@@ -1,6 +1,8 @@
-"""Media path for externalMedia: RTP parsing, G.711/slin codecs, jitter buffer, pacing, UDP endpoint."""
+"""Media path for externalMedia: RTP parsing, jitter buffer, pacing, UDP endpoint.
 
-from .codec import Pcm, StreamResampler, resample, slin_decode, slin_encode, ulaw_decode, ulaw_encode
+The G.711/slin codecs it speaks live in `voicedock.audio`, shared with the engines.
+"""
+
 from .endpoint import EndpointStats, RtpEndpoint
 from .jitter import JitterBuffer, JitterStats
 from .pacer import SLIN8, ULAW, PayloadFormat, RtpPacer
@@ -13,18 +15,11 @@ __all__ = [
     "JitterBuffer",
     "JitterStats",
     "PayloadFormat",
-    "Pcm",
     "RtpEndpoint",
     "RtpError",
     "RtpExtension",
     "RtpPacer",
     "RtpPacket",
-    "StreamResampler",
     "pack",
     "parse",
-    "resample",
-    "slin_decode",
-    "slin_encode",
-    "ulaw_decode",
-    "ulaw_encode",
 ]

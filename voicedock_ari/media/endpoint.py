@@ -14,14 +14,14 @@ from types import TracebackType
 
 import numpy as np
 
-from .codec import Pcm, slin_decode, slin_encode, ulaw_decode, ulaw_encode
+from voicedock.audio import SAMPLE_RATE, Pcm, slin_decode, slin_encode, ulaw_decode, ulaw_encode
+
 from .jitter import JitterBuffer, JitterStats
 from .pacer import FORMATS, ULAW, PayloadFormat, RtpPacer
 from .rtp import RtpError, RtpPacket, parse
 
 log = logging.getLogger(__name__)
 
-SAMPLE_RATE = 8000
 MAX_DATAGRAM = 1500
 _CLOSED = None
 

@@ -11,6 +11,8 @@ import random
 from collections import deque
 from dataclasses import dataclass
 
+from voicedock.audio import FRAME_SAMPLES, ULAW_SILENCE
+
 from .rtp import RtpPacket, pack
 
 FRAME_SECONDS = 0.020
@@ -28,8 +30,8 @@ class PayloadFormat:
     silence_byte: int
 
 
-ULAW = PayloadFormat("ulaw", 0, 160, 160, 0xFF)
-SLIN8 = PayloadFormat("slin", 10, 320, 160, 0x00)
+ULAW = PayloadFormat("ulaw", 0, FRAME_SAMPLES, FRAME_SAMPLES, ULAW_SILENCE)
+SLIN8 = PayloadFormat("slin", 10, 2 * FRAME_SAMPLES, FRAME_SAMPLES, 0x00)
 FORMATS = {fmt.name: fmt for fmt in (ULAW, SLIN8)}
 
 
