@@ -12,20 +12,27 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import aiohttp
 
 from .backoff import backoff_delays
 from .events import Connected, Event, parse_event
 
-if TYPE_CHECKING:
-    from .client import AriClient
-
 log = logging.getLogger(__name__)
 _CLOSED = object()
+
+
+class EventSource(Protocol):
+    """What the stream needs from the ARI client: the app name and an authenticated websocket."""
+
+    app: str
+
+    def ws_connect(
+        self, path: str, params: Mapping[str, str], heartbeat: float
+    ) -> contextlib.AbstractAsyncContextManager[aiohttp.ClientWebSocketResponse]: ...
 
 
 class EventStream:
@@ -33,7 +40,7 @@ class EventStream:
 
     def __init__(
         self,
-        client: AriClient,
+        client: EventSource,
         *,
         heartbeat: float = 15.0,
         delays: Callable[[], Iterator[float]] = backoff_delays,
