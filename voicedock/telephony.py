@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from .schemas.calls import CallCreate, EndCall, InjectContext, Say, Transfer
+
+ControlCommand = InjectContext | Say | EndCall | Transfer
+
 
 class TelephonyError(Exception):
     """A call-side failure with a machine code the API passes on."""
@@ -19,11 +23,14 @@ class TelephonyError(Exception):
 
 
 class Telephony(Protocol):
-    async def start_outbound(self, request: dict[str, Any]) -> str:
+    async def start_outbound(self, request: CallCreate) -> str:
         """Store a new outbound call for a validated `POST /calls` body, start dialling, return its id."""
 
-    async def control(self, call_id: str, command: dict[str, Any]) -> str:
-        """Apply a control command to a live call on this node; returns a human-readable result."""
+    async def control(self, call_id: str, command: ControlCommand) -> str:
+        """Hand a control command to the live call's session on this node; returns a human-readable result.
+
+        The session owns the ending: `end-call` and `transfer` return once accepted, and the session
+        hangs up or transfers after the caller has heard the message."""
 
     def is_live(self, call_id: str) -> bool:
         """Whether this node is carrying the call right now."""

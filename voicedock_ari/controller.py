@@ -12,22 +12,22 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, TypeVar
-
-import sqlite_utils
+from typing import Any
 
 from voicedock.config import Settings
+from voicedock.conversation.analysis import Analyser
 from voicedock.conversation.base import SessionFactory
 from voicedock.ids import new_id
 from voicedock.metrics import Metrics
+from voicedock.schemas.calls import CallCreate
 from voicedock.secrets import SecretBox
-from voicedock.store import Database
+from voicedock.store import Database, call_state
 from voicedock.store import calls as store_calls
-from voicedock.telephony import TelephonyError
+from voicedock.store.call_state import CallRecord
+from voicedock.tasks import TaskSet, cancel_and_wait
+from voicedock.telephony import ControlCommand, TelephonyError
 from voicedock.webhooks import DeliveryWorker, WebhookClient
 
-from . import call_store
 from .ari.client import AriClient
 from .ari.errors import AriError, AriNotFound
 from .ari.events import (
@@ -38,19 +38,17 @@ from .ari.events import (
     StasisStart,
 )
 from .ari.events_stream import EventStream
+from .call_deps import CallDeps
 from .call_media import StasisStarts
 from .dialing import dial_string, outbound_plan, trunk_for
-from .inbound import run_inbound
-from .live_call import LiveCall, cancel_and_wait
+from .live_call import LiveCall
 from .sessions import session_factory as placeholder_sessions
 from .settings import AsteriskSettings
 from .trunk_sync import TrunkSync
 
 ANALYSIS_SECONDS = 120.0
-Analyser = Callable[[Mapping[str, Any], list[Mapping[str, Any]]], Awaitable[Mapping[str, Any]]]
 
 log = logging.getLogger("voicedock.calls")
-T = TypeVar("T")
 
 MEDIA_PREFIX = "vd-media-"
 BRIDGE_PREFIX = "vd-"
@@ -68,6 +66,7 @@ class CallController:
         *,
         webhook_worker: DeliveryWorker | None = None,
         webhook_client: WebhookClient | None = None,
+        own_webhook_client: bool = False,
         session_factory: SessionFactory | None = None,
         media_format: str = "ulaw",
         metrics: Metrics | None = None,
@@ -82,7 +81,7 @@ class CallController:
         self.analyser = analyser
         self.metrics.live_calls.set_function(lambda: len(self.live_calls()))
         self.webhooks = webhook_client or WebhookClient(db, box)
-        self._own_webhooks = webhook_client is None
+        self._own_webhooks = webhook_client is None or own_webhook_client
         self.session_factory = session_factory or placeholder_sessions("tone")
         self.media_format = media_format
         self.ring_seconds = 30
@@ -92,7 +91,7 @@ class CallController:
         self.trunks = TrunkSync(asterisk, db, box)
         self._by_channel: dict[str, LiveCall] = {}
         self._by_call: dict[str, LiveCall] = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskSet()
         self._dispatcher: asyncio.Task[None] | None = None
         self._sounds: dict[str, bool] = {}
         self._closed = False
@@ -108,17 +107,19 @@ class CallController:
             await asyncio.wait_for(self.events.wait_connected(), connect_timeout)
         await self.trunks.start()
         if self.analyser is not None:
-            for record in await self.db.read(call_store.pending_reports):
+            for record in await self.db.read(call_state.pending_reports):
                 self.analyse_later(record)
 
-    def analyse_later(self, record: call_store.CallRecord) -> None:
+    def analyse_later(self, record: CallRecord) -> None:
         """Analyse an ended call off the turn path, then send its end-of-call-report with the result."""
-        self._spawn(self._analyse(record))
+        self._tasks.spawn(self._analyse(record))
 
-    async def _analyse(self, record: call_store.CallRecord) -> None:
+    async def _analyse(self, record: CallRecord) -> None:
         assert self.analyser is not None
         row = await self.db.read(lambda d: store_calls.get_call(d, record.call_id))
         try:
+            if record.assistant is None:
+                raise ValueError("the call has no assistant to analyse for")
             result = await asyncio.wait_for(self.analyser(record.assistant, row["messages"]), ANALYSIS_SECONDS)
         except asyncio.CancelledError:
             raise  # shutting down: the report stays pending and is finished at the next start
@@ -126,7 +127,7 @@ class CallController:
             log.exception("post-call analysis failed; sending the report without it",
                           extra={"call_id": record.call_id})
             result = None
-        self.poke(await self.write(lambda d: call_store.complete_report(d, record, result)))
+        self.poke(await self.db.write(lambda d: call_state.complete_report(d, record, result)))
 
     async def aclose(self) -> None:
         """End live calls (error), stop reading events, close clients; safe to call twice."""
@@ -141,18 +142,24 @@ class CallController:
             await self.events.aclose()
         if self._dispatcher is not None:
             await cancel_and_wait(self._dispatcher)
-        for task in list(self._tasks):
-            task.cancel()
+        self._tasks.cancel()
         if self._own_webhooks:
             await self.webhooks.aclose()
         await self.ari.aclose()
 
-    # -- helpers for calls ---------------------------------------------------------------------
+    # -- what calls get -------------------------------------------------------------------------
 
-    async def write(self, fn: Callable[[sqlite_utils.Database], T]) -> T:
-        return await self.db.write(fn)
+    def deps(self) -> CallDeps:
+        """The collaborators a new call gets (the session factory as configured now)."""
+        return CallDeps(
+            ari=self.ari, db=self.db, webhooks=self.webhooks, starts=self.starts,
+            session_factory=self.session_factory, settings=self.settings, metrics=self.metrics,
+            asterisk_root=self.asterisk.root, media_format=self.media_format, analyse=self.analyser is not None,
+            poke=self.poke, report_pending=self.analyse_later, forget=self.forget, has_sound=self.has_sound,
+            dial_string=self.dial_string,
+        )
 
-    def poke(self, event_ids: Any) -> None:
+    def poke(self, event_ids: list[str] | None) -> None:
         if event_ids and self.worker is not None:
             self.worker.poke()
 
@@ -160,13 +167,14 @@ class CallController:
         self._by_channel[call.channel_id] = call
         self._by_call[call.call_id] = call
 
-    def forget(self, call: LiveCall) -> None:
-        self._by_channel.pop(call.channel_id, None)
-        self._by_call.pop(call.call_id, None)
+    def forget(self, call_id: str) -> None:
+        call = self._by_call.pop(call_id, None)
+        if call is not None:
+            self._by_channel.pop(call.channel_id, None)
 
-    async def dial_string(self, destination: str, record: call_store.CallRecord) -> str:
+    async def dial_string(self, destination: str, phone_number_id: str | None) -> str:
         """Where a transfer goes: E.164 through the call's trunk, a SIP URI directly."""
-        return await self.db.read(lambda d: dial_string(destination, trunk_for(d, record.phone_number_id, None)))
+        return await self.db.read(lambda d: dial_string(destination, trunk_for(d, phone_number_id, None)))
 
     async def has_sound(self, name: str) -> bool:
         """Whether Asterisk has this prompt installed (asked once per name)."""
@@ -197,7 +205,7 @@ class CallController:
         if self.starts.feed(event):
             return
         if isinstance(event, Connected):
-            self._spawn(self.reconcile(missed_events=event.attempt > 0))
+            self._tasks.spawn(self.reconcile(missed_events=event.attempt > 0))
             return
         channel_id = event.channel_id
         if isinstance(event, PlaybackStarted | PlaybackFinished):
@@ -211,17 +219,12 @@ class CallController:
         elif isinstance(event, StasisStart) and event.args[:1] == ("inbound",):
             self._start_inbound(event)
 
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
     def _start_inbound(self, start: StasisStart) -> None:
-        record = call_store.CallRecord(call_id=new_id("call"), direction="inbound", status="ringing",
-                                       caller_phone=start.channel.caller.number or None)
-        call = LiveCall(self, record, start.channel.id)
+        record = CallRecord(call_id=new_id("call"), direction="inbound", status="ringing",
+                            caller_phone=start.channel.caller.number or None)
+        call = LiveCall(self.deps(), record, start.channel.id)
         self.register(call)
-        call.start(run_inbound(call, start))
+        call.start(call.run_inbound(start))
 
     async def reconcile(self, *, missed_events: bool) -> None:
         """End calls whose channel vanished; destroy our bridges and media channels no call owns."""
@@ -256,16 +259,15 @@ class CallController:
 
     # -- Telephony -----------------------------------------------------------------------------
 
-    async def start_outbound(self, request: dict[str, Any]) -> str:
+    async def start_outbound(self, request: CallCreate) -> str:
         plan = await self.db.read(lambda d: outbound_plan(d, request))
-        record = call_store.CallRecord(
+        record = CallRecord(
             call_id=new_id("call"), direction="outbound", assistant=plan.assistant,
             assistant_id=plan.assistant_id, phone_number_id=plan.phone_number_id, agent_phone=plan.agent_phone,
             caller_phone=plan.customer,
         )
-        await self.write(lambda d: call_store.create(d, record, request.get("metadata")))
-        call = LiveCall(self, record, f"vd-call-{uuid.uuid4()}")
-        call.metadata = dict(request.get("metadata") or {})
+        await self.db.write(lambda d: call_state.create(d, record, plan.metadata))
+        call = LiveCall(self.deps(), record, f"vd-call-{uuid.uuid4()}", metadata=dict(plan.metadata))
         self.register(call)
         call.start(self._originate(call, plan.endpoint, plan.agent_phone))
         return record.call_id
@@ -281,26 +283,17 @@ class CallController:
             log.warning("originate failed: %s", err, extra={"call_id": call.call_id})
             call.request_end("failed", "failed-to-connect")
 
-    async def control(self, call_id: str, command: dict[str, Any]) -> str:
+    async def control(self, call_id: str, command: ControlCommand) -> str:
+        """Hand the command to the call's session, which owns the conversation and its ending."""
         call = self._by_call.get(call_id)
         if call is None or call.ending:
             raise TelephonyError("call_not_live", f"Call {call_id} is not live on this server", status=409)
-        kind = command.get("type")
         if call.session is None:
-            if kind == "end-call":
+            if command.type == "end-call":
                 await call.hangup("assistant-ended-call")
                 return "call ended"
             raise TelephonyError("call_not_answered", f"Call {call_id} is not answered yet", status=409)
-        result = await call.session.command(command)
-        if kind in ("end-call", "transfer") and not call.ending:
-            if call.leg is not None:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(call.leg.endpoint.wait_sent(), 30)
-            if kind == "end-call":
-                await call.hangup("assistant-ended-call")
-            else:
-                await call.transfer(str(command["destination"]))
-        return result
+        return await call.session.command(command)
 
     def is_live(self, call_id: str) -> bool:
         call = self._by_call.get(call_id)

@@ -14,6 +14,9 @@ from typing import Any
 
 import sqlite_utils
 
+from voicedock.assistant import CallAssistant
+from voicedock.schemas.assistants import stored_document
+from voicedock.schemas.calls import CallCreate
 from voicedock.store import records
 from voicedock.store.documents import ASSISTANTS
 from voicedock.telephony import TelephonyError
@@ -52,26 +55,26 @@ def dial_string(destination: str, trunk_id: str | None) -> str:
 class OutboundPlan:
     endpoint: str
     customer: str
-    assistant: Mapping[str, Any]
+    assistant: CallAssistant
     assistant_id: str | None = None
     phone_number_id: str | None = None
     agent_phone: str | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
 
-def outbound_plan(d: sqlite_utils.Database, request: Mapping[str, Any]) -> OutboundPlan:
+def outbound_plan(d: sqlite_utils.Database, request: CallCreate) -> OutboundPlan:
     """Resolve a validated `POST /calls` body into what to dial and which assistant talks."""
-    assistant_id = request.get("assistant_id")
+    assistant_id = request.assistant_id
     if assistant_id:
-        assistant: Mapping[str, Any] = ASSISTANTS.doc(d, assistant_id)
+        assistant = CallAssistant.parse(ASSISTANTS.doc(d, assistant_id))
     else:
-        assistant = {k: v for k, v in (request.get("assistant") or {}).items() if v is not None}
-    number_id = request.get("phone_number_id")
+        assistant = CallAssistant.parse(stored_document(request.assistant))
+    number_id = request.phone_number_id
     agent_phone = records.get_number(d, number_id)["phone_number"] if number_id else None
-    customer = str((request.get("customer") or {}).get("number") or "")
-    trunk_id = trunk_for(d, number_id, request.get("sip_trunk_id"))
+    customer = request.customer.number
+    trunk_id = trunk_for(d, number_id, request.sip_trunk_id)
     return OutboundPlan(
         endpoint=dial_string(customer, trunk_id), customer=customer, assistant=assistant,
         assistant_id=assistant_id, phone_number_id=number_id, agent_phone=agent_phone,
-        metadata=dict(request.get("metadata") or {}),
+        metadata=dict(request.metadata),
     )

@@ -10,8 +10,7 @@ Both hold the call until the caller hangs up or the controller ends it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import assert_never
 
 import numpy as np
 
@@ -21,10 +20,13 @@ from voicedock.conversation.base import (
     CallActions,
     CallEvents,
     CallInfo,
+    Dtmf,
     Pcm,
     Session,
+    SessionCommand,
     SessionFactory,
 )
+from voicedock.schemas.calls import EndCall, InjectContext, Say, Transfer
 
 WORD_HZ = 600.0
 WORD_SECONDS = 0.2
@@ -59,37 +61,38 @@ class _BaseSession:
             await self.events.message("assistant", text)
             await self.audio.wait_sent()
 
-    async def command(self, command: Mapping[str, Any]) -> str:
-        kind = command.get("type")
-        if kind == "dtmf":
-            self.digits.append(str(command.get("digit", "")))
-            return "digit noted"
-        if kind == "say":
-            await self.speak(str(command.get("content", "")))
-            if command.get("end_after"):
+    async def command(self, command: SessionCommand) -> str:
+        match command:
+            case Dtmf():
+                self.digits.append(command.digit)
+                return "digit noted"
+            case Say():
+                await self.speak(command.content)
+                if command.end_after:
+                    await self.actions.hangup("assistant-ended-call")
+                return "said"
+            case InjectContext():
+                await self.events.message("system", command.content)
+                return "context added"
+            case EndCall():
+                await self.speak(command.message or "")
                 await self.actions.hangup("assistant-ended-call")
-            return "said"
-        if kind == "inject-context":
-            await self.events.message("system", str(command.get("content", "")))
-            return "context added"
-        if kind == "end-call":
-            await self.speak(str(command.get("message") or ""))
-            await self.actions.hangup("assistant-ended-call")
-            return "call ended"
-        if kind == "transfer":
-            await self.speak(str(command.get("message") or ""))
-            await self.actions.transfer(str(command["destination"]))
-            return f"transferred to {command['destination']}"
-        return f"unknown command {kind!r} ignored"
+                return "call ended"
+            case Transfer():
+                await self.speak(command.message or "")
+                await self.actions.transfer(command.destination)
+                return f"transferred to {command.destination}"
+            case _:
+                assert_never(command)
 
 
 class ToneSession(_BaseSession):
     """Speaks the assistant's first message as word tones, then listens until the call ends."""
 
     async def run(self) -> str | None:
-        first = self.info.assistant.get("first_message")
-        if first and self.info.assistant.get("first_message_mode") != "assistant-waits-for-user":
-            await self.speak(str(first))
+        greeting = self.info.assistant.greeting
+        if greeting:
+            await self.speak(greeting)
         while await self.audio.read() is not None:
             pass
         return None

@@ -15,7 +15,7 @@ from voicedock.config import Settings
 from voicedock.metrics import Metrics
 from voicedock.secrets import SecretBox
 from voicedock.store import Database
-from voicedock.webhooks import DeliveryWorker
+from voicedock.webhooks import DeliveryWorker, WebhookClient
 
 log = logging.getLogger("voicedock")
 
@@ -76,15 +76,17 @@ async def _start_telephony(
     except OSError as err:  # not installed, or not readable by this user
         log.warning("telephony off: %s", err)
         return None, None
-    # The controller owns (and closes) its webhook client; the voice session's tools use the same one.
-    controller = CallController(asterisk, settings, db, box, webhook_worker=worker, metrics=metrics)
-    factory, models = None, None
+    webhooks = WebhookClient(db, box)  # the controller closes it; the voice session's tools use it too
+    factory, analyser, models = None, None, None
     if session == "voice":
         from .voice import load_voice
 
-        factory, controller.analyser, models = await load_voice(controller.webhooks)
+        factory, analyser, models = await load_voice(webhooks)
     answering = session if factory is not None or session != "voice" else "tone"
-    controller.session_factory = factory or session_factory(answering)
+    controller = CallController(
+        asterisk, settings, db, box, webhook_worker=worker, webhook_client=webhooks, own_webhook_client=True,
+        session_factory=factory or session_factory(answering), metrics=metrics, analyser=analyser,
+    )
     await controller.start()
     log.info("telephony started", extra={"ari": asterisk.ari_url, "sip_port": asterisk.sip_port,
                                          "session": answering})

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from voicedock.conversation.analysis import analyse
+from voicedock.assistant import CallAssistant
+from voicedock.conversation.analysis import Analyser, analyse
 from voicedock.conversation.base import SessionFactory
 from voicedock.conversation.tool_runner import WebhookToolRunner
 from voicedock.conversation.voice import voice_session_factory
@@ -18,7 +19,6 @@ from voicedock.webhooks import WebhookClient
 log = logging.getLogger("voicedock")
 
 
-Analyser = Callable[[Mapping[str, Any], list[Mapping[str, Any]]], Awaitable[Mapping[str, Any]]]
 
 
 async def load_voice(
@@ -42,7 +42,7 @@ async def load_voice(
     factory = voice_session_factory(engines, tool_runner=WebhookToolRunner(client))
     analysis_llm = await asyncio.to_thread(load_llm, profile, models_dir, n_threads=1)
 
-    async def analyser(assistant: Mapping[str, Any], messages: list[Mapping[str, Any]]) -> Mapping[str, Any]:
+    async def analyser(assistant: CallAssistant, messages: list[Mapping[str, Any]]) -> Mapping[str, Any]:
         return await analyse(analysis_llm, assistant, messages)
 
     return factory, analyser, {"status": "ok", "profile": profile, "load_seconds": load_seconds}

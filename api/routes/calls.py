@@ -45,7 +45,7 @@ async def create_call(request: web.Request, body: CallCreate) -> web.Response:
     await read(request, lambda d: _check_outbound(d, body))
     service = telephony(request)
     try:
-        call_id = await service.start_outbound(body.model_dump(by_alias=True))
+        call_id = await service.start_outbound(body)
     except TelephonyError as err:
         raise ApiError(err.status, err.code, str(err)) from None
     return reply({"call": await read(request, lambda d: store_calls.get_call(d, call_id))}, status=201)
@@ -63,7 +63,7 @@ async def control_call(request: web.Request, body: ControlRequest) -> web.Respon
                        headers={"Retry-After": str(decision.retry_after)})
     service = telephony(request)
     try:
-        message = await service.control(ident, body.root.model_dump(by_alias=True))
+        message = await service.control(ident, body.root)
     except TelephonyError as err:
         raise ApiError(err.status, err.code, str(err)) from None
     return reply({"success": True, "message": message})

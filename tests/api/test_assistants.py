@@ -41,7 +41,7 @@ async def test_get_list_update_delete(api: Api) -> None:
     updated = body["assistant"]
     assert updated["name"] == "Night desk"
     assert updated["llm_config"]["temperature"] == 0.2
-    assert updated["llm_config"]["max_tokens"] == 250, "PATCH keeps sibling nested fields"
+    assert updated["llm_config"]["max_tokens"] == 150, "PATCH keeps sibling nested fields"
     assert updated["system_prompt"] == BASE["system_prompt"]
     assert updated["updated_at"] >= a["updated_at"]
     status, body, _ = await api.call("GET", "/assistants")

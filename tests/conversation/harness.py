@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from tests.commands import command as parse_command
+from voicedock.assistant import CallAssistant
 from voicedock.conversation.base import SAMPLE_RATE, CallInfo
 from voicedock.conversation.voice import VoiceSession, voice_session_factory
 from voicedock.engines.loader import Engines, fake_engines
@@ -247,8 +249,9 @@ def run_call(
     """Run one whole call in virtual time (real time for real engines, whose threads take real
     seconds) and return what happened."""
     engines = engines or fake_engines()
-    assistant = {"system_prompt": "You book appointments.", "first_message": "Hello!", **(assistant or {})}
-    info = CallInfo(call_id="call_test", direction="inbound", assistant=assistant, caller="+31600000001")
+    config = CallAssistant.parse({"system_prompt": "You book appointments.", "first_message": "Hello!",
+                                  **(assistant or {})})
+    info = CallInfo(call_id="call_test", direction="inbound", assistant=config, customer_phone="+31600000001")
     audio = FakeAudioPort(script)
     recorder = Recorder()
     factory = voice_session_factory(engines, tool_runner=tool_runner, now=lambda: FIXED_NOW, report_dtmf=report_dtmf)
@@ -258,7 +261,7 @@ def run_call(
 
     async def send(at: float, command: Mapping[str, Any]) -> None:
         await asyncio.sleep(at)
-        replies.append((at, await session.command(command)))
+        replies.append((at, await session.command(parse_command(command))))
 
     async def main() -> tuple[str | None, bool]:
         senders = [asyncio.create_task(send(at, c)) for at, c in commands]

@@ -9,6 +9,7 @@ import jsonschema
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from voicedock.assistant import CallAssistant
 from voicedock.conversation.analysis import analyse, fallback_instance
 from voicedock.engines.fakes import FakeLLM
 
@@ -50,7 +51,7 @@ GOOD = {
 
 def test_analysis_uses_the_models_answers_when_they_validate() -> None:
     llm = FakeLLM(json_replies=[{"summary": "Anna booked a cleaning."}, GOOD, {"score": 9}])
-    result = asyncio.run(analyse(llm, ASSISTANT, MESSAGES))
+    result = asyncio.run(analyse(llm, CallAssistant.parse(ASSISTANT), MESSAGES))
     assert result == {"summary": "Anna booked a cleaning.", "structured_data": GOOD, "success_evaluation": 9}
     prompt = llm.requests[1]["messages"][-1]["content"]
     assert "Caller: Book me a cleaning" in prompt and "internal note" not in prompt
@@ -59,7 +60,7 @@ def test_analysis_uses_the_models_answers_when_they_validate() -> None:
 def test_garbage_from_the_model_still_gives_schema_valid_data() -> None:
     garbage: list[dict[str, Any]] = [{"nonsense": 1}, {"appointment_booked": "yes"}, {"name": 3}, {}, {"score": 99}]
     llm = FakeLLM(json_replies=garbage)
-    result = asyncio.run(analyse(llm, ASSISTANT, MESSAGES))
+    result = asyncio.run(analyse(llm, CallAssistant.parse(ASSISTANT), MESSAGES))
     jsonschema.validate(result["structured_data"], SCHEMA)
     assert result["structured_data"]["date"] is None  # nothing is invented: null where the schema allows it
     assert result["summary"].startswith("Call with 1 caller turn.")
@@ -68,13 +69,13 @@ def test_garbage_from_the_model_still_gives_schema_valid_data() -> None:
 
 def test_an_engine_failure_is_not_raised() -> None:
     llm = FakeLLM(json_replies=[])  # every complete_json raises EngineError
-    result = asyncio.run(analyse(llm, ASSISTANT, MESSAGES))
+    result = asyncio.run(analyse(llm, CallAssistant.parse(ASSISTANT), MESSAGES))
     jsonschema.validate(result["structured_data"], SCHEMA)
 
 
 def test_plans_that_are_off_are_skipped() -> None:
     llm = FakeLLM(json_replies=[{"summary": "Short."}])
-    result = asyncio.run(analyse(llm, {"system_prompt": "x"}, MESSAGES))
+    result = asyncio.run(analyse(llm, CallAssistant.parse({"system_prompt": "x"}), MESSAGES))
     assert result == {"summary": "Short.", "structured_data": None, "success_evaluation": None}
     assert len(llm.requests) == 1
 
@@ -86,7 +87,7 @@ def test_pass_fail_and_descriptive_rubrics() -> None:
     ):
         llm = FakeLLM(json_replies=[{"summary": "s"}, answer])
         plan = {"analysis_plan": {"success_evaluation_plan": {"rubric": rubric}}}
-        assert asyncio.run(analyse(llm, plan, MESSAGES))["success_evaluation"] == expected
+        assert asyncio.run(analyse(llm, CallAssistant.parse(plan), MESSAGES))["success_evaluation"] == expected
 
 
 def test_custom_messages_get_the_transcript() -> None:
@@ -96,7 +97,7 @@ def test_custom_messages_get_the_transcript() -> None:
         "messages": [{"role": "system", "content": "Extract. Transcript: {{transcript}}"}],
     }
     llm = FakeLLM(json_replies=[{"summary": "s"}, {"ok": True}])
-    result = asyncio.run(analyse(llm, {"analysis_plan": {"structured_data_plan": plan}}, MESSAGES))
+    result = asyncio.run(analyse(llm, CallAssistant.parse({"analysis_plan": {"structured_data_plan": plan}}), MESSAGES))
     assert result["structured_data"] == {"ok": True}
     assert "Caller: Book me" in llm.requests[1]["messages"][0]["content"]
 

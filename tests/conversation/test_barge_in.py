@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from tests.conversation.conftest import TrackingLLM
 from tests.conversation.harness import run_call
-from voicedock.engines.fakes import FakeSTT, FakeTTS
+from voicedock.engines.fakes import FakeLLM, FakeSTT, FakeTTS
 from voicedock.engines.loader import fake_engines
 
 WELCOME = "Welcome to the clinic. We are open every weekday from nine to five. How can I help you today?"
@@ -37,7 +36,7 @@ def test_states_follow_speaking_barge_in_listening_and_answering() -> None:
 
 def test_barge_in_cancels_generation_and_synthesis() -> None:
     reply = "First sentence here. " + " ".join(f"Sentence number {i} goes on." for i in range(20))
-    llm = TrackingLLM([reply, "Okay."], token_delay=0.05)
+    llm = FakeLLM([reply, "Okay."], token_delay=0.05)
     tts = FakeTTS()
     script = [("silence", 1.0), ("speak", 0.8), ("silence", 2.5), ("speak", 1.0), ("silence", 5.0), ("hangup",)]
     stt = FakeSTT(["Can I book?", "Stop, stop."])

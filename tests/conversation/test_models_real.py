@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from tests.conversation.harness import run_call
+from voicedock.assistant import CallAssistant
 from voicedock.conversation.analysis import analyse
 from voicedock.engines.loader import Engines
 
@@ -55,7 +56,7 @@ def test_a_caller_gets_a_spoken_reply_and_a_valid_analysis(ci_engines: Engines) 
     assert np.sqrt(np.mean(out**2)) > 300  # speech, not silence
     assert result.recorder.of("latency")
     messages = result.recorder.of("message")
-    analysis = asyncio.run(analyse(ci_engines.llm, assistant, messages))
+    analysis = asyncio.run(analyse(ci_engines.llm, CallAssistant.parse(assistant), messages))
     jsonschema.validate(analysis["structured_data"], SCHEMA)
     assert isinstance(analysis["summary"], str) and analysis["summary"]
     assert analysis["success_evaluation"] in (True, False, None)

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from voicedock.assistant import CallAssistant
 from voicedock.conversation.base import CallInfo
 from voicedock.conversation.tool_runner import NoToolRunner, ToolError, WebhookToolRunner
 from voicedock.webhooks.replies import ReplyKind, ToolCallsReply
@@ -14,9 +15,10 @@ from voicedock.webhooks.replies import ReplyKind, ToolCallsReply
 INFO = CallInfo(
     call_id="call_1",
     direction="inbound",
-    assistant={"id": "asst_1", "webhook_url": "https://x"},
-    caller="+31600000001",
-    callee="+31200000000",
+    assistant=CallAssistant.parse({"system_prompt": "x", "webhook_url": "https://x"}),
+    assistant_id="asst_1",
+    agent_phone="+31200000000",
+    customer_phone="+31600000001",
 )
 TOOL = {"type": "function", "name": "check_availability", "parameters": {"type": "object"}}
 
@@ -31,10 +33,10 @@ class FakeClient:
         return self.reply
 
 
-def _run(reply: ToolCallsReply) -> tuple[Any, FakeClient]:
+def _run(reply: ToolCallsReply, info: CallInfo = INFO) -> tuple[Any, FakeClient]:
     client = FakeClient(reply)
     runner = WebhookToolRunner(client)  # type: ignore[arg-type]
-    return asyncio.run(runner(INFO, TOOL, "tc_1", {"date": "2025-06-04"})), client
+    return asyncio.run(runner(info, TOOL, "tc_1", {"date": "2025-06-04"})), client
 
 
 def test_the_request_carries_the_call_and_the_tool_call() -> None:
@@ -46,6 +48,7 @@ def test_the_request_carries_the_call_and_the_tool_call() -> None:
     assert message["type"] == "tool-calls"
     assert message["call"] == {"id": "call_1", "type": "inbound_phone_call", "status": "in-progress"}
     assert message["customer"] == {"number": "+31600000001"}
+    assert message["phone_number"]["number"] == "+31200000000"
     assert message["tool_call_list"] == [
         {
             "id": "tc_1",
@@ -53,6 +56,16 @@ def test_the_request_carries_the_call_and_the_tool_call() -> None:
             "function": {"name": "check_availability", "arguments": {"date": "2025-06-04"}},
         }
     ]
+
+
+def test_an_outbound_call_names_the_assistant_number_and_the_customer_the_right_way_round() -> None:
+    outbound = CallInfo(call_id="call_2", direction="outbound", assistant=INFO.assistant, assistant_id="asst_1",
+                        agent_phone="+31200000000", customer_phone="+31600000009")
+    _, client = _run(ToolCallsReply(ReplyKind.RESULT, result="ok"), outbound)
+    message = client.requests[0]["payload"]["message"]
+    assert message["call"]["type"] == "outbound_phone_call"
+    assert message["phone_number"]["number"] == "+31200000000"
+    assert message["customer"] == {"number": "+31600000009"}
 
 
 def test_a_single_result_reply_is_accepted() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from tests.conversation.conftest import TrackingLLM
 from tests.conversation.harness import run_call
 from voicedock.conversation.turns import LLM_ERROR_APOLOGY
 from voicedock.engines.base import EngineError
@@ -62,7 +61,7 @@ def test_the_assistant_waits_for_the_caller_and_then_answers() -> None:
 
 
 def test_the_reply_is_spoken_while_it_is_still_being_generated() -> None:
-    llm = TrackingLLM(["Sure. I can help with that booking today. Which day suits you best?"], token_delay=0.1)
+    llm = FakeLLM(["Sure. I can help with that booking today. Which day suits you best?"], token_delay=0.1)
     tts = FakeTTS()
     result = run_call(CALLER, assistant={"first_message": None}, engines=fake_engines(llm=llm, tts=tts))
     first_audio = result.audio.sends[0][0]

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tests.commands import command
 from voicedock.conversation.base import AudioPort, CallActions, CallEvents, CallInfo
 from voicedock.store import Database
 from voicedock_ari.controller import CallController
@@ -142,7 +143,7 @@ async def test_assistant_request_reply_decides_who_answers(controller: CallContr
         if reply == "override":
             await wait_for(lambda: call(store, row["id"])["messages"], 10, "the first message")
             assert [m["content"] for m in call(store, row["id"])["messages"]] == ["overridden hello"]
-            await controller.control(row["id"], {"type": "end-call"})
+            await controller.control(row["id"], command({"type": "end-call"}))
         done = await wait_for(lambda: (c := call(store, row["id"]))["status"] in ("ended", "rejected") and c, 10,
                               "the end")
     finally:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.commands import command
 from voicedock.store import Database
 from voicedock_ari.controller import CallController
 from voicedock_ari.settings import asterisk_root
@@ -38,7 +39,7 @@ async def test_call_survives_the_events_websocket_dropping(controller: CallContr
                        "the websocket to come back")
         await asyncio.sleep(0.5)  # reconcile ran
         assert controller.is_live(row["id"]), "a call whose channel is still up must go on"
-        await controller.control(row["id"], {"type": "end-call"})
+        await controller.control(row["id"], command({"type": "end-call"}))
         done = await wait_for(lambda: (c := call(store, row["id"]))["status"] == "ended" and c, 10, "ended")
     finally:
         await caller.stop()

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from voicedock.assistant import CallAssistant
 from voicedock.config import Settings
 from voicedock.secrets import SecretBox
-from voicedock.store import Database
-from voicedock_ari import call_store
+from voicedock.store import Database, call_state
 from voicedock_ari.ari.events import parse_event
 from voicedock_ari.ari.models import Bridge, Channel
 from voicedock_ari.controller import CallController
@@ -60,11 +60,11 @@ async def ctl(tmp_path: Path) -> Any:
 
 
 async def live_inbound(ctl: CallController, channel_id: str, call_id: str) -> LiveCall:
-    record = call_store.CallRecord(call_id=call_id, direction="inbound", status="ringing", assistant={
-        "webhook_url": "http://127.0.0.1:9/h", "webhook_events": ["status-update", "end-of-call-report"]})
-    await ctl.db.write(lambda d: call_store.create(d, record))
-    await ctl.db.write(lambda d: call_store.set_in_progress(d, record))
-    live = LiveCall(ctl, record, channel_id)
+    record = call_state.CallRecord(call_id=call_id, direction="inbound", status="ringing", assistant=CallAssistant.parse({"system_prompt": "x",
+        "webhook_url": "http://127.0.0.1:9/h", "webhook_events": ["status-update", "end-of-call-report"]}))
+    await ctl.db.write(lambda d: call_state.create(d, record))
+    await ctl.db.write(lambda d: call_state.set_in_progress(d, record))
+    live = LiveCall(ctl.deps(), record, channel_id)
     ctl.register(live)
     live.start(asyncio.sleep(3600))
     return live

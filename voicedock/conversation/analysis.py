@@ -13,16 +13,19 @@ from __future__ import annotations
 import copy
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import jsonschema
 
+from voicedock.assistant import CallAssistant
 from voicedock.engines.base import LLM, EngineError
-
-from .settings import pick
+from voicedock.schemas.assistants import StructuredDataPlan, SuccessEvaluationPlan
 
 log = logging.getLogger("voicedock.conversation.analysis")
+
+Analyser = Callable[[CallAssistant, list[Mapping[str, Any]]], Awaitable[Mapping[str, Any]]]
+"""What the call side runs after a call: the assistant and the call's messages in, the analysis out."""
 
 TRANSCRIPT_CHARS = 5000
 SUMMARY_SCHEMA = {
@@ -52,19 +55,19 @@ def transcript_text(messages: Sequence[Mapping[str, Any]], limit: int = TRANSCRI
     return text if len(text) <= limit else "…" + text[-limit:]
 
 
-async def analyse(llm: LLM, assistant: Mapping[str, Any], messages: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+async def analyse(llm: LLM, assistant: CallAssistant, messages: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """{summary, structured_data, success_evaluation} for a finished call."""
-    plan = pick(assistant, "analysis_plan", {}) or {}
+    plan = assistant.analysis_plan
     transcript = transcript_text(messages)
-    summary = await _summary(llm, pick(plan, "summary_prompt"), transcript)
-    data_plan = pick(plan, "structured_data_plan")
+    summary = await _summary(llm, plan.summary_prompt if plan else None, transcript)
+    data_plan = plan.structured_data_plan if plan else None
     structured = None
-    if data_plan and pick(data_plan, "enabled", False):
+    if data_plan is not None and data_plan.enabled:
         structured = await structured_data(llm, data_plan, transcript)
-    eval_plan = pick(plan, "success_evaluation_plan")
+    eval_plan = plan.success_evaluation_plan if plan else None
     success = None
-    if eval_plan and pick(eval_plan, "enabled", True):
-        success = await _success(llm, eval_plan, str(pick(assistant, "system_prompt", "")), transcript)
+    if eval_plan is not None and eval_plan.enabled:
+        success = await _success(llm, eval_plan, assistant.system_prompt, transcript)
     return {"summary": summary, "structured_data": structured, "success_evaluation": success}
 
 
@@ -101,10 +104,10 @@ def fallback_summary(transcript: str) -> str:
     )
 
 
-async def structured_data(llm: LLM, plan: Mapping[str, Any], transcript: str) -> Any:
-    schema = pick(plan, "schema") or pick(plan, "json_schema") or {"type": "object"}
+async def structured_data(llm: LLM, plan: StructuredDataPlan, transcript: str) -> Any:
+    schema = plan.json_schema
     schema_text = json.dumps(schema, ensure_ascii=False)
-    custom = pick(plan, "messages")
+    custom = plan.messages
     if custom:
         messages = [
             {
@@ -133,9 +136,9 @@ async def structured_data(llm: LLM, plan: Mapping[str, Any], transcript: str) ->
     return fallback_instance(schema)
 
 
-async def _success(llm: LLM, plan: Mapping[str, Any], goal: str, transcript: str) -> Any:
-    key, value_schema, meaning = RUBRICS.get(str(pick(plan, "rubric", "pass-fail")), RUBRICS["pass-fail"])
-    question = str(pick(plan, "prompt") or "Did the assistant achieve the goal of its instructions?")
+async def _success(llm: LLM, plan: SuccessEvaluationPlan, goal: str, transcript: str) -> Any:
+    key, value_schema, meaning = RUBRICS[plan.rubric]
+    question = plan.prompt or "Did the assistant achieve the goal of its instructions?"
     schema = {"type": "object", "properties": {key: value_schema}, "required": [key]}
     messages = [
         {

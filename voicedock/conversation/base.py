@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
-import numpy as np
-import numpy.typing as npt
-
-Pcm = npt.NDArray[np.int16]
-SAMPLE_RATE = 8000
-FRAME_SAMPLES = 160  # 20 ms at 8 kHz
+from voicedock.assistant import CallAssistant
+from voicedock.audio import FRAME_SAMPLES as FRAME_SAMPLES
+from voicedock.audio import SAMPLE_RATE as SAMPLE_RATE
+from voicedock.audio import Pcm
+from voicedock.telephony import ControlCommand
+from voicedock.webhooks.payloads import MessageContext, call_context
 
 
 class AudioPort(Protocol):
@@ -71,13 +71,32 @@ class CallActions(Protocol):
 
 
 @dataclass(frozen=True)
+class Dtmf:
+    """A keypad digit the caller pressed (from Asterisk, not from the API)."""
+
+    digit: str
+    type: Literal["dtmf"] = "dtmf"
+
+
+SessionCommand = ControlCommand | Dtmf
+
+
+@dataclass(frozen=True)
 class CallInfo:
+    """Who is on the call and which assistant talks: all a session knows of the phone line."""
+
     call_id: str
     direction: str  # inbound or outbound
-    assistant: Mapping[str, Any]  # the assistant configuration (public fields)
-    caller: str | None = None
-    callee: str | None = None
+    assistant: CallAssistant
+    assistant_id: str | None = None  # the stored assistant, where there is one (webhook secret, delivery log)
+    agent_phone: str | None = None  # the assistant's number, whichever way the call went
+    customer_phone: str | None = None  # the other party
     metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    def context(self, status: str = "in-progress") -> MessageContext:
+        return call_context(call_id=self.call_id, direction=self.direction, status=status,
+                            assistant=self.assistant.document, agent_phone=self.agent_phone,
+                            customer_phone=self.customer_phone)
 
 
 class Session(Protocol):
@@ -85,9 +104,11 @@ class Session(Protocol):
         """Hold the conversation until it ends by itself; return an ended_reason, or None when the
         controller ended it (the task is cancelled on hang-up)."""
 
-    async def command(self, command: Mapping[str, Any]) -> str:
-        """Apply a control command (`say`, `inject-context`, `end-call`, `transfer`, or
-        `{"type": "dtmf", "digit": "5"}`); returns a short human-readable result."""
+    async def command(self, command: SessionCommand) -> str:
+        """Apply a control command or a caller's keypad digit; returns a short human-readable result.
+
+        The session owns the ending: an `end-call` or `transfer` speaks its message, then the session
+        hangs up or transfers through `CallActions` once the caller has heard it."""
 
 
 SessionFactory = Callable[[CallInfo, AudioPort, CallEvents, CallActions], Session]

@@ -6,17 +6,16 @@ speech plays); what they trigger runs as ordinary turns, in order, after the cur
 
 from __future__ import annotations
 
-import asyncio
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import assert_never
 
+from voicedock.schemas.calls import EndCall, InjectContext, Say, Transfer
+
+from .base import Dtmf, SessionCommand
+from .core import SessionCore
 from .speech import Timings
-from .turns import EndRequest, reply_turn, say_turn
-
-if TYPE_CHECKING:
-    from .voice import VoiceSession
+from .state import EndRequest, Hangup, PendingCommand, State, TransferTo
+from .turns import reply_turn, say_turn
 
 STILL_THERE = "Are you still there?"
 SILENCE_GOODBYE = "I haven't heard anything for a while, so I'll end the call now. Goodbye!"
@@ -26,13 +25,7 @@ SILENCE_PROMPTS = 1  # "are you still there?" prompts before the call is ended f
 ASSISTANT_ENDED = "assistant-ended-call"
 
 
-@dataclass
-class Command:
-    body: dict[str, Any]
-    result: asyncio.Future[str]
-
-
-def next_deadline(s: VoiceSession) -> float:
+def next_deadline(s: SessionCore) -> float:
     """When the next timer fires, on the session clock (inf: none is armed)."""
     deadlines = [math.inf]
     if not s.goodbye_started:
@@ -43,85 +36,82 @@ def next_deadline(s: VoiceSession) -> float:
     return min(deadlines)
 
 
-async def handle_timer(s: VoiceSession) -> str | None:
+async def handle_timer(s: SessionCore) -> str | None:
     now = s.clock()
     if not s.goodbye_started and now >= next_deadline(s) and _max_duration_due(s, now):
         s.goodbye_started = True
-        await s.barge_in("time-limit")
-        end = EndRequest("hangup", "exceeded-max-duration")
+        await s.barge_in(State.TIME_LIMIT)
+        end: EndRequest = Hangup("exceeded-max-duration")
         s.start_turn(lambda: say_turn(s, MAX_DURATION_GOODBYE, end=end, interruptible=False))
         return None
     if s.idle_since is not None and now >= s.idle_since + s.settings.silence_timeout_seconds:
         s.idle_since = None
         s.silence_prompts += 1
-        s.set_state("silence-timeout")
+        s.set_state(State.SILENCE_TIMEOUT)
         if s.silence_prompts <= SILENCE_PROMPTS:
             s.start_turn(lambda: say_turn(s, STILL_THERE))
         else:
-            end = EndRequest("hangup", "silence-timed-out")
+            end = Hangup("silence-timed-out")
             s.start_turn(lambda: say_turn(s, SILENCE_GOODBYE, end=end, interruptible=False))
     return None
 
 
-def _max_duration_due(s: VoiceSession, now: float) -> bool:
+def _max_duration_due(s: SessionCore, now: float) -> bool:
     limit = s.settings.max_duration_seconds
     return now >= s.started + max(limit - GOODBYE_MARGIN_SECONDS, limit * 0.8)
 
 
-async def handle_command(s: VoiceSession, command: Command) -> str | None:
+async def handle_command(s: SessionCore, pending: PendingCommand) -> str | None:
     """Resolve the command's future; return an ended_reason only when the session must stop now."""
-    reply, reason = await _apply(s, command.body)
-    if not command.result.done():
-        command.result.set_result(reply)
-    if reason is not None:
-        return await _end_now(s, reason)
+    reply, end = await _apply(s, pending.command)
+    if not pending.result.done():
+        pending.result.set_result(reply)
+    if end is not None:
+        return await end_now(s, end)
     return None
 
 
-async def _end_now(s: VoiceSession, reason: str) -> str:
-    if reason.startswith("transfer:"):
-        await s.actions.transfer(reason.split(":", 1)[1])
+async def end_now(s: SessionCore, end: EndRequest) -> str:
+    """Hang up or transfer through the phone line; the ended_reason the session returns."""
+    if isinstance(end, TransferTo):
+        s.set_state(State.ENDING_TRANSFER)
+        await s.actions.transfer(end.destination)
         return "transferred"
-    await s.actions.hangup(reason)
-    return reason
+    s.set_state(State.ENDING_HANGUP)
+    await s.actions.hangup(end.reason)
+    return end.reason
 
 
-async def _apply(s: VoiceSession, body: Mapping[str, Any]) -> tuple[str, str | None]:
-    kind = body.get("type")
-    if kind == "say":
-        content = str(body.get("content") or "")
-        end = EndRequest("hangup", ASSISTANT_ENDED) if body.get("end_after") else None
-        s.start_turn(lambda: say_turn(s, content, end=end, interruptible=end is None))
+async def _apply(s: SessionCore, command: SessionCommand) -> tuple[str, EndRequest | None]:
+    if isinstance(command, Say):
+        end = Hangup(ASSISTANT_ENDED) if command.end_after else None
+        s.start_turn(lambda: say_turn(s, command.content, end=end, interruptible=end is None))
         return ("speaking" + (", then ending the call" if end else ""), None)
-    if kind == "inject-context":
-        content = str(body.get("content") or "")
-        s.history.append({"role": "system", "content": content})
-        await s.events.message("system", content)
-        if body.get("trigger_response"):
+    if isinstance(command, InjectContext):
+        s.history.append({"role": "system", "content": command.content})
+        await s.events.message("system", command.content)
+        if command.trigger_response:
             s.start_turn(lambda: reply_turn(s, None, Timings()))
             return ("context added; the assistant is answering", None)
         return ("context added", None)
-    if kind == "end-call":
-        return await _finish_with(s, body.get("message"), EndRequest("hangup", ASSISTANT_ENDED), "call ending")
-    if kind == "transfer":
-        destination = str(body.get("destination") or "")
-        if not destination:
-            return ("transfer needs a destination", None)
-        end = EndRequest("transfer", destination)
-        return await _finish_with(s, body.get("message"), end, f"transferring to {destination}")
-    if kind == "dtmf":
-        digit = str(body.get("digit") or "")
-        s.history.append({"role": "user", "content": f"(the caller pressed {digit} on the keypad)"})
+    if isinstance(command, EndCall):
+        return await _finish_with(s, command.message, Hangup(ASSISTANT_ENDED), "call ending")
+    if isinstance(command, Transfer):
+        end = TransferTo(command.destination)
+        return await _finish_with(s, command.message, end, f"transferring to {command.destination}")
+    if isinstance(command, Dtmf):
+        s.history.append({"role": "user", "content": f"(the caller pressed {command.digit} on the keypad)"})
         if s.report_dtmf:
-            await s.events.message("dtmf", digit)
+            await s.events.message("dtmf", command.digit)
         return ("digit noted", None)
-    return (f"unknown command {kind!r} ignored", None)
+    assert_never(command)
 
 
-async def _finish_with(s: VoiceSession, message: Any, end: EndRequest, reply: str) -> tuple[str, str | None]:
-    """Stop whatever is being said (keeping what was heard), then speak the message and act."""
-    await s.barge_in("command")
+async def _finish_with(s: SessionCore, message: str | None, end: EndRequest, reply: str) -> tuple[str, EndRequest | None]:
+    """Stop whatever is being said (keeping what was heard), then speak the message and act on it
+    once it has been heard: the session, not the caller of the command, ends the call."""
+    await s.barge_in(State.COMMAND)
     if message:
-        s.start_turn(lambda: say_turn(s, str(message), end=end, interruptible=False))
+        s.start_turn(lambda: say_turn(s, message, end=end, interruptible=False))
         return (reply, None)
-    return (reply, f"transfer:{end.argument}" if end.action == "transfer" else end.argument)
+    return (reply, end)

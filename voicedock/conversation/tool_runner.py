@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from voicedock.webhooks.client import WebhookClient
-from voicedock.webhooks.payloads import CallRef, CustomerRef, MessageContext, PhoneNumberRef, ToolCall, tool_calls
+from voicedock.webhooks.payloads import ToolCall, tool_calls
 from voicedock.webhooks.replies import ReplyKind
 
 from .base import CallInfo
@@ -38,16 +38,6 @@ class NoToolRunner:
         raise ToolError("no tool runner is configured")
 
 
-def message_context(info: CallInfo) -> MessageContext:
-    inbound = info.direction == "inbound"
-    return MessageContext(
-        call=CallRef(info.call_id, "inbound_phone_call" if inbound else "outbound_phone_call", "in-progress"),
-        assistant=info.assistant,
-        phone_number=PhoneNumberRef(number=info.callee if inbound else info.caller),
-        customer=CustomerRef(number=info.caller if inbound else info.callee),
-    )
-
-
 class WebhookToolRunner:
     """Sends one `tool-calls` webhook per call and unwraps the receiver's reply."""
 
@@ -58,10 +48,10 @@ class WebhookToolRunner:
         self, info: CallInfo, tool: Mapping[str, Any], call_id: str, arguments: Mapping[str, Any]
     ) -> Any:
         name = str(tool.get("name") or (tool.get("function") or {}).get("name") or "")
-        payload = tool_calls(message_context(info), [ToolCall(call_id, name, dict(arguments))])
+        payload = tool_calls(info.context(), [ToolCall(call_id, name, dict(arguments))])
         reply = await self.client.request_tool_calls(
-            assistant_config=info.assistant,
-            assistant_id=info.assistant.get("id"),
+            assistant_config=info.assistant.document,
+            assistant_id=info.assistant_id,
             call_id=info.call_id,
             payload=payload,
         )

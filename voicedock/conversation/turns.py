@@ -10,18 +10,17 @@ import asyncio
 import json
 import logging
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from voicedock.engines.base import EngineError, Transcript
 
 from .base import SAMPLE_RATE, Pcm
+from .core import SessionCore
 from .decide import decide
 from .speech import Timings, speak_stream, speak_text
+from .state import EndRequest, Hangup, State, TransferTo
 from .tool_runner import TOOL_TIMEOUT_SECONDS, ToolError
 from .tools import ASK, DROP, END_CALL, TRANSFER_CALL, Decision, ToolSpec, settle
-
-if TYPE_CHECKING:
-    from .voice import VoiceSession
 
 log = logging.getLogger("voicedock.conversation")
 
@@ -33,15 +32,7 @@ TOOL_ERROR_APOLOGY = "I'm sorry, something went wrong while I was doing that. Co
 LLM_ERROR_APOLOGY = "I'm sorry, I didn't catch that. Could you say it again?"
 
 
-class EndRequest:
-    """Put on the session's inbox once a goodbye or transfer message has been spoken."""
-
-    def __init__(self, action: str, argument: str) -> None:
-        self.action = action  # hangup | transfer
-        self.argument = argument  # ended_reason | destination
-
-
-async def say_turn(s: VoiceSession, text: str, *, end: EndRequest | None = None, interruptible: bool = True) -> None:
+async def say_turn(s: SessionCore, text: str, *, end: EndRequest | None = None, interruptible: bool = True) -> None:
     """Speak fixed text, then (optionally) ask the session to hang up or transfer."""
     if text.strip():
         utterance = s.begin_utterance(interruptible)
@@ -52,7 +43,7 @@ async def say_turn(s: VoiceSession, text: str, *, end: EndRequest | None = None,
 
 
 async def reply_turn(
-    s: VoiceSession, pcm: Pcm | None, timings: Timings, text: str | None = None,
+    s: SessionCore, pcm: Pcm | None, timings: Timings, text: str | None = None,
     early: asyncio.Future[Transcript] | None = None,
 ) -> None:
     """A caller's turn (audio, or an already known transcript) or a triggered reply (neither).
@@ -60,7 +51,7 @@ async def reply_turn(
     `early` is a transcription of the same audio begun at the caller's pause; `stt_ms` then counts
     only what was left of it after the end of the turn.
     """
-    s.set_state("thinking")
+    s.set_state(State.THINKING)
     if pcm is not None and text is None:
         timings.mark("stt_start", s.clock())
         transcript = await (early if early is not None else s.engines.stt.transcribe(pcm, SAMPLE_RATE))
@@ -83,7 +74,7 @@ async def reply_turn(
     await _speak_reply(s, timings)
 
 
-async def _speak_reply(s: VoiceSession, timings: Timings) -> None:
+async def _speak_reply(s: SessionCore, timings: Timings) -> None:
     utterance = s.begin_utterance(True)
     try:
         written = await speak_stream(
@@ -107,7 +98,7 @@ async def _speak_reply(s: VoiceSession, timings: Timings) -> None:
     await s.finish_utterance(utterance)
 
 
-async def _use_tool(s: VoiceSession, decision: Decision, caller_text: str, timings: Timings) -> bool:
+async def _use_tool(s: SessionCore, decision: Decision, caller_text: str, timings: Timings) -> bool:
     """Run the chosen tool; True when the turn is complete (goodbye, transfer or apology spoken)."""
     spec = decision.tool
     assert spec is not None
@@ -120,7 +111,7 @@ async def _use_tool(s: VoiceSession, decision: Decision, caller_text: str, timin
             extra={"call_id": s.info.call_id, "tool": spec.name},
         )
         return False
-    s.set_state("tool")
+    s.set_state(State.TOOL)
     call_id = s.new_tool_call_id()
     record: dict[str, Any] = {"id": call_id, "name": spec.name, "arguments": args}
     if verdict.action == ASK:
@@ -132,13 +123,13 @@ async def _use_tool(s: VoiceSession, decision: Decision, caller_text: str, timin
         return False
     if spec.kind == END_CALL:
         await s.report_tool(record | {"status": "ok", "result": "ending call"})
-        await say_turn(s, GOODBYE, end=EndRequest("hangup", "assistant-ended-call"), interruptible=False)
+        await say_turn(s, GOODBYE, end=Hangup("assistant-ended-call"), interruptible=False)
         return True
     if spec.kind == TRANSFER_CALL:
         destination = str(args["destination"])
         await s.report_tool(record | {"status": "ok", "result": f"transferring to {destination}"})
         message = _transfer_message(spec, destination)
-        await say_turn(s, message, end=EndRequest("transfer", destination), interruptible=False)
+        await say_turn(s, message, end=TransferTo(destination), interruptible=False)
         return True
     return await _run_function(s, spec, call_id, args, record, timings)
 
@@ -151,7 +142,7 @@ def _transfer_message(spec: ToolSpec, destination: str) -> str:
 
 
 async def _run_function(
-    s: VoiceSession, spec: ToolSpec, call_id: str, args: dict[str, Any], record: dict[str, Any], timings: Timings
+    s: SessionCore, spec: ToolSpec, call_id: str, args: dict[str, Any], record: dict[str, Any], timings: Timings
 ) -> bool:
     if spec.is_async:
         s.spawn(_run_async_tool(s, spec, call_id, args, record))
@@ -178,7 +169,7 @@ async def _run_function(
     return False
 
 
-async def _apologise(s: VoiceSession, spec: ToolSpec, apology: str, timings: Timings) -> bool:
+async def _apologise(s: SessionCore, spec: ToolSpec, apology: str, timings: Timings) -> bool:
     s.add_note(f"The {spec.name} tool failed; the caller was told to try again later.")
     utterance = s.begin_utterance(True)
     await speak_text(s.engines.tts, apology, s.playout, utterance, s.clock, timings)
@@ -188,7 +179,7 @@ async def _apologise(s: VoiceSession, spec: ToolSpec, apology: str, timings: Tim
 
 
 async def _run_async_tool(
-    s: VoiceSession, spec: ToolSpec, call_id: str, args: dict[str, Any], record: dict[str, Any]
+    s: SessionCore, spec: ToolSpec, call_id: str, args: dict[str, Any], record: dict[str, Any]
 ) -> None:
     """Fire and forget: the conversation goes on; the outcome is still recorded on the call."""
     try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections import deque
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,19 +47,26 @@ class FakeSTT:
         return Transcript(text=text, language="en", audio_seconds=len(samples) / rate)
 
 
-Reply = str | ToolCall | Exception
-"""A scripted LLM turn: text to stream word by word, a tool call to make, or an error to raise."""
+Reply = str | ToolCall | Exception | Callable[[Sequence[Message]], str]
+"""A scripted LLM turn: text to stream word by word, a tool call to make, an error to raise, or a
+function of the request's messages giving the text (a reply that depends on a tool's result)."""
 
 
 @dataclass
 class FakeLLM:
-    """Plays `replies` one per `stream` call; `json_replies` one per `complete_json` call."""
+    """Plays `replies` one per `stream` call; `json_replies` one per `complete_json` call.
+
+    It records the tokens it streamed (`produced`) and how many streams were closed before their
+    end (`closed_early`), so tests see that a barge-in really stopped generation.
+    """
 
     replies: Iterable[Reply] = ("Hello! How can I help you today?",)
     json_replies: Iterable[Mapping[str, Any]] = ()
     token_delay: float = 0.0
     requests: list[dict[str, Any]] = field(default_factory=list)
     prefilled: list[list[Message]] = field(default_factory=list)
+    produced: list[str] = field(default_factory=list)
+    closed_early: int = 0
 
     def __post_init__(self) -> None:
         self._replies: deque[Reply] = deque(self.replies)
@@ -82,10 +89,18 @@ class FakeLLM:
             yield LLMChunk(tool_call=reply)
             yield LLMChunk(finish_reason="tool_calls")
             return
-        for token in re.findall(r"\S+\s*|\s+", reply)[:max_tokens]:
-            await asyncio.sleep(self.token_delay)
-            yield LLMChunk(text=token)
-        yield LLMChunk(finish_reason="stop")
+        text = reply if isinstance(reply, str) else reply(messages)
+        finished = False
+        try:
+            for token in re.findall(r"\S+\s*|\s+", text)[:max_tokens]:
+                await asyncio.sleep(self.token_delay)
+                self.produced.append(token)
+                yield LLMChunk(text=token)
+            yield LLMChunk(finish_reason="stop")
+            finished = True
+        finally:
+            if not finished:
+                self.closed_early += 1
 
     async def complete_json(
         self, messages: Sequence[Message], schema: Mapping[str, Any], *, max_tokens: int = 256

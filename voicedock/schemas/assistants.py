@@ -49,8 +49,8 @@ Tools = Annotated[list[Tool], Field(max_length=64)]
 class LLMConfig(Body):
     provider: Literal["local", "openai"] = "local"
     model: Annotated[str, Field(max_length=200)] | None = None
-    temperature: float = Field(0.7, ge=0, le=2)
-    max_tokens: Int = Field(250, ge=1, le=4096)
+    temperature: float = Field(0.0, ge=0, le=2, description="0 by default: the same words get the same answer.")
+    max_tokens: Int = Field(150, ge=1, le=4096, description="A spoken reply is a sentence or two.")
     tools: Tools = Field(default_factory=list)
 
 

@@ -108,6 +108,20 @@ class MessageContext:
         return {"message": message}
 
 
+def call_context(
+    *, call_id: str, direction: str, status: str, assistant: Mapping[str, Any],
+    agent_phone: str | None, customer_phone: str | None,
+) -> MessageContext:
+    """The one builder of a call's message context, whichever way the call went: `phone_number` is
+    always the assistant's number and `customer` the other party."""
+    return MessageContext(
+        call=CallRef(call_id, "inbound_phone_call" if direction == "inbound" else "outbound_phone_call", status),
+        assistant=assistant,
+        phone_number=PhoneNumberRef(number=agent_phone),
+        customer=CustomerRef(number=customer_phone),
+    )
+
+
 def assistant_request(ctx: MessageContext, *, timestamp: str | None = None) -> dict[str, Any]:
     return ctx.envelope(ASSISTANT_REQUEST, {}, timestamp)
 

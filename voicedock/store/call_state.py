@@ -1,4 +1,6 @@
-"""Call state changes as functions run inside one `db.write` transaction each.
+"""A call's state changes, each a function run inside one `db.write` transaction.
+
+The call side (whatever carries the phone line) and the tests change call rows only through these.
 
 A status change and the webhook events it causes commit together (transactional outbox), so a
 receiver never hears of a state the database does not hold, and a crash never loses an event.
@@ -8,27 +10,26 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import sqlite_utils
 
-from voicedock.store import calls as store_calls
-from voicedock.timeutil import now_iso, parse_iso
-from voicedock.webhooks import enqueue
-from voicedock.webhooks.payloads import (
+from ..assistant import CallAssistant
+from ..timeutil import now_iso, parse_iso
+from ..webhooks.outbox import enqueue
+from ..webhooks.payloads import (
     END_OF_CALL_REPORT,
     STATUS_UPDATE,
     TRANSCRIPT,
-    CallRef,
-    CustomerRef,
     EndOfCallReport,
     MessageContext,
-    PhoneNumberRef,
+    call_context,
     end_of_call_report,
     status_update,
     transcript,
 )
+from . import calls as store_calls
 
 FINAL_STATUSES = ("ended", "failed", "rejected")
 TRANSCRIBED_ROLES = ("user", "assistant")
@@ -40,7 +41,7 @@ class CallRecord:
 
     call_id: str
     direction: str  # inbound or outbound
-    assistant: Mapping[str, Any] = field(default_factory=dict)
+    assistant: CallAssistant | None = None  # None until routing found one (and for rejected calls)
     assistant_id: str | None = None
     phone_number_id: str | None = None
     agent_phone: str | None = None
@@ -54,20 +55,29 @@ class CallRecord:
         return "inbound_phone_call" if self.direction == "inbound" else "outbound_phone_call"
 
     def context(self, status: str | None = None) -> MessageContext:
-        return MessageContext(
-            call=CallRef(id=self.call_id, type=self.call_type, status=status or self.status),
-            assistant=self.assistant,
-            phone_number=PhoneNumberRef(number=self.agent_phone),
-            customer=CustomerRef(number=self.caller_phone),
-        )
+        return call_context(call_id=self.call_id, direction=self.direction, status=status or self.status,
+                            assistant=self.assistant.document if self.assistant else {},
+                            agent_phone=self.agent_phone, customer_phone=self.caller_phone)
+
+    def to_json(self) -> str:
+        """The record as kept for a pending report, so the report survives a restart."""
+        data = asdict(self)
+        data["assistant"] = self.assistant.document if self.assistant else None
+        return json.dumps(data)
+
+    @classmethod
+    def from_json(cls, text: str) -> CallRecord:
+        data = json.loads(text)
+        assistant = data.pop("assistant", None)
+        return cls(**data, assistant=CallAssistant.parse(assistant) if assistant else None)
 
     def _enqueue(self, d: sqlite_utils.Database, event_type: str, payload: Mapping[str, Any]) -> list[str]:
-        if not self.assistant:
+        if self.assistant is None:
             return []
         return enqueue(
             d,
             event_type=event_type,
-            assistant_config=self.assistant,
+            assistant_config=self.assistant.document,
             assistant_id=self.assistant_id,
             call_id=self.call_id,
             payload=payload,
@@ -76,24 +86,10 @@ class CallRecord:
 
 def create(d: sqlite_utils.Database, record: CallRecord, metadata: Mapping[str, Any] | None = None) -> None:
     """Insert the call row under the id the record already carries."""
-    d["calls"].insert(
-        {
-            "id": record.call_id,
-            "type": record.call_type,
-            "status": record.status,
-            "ended_reason": None,
-            "assistant_id": record.assistant_id,
-            "phone_number_id": record.phone_number_id,
-            "caller_phone": record.caller_phone,
-            "agent_phone": record.agent_phone,
-            "started_at": None,
-            "ended_at": None,
-            "duration_seconds": None,
-            "cost": None,
-            "created_at": now_iso(),
-            "updated_at": now_iso(),
-            "data": json.dumps({**store_calls.DATA_DEFAULTS, "metadata": dict(metadata or {})}),
-        }
+    store_calls.create_call(
+        d, id=record.call_id, type=record.call_type, status=record.status, assistant_id=record.assistant_id,
+        phone_number_id=record.phone_number_id, caller_phone=record.caller_phone, agent_phone=record.agent_phone,
+        metadata=dict(metadata or {}),
     )
 
 
@@ -148,8 +144,7 @@ def finish(
     ids = record._enqueue(d, STATUS_UPDATE, status_update(record.context(status), webhook_status, ended_reason=reason))
     if analyse and status == "ended" and row.get("messages"):
         record.report_pending = True
-        d.conn.execute("UPDATE calls SET pending_report = ? WHERE id = ?",
-                       [json.dumps(asdict(record)), record.call_id])
+        d.conn.execute("UPDATE calls SET pending_report = ? WHERE id = ?", [record.to_json(), record.call_id])
         return ids
     return ids + _report(d, record, row)
 
@@ -182,7 +177,7 @@ def complete_report(d: sqlite_utils.Database, record: CallRecord, analysis: Mapp
 def pending_reports(d: sqlite_utils.Database) -> list[CallRecord]:
     """Calls that ended before their analysis finished (e.g. the process stopped)."""
     rows = d.conn.execute("SELECT pending_report FROM calls WHERE pending_report IS NOT NULL").fetchall()
-    return [CallRecord(**json.loads(r[0])) for r in rows]
+    return [CallRecord.from_json(r[0]) for r in rows]
 
 
 def append(d: sqlite_utils.Database, record: CallRecord, key: str, item: Mapping[str, Any]) -> list[str]:

@@ -1,0 +1,199 @@
+"""The state one voice session keeps, and the operations its turns and controls share.
+
+`VoiceSession` (voice.py) owns the inbox loop; turns (turns.py) and control commands and timers
+(session_control.py) act on this core: the history, the current turn, the current utterance and
+the trace. Keeping it apart lets each of those modules read the state without importing the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from collections import deque
+from collections.abc import Callable, Coroutine, Mapping
+from datetime import datetime
+from typing import Any, TypeVar
+
+from voicedock.engines.base import Message, Transcript
+from voicedock.engines.endpointing import Endpointer
+from voicedock.engines.loader import Engines
+
+from .base import AudioPort, CallActions, CallEvents, CallInfo, Pcm
+from .decide import system_prompt
+from .listener import Listener
+from .settings import VoiceSettings
+from .speech import Playout, Timings, Utterance
+from .state import PHASE_OF_STATE, InboxEvent, Phase, State, TurnDone
+from .tool_runner import NoToolRunner, ToolRunner
+from .tools import normalise_tools
+
+log = logging.getLogger("voicedock.conversation")
+T = TypeVar("T")
+
+HISTORY_MESSAGES = 24  # the last messages sent to the LLM besides the system prompt
+TurnFactory = Callable[[], Coroutine[Any, Any, None]]
+
+
+class SessionCore:
+    def __init__(
+        self,
+        info: CallInfo,
+        audio: AudioPort,
+        events: CallEvents,
+        actions: CallActions,
+        *,
+        engines: Engines,
+        clock: Callable[[], float] | None = None,
+        tool_runner: ToolRunner | None = None,
+        now: Callable[[], datetime] | None = None,
+        report_dtmf: bool = False,
+    ) -> None:
+        self.info, self.audio, self.events, self.actions = info, audio, events, actions
+        self.engines = engines
+        self.clock: Callable[[], float] = clock or (lambda: asyncio.get_running_loop().time())
+        self.tool_runner: ToolRunner = tool_runner or NoToolRunner()
+        self.now = (now or (lambda: datetime.now().astimezone()))()
+        self.report_dtmf = report_dtmf
+        self.settings = VoiceSettings.from_assistant(info.assistant)
+        self.specs = normalise_tools(self.settings.tools)
+        prompt = system_prompt(self.settings.system_prompt, self.specs, self.now, self.settings.business_name)
+        self.system: Message = {"role": "system", "content": prompt}
+        self.history: list[Message] = []
+        self.playout = Playout(audio)
+        self.inbox: asyncio.Queue[InboxEvent] = asyncio.Queue()
+        self.trace: list[tuple[float, State]] = []
+        self.turn: asyncio.Task[None] | None = None
+        self.turn_pcm: Pcm | None = None
+        self.turn_transcribed = False
+        self.utterance: Utterance | None = None
+        self.interruptible = True
+        self.phase = Phase.IDLE
+        self.carry: Pcm | None = None  # caller audio of an abandoned turn, joined to what follows
+        self.early: tuple[int, asyncio.Task[Transcript]] | None = None  # transcription begun at a pause
+        self.queued: deque[TurnFactory] = deque()
+        self.idle_since: float | None = None
+        self.silence_prompts = 0
+        self.started = 0.0
+        self.goodbye_started = False
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._ids = itertools.count(1)
+        self.listener = Listener(
+            audio,
+            engines.vad,
+            Endpointer(wait_seconds=self.settings.wait_seconds, timeout_seconds=0.0),
+            self.clock,
+            self.inbox.put_nowait,
+            sustain_seconds=self.settings.barge_in_voice_seconds,
+        )
+
+    # -- turns --------------------------------------------------------------------------------
+
+    def start_turn(self, make: TurnFactory, pcm: Pcm | None = None) -> None:
+        """Run now if nothing is running, else after the current turn; turns never overlap."""
+        if self.turn is not None:
+            self.queued.append(make)
+            return
+        self.idle_since = None
+        self.turn_pcm = pcm
+        self.turn_transcribed = False
+        task = asyncio.create_task(make())
+        self.turn = task
+        task.add_done_callback(lambda t: self.inbox.put_nowait(TurnDone(t)))
+
+    def next_turn(self) -> None:
+        if self.queued:
+            self.start_turn(self.queued.popleft())
+        else:
+            self.become_idle()
+
+    @property
+    def speaking(self) -> bool:
+        """Assistant audio of the current utterance has started going out."""
+        return self.utterance is not None and bool(self.utterance.segments)
+
+    def become_idle(self) -> None:
+        self.utterance = None
+        self.phase = Phase.IDLE
+        if not self.listener.in_speech:
+            self.idle_since = self.clock()
+            self.set_state(State.LISTENING)
+
+    async def stop_turn(self) -> None:
+        """Cancel the running turn and wait until its generation and synthesis have stopped."""
+        task, self.turn = self.turn, None
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def barge_in(self, why: State) -> None:
+        """Silence the assistant now, stop the turn, keep in the history only what was heard."""
+        utterance, self.utterance = self.utterance, None
+        if utterance is not None and utterance.segments:
+            self.playout.clear()
+        self.set_state(why)
+        heard = utterance.heard_text(self.audio.sent_seconds) if utterance else ""
+        await self.stop_turn()
+        self.queued.clear()
+        if heard:
+            await self.add_message("assistant", heard, interrupted=True)
+
+    def begin_utterance(self, interruptible: bool) -> Utterance:
+        self.utterance = Utterance(on_start=lambda: self.set_state(State.SPEAKING))
+        self.interruptible = interruptible
+        return self.utterance
+
+    async def finish_utterance(self, utterance: Utterance) -> None:
+        await self.audio.wait_sent()
+        if self.utterance is not utterance:
+            return  # cut off by a barge-in, which recorded what was heard
+        self.utterance = None
+        if utterance.text:
+            await self.add_message("assistant", utterance.text)
+
+    # -- what turns report --------------------------------------------------------------------
+
+    def context(self) -> list[Message]:
+        return [self.system, *self.history[-HISTORY_MESSAGES:]]
+
+    async def add_message(self, role: str, content: str, **extra: Any) -> None:
+        self.history.append({"role": role, "content": content})
+        await self.events.message(role, content, **extra)
+
+    def add_note(self, content: str) -> None:
+        """Context for the LLM only (tool results, failures); the caller never hears it."""
+        self.history.append({"role": "system", "content": content})
+
+    async def report_tool(self, record: Mapping[str, Any]) -> None:
+        await self.events.tool_call(record)
+
+    async def report_latency(self, timings: Timings) -> None:
+        if "first_audio" not in timings.marks or "reported" in timings.marks:
+            return
+        timings.mark("reported", self.clock())
+        await self.events.turn_latency(
+            {
+                "endpointing_ms": timings.ms("voice_end", "endpoint"),
+                "stt_ms": timings.ms("stt_start", "stt_end"),
+                "llm_ttft_ms": timings.ms("stt_end", "llm_first_token"),
+                "tts_ttfb_ms": timings.ms("tts_start", "first_audio"),
+                "total_ms": timings.ms("voice_end" if "voice_end" in timings.marks else "stt_start", "first_audio"),
+            }
+        )
+
+    def new_tool_call_id(self) -> str:
+        return f"call_{self.info.call_id}_{next(self._ids)}"
+
+    def set_state(self, state: State) -> None:
+        phase = PHASE_OF_STATE.get(state)
+        if phase is not None:
+            self.phase = phase
+        self.trace.append((round(self.clock() - self.started, 3), state))
+        log.debug("session state", extra={"call_id": self.info.call_id, "state": str(state)})
+
+    def spawn(self, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        """A task the session cancels and awaits when it ends."""
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task

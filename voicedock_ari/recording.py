@@ -1,0 +1,54 @@
+"""A call's recording: started on its bridge in Asterisk, moved out of Asterisk's spool at the end.
+
+Asterisk writes the file into its own spool; the call's record links to the copy in the data
+directory, which the API serves at `/calls/{id}/recording`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+from pathlib import Path
+
+from .ari.client import AriClient
+
+log = logging.getLogger("voicedock.calls")
+
+RECORDING_SPOOL = Path("var/spool/asterisk/recording")
+
+
+class RecordingSpool:
+    def __init__(self, asterisk_root: Path | None, data_dir: Path, call_id: str) -> None:
+        self.asterisk_root = asterisk_root
+        self.data_dir = data_dir
+        self.call_id = call_id
+        self.name: str | None = None  # set once Asterisk is recording
+
+    async def start(self, ari: AriClient, bridge_id: str) -> None:
+        """Record the bridge; a failure is logged and the call goes on unrecorded."""
+        if self.asterisk_root is None:
+            return
+        try:
+            await ari.record(bridge_id, self.call_id, format="wav", if_exists="overwrite", bridge=True)
+            self.name = self.call_id
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.warning("recording could not start", extra={"call_id": self.call_id}, exc_info=True)
+
+    async def stop(self, ari: AriClient) -> None:
+        if self.name:
+            await ari.stop_recording(self.name)
+
+    def collect(self) -> str | None:
+        """Move the file to `<data_dir>/recordings/<call_id>.wav`; its API URL, or None if there is none."""
+        if not self.name or self.asterisk_root is None:
+            return None
+        source = self.asterisk_root / RECORDING_SPOOL / f"{self.name}.wav"
+        if not source.is_file():
+            return None
+        target_dir = self.data_dir / "recordings"
+        target_dir.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(source), target_dir / f"{self.call_id}.wav")
+        return f"/api/v1/calls/{self.call_id}/recording"
