@@ -7,12 +7,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.commands import command
+from voicedock.schemas.calls import CallCreate
 from voicedock.store import Database, records
 from voicedock_ari.controller import CallController
-from voicedock_ari.sipp import sipp_command, uac_scenario
+from voicedock_bench.ports import free_port
+from voicedock_bench.sipp import sipp_command, uac_scenario
 
 from .audio import dominant_hz, read_wav, tone, write_wav
-from .callers import dial, free_udp_port, listen, refusing_callee
+from .callers import dial, listen, refusing_callee
 from .harness import (
     NUMBER,
     add_assistant,
@@ -35,7 +38,7 @@ async def test_dtmf_digits_reach_the_session_and_the_record(controller: CallCont
     scenario = tmp_path / "dtmf.xml"
     scenario.write_text(uac_scenario(hold_ms=1500, dtmf="42#"))
     cmd = sipp_command(scenario, f"127.0.0.1:{controller.asterisk.sip_port}", NUMBER, calls=1,
-                       local_port=free_udp_port(), timeout_s=20)
+                       local_port=free_port("udp"), timeout_s=20)
     sipp = await asyncio.create_subprocess_exec(*cmd, cwd=tmp_path, stdout=asyncio.subprocess.DEVNULL,
                                                 stderr=asyncio.subprocess.DEVNULL)
     row = await wait_for(only_call(store), 10, "the call")
@@ -59,7 +62,7 @@ async def test_end_call_command_says_goodbye_and_hangs_up(controller: CallContro
         await wait_for(lambda: call(store, row["id"])["status"] == "in-progress", 10, "in-progress")
         assert controller.is_live(row["id"])
         channel_id = controller.live_calls()[0].channel_id
-        result = await controller.control(row["id"], {"type": "end-call", "message": "good bye"})
+        result = await controller.control(row["id"], command({"type": "end-call", "message": "good bye"}))
         assert result == "call ended"
         done = await wait_for(lambda: (c := call(store, row["id"]))["status"] == "ended" and c, 10, "ended")
         assert await controller.ari.get_channel(channel_id) is None, "the caller's channel is still up"
@@ -79,7 +82,7 @@ async def test_transfer_to_a_sip_endpoint_reaches_it(controller: CallController,
     add_number(store, add_assistant(store))
     source = tmp_path / "caller.wav"
     write_wav(source, tone(440.0, 14.0))
-    port = free_udp_port()
+    port = free_port("udp")
     target_audio = tmp_path / "target.wav"
     write_wav(target_audio, tone(1300.0, 14.0))
     target = await listen(tmp_path / "target", target_audio, port, seconds=16)
@@ -89,7 +92,7 @@ async def test_transfer_to_a_sip_endpoint_reaches_it(controller: CallController,
         row = await wait_for(only_call(store), 10, "the call")
         await wait_for(lambda: call(store, row["id"])["status"] == "in-progress", 10, "in-progress")
         dest = f"sip:callee@127.0.0.1:{port}"
-        result = await controller.control(row["id"], {"type": "transfer", "destination": dest})
+        result = await controller.control(row["id"], command({"type": "transfer", "destination": dest}))
         assert dest in result
         done = await wait_for(lambda: (c := call(store, row["id"]))["status"] == "ended" and c, 10, "ended")
         assert done["ended_reason"] == "transferred"
@@ -107,15 +110,14 @@ async def test_transfer_to_a_sip_endpoint_reaches_it(controller: CallController,
 async def test_outbound_call_to_a_sip_endpoint_is_answered_and_ended(controller: CallController, store: Database,
                                                                      tmp_path: Path) -> None:
     assistant_id = add_assistant(store, first_message="hello there")
-    port = free_udp_port()
+    port = free_port("udp")
     audio = tmp_path / "callee.wav"
     write_wav(audio, tone(440.0, 10.0))
     callee = await listen(tmp_path / "callee", audio, port, seconds=12)
     await asyncio.sleep(0.5)
     try:
-        call_id = await controller.start_outbound(
-            {"assistant_id": assistant_id, "customer": {"number": f"sip:callee@127.0.0.1:{port}"}, "metadata": {"k": 1}}
-        )
+        call_id = await controller.start_outbound(CallCreate.model_validate(
+            {"assistant_id": assistant_id, "customer": {"number": f"sip:callee@127.0.0.1:{port}"}, "metadata": {"k": 1}}))
         assert call(store, call_id)["status"] in ("queued", "ringing", "in-progress")
         await wait_for(lambda: call(store, call_id)["status"] == "in-progress", 10, "answered")
         await wait_for(lambda: len(call(store, call_id)["messages"]) == 1, 10, "the first message")
@@ -123,7 +125,7 @@ async def test_outbound_call_to_a_sip_endpoint_is_answered_and_ended(controller:
         assert leg is not None
         await asyncio.wait_for(leg.endpoint.wait_sent(), 5)
         await asyncio.sleep(0.3)
-        await controller.control(call_id, {"type": "end-call"})
+        await controller.control(call_id, command({"type": "end-call"}))
         done = await wait_for(lambda: (c := call(store, call_id))["status"] == "ended" and c, 10, "ended")
     finally:
         await callee.stop()
@@ -137,10 +139,9 @@ async def test_outbound_call_to_a_sip_endpoint_is_answered_and_ended(controller:
 async def test_outbound_call_nobody_answers_fails_with_a_reason(controller: CallController, store: Database) -> None:
     assistant_id = add_assistant(store)
     controller.ring_seconds = 3
-    port = free_udp_port()  # nothing listens there
-    call_id = await controller.start_outbound(
-        {"assistant_id": assistant_id, "customer": {"number": f"sip:nobody@127.0.0.1:{port}"}}
-    )
+    port = free_port("udp")  # nothing listens there
+    call_id = await controller.start_outbound(CallCreate.model_validate(
+            {"assistant_id": assistant_id, "customer": {"number": f"sip:nobody@127.0.0.1:{port}"}}))
     done = await wait_for(lambda: (c := call(store, call_id))["status"] == "failed" and c, 10, "failed")
     assert done["ended_reason"] in ("customer-did-not-answer", "failed-to-connect")
     assert not controller.is_live(call_id)
@@ -154,11 +155,11 @@ async def test_outbound_call_that_rings_then_is_refused_fails_with_the_cause(
     controller: CallController, store: Database, status: int, reason: str, ended_reason: str
 ) -> None:
     assistant_id = add_assistant(store)
-    port = free_udp_port()
+    port = free_port("udp")
     callee = await refusing_callee(port, status, reason, ring_seconds=2.0)
     try:
-        call_id = await controller.start_outbound(
-            {"assistant_id": assistant_id, "customer": {"number": f"sip:callee@127.0.0.1:{port}"}})
+        call_id = await controller.start_outbound(CallCreate.model_validate(
+            {"assistant_id": assistant_id, "customer": {"number": f"sip:callee@127.0.0.1:{port}"}}))
         await wait_for(lambda: call(store, call_id)["status"] == "ringing", 5, "ringing while the phone rings")
         done = await wait_for(lambda: (c := call(store, call_id))["status"] == "failed" and c, 10, "failed")
     finally:
@@ -170,7 +171,7 @@ async def test_outbound_call_that_rings_then_is_refused_fails_with_the_cause(
 
 async def test_outbound_e164_call_goes_through_a_trunk_added_at_runtime(controller: CallController, store: Database,
                                                                        tmp_path: Path) -> None:
-    port = free_udp_port()
+    port = free_port("udp")
     audio = tmp_path / "carrier.wav"
     write_wav(audio, tone(440.0, 10.0))
     carrier = await listen(tmp_path / "carrier", audio, port, seconds=12, user="+15550999")
@@ -178,10 +179,10 @@ async def test_outbound_e164_call_goes_through_a_trunk_added_at_runtime(controll
     assert controller.health()["trunks"] == {trunk["id"]: {"status": "not-registering"}}
     assistant_id = add_assistant(store)
     try:
-        call_id = await controller.start_outbound(
-            {"assistant_id": assistant_id, "customer": {"number": "+15550999"}, "sip_trunk_id": trunk["id"]})
+        call_id = await controller.start_outbound(CallCreate.model_validate(
+            {"assistant_id": assistant_id, "customer": {"number": "+15550999"}, "sip_trunk_id": trunk["id"]}))
         await wait_for(lambda: call(store, call_id)["status"] == "in-progress", 10, "answered through the trunk")
-        await controller.control(call_id, {"type": "end-call"})
+        await controller.control(call_id, command({"type": "end-call"}))
         done = await wait_for(lambda: (c := call(store, call_id))["status"] == "ended" and c, 10, "ended")
     finally:
         await carrier.stop()
@@ -191,7 +192,7 @@ async def test_outbound_e164_call_goes_through_a_trunk_added_at_runtime(controll
 
 async def test_transfer_to_an_e164_number_goes_through_the_trunk(controller: CallController, store: Database,
                                                                  tmp_path: Path) -> None:
-    port = free_udp_port()
+    port = free_port("udp")
     carrier_audio = tmp_path / "carrier.wav"
     write_wav(carrier_audio, tone(1300.0, 14.0))
     carrier = await listen(tmp_path / "carrier", carrier_audio, port, seconds=18, user="+15550999")
@@ -204,7 +205,7 @@ async def test_transfer_to_an_e164_number_goes_through_the_trunk(controller: Cal
     try:
         row = await wait_for(only_call(store), 10, "the call")
         await wait_for(lambda: call(store, row["id"])["status"] == "in-progress", 10, "in-progress")
-        await controller.control(row["id"], {"type": "transfer", "destination": "+15550999"})
+        await controller.control(row["id"], command({"type": "transfer", "destination": "+15550999"}))
         done = await wait_for(lambda: (c := call(store, row["id"]))["status"] == "ended" and c, 10, "ended")
         await wait_for(lambda: carrier.heard_wav is not None, 10, "the carrier to answer the transfer")
         await asyncio.sleep(2.0)
