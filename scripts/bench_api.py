@@ -33,7 +33,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from voicedock.machine import describe as describe_machine
+from voicedock_bench.machine import describe as describe_machine
+from voicedock_bench.ports import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -129,12 +130,6 @@ def ensure_wrk() -> str:
     if not found:
         raise RuntimeError("apt-get install -y wrk did not provide a wrk binary")
     return found
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
 
 
 class Procs:

@@ -35,20 +35,19 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from voicedock.config import Settings
+from voicedock.conversation.base import AudioPort, CallActions, CallEvents, CallInfo
+from voicedock.secrets import SecretBox
+from voicedock.store import Database, records
+from voicedock.store.documents import ASSISTANTS
+from voicedock_ari.controller import CallController
+from voicedock_ari.settings import AsteriskSettings
+from voicedock_bench.machine import describe as describe_machine
+from voicedock_bench.sipp import sipp_command, uac_scenario
+from voicedock_cli.asterisk_ctl import asterisk_running
+from voicedock_cli.serve import run_loop
 
-from voicedock.config import Settings  # noqa: E402
-from voicedock.conversation.base import AudioPort, CallActions, CallEvents, CallInfo  # noqa: E402
-from voicedock.machine import describe as describe_machine  # noqa: E402
-from voicedock.secrets import SecretBox  # noqa: E402
-from voicedock.store import Database, records  # noqa: E402
-from voicedock.store.documents import ASSISTANTS  # noqa: E402
-from voicedock_ari.controller import CallController  # noqa: E402
-from voicedock_ari.settings import AsteriskSettings  # noqa: E402
-from voicedock_ari.sipp import sipp_command, uac_scenario  # noqa: E402
-from voicedock_cli.asterisk_ctl import asterisk_running  # noqa: E402
-from voicedock_cli.serve import run_loop  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 NUMBER = "+15550100"
 FRAME = 0.020

@@ -17,16 +17,12 @@ import json
 import shutil
 import statistics
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from voicedock.engines.llm_llama import LlamaLLM  # noqa: E402
-from voicedock.machine import describe as describe_machine  # noqa: E402
+from voicedock.engines.llm_llama import LlamaLLM
+from voicedock_bench.machine import describe as describe_machine
 
 SYSTEM = (
     "You answer the phone for Sunrise Bakery. Facts: open Monday to Saturday from 7 am to 6 pm, closed on "

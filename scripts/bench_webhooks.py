@@ -19,24 +19,21 @@ import json
 import multiprocessing as mp
 import sqlite3
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import aiohttp
+from aiohttp import web
 
-import aiohttp  # noqa: E402
-from aiohttp import web  # noqa: E402
-
-from voicedock.ids import new_id  # noqa: E402
-from voicedock.machine import describe as describe_machine  # noqa: E402
-from voicedock.secrets import SecretBox  # noqa: E402
-from voicedock.store import Database  # noqa: E402
-from voicedock.timeutil import now_iso  # noqa: E402
-from voicedock.webhooks import DeliveryWorker, enqueue  # noqa: E402
-from voicedock.webhooks import payloads as p  # noqa: E402
+from voicedock.ids import new_id
+from voicedock.secrets import SecretBox
+from voicedock.store import Database
+from voicedock.timeutil import now_iso
+from voicedock.webhooks import DeliveryWorker, enqueue
+from voicedock.webhooks import payloads as p
+from voicedock_bench.machine import describe as describe_machine
 
 SECRET = "whsec_bench"
 WORKER_SETTINGS: dict[str, Any] = {"per_endpoint_limit": 8, "max_concurrency": 256, "poll_interval": 0.5}

@@ -18,24 +18,22 @@ import argparse
 import asyncio
 import json
 import statistics
-import sys
 import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from voicedock.conversation.decide import decide, system_prompt  # noqa: E402
-from voicedock.conversation.settings import VoiceSettings  # noqa: E402
-from voicedock.conversation.tools import (  # noqa: E402
+from voicedock.conversation.decide import decide, system_prompt
+from voicedock.conversation.settings import VoiceSettings
+from voicedock.conversation.tools import (
     NO_TOOL,
     normalise_tools,
     settle,
 )
-from voicedock.engines.loader import build_llm, default_models_dir, read_manifest  # noqa: E402
-from voicedock.machine import describe as describe_machine  # noqa: E402
+from voicedock.engines.loader import build_llm, default_models_dir, read_manifest
+from voicedock_bench.machine import describe as describe_machine
+
+REPO = Path(__file__).resolve().parent.parent
 
 DATA = REPO / "tests" / "conversation" / "data" / "booking_eval.json"
 

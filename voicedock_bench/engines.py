@@ -1,6 +1,8 @@
-"""Measure a profile's latencies on this machine: `python -m voicedock.engines.bench --profile ci`.
+"""Measure a profile's latencies on this machine: `python -m voicedock_bench.engines --profile ci`.
 
 The numbers in docs/models.md come from here, so they can be re-measured on the target server.
+The whole-turn figure drives `voicedock.conversation.speech`, the code real calls speak with,
+into a line that only notes when audio was handed to it.
 """
 
 from __future__ import annotations
@@ -9,21 +11,22 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import resource
 import statistics
 import time
-from contextlib import aclosing
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from voicedock.engines.audio import ulaw_decode, ulaw_encode
-from voicedock.engines.base import AudioChunk
+from voicedock.audio import Pcm, ulaw_decode, ulaw_encode
+from voicedock.conversation.speech import Playout, Timings, Utterance, speak_stream
 from voicedock.engines.loader import Engines, default_models_dir, load_engines
-from voicedock.engines.speak import speak_reply
 
+from .machine import describe as describe_machine
+
+PHONE_RATE = 8000
 SYSTEM_PROMPT = (
     "You are Anna, the phone receptionist of Tandarts Jansen, a dental practice in Utrecht. "
     "Speak in short, friendly sentences; the caller hears you through a telephone, so never use lists, "
@@ -87,16 +90,57 @@ async def _llm_turn(engines: Engines, user: str) -> dict[str, float]:
     return dict(engines.llm.last_stats)  # type: ignore[attr-defined]
 
 
+class RecordingLine:
+    """An AudioPort that plays nothing: it keeps when each piece of assistant audio was handed to it."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self.clock = clock
+        self.sends: list[tuple[float, int]] = []  # (time, samples)
+        self.first_sent = asyncio.Event()
+
+    async def read(self) -> Pcm | None:
+        return None
+
+    def send_pcm(self, pcm: Pcm) -> None:
+        self.sends.append((self.clock(), len(pcm)))
+        self.first_sent.set()
+
+    def flush(self) -> None:
+        pass
+
+    def clear_output(self) -> int:
+        return 0
+
+    @property
+    def sent_seconds(self) -> float:
+        return 0.0
+
+    async def wait_sent(self) -> None:
+        pass
+
+
 async def _whole_turn(engines: Engines, phone: np.ndarray) -> tuple[float, str]:
-    """Caller audio in, first reply audio out, with the system prompt already in the KV cache."""
-    started = time.perf_counter()
-    transcript = await engines.stt.transcribe(phone, 8000)
+    """Caller audio in, first reply audio on the line, with the system prompt already in the KV cache."""
+    clock = time.perf_counter
+    line = RecordingLine(clock)
+    started = clock()
+    transcript = await engines.stt.transcribe(phone, PHONE_RATE)
     messages = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": transcript.text}]
-    async with aclosing(speak_reply(engines.llm, engines.tts, messages, TOOLS, max_tokens=64)) as items:
-        async for item in items:
-            if isinstance(item, AudioChunk):
-                return time.perf_counter() - started, "audio"
-    return time.perf_counter() - started, "no audio (tool call)"
+    speaking = asyncio.create_task(speak_stream(
+        engines.llm, engines.tts, messages, Playout(line), Utterance(), clock, Timings(),
+        max_tokens=64, temperature=0.0))
+    heard = asyncio.create_task(line.first_sent.wait())
+    done, _ = await asyncio.wait({speaking, heard}, return_when=asyncio.FIRST_COMPLETED)
+    heard.cancel()
+    await asyncio.gather(heard, return_exceptions=True)
+    if speaking in done:
+        await speaking
+    else:
+        speaking.cancel()
+        await asyncio.gather(speaking, return_exceptions=True)
+    if not line.sends:
+        return clock() - started, "no audio"
+    return line.sends[0][0] - started, "audio"
 
 
 async def run(profile: str, models_dir: Path, repeats: int) -> dict[str, Any]:
@@ -116,10 +160,10 @@ async def run(profile: str, models_dir: Path, repeats: int) -> dict[str, Any]:
     phone = ulaw_decode(ulaw_encode(caller))
     stt_times, text = [], ""
     for _ in range(repeats):
-        transcript = await engines.stt.transcribe(phone, 8000)
+        transcript = await engines.stt.transcribe(phone, PHONE_RATE)
         stt_times.append(transcript.elapsed_seconds)
         text = transcript.text
-    report.update(stt_seconds=statistics.median(stt_times), stt_audio_seconds=len(phone) / 8000, stt_text=text)
+    report.update(stt_seconds=statistics.median(stt_times), stt_audio_seconds=len(phone) / PHONE_RATE, stt_text=text)
     llama = engines.llm.llama  # type: ignore[attr-defined]
     cold, warm = [], []
     for i in range(repeats):
@@ -132,6 +176,7 @@ async def run(profile: str, models_dir: Path, repeats: int) -> dict[str, Any]:
     report["llm_ttft_cold_seconds"] = statistics.median(s["ttft_seconds"] for s in cold)
     report["llm_ttft_warm_seconds"] = statistics.median(s["ttft_seconds"] for s in warm)
     report["llm_tokens_per_second"] = statistics.median(s["tokens_per_second"] for s in cold + warm)
+    await engines.llm.prefill([{"role": "system", "content": SYSTEM_PROMPT}])
     turns = []
     for _ in range(repeats):
         turns.append(await _whole_turn(engines, phone))
@@ -139,9 +184,7 @@ async def run(profile: str, models_dir: Path, repeats: int) -> dict[str, Any]:
     report["turn_outcomes"] = [kind for _, kind in turns]
     report["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     report["load_average_1m"] = os.getloadavg()[0]
-    report["machine"] = (
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    )
+    report["machine"] = describe_machine()
     return report
 
 

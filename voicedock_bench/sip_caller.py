@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from voicedock_ari.media.codec import ulaw_decode, ulaw_encode
+from voicedock.audio import ulaw_decode, ulaw_encode
 from voicedock_ari.media.rtp import RtpError, RtpPacket, pack, parse
 
 FRAME_SAMPLES = 160

@@ -136,10 +136,10 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--sip-port", type=int, default=5060, help="Asterisk's SIP port, for the printed URI")
     demo.set_defaults(fn=cmd_demo)
 
-    from . import bench_turns
+    from voicedock_bench import turns_cli
 
     bench = sub.add_parser("bench", help="benchmarks against the real parts")
-    bench_turns.add_parser(bench.add_subparsers(dest="bench_command", required=True))
+    turns_cli.add_parser(bench.add_subparsers(dest="bench_command", required=True))
 
     sub.add_parser("version", help="print the version").set_defaults(fn=cmd_version)
     return p

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from tests.telephony.callers import ScriptedPhone
-from voicedock_cli import turn_metrics as tm
-from voicedock_cli.sip_caller import CallFailed, SipCall, parse_sip, sdp_audio_address, tag_of, uri_of
+from voicedock_bench import turn_metrics as tm
+from voicedock_bench.sip_caller import CallFailed, SipCall, parse_sip, sdp_audio_address, tag_of, uri_of
 
 
 def tone(seconds: float, amplitude: int = 8000) -> np.ndarray:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from voicedock_cli import turn_metrics as tm
+from voicedock_bench import turn_metrics as tm
 
 
 def frames(pattern: str, start: float = 0.0, loud: float = 2000.0) -> list[tuple[float, float]]:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from voicedock_cli.sip_caller import SipMessage, parse_sip
+from voicedock_bench.ports import free_port
+from voicedock_bench.sip_caller import SipMessage, parse_sip
 
 CONFIG = """\
 poll_method\t\tepoll
@@ -28,12 +28,6 @@ module\t\t\tmenu.so
 module\t\t\taccount.so
 snd_path\t\t{dump_dir}
 """
-
-
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -65,7 +59,7 @@ class BaresipCall:
 def write_config(workdir: Path, source_wav: Path) -> BinaryIO:
     """Config, account and an open log file for one baresip run."""
     workdir.mkdir(parents=True, exist_ok=True)
-    (workdir / "config").write_text(CONFIG.format(port=free_udp_port(), source=source_wav, dump_dir=workdir))
+    (workdir / "config").write_text(CONFIG.format(port=free_port("udp"), source=source_wav, dump_dir=workdir))
     (workdir / "accounts").write_text("<sip:caller@127.0.0.1>;regint=0;audio_codecs=PCMU\n")
     return (workdir / "baresip.log").open("wb")
 

@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 import pytest
 
+from voicedock.audio import resample
 from voicedock.conversation.analysis import analyse
 from voicedock.conversation.voice import voice_session_factory
-from voicedock.engines.audio import resample
 from voicedock.engines.loader import Engines
 from voicedock.store import Database
 from voicedock_ari.controller import CallController

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from typing import Any
 
@@ -13,6 +12,7 @@ from voicedock.secrets import SecretBox
 from voicedock.store import Database
 from voicedock.webhooks import enqueue, list_deliveries
 from voicedock.webhooks import payloads as p
+from voicedock_bench.ports import free_port
 
 from .helpers import add_assistant, event_rows, fresh, wait_for, wait_for_db
 
@@ -92,9 +92,7 @@ async def test_retries_500_with_backoff_then_succeeds(
 async def test_closed_port_is_retried_until_the_schedule_runs_out(
     db: Database, box: SecretBox, make_worker: Any
 ) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port("tcp")
     config = config_for(f"http://127.0.0.1:{port}/hook")
     assistant_id = add_assistant(db, box, config)
     worker = await make_worker()

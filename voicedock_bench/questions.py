@@ -1,0 +1,13 @@
+"""What the turn benchmark's caller says, and in which voices: plain data, so the command line
+can offer the choices without loading the benchmark."""
+
+from __future__ import annotations
+
+QUESTIONS = (
+    "Hello, what time do you open on Saturday?",
+    "Where can I find your shop?",
+    "Do you make birthday cakes to order?",
+)
+LONG_QUESTION = "Could you tell me about everything you sell, please?"
+INTERRUPTION = "Sorry, actually I just need a loaf of bread."
+VOICES = ("piper", "espeak-ng")

@@ -1,0 +1,127 @@
+"""One measured call of the turn benchmark: greeting, questions, an interrupted answer, hang-up.
+
+Everything is timed at the caller, from the frames `SipCall` sends and hears, so the figures
+include Asterisk and the network path a real phone would see.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from . import turn_metrics as tm
+from .questions import INTERRUPTION, LONG_QUESTION, QUESTIONS
+from .sip_caller import CallFailed, SipCall
+
+LOUD = 300.0  # rms of a 20 ms frame that counts as assistant speech (silence from Asterisk is 0)
+QUIET = 1.2  # seconds without speech that end an assistant reply
+BARGE_AFTER = 0.6  # seconds into a long answer at which the caller interrupts
+
+
+@dataclass
+class Turn:
+    voice: str
+    call: int
+    text: str
+    spoken_ms: float
+    latency_ms: float | None
+    kind: str = "question"
+
+
+@dataclass
+class CallResult:
+    voice: str
+    index: int
+    said: list[str] = field(default_factory=list)
+    turns: list[Turn] = field(default_factory=list)
+    barge_in_ms: float | None = None
+    barge_in_raw_ms: float | None = None
+    barge_in_note: str | None = None
+    heard: list[tuple[float, float]] = field(default_factory=list)
+    sent: list[tuple[float, float]] = field(default_factory=list)
+    record: dict[str, Any] | None = None
+    error: str | None = None
+
+
+async def _watch(call: SipCall, find: Callable[[], float | None], within: float, every: float) -> float | None:
+    """Poll what the caller has heard until `find` returns a time, the far end hangs up, or `within` ends."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while loop.time() < deadline and not call.far_end_hung_up.is_set():
+        if (found := find()) is not None:
+            return found
+        await asyncio.sleep(every)
+    return None
+
+
+async def wait_voice(call: SipCall, after: float, within: float) -> float | None:
+    return await _watch(call, lambda: tm.voice_starts(call.heard, after, LOUD), within, 0.02)
+
+
+async def wait_quiet(call: SipCall, after: float, within: float) -> float | None:
+    return await _watch(call, lambda: tm.voice_stops(call.heard, after, LOUD, QUIET), within, 0.05)
+
+
+async def ask(call: SipCall, result: CallResult, text: str, audio: np.ndarray, reply_timeout: float,
+              kind: str = "question") -> float | None:
+    """Speak, then measure the time to the first reply audio; returns when that reply started."""
+    played = await call.play(audio)
+    result.said.append(text)
+    end = played.voice_ended or played.ended
+    first = await wait_voice(call, end, reply_timeout)
+    latency = None if first is None else round((first - end) * 1000, 1)
+    result.turns.append(Turn(result.voice, result.index, text, round((end - played.started) * 1000), latency, kind))
+    return first
+
+
+async def interrupt(call: SipCall, result: CallResult, audio: np.ndarray, voice_seconds: float,
+                    reply_timeout: float) -> None:
+    """Talk over the answer that is playing; measure how soon it stops and how soon the next reply starts."""
+    sending = call.play(audio)
+    result.said.append(INTERRUPTION)
+    played = await sending
+    onset = played.voice_started or played.started
+    stopped = tm.voice_stops(call.heard, onset, LOUD, 0.8)
+    end = played.voice_ended or played.ended
+    if stopped is None or not tm.loud_between(call.heard, onset, onset + voice_seconds, LOUD):
+        result.barge_in_note = "the answer ended before the interruption could stop it"
+    else:
+        result.barge_in_raw_ms = round((stopped - onset) * 1000, 1)
+        result.barge_in_ms = round((stopped - onset - voice_seconds) * 1000, 1)
+    reply = await wait_voice(call, end, reply_timeout)
+    result.turns.append(Turn(result.voice, result.index, INTERRUPTION, round((end - played.started) * 1000),
+                             None if reply is None else round((reply - end) * 1000, 1), "interruption"))
+    if reply is not None:
+        await wait_quiet(call, reply, 30)
+
+
+async def one_call(uri: str, voice: str, index: int, audio: dict[str, np.ndarray], voice_seconds: float,
+                   reply_timeout: float, questions: int = len(QUESTIONS)) -> CallResult:
+    result = CallResult(voice, index)
+    call = SipCall(user=f"bench{index}")
+    loop = asyncio.get_running_loop()
+    try:
+        await call.dial(uri)
+        greeting = await wait_voice(call, loop.time(), 15)
+        if greeting is not None:
+            await wait_quiet(call, greeting, 30)
+        for text in QUESTIONS[:questions]:
+            first = await ask(call, result, text, audio[text], reply_timeout)
+            if first is not None:
+                await wait_quiet(call, first, 30)
+        first = await ask(call, result, LONG_QUESTION, audio[LONG_QUESTION], reply_timeout, kind="long")
+        if first is not None:
+            await asyncio.sleep(max(0.0, first + BARGE_AFTER - loop.time()))
+            await interrupt(call, result, audio[INTERRUPTION], voice_seconds, reply_timeout)
+    except CallFailed as err:
+        result.error = str(err)
+    finally:
+        await call.hangup()
+        base = call.sent[0][0] if call.sent else 0.0
+        result.heard = [(round(t - base, 3), rms) for t, rms in call.heard]
+        result.sent = [(round(t - base, 3), rms) for t, rms in call.sent]
+    return result

@@ -1,0 +1,48 @@
+"""The `voicedock bench turns` arguments and command, cheap to import: the benchmark itself
+(the SIP caller, aiohttp, the voices) is imported only when the command runs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from voicedock.engines.loader import default_models_dir, default_profile
+
+from .questions import QUESTIONS, VOICES
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("turns", help="turn latency, barge-in and WER over real SIP calls (needs root, Asterisk)")
+    p.add_argument("--profile", default=default_profile(), help="model profile (default: $VOICEDOCK_MODEL_PROFILE or cpu)")
+    p.add_argument("--models-dir", type=Path, default=default_models_dir())
+    p.add_argument("--calls", type=int, default=2, help="calls per voice")
+    p.add_argument("--questions", type=int, default=len(QUESTIONS), choices=range(len(QUESTIONS) + 1),
+                   help="plain questions per call before the long one that is interrupted")
+    p.add_argument("--voices", default=",".join(VOICES),
+                   type=lambda s: [v.strip() for v in s.split(",") if v.strip()])
+    p.add_argument("--voice-seconds", type=float, default=0.2,
+                   help="the demo assistant's stop_speaking_plan.voice_seconds (barge-in threshold)")
+    p.add_argument("--reply-timeout", type=float, default=20.0, help="seconds to wait for a reply to start")
+    p.add_argument("--load-timeout", type=float, default=300.0, help="seconds for the server to load its models")
+    p.add_argument("--out", default=str(Path.cwd() / "bench-results" / "turns.json"))
+    p.set_defaults(fn=cmd_bench_turns)
+
+
+def cmd_bench_turns(args: argparse.Namespace) -> int:
+    bad = [v for v in args.voices if v not in VOICES]
+    if bad or not args.voices:
+        print(f"error: --voices takes piper and/or espeak-ng, not {','.join(bad) or 'nothing'}", file=sys.stderr)
+        return 2
+    from .turns import bench
+
+    try:
+        data = bench(args)
+    except (RuntimeError, OSError, subprocess.CalledProcessError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    print(json.dumps({k: v for k, v in data.items() if k not in ("turns", "timeline", "transcripts")}, indent=2))
+    return 0

@@ -1,0 +1,139 @@
+"""The turn benchmark's report: figures over all calls, the goals they meet, and a PNG of them.
+
+The JSON keeps every turn and one call's timeline, so a reader can check the summaries against
+the raw measurements.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import turn_metrics as tm
+from .machine import describe as describe_machine
+from .turn_call import LOUD, CallResult
+
+GOALS = {"turn_p50_ms": 1000, "turn_p95_ms": 1500, "barge_in_ms": 150, "wer": 0.05}
+
+
+def stored_caller_words(result: CallResult) -> str:
+    """What VoiceDock transcribed of the caller in this call, all turns joined."""
+    messages = (result.record or {}).get("messages") or []
+    return " ".join(m["content"] for m in messages if m.get("role") == "user")
+
+
+def transcript_pairs(results: list[CallResult], voice: str | None = None) -> list[tuple[str, str]]:
+    return [(" ".join(r.said), stored_caller_words(r)) for r in results
+            if (voice is None or r.voice == voice) and r.record is not None]
+
+
+def stage_summary(results: list[CallResult]) -> dict[str, Any]:
+    stages: dict[str, list[float]] = {}
+    for r in results:
+        for entry in (r.record or {}).get("latency") or []:
+            for key, value in entry.items():
+                if key.endswith("_ms") and isinstance(value, int | float):
+                    stages.setdefault(key, []).append(float(value))
+    return {key: tm.summary(values) for key, values in sorted(stages.items())}
+
+
+def call_line(result: CallResult) -> dict[str, Any]:
+    """One call's figures, printed as each call ends."""
+    return {"call": result.index, "voice": result.voice, "error": result.error,
+            "turn_latency_ms": [t.latency_ms for t in result.turns], "barge_in_ms": result.barge_in_ms,
+            "barge_in_note": result.barge_in_note}
+
+
+def report(args: argparse.Namespace, results: list[CallResult], models: dict[str, Any]) -> dict[str, Any]:
+    latencies = [t.latency_ms for r in results for t in r.turns if t.latency_ms is not None]
+    unanswered = sum(1 for r in results for t in r.turns if t.latency_ms is None)
+    barge = tm.summary([r.barge_in_ms for r in results if r.barge_in_ms is not None])
+    overall = tm.summary(latencies)
+    errors = tm.wer(transcript_pairs(results))
+    figures = {
+        "turn_latency_ms": overall,
+        "turn_latency_ms_by_voice": {v: tm.summary([t.latency_ms for r in results for t in r.turns
+                                                    if r.voice == v and t.latency_ms is not None])
+                                     for v in args.voices},
+        "turns_without_reply": unanswered,
+        "barge_in_ms": barge,
+        "barge_in_raw_ms": tm.summary([r.barge_in_raw_ms for r in results if r.barge_in_raw_ms is not None]),
+        "barge_in_not_measured": [r.barge_in_note for r in results if r.barge_in_note],
+        "wer": None if errors is None else round(errors, 4),
+        "wer_by_voice": {v: (None if (w := tm.wer(transcript_pairs(results, v))) is None else round(w, 4))
+                         for v in args.voices},
+        "server_latency_ms": stage_summary(results),
+    }
+    goals = {
+        "turn_p50": _met(overall["p50"], GOALS["turn_p50_ms"]),
+        "turn_p95": _met(overall["p95"], GOALS["turn_p95_ms"]),
+        "barge_in": _met(barge["max"], GOALS["barge_in_ms"]),
+        "wer": _met(errors, GOALS["wer"]),
+    }
+    return {
+        "benchmark": "turns: real SIP calls through Asterisk to the demo assistant, measured at the caller",
+        "profile": args.profile, "models": models, "machine": describe_machine(),
+        "calls": len(results), "voices": args.voices, "failed_calls": [r.error for r in results if r.error],
+        "definitions": {
+            "turn_latency_ms": "caller's last voiced frame sent -> first assistant frame received (2 frames "
+                               f"with rms >= {LOUD:.0f})",
+            "barge_in_ms": "assistant audio stopped at the caller - (caller speech onset + voice_seconds "
+                           f"{args.voice_seconds})",
+            "wer": "word errors of the stored caller transcript against the spoken text, over all calls",
+        },
+        **figures,
+        "goals": {"targets": GOALS, "met": goals},
+        "turns": [t.__dict__ for r in results for t in r.turns],
+        "transcripts": [{"call": r.index, "voice": r.voice, "said": " ".join(r.said),
+                         "stored": stored_caller_words(r)} for r in results],
+        "timeline": {"call": results[0].index, "voice": results[0].voice, "sent": results[0].sent,
+                     "heard": results[0].heard} if results else None,
+    }
+
+
+def _met(value: float | None, goal: float) -> bool | None:
+    return None if value is None else value <= goal
+
+
+def plot(data: dict[str, Any], path: Path) -> str | None:
+    """Draw the figures into `path`; returns why not when matplotlib is missing."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return "matplotlib is not installed (pip install 'voicedock[bench]')"
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.5), gridspec_kw={"width_ratios": [1, 2]})
+    voices = data["voices"]
+    for i, voice in enumerate(voices):
+        values = [t["latency_ms"] / 1000 for t in data["turns"] if t["voice"] == voice and t["latency_ms"]]
+        left.scatter(np.full(len(values), i) + np.linspace(-0.15, 0.15, len(values)), values, s=18, label=voice)
+        if values:
+            left.boxplot([values], positions=[i], widths=0.5, showfliers=False)
+    left.axhline(GOALS["turn_p50_ms"] / 1000, color="green", linestyle="--", linewidth=1, label="p50 goal")
+    left.axhline(GOALS["turn_p95_ms"] / 1000, color="orange", linestyle="--", linewidth=1, label="p95 goal")
+    left.set_xticks(range(len(voices)), voices)
+    left.set_ylabel("end of caller speech → first reply audio (s)")
+    p50 = data["turn_latency_ms"]["p50"]
+    left.set_title(f"Turn latency ({data['profile']}), p50 {p50} ms" if p50 is not None else "Turn latency")
+    left.legend(fontsize=7)
+    timeline = data.get("timeline") or {}
+    if timeline:
+        sent = np.asarray(timeline["sent"] or [(0, 0)], dtype=np.float64)
+        heard = np.asarray(timeline["heard"] or [(0, 0)], dtype=np.float64)
+        right.fill_between(sent[:, 0], 0, (sent[:, 1] > 0) * 1.0, step="post", alpha=0.4, label="caller speaks")
+        right.plot(heard[:, 0], np.minimum(heard[:, 1] / 3000, 1.0), linewidth=0.7, color="black",
+                   label="assistant audio heard (rms)")
+        right.set_xlabel("seconds since the call's audio started")
+        right.set_yticks([])
+        right.set_title(f"One call ({timeline['voice']}): who is speaking when")
+        right.legend(fontsize=7, loc="upper right")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return None
