@@ -73,6 +73,8 @@ def build(ops: list[Operation], title: str = "VoiceDock API") -> dict[str, Any]:
             ok["headers"] = RATE_HEADERS
         entry["responses"][str(op.status)] = ok
         error_statuses = set(op.errors) | {400, 405, 413}
+        if op.body is not None:
+            error_statuses.add(422)  # e.g. a tool's `parameters` that is an object but not a JSON Schema
         if op.auth:
             error_statuses |= {401, 429}
         for status in sorted(error_statuses):

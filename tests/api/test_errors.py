@@ -58,7 +58,7 @@ async def test_nested_errors_name_the_path(api: Api) -> None:
     assert_error(status, body, 400, "invalid_request", "tools.0.type")
     schema_plan = {"structured_data_plan": {"enabled": True, "schema": {"type": "no-such-type"}}}
     status, body, _ = await api.call("POST", "/assistants", {"system_prompt": "x", "analysis_plan": schema_plan})
-    assert_error(status, body, 400, "invalid_request", "analysis_plan.structured_data_plan.schema")
+    assert_error(status, body, 422, "invalid_json_schema", "analysis_plan.structured_data_plan.schema")
 
 
 async def test_unknown_query_parameter_is_400(api: Api) -> None:
@@ -89,3 +89,11 @@ async def test_deeply_nested_bodies_are_400_not_500(api: Api, raw: str) -> None:
     resp = await api.client.post("/api/v1/assistants", data=raw, headers=api.headers())
     assert_error(resp.status, await resp.json(), 400, "invalid_request")
     assert "nested" in (await resp.json())["error"]["message"]
+
+
+async def test_a_tool_schema_that_is_not_a_json_schema_is_422_naming_the_field(api: Api) -> None:
+    body = {"system_prompt": "x", "tools": [{"type": "function", "name": "f", "parameters": {"type": 5}}]}
+    status, reply, _ = await api.call("POST", "/assistants", body)
+    assert status == 422
+    assert reply["error"]["code"] == "invalid_json_schema"
+    assert reply["error"]["param"] == "tools.0.parameters"

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, create_model
+from pydantic_core import PydanticCustomError
 
 E164_PATTERN = r"^\+[1-9][0-9]{1,14}$"
 
@@ -30,11 +31,16 @@ def _integral(value: Any) -> Any:
     return value
 
 
+INVALID_JSON_SCHEMA = "invalid_json_schema"
+
+
 def _check_json_schema(value: dict[str, Any]) -> dict[str, Any]:
+    """A JSON object that is not a JSON Schema is well-formed but means nothing: the API answers 422."""
     try:
         Draft202012Validator.check_schema(value)
     except SchemaError as err:
-        raise ValueError(f"not a valid JSON Schema: {err.message}") from err
+        raise PydanticCustomError(INVALID_JSON_SCHEMA, "not a valid JSON Schema: {detail}",
+                                  {"detail": err.message}) from err
     return value
 
 
