@@ -5,13 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from voicedock.secrets import SecretBox
 from voicedock.store import Database, records
 from voicedock.store import calls as store_calls
 from voicedock.store.documents import ASSISTANTS
+
+from .audio import write_wav
+from .callers import BaresipCall, dial
 
 NUMBER = "+15550100"
 
@@ -92,3 +100,42 @@ def only_call(db: Database) -> Callable[[], dict[str, Any] | None]:
         return items[0] if len(items) == 1 else None
 
     return check
+
+
+@dataclass
+class PlacedCall:
+    """A call placed by `start_live_call`: its id, the caller's phone, and the record as stored now."""
+
+    call_id: str
+    caller: BaresipCall
+    store: Database
+
+    def record(self) -> dict[str, Any]:
+        return call(self.store, self.call_id)
+
+    async def ended(self, seconds: float = 10.0) -> dict[str, Any]:
+        """The record once the call has ended (any final status)."""
+        final = ("ended", "failed", "rejected")
+        return await wait_for(lambda: (c := self.record())["status"] in final and c, seconds, "the call to end")
+
+
+@asynccontextmanager
+async def start_live_call(
+    controller: Any, store: Database, workdir: Path, audio: np.ndarray, *, seconds: int = 12,
+    answered: bool = True, **assistant: Any,
+) -> AsyncIterator[PlacedCall]:
+    """A number with an assistant (`assistant` fields over the test default, with a webhook secret),
+    a real SIP caller dialing it with `audio` (8 kHz int16) as its microphone, and the call record;
+    with `answered` it waits until the call is in progress. The caller is stopped on exit."""
+    add_number(store, add_assistant(store, box=controller.box, **assistant))
+    source = workdir / "caller.wav"
+    write_wav(source, audio)
+    caller = await dial(workdir / "baresip", source, uri(controller), seconds=seconds)
+    try:
+        row = await wait_for(only_call(store), 10, "the call record")
+        test_call = PlacedCall(str(row["id"]), caller, store)
+        if answered:
+            await wait_for(lambda: test_call.record()["status"] == "in-progress", 10, "the call to be answered")
+        yield test_call
+    finally:
+        await caller.stop()

@@ -23,6 +23,7 @@ from .harness import (
     add_number,
     call,
     only_call,
+    start_live_call,
     uri,
     wait_for,
     webhook_events,
@@ -53,21 +54,15 @@ async def test_dtmf_digits_reach_the_session_and_the_record(controller: CallCont
 
 async def test_end_call_command_says_goodbye_and_hangs_up(controller: CallController, store: Database,
                                                           tmp_path: Path) -> None:
-    add_number(store, add_assistant(store))
-    source = tmp_path / "caller.wav"
-    write_wav(source, tone(440.0, 12.0))
-    caller = await dial(tmp_path / "baresip", source, uri(controller), seconds=15)
-    try:
-        row = await wait_for(only_call(store), 10, "the call")
-        await wait_for(lambda: call(store, row["id"])["status"] == "in-progress", 10, "in-progress")
+    async with start_live_call(controller, store, tmp_path, tone(440.0, 12.0), seconds=15) as placed:
+        row = placed.record()
         assert controller.is_live(row["id"])
         channel_id = controller.live_calls()[0].channel_id
         result = await controller.control(row["id"], command({"type": "end-call", "message": "good bye"}))
         assert result == "call ended"
-        done = await wait_for(lambda: (c := call(store, row["id"]))["status"] == "ended" and c, 10, "ended")
+        done = await placed.ended()
         assert await controller.ari.get_channel(channel_id) is None, "the caller's channel is still up"
-    finally:
-        await caller.stop()
+    caller = placed.caller
     assert done["ended_reason"] == "assistant-ended-call"
     assert [m["content"] for m in done["messages"]] == ["good bye"]
     assert not controller.is_live(row["id"])

@@ -27,8 +27,8 @@ from voicedock_ari.controller import CallController
 from voicedock_bench.ports import free_port
 
 from .audio import dominant_hz, read_wav, tone, write_wav
-from .callers import dial, listen
-from .harness import add_assistant, add_number, call, only_call, uri, wait_for
+from .callers import listen
+from .harness import add_assistant, add_number, start_live_call, wait_for
 
 pytestmark = pytest.mark.asterisk
 SECRET = "test-webhook-secret"  # what harness.add_assistant encrypts for the assistant
@@ -81,18 +81,13 @@ async def test_a_function_tool_reaches_its_server_and_the_caller_hears_the_resul
 ) -> None:
     hooks, url = receiver
     tts = tool_session(controller)
-    add_number(store, add_assistant(store, box=controller.box, first_message_mode="assistant-waits-for-user",
-                                    llm_config={"tools": [{**ORDER_TOOL, "url": url}]},
-                                    webhook_events=["tool-calls", "status-update"]))
-    source = tmp_path / "caller.wav"
-    write_wav(source, np.concatenate([np.zeros(8000, np.int16), tone(440.0, 1.5), np.zeros(8000 * 12, np.int16)]))
-    caller = await dial(tmp_path / "baresip", source, uri(controller), seconds=9)
-    try:
-        row = await wait_for(only_call(store), 10, "the call record")
-        await asyncio.wait_for(caller.process.wait(), 20)
-        done = await wait_for(lambda: (c := call(store, row["id"]))["status"] == "ended" and c, 10, "the end")
-    finally:
-        await caller.stop()
+    question = np.concatenate([np.zeros(8000, np.int16), tone(440.0, 1.5), np.zeros(8000 * 12, np.int16)])
+    async with start_live_call(controller, store, tmp_path, question, seconds=9, answered=False,
+                               first_message_mode="assistant-waits-for-user", webhook_events=["tool-calls"],
+                               llm_config={"tools": [{**ORDER_TOOL, "url": url}]}) as placed:
+        await asyncio.wait_for(placed.caller.process.wait(), 20)
+        done = await placed.ended()
+    caller, row = placed.caller, done
 
     [record] = done["tool_calls"]
     assert record["status"] == "ok", record
@@ -142,20 +137,14 @@ async def test_an_end_call_goodbye_is_heard_whole_before_the_line_drops(
 ) -> None:
     tts = FakeTTS(rate=8000, seconds_per_char=0.05, delay=0.3)  # synthesis takes a while, like a real voice
     controller.session_factory = voice_session_factory(fake_engines(tts=tts))
-    add_number(store, add_assistant(store, first_message_mode="assistant-waits-for-user"))
-    source = tmp_path / "caller.wav"
-    write_wav(source, np.zeros(8000 * 14, np.int16))
-    caller = await dial(tmp_path / "baresip", source, uri(controller), seconds=12)
     goodbye = "Thank you for calling Acme Dental, we will see you on Tuesday, goodbye."
-    try:
-        row = await wait_for(only_call(store), 10, "the call")
-        await wait_for(lambda: call(store, row["id"])["status"] == "in-progress", 10, "in-progress")
-        reply = await controller.control(row["id"], command({"type": "end-call", "message": goodbye}))
+    async with start_live_call(controller, store, tmp_path, np.zeros(8000 * 14, np.int16),
+                               first_message_mode="assistant-waits-for-user") as placed:
+        reply = await controller.control(placed.call_id, command({"type": "end-call", "message": goodbye}))
         assert reply == "call ending"
-        done = await wait_for(lambda: (c := call(store, row["id"]))["status"] == "ended" and c, 15, "ended")
-        await asyncio.wait_for(caller.process.wait(), 10)
-    finally:
-        await caller.stop()
+        done = await placed.ended(15)
+        await asyncio.wait_for(placed.caller.process.wait(), 10)
+    caller = placed.caller
     assert done["ended_reason"] == "assistant-ended-call"
     assert [m["content"] for m in done["messages"] if m["role"] == "assistant"] == [goodbye]
     heard, rate = read_wav(caller.heard_wav)  # type: ignore[arg-type]
