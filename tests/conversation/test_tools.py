@@ -11,19 +11,8 @@ from typing import Any
 from tests.conversation.harness import FIXED_NOW, run_call
 from voicedock.conversation.decide import decide, system_prompt
 from voicedock.conversation.tool_runner import ToolError
-from voicedock.conversation.tools import (
-    ASK,
-    DROP,
-    RUN,
-    Decision,
-    arguments_schema,
-    intent_schema,
-    normalise_tools,
-    prepare_arguments,
-    settle,
-    validation_errors,
-)
-from voicedock.conversation.turns import GOODBYE, TOOL_ERROR_APOLOGY, TOOL_TIMEOUT_APOLOGY
+from voicedock.conversation.tool_turn import FILLER, GOODBYE, TOOL_ERROR_APOLOGY, TOOL_TIMEOUT_APOLOGY
+from voicedock.conversation.tools import arguments_schema, intent_schema, normalise_tools, validation_errors
 from voicedock.engines.base import EngineError
 from voicedock.engines.fakes import FakeLLM, FakeSTT
 from voicedock.engines.loader import fake_engines
@@ -82,6 +71,7 @@ def test_a_tool_result_goes_back_to_the_llm_and_the_answer_is_spoken() -> None:
     assert runner.calls == [("check_availability", {"date": "2025-06-04"})]
     [record] = result.recorder.of("tool_call")
     assert record["status"] == "ok" and record["result"] == {"free": ["09:00", "14:00"]}
+    assert record["sources"] == {"date": {"from": "resolver", "turn": 1, "said": "Anything tomorrow?"}}
     notes = [m["content"] for m in llm.requests[-1]["messages"] if m["role"] == "system"]
     assert "free=['09:00', '14:00']" in notes[-1] or '["09:00", "14:00"]' in notes[-1]
     assert result.recorder.messages("assistant") == ["I have nine and two o'clock."]
@@ -97,19 +87,19 @@ def test_relative_dates_are_resolved_in_code_from_the_callers_words() -> None:
     assert runner.calls == [("book_appointment", {"date": "2025-06-09", "time": "15:00", "name": "Anna"})]
 
 
-def test_invalid_arguments_are_rejected_before_calling_and_the_caller_is_asked() -> None:
+def test_a_value_nobody_gave_is_asked_for_with_one_short_question() -> None:
     runner = ScriptedRunner(book_appointment={"booked": True})
     result, llm = _call(
         {"tool": "book_appointment", "arguments": {"date": "soon", "time": "", "name": "Bo"}},
         "Book me in, I'm Bo.",
         runner,
-        "What day and time would you like?",
+        "never spoken",
     )
     assert runner.calls == []
     [record] = result.recorder.of("tool_call")
-    assert record["status"] == "invalid_arguments"
-    assert "Ask the caller" in llm.requests[-1]["messages"][-1]["content"]
-    assert result.recorder.messages("assistant") == ["What day and time would you like?"]
+    assert record["status"] == "needs_arguments" and record["missing"] == ["date", "time"]
+    assert record["arguments"] == {"name": "Bo"} and record["sources"]["name"]["from"] == "caller"
+    assert result.recorder.messages("assistant") == ["What day would you like?"]
 
 
 def test_a_webhook_timeout_gives_a_spoken_apology() -> None:
@@ -117,9 +107,10 @@ def test_a_webhook_timeout_gives_a_spoken_apology() -> None:
     result, _ = _call({"tool": "check_availability", "arguments": {"date": "tomorrow"}}, "Tomorrow?", runner)
     [record] = result.recorder.of("tool_call")
     assert record["status"] == "timeout"
-    assert result.recorder.messages("assistant") == [TOOL_TIMEOUT_APOLOGY]
-    said_at = [t for t, k, v in result.recorder.events if k == "message" and v["role"] == "assistant"][0]
-    assert 16.0 <= said_at <= 17.0  # the 10 s deadline, then the 3.9 s apology
+    assert result.recorder.messages("assistant") == [FILLER, TOOL_TIMEOUT_APOLOGY]
+    filler_at, apology_at = [t for t, k, v in result.recorder.events if k == "message" and v["role"] == "assistant"]
+    assert filler_at < 5.0  # the tool is slow: the caller hears the filler at once
+    assert 16.0 <= apology_at <= 17.0  # the 10 s deadline, then the 3.9 s apology
 
 
 def test_a_tool_error_gives_a_spoken_apology() -> None:
@@ -142,7 +133,7 @@ def test_async_tools_are_not_awaited() -> None:
     runner = ScriptedRunner(send_sms="hang")
     result, _ = _call(
         {"tool": "send_sms", "arguments": {"text": "See you Friday"}},
-        "Text me.",
+        "Text me: see you Friday.",
         runner,
         "I've sent it.",
         llm_config={"tools": tools},
@@ -211,12 +202,6 @@ def test_validation_uses_the_tools_schema_and_iso_formats() -> None:
     assert validation_errors(check, {})
 
 
-def test_caller_words_fill_dates_and_times_the_model_got_wrong() -> None:
-    [book] = [s for s in normalise_tools(BOOKING["llm_config"]["tools"]) if s.name == "book_appointment"]
-    args = prepare_arguments(
-        book, {"date": "2025-06-05", "time": "10:00", "name": "X"}, FIXED_NOW, "Wednesday next week at half past two"
-    )
-    assert args == {"date": "2025-06-11", "time": "14:30", "name": "X"}
 
 
 def test_the_system_prompt_has_a_calendar_and_stays_the_same_all_call() -> None:
@@ -250,18 +235,6 @@ def test_llm_failure_mid_reply_gets_an_apology() -> None:
     assert "say it again" in result.recorder.messages("assistant")[0]
 
 
-def test_dates_the_model_invented_are_replaced_by_ones_from_the_conversation() -> None:
-    [book] = [s for s in normalise_tools(BOOKING["llm_config"]["tools"]) if s.name == "book_appointment"]
-    earlier = ["On Thursday I have 9:00, 11:30 and 16:00 free.", "Anything free on Thursday?"]
-    args = prepare_arguments(
-        book, {"date": "2025-06-04", "time": "11:30", "name": "Tom"}, FIXED_NOW, "11:30 works, I'm Tom.", earlier
-    )
-    assert args == {"date": "2025-06-05", "time": "11:30", "name": "Tom"}
-    invented = prepare_arguments(
-        book, {"date": "2025-06-03", "time": "10:00", "name": "Tom"}, FIXED_NOW, "I'd like to book, I'm Tom.", []
-    )
-    assert invented == {"name": "Tom"}
-    assert validation_errors(book, invented)
 
 
 def _spec(name: str) -> Any:
@@ -296,39 +269,6 @@ def test_a_grounded_booking_still_runs_the_tool() -> None:
     assert result.recorder.of("tool_call")[0]["status"] == "ok"
 
 
-def test_asking_for_a_tools_action_without_its_details_still_asks_for_them() -> None:
-    runner = ScriptedRunner(book_appointment={"booked": True})
-    result, llm = _call(
-        {"tool": "book_appointment", "arguments": {"date": "2025-06-03", "time": "10:00", "name": "Bright Smile"}},
-        "I'd like to book a cleaning.",
-        runner,
-        "Sure, which day and time suit you?",
-    )
-    assert runner.calls == []
-    assert result.recorder.of("tool_call")[0]["status"] == "invalid_arguments"
-    assert "Ask the caller" in llm.requests[-1]["messages"][-1]["content"]
 
 
-def test_settle_needs_the_callers_turn_to_support_a_function_tool() -> None:
-    book, check = _spec("book_appointment"), _spec("check_availability")
-    done = [
-        "Result of book_appointment(date=2025-06-06, time=14:00, name=Anna Jansen): booked=true.",
-        "Book me Friday at 2 pm, Anna Jansen.",
-    ]
-    full = {"date": "2025-06-06", "time": "14:00", "name": "Anna Jansen"}
-    assert settle(Decision(book, full), FIXED_NOW, "Great, and do I need to bring anything?", done).action == DROP
-    assert settle(Decision(book, full), FIXED_NOW, "Yes please, go ahead.", done).runs is book
-    assert settle(Decision(book, full), FIXED_NOW, "Then book that one again.", done).action == RUN
-    asked = ["Sure, may I have your name please?", "Can I book Monday the 9th at 9 am?"]
-    named = settle(Decision(book, {"date": "x", "time": "9", "name": "Lisa Smit"}), FIXED_NOW, "It's Lisa Smit.", asked)
-    assert named.action == RUN and named.arguments == {"date": "2025-06-09", "time": "09:00", "name": "Lisa Smit"}
-    assert settle(Decision(check, {"date": "2025-06-09"}), FIXED_NOW, "Where is the clinic?").action == DROP
-    assert settle(Decision(check, {"date": "today"}), FIXED_NOW, "Is anything available?").action == ASK
-    assert settle(Decision(check, {"date": "x"}), FIXED_NOW, "Anything free on Friday?").action == RUN
-    assert settle(Decision(None), FIXED_NOW, "Hello").runs is None
 
-
-def test_settle_leaves_the_built_in_tools_to_the_model() -> None:
-    end, transfer = _spec("end_call"), _spec("transfer_call")
-    assert settle(Decision(end, {}), FIXED_NOW, "That's all.").runs is end
-    assert settle(Decision(transfer, {"destination": "+31201234567"}), FIXED_NOW, "Who is this?").runs is transfer

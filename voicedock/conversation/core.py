@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Callable, Coroutine, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from voicedock.engines.base import Message, Transcript
 from voicedock.engines.endpointing import Endpointer
@@ -21,10 +22,11 @@ from voicedock.engines.loader import Engines
 
 from .base import AudioPort, CallActions, CallEvents, CallInfo, Pcm
 from .decide import system_prompt
+from .grounding import Said
 from .listener import Listener
 from .settings import VoiceSettings
-from .speech import Playout, Timings, Utterance
-from .state import PHASE_OF_STATE, InboxEvent, Phase, State, TurnDone
+from .speech import Playout, Timings, Utterance, speak_text
+from .state import PHASE_OF_STATE, EndRequest, InboxEvent, Phase, State, TurnDone
 from .tool_runner import NoToolRunner, ToolRunner
 from .tools import normalise_tools
 
@@ -53,7 +55,8 @@ class SessionCore:
         self.engines = engines
         self.clock: Callable[[], float] = clock or (lambda: asyncio.get_running_loop().time())
         self.tool_runner: ToolRunner = tool_runner or NoToolRunner()
-        self.now = (now or (lambda: datetime.now().astimezone()))()
+        zone = ZoneInfo(info.assistant.timezone) if info.assistant.timezone else None
+        self.now = (now or (lambda: datetime.now(zone) if zone else datetime.now().astimezone()))()
         self.report_dtmf = report_dtmf
         self.settings = VoiceSettings.from_assistant(info.assistant)
         self.specs = normalise_tools(self.settings.tools)
@@ -76,6 +79,9 @@ class SessionCore:
         self.silence_prompts = 0
         self.started = 0.0
         self.goodbye_started = False
+        self.pending: Any = None  # a tool waiting for values the caller has not given yet (tool_turn.py)
+        self.caller_turns = 0
+        self._said: list[Said] = []  # what values may come from: caller turns, tool results, context
         self._tasks: set[asyncio.Task[Any]] = set()
         self._ids = itertools.count(1)
         self.listener = Listener(
@@ -160,6 +166,28 @@ class SessionCore:
         self.history.append({"role": role, "content": content})
         await self.events.message(role, content, **extra)
 
+    def note_caller(self, text: str) -> None:
+        """A caller's turn: its words are what tool values may be taken from."""
+        self.caller_turns += 1
+        self._said.append(Said(text, "caller", self.caller_turns))
+
+    def add_result(self, tool: str, result: Any) -> None:
+        """A tool's result: later tool values may come from it (a booking reference, a tracking number)."""
+        self._said.append(Said(_flatten(result), "tool_result"))
+
+    def add_context(self, content: str) -> None:
+        """Operator context (`inject-context`): for the model and as a source of values."""
+        self.history.append({"role": "system", "content": content})
+        self._said.append(Said(content, "context"))
+
+    def last_said(self) -> str:
+        """The assistant's last words in the history ("" before it has said anything)."""
+        return next((str(m["content"]) for m in reversed(self.history) if m["role"] == "assistant"), "")
+
+    def grounding_sources(self) -> list[Said]:
+        """Newest first: a value the caller just gave (or corrected) wins over an older one."""
+        return list(reversed(self._said))
+
     def add_note(self, content: str) -> None:
         """Context for the LLM only (tool results, failures); the caller never hears it."""
         self.history.append({"role": "system", "content": content})
@@ -197,3 +225,21 @@ class SessionCore:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
+
+
+def _flatten(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return " ".join(f"{k} {_flatten(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return " ".join(_flatten(v) for v in value)
+    return str(value)
+
+
+async def say_turn(s: SessionCore, text: str, *, end: EndRequest | None = None, interruptible: bool = True) -> None:
+    """Speak fixed text, then (optionally) ask the session to hang up or transfer."""
+    if text.strip():
+        utterance = s.begin_utterance(interruptible)
+        await speak_text(s.engines.tts, text, s.playout, utterance, s.clock)
+        await s.finish_utterance(utterance)
+    if end is not None:
+        s.inbox.put_nowait(end)

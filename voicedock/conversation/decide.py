@@ -85,7 +85,8 @@ async def decide(
 ) -> Decision:
     """Two short constrained generations: which choice (in plain words), then that tool's arguments.
 
-    An engine failure means no tool, so the turn still gets a reply.
+    An engine failure means no tool, so the turn still gets a reply. The arguments are only the
+    model's proposal: grounding.py keeps those the call really holds.
     """
     if not specs:
         return Decision(None)
@@ -100,13 +101,22 @@ async def decide(
         spec = labels.get(str(raw.get("intent")))
         if spec is None:
             return Decision(None)
-        if not (spec.parameters.get("properties") or {}):
-            return Decision(spec, {})
-        fill = f"Fill in the arguments for {spec.name} from the conversation as JSON. Copy the caller's words for dates and times."
-        args = await llm.complete_json(
-            [*messages, {"role": "system", "content": fill}], arguments_schema(spec), max_tokens=max_tokens
-        )
+        args = await extract_arguments(llm, messages, spec, max_tokens=max_tokens)
     except EngineError as err:
         log.warning("tool decision failed; answering without a tool", extra={"code": err.code})
         return Decision(None)
-    return Decision(spec, dict(args))
+    return Decision(spec, args)
+
+
+async def extract_arguments(
+    llm: LLM, messages: Sequence[Message], spec: ToolSpec, *, max_tokens: int = 160
+) -> dict[str, Any]:
+    """The model's reading of the tool's arguments from the conversation (empty for none)."""
+    if not (spec.parameters.get("properties") or {}):
+        return {}
+    fill = (f"Fill in the arguments for {spec.name} from the conversation as JSON. Copy the caller's own words "
+            "for every value; leave out anything the caller has not said.")
+    args = await llm.complete_json(
+        [*messages, {"role": "system", "content": fill}], arguments_schema(spec), max_tokens=max_tokens
+    )
+    return dict(args)

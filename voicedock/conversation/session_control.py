@@ -88,7 +88,7 @@ async def _apply(s: SessionCore, command: SessionCommand) -> tuple[str, EndReque
         s.start_turn(lambda: say_turn(s, command.content, end=end, interruptible=end is None))
         return ("speaking" + (", then ending the call" if end else ""), None)
     if isinstance(command, InjectContext):
-        s.history.append({"role": "system", "content": command.content})
+        s.add_context(command.content)
         await s.events.message("system", command.content)
         if command.trigger_response:
             s.start_turn(lambda: reply_turn(s, None, Timings()))
@@ -97,8 +97,8 @@ async def _apply(s: SessionCore, command: SessionCommand) -> tuple[str, EndReque
     if isinstance(command, EndCall):
         return await _finish_with(s, command.message, Hangup(ASSISTANT_ENDED), "call ending")
     if isinstance(command, Transfer):
-        end = TransferTo(command.destination)
-        return await _finish_with(s, command.message, end, f"transferring to {command.destination}")
+        transfer = TransferTo(command.destination)
+        return await _finish_with(s, command.message, transfer, f"transferring to {command.destination}")
     if isinstance(command, Dtmf):
         s.history.append({"role": "user", "content": f"(the caller pressed {command.digit} on the keypad)"})
         if s.report_dtmf:

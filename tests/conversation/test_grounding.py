@@ -1,0 +1,139 @@
+"""Tool values come from the call: the caller's words, the resolver, tool results; never the model alone."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from voicedock.conversation.cues import asks_for, builtin_cue, is_chatter
+from voicedock.conversation.grounding import (
+    Said,
+    answer_for,
+    ground_arguments,
+    question_for,
+    spoken_digits,
+)
+from voicedock.conversation.tools import normalise_tools
+
+NOW = datetime(2026, 3, 4, 10, 15, tzinfo=ZoneInfo("America/New_York"))  # a Wednesday
+BOOK = {
+    "type": "object",
+    "properties": {"date": {"type": "string", "format": "date"}, "time": {"type": "string", "format": "time"},
+                   "name": {"type": "string"}, "phone": {"type": "string"}, "party_size": {"type": "integer"},
+                   "priority": {"enum": ["low", "normal", "urgent"]}},
+    "required": ["date", "time", "name", "phone"],
+}
+TOOLS = normalise_tools([
+    {"type": "function", "name": "book_appointment", "parameters": BOOK},
+    {"type": "function", "name": "check_availability", "parameters": {"type": "object", "properties": {
+        "date": {"type": "string", "format": "date"}}}},
+    {"type": "function", "name": "track_parcel", "parameters": {"type": "object", "properties": {
+        "tracking_number": {"type": "string"}}}},
+    {"type": "end_call"},
+    {"type": "transfer_call", "destinations": [
+        {"type": "number", "number": "+15550199", "description": "the manager"},
+        {"type": "number", "number": "+15550100", "description": "billing questions"}]},
+])
+BOOK_SPEC, CHECK_SPEC, TRACK_SPEC = TOOLS[0], TOOLS[1], TOOLS[2]
+
+
+def caller(*turns: str) -> list[Said]:
+    """Caller turns, oldest first, as the session keeps them; returned newest first."""
+    return list(reversed([Said(t, "caller", i) for i, t in enumerate(turns, 1)]))
+
+
+def test_the_models_invented_name_and_phone_are_dropped() -> None:
+    got = ground_arguments(BOOK, {"name": "John Doe", "phone": "123-456-7890", "date": "2026-03-05"},
+                           caller("Hello?"), NOW)
+    assert got == {}
+
+
+def test_values_the_caller_said_are_kept_with_where_they_came_from() -> None:
+    sources = caller("I'd like to book for this Friday at half past two",
+                     "It's Ana Lopez, five five five, oh one three four")
+    got = ground_arguments(BOOK, {"name": "Ana Lopez", "phone": "555-0134", "date": "2026-03-05", "time": "2pm"},
+                           sources, NOW)
+    assert {k: v.value for k, v in got.items()} == {
+        "date": "2026-03-06", "time": "14:30", "name": "Ana Lopez", "phone": "5550134"}
+    assert got["date"].source == "resolver" and got["date"].turn == 1
+    assert got["name"].source == "caller" and got["name"].turn == 2
+
+
+def test_a_correction_replaces_the_older_value() -> None:
+    got = ground_arguments(BOOK, {}, caller("Book me Friday at 3", "No, Thursday"), NOW)
+    assert got["date"].value == "2026-03-05" and got["time"].value == "15:00"
+
+
+def test_numbers_and_enums_must_be_said() -> None:
+    got = ground_arguments(BOOK, {"party_size": 4, "priority": "urgent"}, caller("A table for four please"), NOW)
+    assert got["party_size"].value == 4 and "priority" not in got
+    got = ground_arguments(BOOK, {"party_size": 6, "priority": "low"}, caller("It's really urgent, for two"), NOW)
+    assert "party_size" not in got and got["priority"].value == "urgent"
+
+
+def test_a_tool_result_is_a_source_too() -> None:
+    spec_params = TRACK_SPEC.parameters
+    sources = [Said("tracking_number ZX49K2 status shipped", "tool_result"), *caller("Where is my parcel?")]
+    got = ground_arguments(spec_params, {"tracking_number": "ZX49K2"}, sources, NOW)
+    assert got["tracking_number"].source == "tool_result"
+    assert ground_arguments(spec_params, {"tracking_number": "AB1234"}, caller("Where is my parcel?"), NOW) == {}
+
+
+def test_identifiers_said_in_words_match() -> None:
+    got = ground_arguments(TRACK_SPEC.parameters, {"tracking_number": "ZX4912"},
+                           caller("it's Z X four nine one two"), NOW)
+    assert got["tracking_number"].value == "ZX4912"
+
+
+@pytest.mark.parametrize(("text", "digits"), [
+    ("five five five, oh one three four", "5550134"), ("555 0134", "5550134"),
+    ("double four seven one", "4471"), ("twenty one", "21")])
+def test_spoken_digits(text: str, digits: str) -> None:
+    assert spoken_digits(text) == digits
+
+
+def test_a_short_answer_to_the_question_is_the_value() -> None:
+    said = Said("It's Ana Lopez.", "caller", 3)
+    assert answer_for("name", {"type": "string"}, said).value == "Ana Lopez"  # type: ignore[union-attr]
+    assert answer_for("name", {"type": "string"}, Said("Yes please", "caller", 3)) is None
+    assert answer_for("phone", {"type": "string"}, Said("five five five oh one three four", "caller", 2)).value \
+        == "5550134"  # type: ignore[union-attr]
+
+
+def test_questions_are_fixed_words() -> None:
+    assert question_for("name", {"type": "string"}) == "May I have your name, please?"
+    assert question_for("date", {"type": "string", "format": "date"}) == "What day would you like?"
+    assert question_for("priority", {"enum": ["low", "normal", "urgent"]}) == "Which would it be: low, normal or urgent?"
+
+
+@pytest.mark.parametrize("text", ["Hello?", "hi there", "Okay.", "uh-huh", "Thank you so much!", "Yes.",
+                                  "Are you there?"])
+def test_chatter_needs_no_tool(text: str) -> None:
+    assert is_chatter(text)
+
+
+@pytest.mark.parametrize("text", ["Is Friday free?", "Book me Friday", "What are your hours?"])
+def test_requests_are_not_chatter(text: str) -> None:
+    assert not is_chatter(text)
+
+
+def test_the_callers_words_end_or_transfer_the_call() -> None:
+    cue = builtin_cue("I want to speak to the manager", TOOLS)
+    assert cue is not None and cue.spec.kind == "transfer_call" and cue.destination == "+15550199"
+    cue = builtin_cue("Can I talk to someone about billing?", TOOLS)
+    assert cue is not None and cue.destination == "+15550100"
+    end = builtin_cue("No, that's all, thanks. Bye!", TOOLS)
+    assert end is not None and end.spec.kind == "end_call"
+    assert builtin_cue("Bye, oh wait, can I book for Friday?", TOOLS) is None
+    assert builtin_cue("I don't want to talk to a person", TOOLS) is None
+
+
+def test_an_action_runs_only_when_asked_for_but_a_look_up_on_a_value() -> None:
+    assert asks_for(BOOK_SPEC, "I'd like to book a cleaning")
+    assert asks_for(BOOK_SPEC, "Can I make an appointment for Friday?")
+    assert not asks_for(BOOK_SPEC, "Is Friday morning free?")
+    assert not asks_for(BOOK_SPEC, "Do you accept new patients?")
+    assert asks_for(CHECK_SPEC, "Is Friday morning free?")
+    assert not asks_for(CHECK_SPEC, "What are your opening hours on Saturday?")

@@ -1,0 +1,107 @@
+"""A tool's values arrive over several turns: the session asks one question at a time, takes
+corrections, runs the tool once everything is known, and never runs it on a value nobody gave."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.conversation.harness import run_call
+from tests.conversation.test_tools import ScriptedRunner
+from voicedock.engines.fakes import FakeLLM, FakeSTT
+from voicedock.engines.loader import fake_engines
+
+BOOK = {
+    "type": "function", "name": "book_appointment", "description": "Book a dental appointment.",
+    "parameters": {"type": "object", "required": ["date", "time", "name", "phone"], "properties": {
+        "date": {"type": "string", "format": "date"}, "time": {"type": "string", "format": "time"},
+        "name": {"type": "string"}, "phone": {"type": "string"}}},
+}
+ASSISTANT = {"system_prompt": "You book appointments for Bright Smile Dental.", "first_message": None,
+             "llm_config": {"tools": [BOOK, {"type": "end_call"}]}}
+
+
+def turns(n: int) -> list[tuple[Any, ...]]:
+    script: list[tuple[Any, ...]] = [("silence", 1.0)]
+    for _ in range(n):
+        script += [("speak", 1.0), ("silence", 6.0)]
+    return script
+
+
+def converse(said: list[str], json_replies: list[dict[str, Any]], replies: list[str] | None = None) -> Any:
+    runner = ScriptedRunner(book_appointment={"booked": True, "reference": "BK-7"})
+    llm = FakeLLM(replies or ["You're all booked."], json_replies=json_replies)
+    result = run_call(turns(len(said)), assistant=ASSISTANT, engines=fake_engines(llm=llm, stt=FakeSTT(said)),
+                      tool_runner=runner, max_seconds=8.0 * len(said) + 5)
+    return result, runner
+
+
+def test_values_arrive_over_three_turns_and_the_tool_runs_once_they_are_all_known() -> None:
+    result, runner = converse(
+        ["I'd like to book an appointment for Friday at 3", "Ana Lopez", "five five five, oh one three four"],
+        [{"intent": "book appointment"}, {"date": "Friday", "time": "3", "name": "John Doe"}, {}, {}],
+    )
+    assert runner.calls == [("book_appointment", {"date": "2025-06-06", "time": "15:00", "name": "Ana Lopez",
+                                                  "phone": "5550134"})]
+    assert result.recorder.messages("assistant") == [
+        "May I have your name, please?", "What phone number can we reach you on?", "You're all booked."]
+    asked, asked_again, done = result.recorder.of("tool_call")
+    assert asked["status"] == asked_again["status"] == "needs_arguments"
+    assert done["status"] == "ok"
+    assert done["sources"]["name"] == {"from": "caller", "turn": 2, "said": "Ana Lopez"}
+    assert done["sources"]["date"]["from"] == "resolver" and done["sources"]["date"]["turn"] == 1
+
+
+def test_a_caller_who_never_gives_a_name_is_never_booked() -> None:
+    result, runner = converse(
+        ["Book me in for Friday at 3 please", "Just put it down, please", "Yes, whatever, book it",
+         "I said book it"],
+        [{"intent": "book appointment"}, {"date": "Friday", "time": "3", "name": "Caller", "phone": "123-456-7890"},
+         {"name": "Customer"}, {"name": "John Doe", "phone": "1234567890"}, {"name": "Unknown"}],
+        replies=["I need your name to book."],
+    )
+    assert runner.calls == []
+    assert all(c["status"] == "needs_arguments" for c in result.recorder.of("tool_call"))
+    assert "May I have your name, please?" in result.recorder.messages("assistant")
+
+
+def test_a_correction_replaces_the_value_before_the_tool_runs() -> None:
+    result, runner = converse(
+        ["Can I book Friday at 3, it's Ana Lopez", "Oh no, sorry, make it Thursday", "555 0134"],
+        [{"intent": "book appointment"}, {"date": "Friday", "time": "3", "name": "Ana Lopez"}, {"date": "Thursday"},
+         {"phone": "5550134"}],
+    )
+    assert runner.calls == [("book_appointment", {"date": "2025-06-05", "time": "15:00", "name": "Ana Lopez",
+                                                  "phone": "5550134"})]
+    assert result.recorder.messages("assistant")[:2] == [
+        "What phone number can we reach you on?", "What phone number can we reach you on?"]
+
+
+def test_a_question_in_the_middle_is_answered_and_the_booking_goes_on() -> None:
+    result, runner = converse(
+        ["I want to book Friday at 3", "Wait, where are you located?", "It's Ana Lopez, 555 0134"],
+        [{"intent": "book appointment"}, {"date": "Friday", "time": "3"}, {}, {"intent": "something else"},
+         {"name": "Ana Lopez", "phone": "555 0134"}],
+        replies=["We are at 12 Main Street.", "Booked."],
+    )
+    assert result.recorder.messages("assistant") == [
+        "May I have your name, please?", "We are at 12 Main Street.", "Booked."]
+    assert runner.calls == [("book_appointment", {"date": "2025-06-06", "time": "15:00", "name": "Ana Lopez",
+                                                  "phone": "5550134"})]
+
+
+def test_greetings_and_thanks_never_reach_the_tool_decision() -> None:
+    result, runner = converse(["Hello?", "Thanks!"], [{"intent": "book appointment"}], replies=["Hi!", "Welcome!"])
+    assert runner.calls == [] and result.recorder.of("tool_call") == []
+
+
+def test_dates_are_read_in_the_assistants_time_zone() -> None:
+    from tests.conversation.harness import FakeAudioPort, Recorder
+    from voicedock.assistant import CallAssistant
+    from voicedock.conversation.base import CallInfo
+    from voicedock.conversation.voice import VoiceSession
+
+    info = CallInfo("call_tz", "inbound", CallAssistant.parse({**ASSISTANT, "timezone": "Pacific/Auckland"}))
+    recorder = Recorder()
+    session = VoiceSession(info, FakeAudioPort([]), recorder, recorder, engines=fake_engines())  # type: ignore[arg-type]
+    assert str(session.now.tzinfo) == "Pacific/Auckland"
+    assert "Now it is" in session.system["content"]

@@ -1,0 +1,149 @@
+"""What the caller's own words say about tools, read in code before (and over) the model.
+
+A small model picks a tool for "Hello?" and books when asked whether Friday is free. The
+caller's words decide instead where plain patterns suffice: greetings, thanks and backchannels
+never run a tool; "bye" ends the call and "can I speak to the manager" transfers, whatever the
+model thinks; a tool that changes something (book, cancel, create) runs only when the caller
+asked for that action, while a look-up (check, track, status) may run on a value the caller gave.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .tools import END_CALL, TRANSFER_CALL, ToolSpec
+
+_CHATTER = re.compile(
+    r"^(?:(?:(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening))(?: there| again)?|yes|yeah|yep|no|nope|ok|okay|alright|all right|"
+    r"right|sure|great|perfect|cool|fine|good|nice|thanks|thank you(?: (?:so|very) much)?|cheers|uh[- ]?huh|"
+    r"mm[- ]?hmm|hmm|uh|um|er|oh|ah|i see|got it|sounds good|that's (?:great|fine|good|perfect)|"
+    r"is anyone there|are you there|can you hear me|anybody there|hello there|how are you(?: doing| today)?|"
+    r"i'm (?:good|fine|well)(?: thanks)?|not bad)[\s,.!?]*)+$",
+    re.I,
+)
+_GOODBYE = re.compile(
+    r"\b(?:good ?bye|bye(?: bye)?|that'?s (?:all|it|everything)(?: (?:i need|for (?:now|today)))?|"
+    r"nothing else|i'?m (?:all )?(?:done|set|good)(?: now| then)?|hang up|end (?:the|this) call|"
+    r"have a (?:good|nice|great) (?:day|one|evening))\b",
+    re.I,
+)
+_NOT_GOODBYE = re.compile(r"\b(?:book|reserve|cancel|schedule|and (?:also|can)|but|before you go|one more)\b", re.I)
+_PERSON = re.compile(
+    r"\b(?:speak|talk|put me through|connect me|transfer me|get me)\b.{0,30}?\b(?:person|human|someone|somebody|"
+    r"manager|agent|operator|representative|receptionist|staff|doctor|owner|supervisor|reception|a real)\b|"
+    r"\b(?:real person|human being|operator|transfer me|put me through)\b|"
+    r"^\W*(?:can i have |could i get |i want |i'd like )?(?:a|an|the) (?:person|human|manager|agent|representative|"
+    r"receptionist|supervisor)(?: please)?\W*$",
+    re.I,
+)
+_NEGATED = re.compile(r"\b(?:don'?t|do not|no need to|not)\b.{0,20}$", re.I)
+
+# The verbs a tool's name starts with, and how callers say them (stems match word beginnings).
+_ACTIONS: dict[str, tuple[str, ...]] = {
+    "book": ("book", "reserv", "schedul", "make an appointment", "make a reservation", "set up an appointment",
+             "get an appointment", "need an appointment", "want an appointment", "like an appointment",
+             "come in", "appointment for", "get me in", "fit me in", "grab a table", "table for",
+             "i'll take", "i will take", "we'll take", "put me down", "sign me up", "pencil me in"),
+    "reserve": ("reserv", "book", "table for", "get a table", "grab a table", "make a reservation"),
+    "schedule": ("schedul", "book", "set up", "arrange"),
+    "cancel": ("cancel", "call off", "can't make it", "cannot make it", "won't make it", "drop my"),
+    "create": ("create", "open a ticket", "open a case", "log a", "raise a", "report", "submit", "file a",
+               "new ticket", "ticket for", "make a ticket", "put in a"),
+    "open": ("open", "create", "log a", "raise a", "report"),
+    "reschedule": ("reschedul", "change the date", "change the day", "move", "another day", "different day",
+                   "deliver on", "deliver it on", "redeliver", "push"),
+    "change": ("change", "update", "move", "switch", "correct", "different address", "new address"),
+    "update": ("update", "change", "correct"),
+    "send": ("send", "text me", "email me", "mail me"),
+    "transfer": ("transfer",),
+}
+_READ_VERBS = {"check", "get", "find", "list", "lookup", "look", "search", "track", "status", "query", "show",
+               "verify", "is", "has", "can", "availability", "ticket", "order", "where"}
+_READ_HINTS: dict[str, tuple[str, ...]] = {
+    "check": ("check", "available", "availab", "free", "open slot", "any slots", "have anything", "any room",
+              "any tables", "space", "is there", "are there", "do you have"),
+    "track": ("track", "where is", "where's", "status", "arrive", "coming", "deliver", "parcel", "package"),
+    "status": ("status", "update on", "what's happening", "progress", "any news", "where are we"),
+}
+
+
+@dataclass(frozen=True)
+class Cue:
+    spec: ToolSpec
+    destination: str | None = None
+    source: str = "caller"
+    said: str | None = None
+
+
+_YES = re.compile(r"^\W*(?:yes|yeah|yep|yup|sure|ok|okay|alright|please do|go ahead|do it|sounds good|"
+                  r"that works|perfect|great)\b", re.I)
+
+
+def confirms(spec: ToolSpec, text: str, offered: str) -> bool:
+    """A "yes" to the assistant's own offer of this tool's action ("Shall I book Friday at 2?")."""
+    return bool(_YES.match(text)) and offered.rstrip().endswith("?") and asks_for(spec, offered)
+
+
+def is_chatter(text: str) -> bool:
+    """Greetings, thanks, yes/no and backchannels: no tool, and no need to ask the model."""
+    return bool(_CHATTER.match(text.strip()))
+
+
+def builtin_cue(text: str, specs: Sequence[ToolSpec]) -> Cue | None:
+    """End the call or transfer when the caller's words plainly ask for it (and the tool exists)."""
+    by_kind = {s.kind: s for s in specs}
+    transfer = by_kind.get(TRANSFER_CALL)
+    person = _PERSON.search(text)
+    if transfer is not None and person is not None and not _NEGATED.search(text[: person.start()]):
+        destination, source = _destination(transfer, text)
+        return Cue(transfer, destination, source, text)
+    end = by_kind.get(END_CALL)
+    if end is not None and _GOODBYE.search(text) and not _NOT_GOODBYE.search(text):
+        return Cue(end, said=text)
+    return None
+
+
+def _destination(spec: ToolSpec, text: str) -> tuple[str, str]:
+    """The destination the caller described ("the manager"), else the first one configured."""
+    words = set(re.findall(r"[a-z]+", text.lower()))
+    for dest in spec.destinations:
+        described = set(re.findall(r"[a-z]{4,}", str(dest.get("description") or "").lower()))
+        if described & words:
+            return _address(dest), "caller"
+    return _address(spec.destinations[0]), "configuration"
+
+
+def _address(dest: object) -> str:
+    get = getattr(dest, "get", None)
+    if get is None:
+        return ""
+    return str(get("number") or get("sip_uri") or get("sipUri") or "")
+
+
+def _verb(spec: ToolSpec) -> str:
+    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", spec.name)
+    words = [w.lower() for w in re.split(r"[\W_]+", spaced) if w]
+    return words[0] if words else ""
+
+
+def reads_only(spec: ToolSpec) -> bool:
+    """A look-up (check, track, get status): running it changes nothing in the customer's systems."""
+    return _verb(spec) in _READ_VERBS
+
+
+def asks_for(spec: ToolSpec, text: str) -> bool:
+    """Whether the caller's words ask for what this tool does."""
+    said = " " + re.sub(r"[^a-z' ]+", " ", text.lower()) + " "
+    verb = _verb(spec)
+    if reads_only(spec):
+        stems = _READ_HINTS.get(verb, (verb,)) + tuple(w for w in _name_words(spec)[1:] if len(w) >= 4)
+    else:
+        stems = _ACTIONS.get(verb, (verb,))
+    return any(re.search(r"(?<![a-z])" + re.escape(stem[:5] if " " not in stem else stem), said) for stem in stems)
+
+
+def _name_words(spec: ToolSpec) -> list[str]:
+    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", spec.name)
+    return [w.lower() for w in re.split(r"[\W_]+", spaced) if w]

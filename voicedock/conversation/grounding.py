@@ -1,0 +1,306 @@
+"""Tool arguments that come from the conversation, never from the model's imagination.
+
+A small model fills in a tool's arguments readily, and invents what nobody said ("John Doe",
+"123-456-7890", "today at 10:00"). So every value a tool runs with is checked here against what
+the call really holds, and carries where it came from:
+- `caller`: a name, phone number, email, identifier, number or free text the caller said in this
+  call (the model's value is kept only when the caller's words contain it);
+- `resolver`: a date or time the resolver read from the caller's words (the model's never counts);
+- `tool_result` / `context`: a value a tool returned or the operator injected in this call;
+- `schema`: the only value an enum allows.
+A value with no such source is left out, so the session asks the caller for it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from voicedock.engines.datetime_resolve import resolve
+
+_UNITS = "zero one two three four five six seven eight nine".split()
+_TEENS = "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
+         "ninety": 90}
+_SMALL = {**{w: i for i, w in enumerate(_UNITS)}, **{w: 10 + i for i, w in enumerate(_TEENS)}, "oh": 0, "o": 0,
+          "a": 1, "single": 1, "couple": 2, "pair": 2, "dozen": 12}
+_DOUBLE = {"double": 2, "triple": 3}
+_FILLERS = {"uh", "um", "er", "erm", "hmm", "ah", "like"}
+_PHONE_KEYS = re.compile(r"phone|mobile|cell|telephone|callback|contact_number", re.I)
+_EMAIL_KEYS = re.compile(r"e-?mail", re.I)
+
+
+@dataclass(frozen=True)
+class Said:
+    """One thing the call holds that a value may come from."""
+
+    text: str
+    source: str  # caller | tool_result | context
+    turn: int | None = None  # the caller's turn number (1 = first), for caller text
+
+
+@dataclass(frozen=True)
+class Grounded:
+    """An argument value and where it came from (kept on the call record with the tool call)."""
+
+    value: Any
+    source: str  # caller | resolver | tool_result | context | schema
+    turn: int | None = None
+    said: str | None = None
+
+    def describe(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"from": self.source}
+        if self.turn is not None:
+            out["turn"] = self.turn
+        if self.said:
+            out["said"] = self.said[:200]
+        return out
+
+
+def spoken_digits(text: str) -> str:
+    """Digits said as words or figures, in order: "five five five, oh one 3 4" -> "5550134";
+    "double four" -> "44", "twenty one" -> "21"."""
+    out: list[str] = []
+    words = re.findall(r"[a-z]+|\d+", text.lower())
+    repeat = 1
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word.isdigit():
+            out.append(word * repeat)
+            repeat = 1
+        elif word in _DOUBLE:
+            repeat = _DOUBLE[word]
+        elif word in _TENS:
+            value = _TENS[word]
+            if i + 1 < len(words) and words[i + 1] in _UNITS[1:]:
+                value += _UNITS.index(words[i + 1])
+                i += 1
+            out.append(str(value) * repeat)
+            repeat = 1
+        elif word in _SMALL and word not in ("a", "single", "couple", "pair", "dozen", "o"):
+            out.append(str(_SMALL[word]) * repeat)
+            repeat = 1
+        elif word == "o" and out:
+            out.append("0")
+        i += 1
+    return "".join(out)
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in re.findall(r"[a-z0-9']+", text.lower().replace("’", "'")) if w not in _FILLERS]
+
+
+def _numbers(text: str) -> set[float]:
+    """Every number the text says, in figures or words ("a table for four" -> {4})."""
+    found: set[float] = {float(n) for n in re.findall(r"\d+(?:\.\d+)?", text)}
+    words = _words(text)
+    for i, word in enumerate(words):
+        if word in _TENS:
+            unit = _UNITS.index(words[i + 1]) if i + 1 < len(words) and words[i + 1] in _UNITS[1:] else 0
+            found.add(float(_TENS[word] + unit))
+        elif word in _SMALL:
+            found.add(float(_SMALL[word]))
+    return found
+
+
+def _email(text: str) -> str:
+    spoken = re.sub(r"\s+(at)\s+", "@", " " + text.lower() + " ")
+    spoken = re.sub(r"\s+(dot)\s+", ".", spoken)
+    return re.sub(r"\s+", "", spoken).strip(".,;:!?")
+
+
+def _contains_phrase(haystack: str, needle: str) -> bool:
+    """Whether the words of `needle` occur in order, next to each other, in `haystack`."""
+    hay, pin = _words(haystack), _words(needle)
+    if not pin:
+        return False
+    return any(hay[i : i + len(pin)] == pin for i in range(len(hay) - len(pin) + 1))
+
+
+def _identifier(text: str) -> str:
+    """Letters and digits only, number words as digits: "AB 12 three four" -> "ab1234"."""
+    parts = []
+    for token in re.findall(r"[a-z]+|\d+", text.lower()):
+        digits = spoken_digits(token) if token in _SMALL or token in _TENS else ""
+        parts.append(digits or token)
+    return "".join(parts)
+
+
+def _text_matches(value: str, said: str, key: str) -> bool:
+    value = value.strip()
+    if not value:
+        return False
+    if _EMAIL_KEYS.search(key) or "@" in value:
+        return _email(value) != "" and _email(value) in _email(said)
+    if _PHONE_KEYS.search(key) or re.fullmatch(r"[\d\s()+.-]{5,}", value):
+        digits = re.sub(r"\D", "", value)
+        return len(digits) >= 3 and digits in spoken_digits(said)
+    if _contains_phrase(said, value):
+        return True
+    ident = _identifier(value)
+    if re.search(r"\d", value) and len(ident) >= 3:
+        return ident in _identifier(said)
+    return _mostly_said(value, said)
+
+
+def _mostly_said(value: str, said: str) -> bool:
+    """Free text (a reason, a summary of a problem): most of its words are the caller's own."""
+    words = [w for w in _words(value) if len(w) > 2]
+    if len(words) < 3:
+        return False
+    heard = set(_words(said))
+    return sum(w in heard for w in words) / len(words) >= 0.75
+
+
+def ground_value(
+    key: str, prop: Mapping[str, Any], proposed: Any, sources: Sequence[Said], now: datetime,
+) -> Grounded | None:
+    """The value of one argument, from the newest source that gives it; None when nothing does.
+
+    `sources` are newest first; `proposed` is the model's value, used only as a pointer into them.
+    """
+    fmt = prop.get("format")
+    if fmt in ("date", "time", "date-time"):
+        return _ground_moment(fmt, sources, now)
+    enum = prop.get("enum")
+    if isinstance(enum, list) and enum:
+        return _ground_enum(enum, proposed, sources)
+    kind = prop.get("type")
+    if kind in ("integer", "number"):
+        return _ground_number(kind, proposed, sources)
+    if kind == "boolean":
+        return None  # a yes/no the model read into the call is not the caller's answer
+    if proposed is None or isinstance(proposed, (dict, list)):
+        return None
+    value = str(proposed).strip()
+    for said in sources:
+        if _text_matches(value, said.text, key):
+            clean = re.sub(r"\D", "", value) if _PHONE_KEYS.search(key) else value
+            return Grounded(clean, said.source, said.turn, said.text)
+    return None
+
+
+def _ground_moment(fmt: str, sources: Sequence[Said], now: datetime) -> Grounded | None:
+    for said in sources:
+        if said.source != "caller":
+            continue
+        found = resolve(said.text, now)
+        if fmt == "date" and found.date:
+            return Grounded(found.date.isoformat(), "resolver", said.turn, said.text)
+        if fmt == "time" and found.time:
+            return Grounded(found.time.strftime("%H:%M"), "resolver", said.turn, said.text)
+        if fmt == "date-time" and found.date and found.time:
+            moment = found.to_datetime(now)
+            assert moment is not None
+            return Grounded(moment.isoformat(), "resolver", said.turn, said.text)
+    return None
+
+
+def _ground_enum(enum: list[Any], proposed: Any, sources: Sequence[Said]) -> Grounded | None:
+    if len(enum) == 1:
+        return Grounded(enum[0], "schema")
+    for said in sources:
+        mentioned = [v for v in enum if isinstance(v, str) and _contains_phrase(said.text, v)]
+        if len(mentioned) == 1:
+            return Grounded(mentioned[0], said.source, said.turn, said.text)
+        if proposed in mentioned:
+            return Grounded(proposed, said.source, said.turn, said.text)
+    return None
+
+
+def _ground_number(kind: str, proposed: Any, sources: Sequence[Said]) -> Grounded | None:
+    if isinstance(proposed, bool) or not isinstance(proposed, (int, float, str)):
+        return None
+    try:
+        number = float(proposed)
+    except ValueError:
+        return None
+    for said in sources:
+        if number in _numbers(said.text):
+            value: int | float = int(number) if kind == "integer" and number.is_integer() else number
+            return Grounded(value, said.source, said.turn, said.text)
+    return None
+
+
+def ground_arguments(
+    parameters: Mapping[str, Any], proposed: Mapping[str, Any], sources: Sequence[Said], now: datetime,
+) -> dict[str, Grounded]:
+    """Every argument of the schema that the call grounds; the model's other values are dropped."""
+    props = parameters.get("properties") or {}
+    out: dict[str, Grounded] = {}
+    for key, prop in props.items():
+        if not isinstance(prop, Mapping):
+            continue
+        grounded = ground_value(key, prop, proposed.get(key), sources, now)
+        if grounded is not None:
+            out[key] = grounded
+    return out
+
+
+def missing_required(parameters: Mapping[str, Any], values: Mapping[str, Any]) -> list[str]:
+    return [k for k in parameters.get("required") or [] if k not in values]
+
+
+def question_for(key: str, prop: Mapping[str, Any]) -> str:
+    """One short question for one missing value, in fixed words (nothing a model could invent)."""
+    name = key.lower()
+    fmt = prop.get("format")
+    if fmt == "date":
+        return "What day would you like?"
+    if fmt == "time":
+        return "What time would suit you?"
+    if fmt == "date-time":
+        return "What day and time would you like?"
+    if _EMAIL_KEYS.search(name):
+        return "What is your email address?"
+    if _PHONE_KEYS.search(name):
+        return "What phone number can we reach you on?"
+    if "name" in name and not re.search(r"(file|user|host|product|item|street)_?name", name):
+        return "May I have your name, please?"
+    enum = prop.get("enum")
+    if isinstance(enum, list) and 1 < len(enum) <= 5:
+        options = [str(v) for v in enum]
+        return f"Which would it be: {', '.join(options[:-1])} or {options[-1]}?"
+    if re.search(r"(party|group)_?size|people|guests|persons", name):
+        return "For how many people?"
+    words = re.sub(r"[_\W]+", " ", re.sub(r"([a-z])([A-Z])", r"\1 \2", key)).strip().lower()
+    return f"What is the {words}, please?"
+
+
+_LEAD_IN = re.compile(
+    r"^\W*(?:(?:yes|yeah|sure|ok|okay|so|well|uh|um)\W+)*(?:it'?s|it is|my name is|my name'?s|the name is|"
+    r"name'?s|this is|i'?m|i am|under|put it under|for)\s+", re.I)
+_NOT_A_NAME = {"yes", "no", "okay", "ok", "sure", "hello", "hi", "thanks", "sorry", "what", "why", "the", "a",
+               "appointment", "booking", "table", "ticket", "tomorrow", "today", "morning", "afternoon"}
+
+
+def answer_for(key: str, prop: Mapping[str, Any], said: Said) -> Grounded | None:
+    """The caller's whole turn read as the answer to the question asked for `key` ("Ana Lopez.",
+    "five five five oh one three four"), for when the model did not pick the value out."""
+    text = said.text.strip()
+    if prop.get("format") or prop.get("enum"):
+        return None
+    if _EMAIL_KEYS.search(key):
+        email = _email(text)
+        found = re.search(r"[\w.+-]+@[\w-]+(\.[\w-]+)+", email)
+        return Grounded(found.group(0), said.source, said.turn, text) if found else None
+    if _PHONE_KEYS.search(key):
+        digits = spoken_digits(text)
+        return Grounded(digits, said.source, said.turn, text) if 7 <= len(digits) <= 15 else None
+    if prop.get("type") in ("integer", "number"):
+        numbers = _numbers(text)
+        if len(numbers) == 1:
+            number = numbers.pop()
+            return Grounded(int(number) if number.is_integer() else number, said.source, said.turn, text)
+        return None
+    if "name" in key.lower():
+        name = _LEAD_IN.sub("", text).strip(" .,!?")
+        words = name.split()
+        if 1 <= len(words) <= 4 and all(re.fullmatch(r"[A-Za-z][A-Za-z'.-]*", w) for w in words) \
+                and not {w.lower() for w in words} & _NOT_A_NAME:
+            return Grounded(name, said.source, said.turn, text)
+    return None
