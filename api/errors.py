@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import ValidationError
 
-from voicedock.schemas.base import INVALID_JSON_SCHEMA
+from voicedock.schemas.base import SEMANTIC_ERRORS
 from voicedock.store.errors import Conflict, InvalidReference, NotFound
 
 _TYPES = {400: "validation_error", 401: "authentication_error", 403: "permission_error", 404: "not_found_error",
@@ -74,8 +74,8 @@ def from_validation_error(err: ValidationError) -> ApiError:
     else:
         reason = first["msg"].removeprefix("Value error, ")
         message = f"Invalid value for {param}: {reason}" if param else reason
-    if kind == INVALID_JSON_SCHEMA:  # an object as the schema says, but not a JSON Schema
-        return ApiError(422, INVALID_JSON_SCHEMA, message, param)
+    if kind in SEMANTIC_ERRORS:  # the documented shape, but it means nothing (not a JSON Schema, no such zone)
+        return ApiError(422, kind, message, param)
     return ApiError(400, "invalid_request", message, param)
 
 

@@ -97,3 +97,10 @@ async def test_a_tool_schema_that_is_not_a_json_schema_is_422_naming_the_field(a
     assert status == 422
     assert reply["error"]["code"] == "invalid_json_schema"
     assert reply["error"]["param"] == "tools.0.parameters"
+
+
+async def test_an_unknown_time_zone_is_422_and_a_known_one_is_kept(api: Api) -> None:
+    status, reply, _ = await api.call("POST", "/assistants", {"system_prompt": "x", "timezone": "Mars/Olympus"})
+    assert status == 422 and reply["error"]["code"] == "unknown_timezone" and reply["error"]["param"] == "timezone"
+    status, reply, _ = await api.call("POST", "/assistants", {"system_prompt": "x", "timezone": "Europe/Amsterdam"})
+    assert status == 201 and reply["assistant"]["timezone"] == "Europe/Amsterdam"

@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
+from pydantic_core import PydanticCustomError
 
-from .base import E164, Body, HttpUrl, Int, JsonSchema, Name, Out, Pagination, Text, partial
+from .base import E164, UNKNOWN_TIMEZONE, Body, HttpUrl, Int, JsonSchema, Name, Out, Pagination, Text, partial
 
+
+def _timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise PydanticCustomError(UNKNOWN_TIMEZONE, "unknown time zone {name}; use an IANA name such as "
+                                  "Europe/Amsterdam", {"name": repr(name)}) from None
+    return name
+
+
+TimeZone = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$",
+                                examples=["Europe/Amsterdam"]), AfterValidator(_timezone)]
 WebhookEvent = Literal["assistant-request", "tool-calls", "status-update", "end-of-call-report", "transcript"]
-DEFAULT_WEBHOOK_EVENTS: list[str] = ["tool-calls", "status-update", "end-of-call-report"]
+DEFAULT_WEBHOOK_EVENTS: list[WebhookEvent] = ["tool-calls", "status-update", "end-of-call-report"]
 ToolName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 
 
@@ -100,6 +114,9 @@ class AssistantFields(Body):
     first_message: Text | None = None
     first_message_mode: Literal["assistant-speaks-first", "assistant-waits-for-user"] = "assistant-speaks-first"
     language: Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z]{2})?$")] = "en"
+    timezone: TimeZone | None = Field(
+        None, description="IANA time zone that the caller's dates and times are read in (\"Friday at 3\"); "
+                          "the server's own time zone when absent.")
     is_active: bool = True
     metadata: dict[str, Any] = Field(default_factory=dict)
     llm_config: LLMConfig = Field(default_factory=LLMConfig)

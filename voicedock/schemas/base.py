@@ -32,6 +32,9 @@ def _integral(value: Any) -> Any:
 
 
 INVALID_JSON_SCHEMA = "invalid_json_schema"
+UNKNOWN_TIMEZONE = "unknown_timezone"
+SEMANTIC_ERRORS = frozenset({INVALID_JSON_SCHEMA, UNKNOWN_TIMEZONE})
+"""Error types for values of the documented shape that mean nothing: the API answers 422."""
 
 
 def _check_json_schema(value: dict[str, Any]) -> dict[str, Any]:
@@ -109,4 +112,4 @@ def partial(model: type[BaseModel], name: str) -> type[BaseModel]:
         copy.default = None
         copy.default_factory = None
         fields[field_name] = (info.annotation, copy)
-    return create_model(name, __base__=Body, **fields)  # type: ignore[call-overload]
+    return create_model(name, __base__=Body, **fields)
