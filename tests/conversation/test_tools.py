@@ -28,7 +28,7 @@ class ScriptedRunner:
         self.behaviour = behaviour
         self.calls: list[tuple[str, dict[str, Any]]] = []
 
-    async def __call__(self, info: Any, tool: Any, call_id: str, arguments: Any) -> Any:
+    async def __call__(self, info: Any, tool: Any, call_id: str, arguments: Any, sources: Any = None) -> Any:
         name = tool["name"]
         self.calls.append((name, dict(arguments)))
         outcome = self.behaviour.get(name)

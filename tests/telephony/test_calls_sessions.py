@@ -97,11 +97,39 @@ async def test_a_function_tool_reaches_its_server_and_the_caller_hears_the_resul
     assert verify_webhook_signature(request.body, request.headers["X-Webhook-Timestamp"],
                                     request.headers["X-Webhook-Signature"], SECRET)
     assert message["tool_call_list"][0]["function"] == {"name": "check_order", "arguments": {"order_number": "4711"}}
+    assert message["tool_call_list"][0]["argument_sources"]["order_number"]["from"] == "caller"
     assert message["call"]["id"] == row["id"]
     said = [m["content"] for m in done["messages"] if m["role"] == "assistant"]
     assert said == ["Your order is shipped."] and tts.spoken == ["Your order is shipped."]
     heard, rate = read_wav(caller.heard_wav)  # type: ignore[arg-type]
     assert abs(dominant_hz(heard[int(abs(heard).argmax()):][: rate // 2], rate) - 440) < 20, "no answer was heard"
+
+
+async def test_a_caller_who_never_gives_a_name_is_never_booked_on_a_real_call(
+    controller: CallController, store: Database, tmp_path: Path, receiver: tuple[Receiver, str]
+) -> None:
+    hooks, url = receiver
+    book = {"type": "function", "name": "book_appointment", "url": url, "parameters": {
+        "type": "object", "required": ["date", "time", "name"], "properties": {
+            "date": {"type": "string", "format": "date"}, "time": {"type": "string", "format": "time"},
+            "name": {"type": "string"}}}}
+    llm = FakeLLM(replies=["Okay."], json_replies=[
+        {"intent": "book appointment"}, {"date": "Friday", "time": "3", "name": "John Doe"}, {"name": "John Doe"}])
+    said = ["Book me in for Friday at 3", "Just book it, please"]
+    controller.session_factory = voice_session_factory(
+        fake_engines(stt=FakeSTT(said), llm=llm), tool_runner=WebhookToolRunner(controller.webhooks))
+    speech = np.concatenate([np.zeros(8000, np.int16), tone(440.0, 1.2), np.zeros(8000 * 4, np.int16),
+                             tone(440.0, 1.2), np.zeros(8000 * 6, np.int16)])
+    async with start_live_call(controller, store, tmp_path, speech, seconds=12, answered=False,
+                               first_message_mode="assistant-waits-for-user", webhook_events=["tool-calls"],
+                               llm_config={"tools": [book]}) as placed:
+        await asyncio.wait_for(placed.caller.process.wait(), 20)
+        done = await placed.ended()
+    assert tool_calls(hooks) == [], "a booking reached the customer's server"
+    assert [c["status"] for c in done["tool_calls"]] == ["needs_arguments", "needs_arguments"]
+    assert all("John Doe" not in json.dumps(c) for c in done["tool_calls"])
+    assert [m["content"] for m in done["messages"] if m["role"] == "assistant"][:2] == [
+        "May I have your name, please?", "May I have your name, please?"]
 
 
 async def test_an_outbound_calls_tool_payload_names_the_agent_number_and_the_customer(

@@ -274,8 +274,11 @@ def question_for(key: str, prop: Mapping[str, Any]) -> str:
 _LEAD_IN = re.compile(
     r"^\W*(?:(?:yes|yeah|sure|ok|okay|so|well|uh|um)\W+)*(?:it'?s|it is|my name is|my name'?s|the name is|"
     r"name'?s|this is|i'?m|i am|under|put it under|for)\s+", re.I)
-_NOT_A_NAME = {"yes", "no", "okay", "ok", "sure", "hello", "hi", "thanks", "sorry", "what", "why", "the", "a",
-               "appointment", "booking", "table", "ticket", "tomorrow", "today", "morning", "afternoon"}
+_NOT_A_NAME = set(
+    "yes no okay ok sure hello hi thanks thank sorry what why when where how who the a an and or not to for in on "
+    "at of it is are was be do does can could would will should i me my you your we our just please book booking "
+    "appointment table ticket tomorrow today morning afternoon evening want need like that this there here now "
+    "then so well uh um name number phone again already said told".split())
 
 
 def answer_for(key: str, prop: Mapping[str, Any], said: Said) -> Grounded | None:

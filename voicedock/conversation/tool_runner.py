@@ -24,16 +24,20 @@ class ToolError(Exception):
 
 class ToolRunner(Protocol):
     async def __call__(
-        self, info: CallInfo, tool: Mapping[str, Any], call_id: str, arguments: Mapping[str, Any]
+        self, info: CallInfo, tool: Mapping[str, Any], call_id: str, arguments: Mapping[str, Any],
+        sources: Mapping[str, Any] | None = None,
     ) -> Any:
-        """The tool's result (any JSON value); raises ToolError, or times out past the deadline."""
+        """The tool's result (any JSON value); raises ToolError, or times out past the deadline.
+
+        `sources` says where each argument came from, for the receiver to see."""
 
 
 class NoToolRunner:
     """For sessions built without a runner: every function tool fails politely."""
 
     async def __call__(
-        self, info: CallInfo, tool: Mapping[str, Any], call_id: str, arguments: Mapping[str, Any]
+        self, info: CallInfo, tool: Mapping[str, Any], call_id: str, arguments: Mapping[str, Any],
+        sources: Mapping[str, Any] | None = None,
     ) -> Any:
         raise ToolError("no tool runner is configured")
 
@@ -45,10 +49,11 @@ class WebhookToolRunner:
         self.client = client
 
     async def __call__(
-        self, info: CallInfo, tool: Mapping[str, Any], call_id: str, arguments: Mapping[str, Any]
+        self, info: CallInfo, tool: Mapping[str, Any], call_id: str, arguments: Mapping[str, Any],
+        sources: Mapping[str, Any] | None = None,
     ) -> Any:
         name = str(tool.get("name") or (tool.get("function") or {}).get("name") or "")
-        payload = tool_calls(info.context(), [ToolCall(call_id, name, dict(arguments))])
+        payload = tool_calls(info.context(), [ToolCall(call_id, name, dict(arguments), sources)])
         reply = await self.client.request_tool_calls(
             assistant_config=info.assistant.document,
             assistant_id=info.assistant_id,

@@ -51,9 +51,13 @@ async def tool_step(s: SessionCore, text: str, timings: Timings) -> bool:
     cue = builtin_cue(text, s.specs)
     if cue is not None:
         return await _builtin(s, cue)
-    if s.pending is not None and await _continue_pending(s, s.pending, timings):
-        return True
     offered = s.last_said()
+    if s.pending is not None:
+        spoken = await _continue_pending(s, s.pending, timings)
+        if spoken is not None:
+            return spoken
+        if asks_for(s.pending.spec, text) or confirms(s.pending.spec, text, offered):
+            return await _run_or_ask(s, s.pending, timings)  # "just book it": ask again for what is missing
     if is_chatter(text) and not offered.rstrip().endswith("?"):
         return False
     decision = await decide(s.engines.llm, s.context(), s.specs)
@@ -72,8 +76,10 @@ async def tool_step(s: SessionCore, text: str, timings: Timings) -> bool:
     return await _run_or_ask(s, s.pending, timings)
 
 
-async def _continue_pending(s: SessionCore, pending: PendingTool, timings: Timings) -> bool:
-    """The caller's turn while a tool waits for values: take what it gives, then run or ask again."""
+async def _continue_pending(s: SessionCore, pending: PendingTool, timings: Timings) -> bool | None:
+    """The caller's turn while a tool waits for values: take what it gives, then run or ask again.
+
+    None when the turn gave nothing for it; else whether the turn's reply has been spoken."""
     try:
         proposed = await extract_arguments(s.engines.llm, s.context(), pending.spec)
     except EngineError as err:
@@ -89,7 +95,7 @@ async def _continue_pending(s: SessionCore, pending: PendingTool, timings: Timin
             values[asked] = answer
     fresh = {k: v for k, v in values.items() if v.turn == s.caller_turns and pending.values.get(k) != v}
     if not fresh:
-        return False
+        return None
     pending.values.update(fresh)
     return await _run_or_ask(s, pending, timings)
 
@@ -141,7 +147,7 @@ def _transfer_message(spec: ToolSpec, destination: str) -> str:
 
 async def _run_function(s: SessionCore, spec: ToolSpec, record: dict[str, Any], timings: Timings) -> bool:
     args = dict(record["arguments"])
-    call = s.tool_runner(s.info, spec.config, str(record["id"]), args)
+    call = s.tool_runner(s.info, spec.config, str(record["id"]), args, record.get("sources"))
     if spec.is_async:
         s.spawn(_run_async_tool(s, call, record))
         s.add_note(f"The {spec.name} request was sent; its result will not be known during this call.")

@@ -34,7 +34,8 @@ def public_assistant(config: Mapping[str, Any]) -> dict[str, Any]:
             return [scrub(v) for v in value]
         return value
 
-    return scrub(dict(config))
+    public: dict[str, Any] = scrub(dict(config))
+    return public
 
 
 def dumps(payload: Mapping[str, Any]) -> str:
@@ -74,9 +75,14 @@ class ToolCall:
     id: str
     name: str
     arguments: Mapping[str, Any] = field(default_factory=dict)
+    sources: Mapping[str, Any] | None = None  # where each argument came from (the caller, a tool result, ...)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "type": "function", "function": {"name": self.name, "arguments": dict(self.arguments)}}
+        out: dict[str, Any] = {"id": self.id, "type": "function",
+                               "function": {"name": self.name, "arguments": dict(self.arguments)}}
+        if self.sources is not None:
+            out["argument_sources"] = dict(self.sources)
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ToolCall:
