@@ -272,3 +272,13 @@ def test_a_grounded_booking_still_runs_the_tool() -> None:
 
 
 
+
+
+def test_a_reply_that_repeats_the_greeting_is_not_spoken_again() -> None:
+    llm = FakeLLM(["Hello, Bright Smile Dental, how can I help you? We open at 8 am."])
+    script = [("silence", 5.0), ("speak", 1.0), ("silence", 6.0)]
+    result = run_call(script, assistant={"first_message": "Hello, Bright Smile Dental, how can I help you?"},
+                      engines=fake_engines(llm=llm, stt=FakeSTT(["When do you open?"])), max_seconds=14)
+    greeting, answer = result.recorder.messages("assistant")
+    assert greeting == "Hello, Bright Smile Dental, how can I help you?"
+    assert answer == "We open at 8 am."

@@ -122,7 +122,7 @@ async def speak_text(
     """Speak fixed text (first message, `say`, apologies) sentence by sentence."""
     timings = timings or Timings()
     timings.mark("tts_start", clock())
-    async with aclosing(tts.synthesize(text)) as audio:
+    async with aclosing(tts.synthesize(text)) as audio:  # type: ignore[type-var]
         async for chunk in audio:
             timings.mark("first_audio", clock())
             playout.send(chunk, utterance)
@@ -143,10 +143,12 @@ async def speak_stream(
     *,
     max_tokens: int,
     temperature: float,
+    skip: Callable[[str], bool] | None = None,
 ) -> str:
     """Generate and speak at once: the LLM runs ahead in a task while TTS speaks finished sentences.
 
-    Returns the full text the model wrote; cancelling this stops generation and synthesis.
+    Returns the full text the model wrote; cancelling this stops generation and synthesis. A
+    sentence `skip` accepts is not spoken (a small model repeats its greeting in every reply).
     """
     sentences: asyncio.Queue[object] = asyncio.Queue()
     written: list[str] = []
@@ -176,8 +178,10 @@ async def speak_stream(
             if isinstance(item, Exception):
                 raise item
             assert isinstance(item, str)
+            if skip is not None and skip(item):
+                continue
             timings.mark("tts_start", clock())
-            async with aclosing(tts.synthesize(item)) as audio:
+            async with aclosing(tts.synthesize(item)) as audio:  # type: ignore[type-var]
                 async for chunk in audio:
                     timings.mark("first_audio", clock())
                     playout.send(chunk, utterance)

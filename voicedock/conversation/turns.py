@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
+from collections.abc import Callable
 
 from voicedock.engines.base import EngineError, Transcript
 
@@ -55,6 +57,20 @@ async def reply_turn(
     await _speak_reply(s, timings)
 
 
+def repeats(greeting: str | None) -> Callable[[str], bool] | None:
+    """Whether a sentence of a reply only repeats the greeting ("Hello, Bright Smile Dental.")."""
+    if not greeting:
+        return None
+    said = " ".join(re.findall(r"[a-z0-9']+", greeting.lower()))
+
+    def check(sentence: str) -> bool:
+        words = re.findall(r"[a-z0-9']+", sentence.lower())
+        opener = len(words) == 1 and words[0] in ("hello", "hi", "hey")
+        return bool(words) and (len(words) >= 3 or opener) and f" {' '.join(words)} " in f" {said} "
+
+    return check
+
+
 async def _speak_reply(s: SessionCore, timings: Timings) -> None:
     utterance = s.begin_utterance(True)
     try:
@@ -68,6 +84,7 @@ async def _speak_reply(s: SessionCore, timings: Timings) -> None:
             timings,
             max_tokens=s.settings.max_tokens,
             temperature=s.settings.temperature,
+            skip=repeats(s.settings.greeting),
         )
     except EngineError as err:
         log.warning("reply generation failed", extra={"call_id": s.info.call_id, "code": err.code})
