@@ -120,7 +120,8 @@ class CallController:
         try:
             if record.assistant is None:
                 raise ValueError("the call has no assistant to analyse for")
-            result = await asyncio.wait_for(self.analyser(record.assistant, row["messages"]), ANALYSIS_SECONDS)
+            result = await asyncio.wait_for(
+                self.analyser(record.assistant, row["messages"], row["tool_calls"]), ANALYSIS_SECONDS)
         except asyncio.CancelledError:
             raise  # shutting down: the report stays pending and is finished at the next start
         except Exception:

@@ -42,7 +42,9 @@ async def load_voice(
     factory = voice_session_factory(engines, tool_runner=WebhookToolRunner(client))
     analysis_llm = await asyncio.to_thread(load_llm, profile, models_dir, n_threads=1)
 
-    async def analyser(assistant: CallAssistant, messages: list[Mapping[str, Any]]) -> Mapping[str, Any]:
-        return await analyse(analysis_llm, assistant, messages)
+    async def analyser(
+        assistant: CallAssistant, messages: list[Mapping[str, Any]], tool_calls: list[Mapping[str, Any]]
+    ) -> Mapping[str, Any]:
+        return await analyse(analysis_llm, assistant, messages, tool_calls)
 
     return factory, analyser, {"status": "ok", "profile": profile, "load_seconds": load_seconds}

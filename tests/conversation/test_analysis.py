@@ -49,9 +49,13 @@ GOOD = {
 }
 
 
+BOOKED = [{"name": "book_appointment", "status": "ok", "result": {"booked": True},
+           "arguments": {"date": "2025-06-06", "time": "14:00", "name": "Anna Jansen"}}]
+
+
 def test_analysis_uses_the_models_answers_when_they_validate() -> None:
     llm = FakeLLM(json_replies=[{"summary": "Anna booked a cleaning."}, GOOD, {"score": 9}])
-    result = asyncio.run(analyse(llm, CallAssistant.parse(ASSISTANT), MESSAGES))
+    result = asyncio.run(analyse(llm, CallAssistant.parse(ASSISTANT), MESSAGES, BOOKED))
     assert result == {"summary": "Anna booked a cleaning.", "structured_data": GOOD, "success_evaluation": 9}
     prompt = llm.requests[1]["messages"][-1]["content"]
     assert "Caller: Book me a cleaning" in prompt and "internal note" not in prompt
@@ -132,3 +136,21 @@ _schemas = st.recursive(
 @given(_schemas)
 def test_the_fallback_validates_against_generated_schemas(schema: dict[str, Any]) -> None:
     jsonschema.validate(fallback_instance(schema), schema)
+
+
+def test_a_summary_claiming_what_did_not_happen_is_replaced_and_unsaid_values_are_null() -> None:
+    invented = {"summary": "Anna was booked for a cleaning at 22:59 on Monday."}
+    llm = FakeLLM(json_replies=[invented, {**GOOD, "date": "2025-06-09"}, {"score": 2}])
+    result = asyncio.run(analyse(llm, CallAssistant.parse(ASSISTANT), MESSAGES))
+    assert "22:59" not in result["summary"] and "Monday" not in result["summary"]
+    assert "No action was taken" in result["summary"]
+    assert result["structured_data"]["date"] is None  # nullable, and the call never said it
+    assert result["structured_data"]["name"] == "Anna Jansen"
+
+
+def test_a_summary_of_what_the_call_said_and_did_is_kept() -> None:
+    llm = FakeLLM(json_replies=[{"summary": "Anna Jansen asked for a cleaning on Friday at two; it was booked."}])
+    result = asyncio.run(analyse(llm, CallAssistant.parse({"system_prompt": "x"}), MESSAGES, BOOKED))
+    assert result["summary"] == "Anna Jansen asked for a cleaning on Friday at two; it was booked."
+    request = llm.requests[0]["messages"][0]["content"]
+    assert "book_appointment(date=2025-06-06" in request

@@ -38,8 +38,8 @@ async def caller_audio(engines: Engines) -> np.ndarray:
 async def test_a_spoken_question_gets_a_spoken_answer_and_a_complete_record(
     controller: CallController, store: Database, tmp_path: Path, ci_engines: Engines
 ) -> None:
-    async def analyser(assistant: Any, messages: list) -> Any:
-        return await analyse(ci_engines.llm, assistant, messages)
+    async def analyser(assistant: Any, messages: list, tool_calls: list) -> Any:
+        return await analyse(ci_engines.llm, assistant, messages, tool_calls)
 
     controller.session_factory = voice_session_factory(ci_engines)
     controller.analyser = analyser

@@ -113,7 +113,7 @@ async def test_turn_latency_reaches_the_call_record_and_the_metrics(ctl: CallCon
 async def test_an_ended_call_is_analysed_and_its_report_carries_the_analysis(ctl: CallController) -> None:
     seen: list[list] = []
 
-    async def analyser(assistant: Any, messages: list) -> dict:
+    async def analyser(assistant: Any, messages: list, tool_calls: list) -> dict:
         seen.append(messages)
         return {"summary": "The caller said hello.", "structured_data": None, "success_evaluation": None}
 
@@ -128,7 +128,7 @@ async def test_an_ended_call_is_analysed_and_its_report_carries_the_analysis(ctl
 
 
 async def test_a_failed_analysis_still_sends_the_report(ctl: CallController) -> None:
-    async def analyser(assistant: Any, messages: list) -> dict:
+    async def analyser(assistant: Any, messages: list, tool_calls: list) -> dict:
         raise RuntimeError("model crashed")
 
     ctl.analyser = analyser

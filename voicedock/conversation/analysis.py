@@ -22,10 +22,13 @@ from voicedock.assistant import CallAssistant
 from voicedock.engines.base import LLM, EngineError
 from voicedock.schemas.assistants import StructuredDataPlan, SuccessEvaluationPlan
 
+from .analysis_checks import actions_done, ground_structured, summary_problems
+
 log = logging.getLogger("voicedock.conversation.analysis")
 
-Analyser = Callable[[CallAssistant, list[Mapping[str, Any]]], Awaitable[Mapping[str, Any]]]
-"""What the call side runs after a call: the assistant and the call's messages in, the analysis out."""
+Analyser = Callable[[CallAssistant, list[Mapping[str, Any]], list[Mapping[str, Any]]], Awaitable[Mapping[str, Any]]]
+"""What the call side runs after a call: the assistant, the call's messages and its tool calls in,
+the analysis out."""
 
 TRANSCRIPT_CHARS = 5000
 SUMMARY_SCHEMA = {
@@ -55,15 +58,19 @@ def transcript_text(messages: Sequence[Mapping[str, Any]], limit: int = TRANSCRI
     return text if len(text) <= limit else "…" + text[-limit:]
 
 
-async def analyse(llm: LLM, assistant: CallAssistant, messages: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """{summary, structured_data, success_evaluation} for a finished call."""
+async def analyse(
+    llm: LLM, assistant: CallAssistant, messages: Sequence[Mapping[str, Any]],
+    tool_calls: Sequence[Mapping[str, Any]] = (),
+) -> dict[str, Any]:
+    """{summary, structured_data, success_evaluation} for a finished call, grounded in the call."""
     plan = assistant.analysis_plan
     transcript = transcript_text(messages)
-    summary = await _summary(llm, plan.summary_prompt if plan else None, transcript)
+    summary = await _summary(llm, plan.summary_prompt if plan else None, transcript, tool_calls)
     data_plan = plan.structured_data_plan if plan else None
     structured = None
     if data_plan is not None and data_plan.enabled:
         structured = await structured_data(llm, data_plan, transcript)
+        structured = ground_structured(structured, data_plan.json_schema, transcript, tool_calls)
     eval_plan = plan.success_evaluation_plan if plan else None
     success = None
     if eval_plan is not None and eval_plan.enabled:
@@ -83,25 +90,34 @@ async def _ask(llm: LLM, messages: list[dict[str, str]], schema: Mapping[str, An
     return None
 
 
-async def _summary(llm: LLM, prompt: Any, transcript: str) -> str:
+async def _summary(llm: LLM, prompt: Any, transcript: str, tool_calls: Sequence[Mapping[str, Any]]) -> str:
     if not transcript:
         return "No conversation took place."
-    system = str(prompt or "Summarise the phone call in two or three plain sentences.")
+    done = actions_done(tool_calls)
+    system = str(prompt or "Summarise the phone call in two or three plain sentences.") + (
+        " Say only what the call says. What the system did: " + ("; ".join(done) if done else "nothing")
+        + ". Nothing else was booked, cancelled or changed."
+    )
     result = await _ask(
         llm, [{"role": "system", "content": system}, {"role": "user", "content": transcript}], SUMMARY_SCHEMA
     )
-    if result and str(result.get("summary", "")).strip():
-        return str(result["summary"]).strip()
-    return fallback_summary(transcript)
+    summary = str(result.get("summary", "")).strip() if result else ""
+    problems = summary_problems(summary, transcript, tool_calls) if summary else ["empty"]
+    if not problems:
+        return summary
+    log.warning("summary not grounded in the call; using the plain one", extra={"problems": problems[:5]})
+    return fallback_summary(transcript, done)
 
 
-def fallback_summary(transcript: str) -> str:
+def fallback_summary(transcript: str, done: Sequence[str] = ()) -> str:
+    """A summary made only of the call's own words and what its tools did."""
     first = next((line for line in transcript.splitlines() if line.startswith("Caller:")), "")
     turns = sum(1 for line in transcript.splitlines() if line.startswith("Caller:"))
     said = first.removeprefix("Caller:").strip()[:200]
-    return f"Call with {turns} caller turn{'s' if turns != 1 else ''}." + (
+    text = f"Call with {turns} caller turn{'s' if turns != 1 else ''}." + (
         f' The caller said: "{said}"' if said else ""
     )
+    return text + (" Done: " + "; ".join(done) + "." if done else " No action was taken.")
 
 
 async def structured_data(llm: LLM, plan: StructuredDataPlan, transcript: str) -> Any:
