@@ -86,6 +86,16 @@ def confirms(spec: ToolSpec, text: str, offered: str) -> bool:
     return bool(_YES.match(text)) and offered.rstrip().endswith("?") and asks_for(spec, offered)
 
 
+_BUSINESS_QUESTION = re.compile(
+    r"\b(?:hours|opening|open|close|closing|closed|address|located|location|where are you|parking|park|price|"
+    r"prices|cost|costs|how much|fee|fees|charge|insurance|accept|menu|policy|wheelchair|directions)\b", re.I)
+
+
+def asks_about_business(text: str) -> bool:
+    """A question about the business itself (hours, address, prices), which the prompt answers."""
+    return bool(_BUSINESS_QUESTION.search(text))
+
+
 def is_chatter(text: str) -> bool:
     """Greetings, thanks, yes/no and backchannels: no tool, and no need to ask the model."""
     return bool(_CHATTER.match(text.strip()))

@@ -83,25 +83,30 @@ def tool_examples(specs: Sequence[ToolSpec]) -> str:
     return "Examples:\n" + "\n".join(lines)
 
 
+async def choose_tool(llm: LLM, messages: Sequence[Message], specs: Sequence[ToolSpec]) -> ToolSpec | None:
+    """One short constrained generation: which of `specs` the caller wants now, in plain words."""
+    last = next((str(m.get("content", "")) for m in reversed(messages) if m.get("role") == "user"), "")
+    labels = {intent_label(s): s for s in specs}
+    options = ", ".join(f'"{label}"' for label in [*labels, intent_label(None)])
+    ask = f'The caller just said: "{last}". What does the caller want now? One of {options}. Answer as JSON {{"intent": ...}}.'
+    raw: Mapping[str, Any] = await llm.complete_json(
+        [*messages, {"role": "system", "content": ask}], intent_schema(specs), max_tokens=24
+    )
+    return labels.get(str(raw.get("intent")))
+
+
 async def decide(
     llm: LLM, messages: Sequence[Message], specs: Sequence[ToolSpec], *, max_tokens: int = 160
 ) -> Decision:
-    """Two short constrained generations: which choice (in plain words), then that tool's arguments.
+    """The model's choice among `specs` and its proposal for that tool's arguments.
 
     An engine failure means no tool, so the turn still gets a reply. The arguments are only the
     model's proposal: grounding.py keeps those the call really holds.
     """
     if not specs:
         return Decision(None)
-    last = next((str(m.get("content", "")) for m in reversed(messages) if m.get("role") == "user"), "")
-    labels = {intent_label(s): s for s in specs}
-    options = ", ".join(f'"{label}"' for label in [*labels, intent_label(None)])
-    ask = f'The caller just said: "{last}". What does the caller want now? One of {options}. Answer as JSON {{"intent": ...}}.'
     try:
-        raw: Mapping[str, Any] = await llm.complete_json(
-            [*messages, {"role": "system", "content": ask}], intent_schema(specs), max_tokens=24
-        )
-        spec = labels.get(str(raw.get("intent")))
+        spec = await choose_tool(llm, messages, specs)
         if spec is None:
             return Decision(None)
         args = await extract_arguments(llm, messages, spec, max_tokens=max_tokens)

@@ -19,8 +19,9 @@ from typing import Any
 from voicedock.engines.base import EngineError
 
 from .core import SessionCore, say_turn
-from .cues import Cue, asks_for, builtin_cue, confirms, is_chatter, reads_only
-from .decide import decide, extract_arguments
+from .cues import Cue, asks_about_business, asks_for, builtin_cue, confirms, is_chatter, reads_only
+from .decide import choose_tool, extract_arguments
+from .extract import code_proposals, is_free_text
 from .grounding import Grounded, answer_for, ground_arguments, missing_required, question_for
 from .speech import Timings, speak_text
 from .state import Hangup, State, TransferTo
@@ -33,6 +34,7 @@ GOODBYE = "Thank you for calling. Goodbye!"
 TRANSFER_MESSAGE = "Please hold while I transfer your call."
 FILLER = "One moment, let me check."
 FILLER_AFTER_SECONDS = 0.7
+MODEL_MIN_WORDS = 3  # a shorter turn holds no value that code cannot read
 TOOL_TIMEOUT_APOLOGY = "I'm sorry, that is taking too long right now. Could we try again in a moment?"
 TOOL_ERROR_APOLOGY = "I'm sorry, something went wrong while I was doing that. Could we try again?"
 
@@ -47,46 +49,72 @@ class PendingTool:
 
 
 async def tool_step(s: SessionCore, text: str, timings: Timings) -> bool:
-    """Decide and act on tools for this caller turn; True when the turn's reply has been spoken."""
+    """Decide and act on tools for this caller turn; True when the turn's reply has been spoken.
+
+    The caller's words pick the candidates (cues.py); the model is asked only to choose between
+    several, and for values code could not read. A turn that asks for no tool costs no model call.
+    """
     cue = builtin_cue(text, s.specs)
     if cue is not None:
         return await _builtin(s, cue)
     offered = s.last_said()
     if s.pending is not None:
-        spoken = await _continue_pending(s, s.pending, timings)
+        spoken = await _continue_pending(s, s.pending, text, timings)
         if spoken is not None:
             return spoken
         if asks_for(s.pending.spec, text) or confirms(s.pending.spec, text, offered):
             return await _run_or_ask(s, s.pending, timings)  # "just book it": ask again for what is missing
     if is_chatter(text) and not offered.rstrip().endswith("?"):
         return False
-    decision = await decide(s.engines.llm, s.context(), s.specs)
-    spec = decision.tool
-    if spec is None or spec.kind in (END_CALL, TRANSFER_CALL):
-        return False  # the built-ins run on the caller's own words only (cues.py)
-    if s.pending is not None and spec is s.pending.spec:
-        return False  # the caller's turn gave nothing for it: answer, and ask again later
-    values = ground_arguments(spec.parameters, decision.arguments, s.grounding_sources(), s.now)
-    from_turn = [k for k, v in values.items() if v.turn == s.caller_turns]
-    if not (asks_for(spec, text) or confirms(spec, text, offered) or (reads_only(spec) and from_turn)):
-        log.info("tool choice not asked for by the caller; answering without it",
-                 extra={"call_id": s.info.call_id, "tool": spec.name})
+    candidates = [spec for spec in s.specs if spec.kind not in (END_CALL, TRANSFER_CALL)
+                  and (asks_for(spec, text) or confirms(spec, text, offered) or _looks_up(s, spec, text))]
+    if not candidates:
         return False
-    s.pending = PendingTool(spec, values)
+    spec: ToolSpec | None = candidates[0]
+    if len(candidates) > 1:
+        try:
+            spec = await choose_tool(s.engines.llm, s.context(), candidates)
+        except EngineError as err:
+            log.warning("tool choice failed; answering without a tool", extra={"code": err.code})
+            return False
+    if spec is None:
+        return False
+    s.pending = PendingTool(spec, await _read_values(s, spec, text))
     return await _run_or_ask(s, s.pending, timings)
 
 
-async def _continue_pending(s: SessionCore, pending: PendingTool, timings: Timings) -> bool | None:
+def _looks_up(s: SessionCore, spec: ToolSpec, text: str) -> bool:
+    """A look-up the turn gives a value for ("Anything tomorrow?"), unless it asks about the business."""
+    if not reads_only(spec) or asks_about_business(text):
+        return False
+    values = ground_arguments(spec.parameters, code_proposals(spec.parameters, text), s.grounding_sources(), s.now)
+    return any(v.turn == s.caller_turns for v in values.values())
+
+
+async def _read_values(s: SessionCore, spec: ToolSpec, text: str, *, ask_model: bool = True) -> dict[str, Grounded]:
+    """The tool's values the call holds, read in code; the model is asked only for values still
+    missing that code does not read (free text, unusual shapes) in a turn long enough to hold them."""
+    sources = s.grounding_sources()
+    proposals = code_proposals(spec.parameters, text)
+    values = ground_arguments(spec.parameters, proposals, sources, s.now)
+    unsure = missing_required(spec.parameters, values) or [k for k in proposals if is_free_text(k)]
+    if ask_model and unsure and len(text.split()) > MODEL_MIN_WORDS:
+        try:
+            proposed = await extract_arguments(s.engines.llm, s.context(), spec)
+        except EngineError as err:
+            log.warning("argument extraction failed", extra={"call_id": s.info.call_id, "code": err.code})
+            proposed = {}
+        more = ground_arguments(spec.parameters, proposed, sources, s.now)
+        values = {**more, **values, **{k: v for k, v in more.items() if is_free_text(k)}}
+    return values
+
+
+async def _continue_pending(s: SessionCore, pending: PendingTool, text: str, timings: Timings) -> bool | None:
     """The caller's turn while a tool waits for values: take what it gives, then run or ask again.
 
     None when the turn gave nothing for it; else whether the turn's reply has been spoken."""
-    try:
-        proposed = await extract_arguments(s.engines.llm, s.context(), pending.spec)
-    except EngineError as err:
-        log.warning("argument extraction failed", extra={"call_id": s.info.call_id, "code": err.code})
-        proposed = {}
+    values = await _read_values(s, pending.spec, text)
     sources = s.grounding_sources()
-    values = ground_arguments(pending.spec.parameters, proposed, sources, s.now)
     asked = pending.asked
     if asked is not None and asked not in values and sources and sources[0].turn == s.caller_turns:
         prop = (pending.spec.parameters.get("properties") or {}).get(asked) or {}

@@ -106,9 +106,12 @@ class FakeLLM:
         self, messages: Sequence[Message], schema: Mapping[str, Any], *, max_tokens: int = 256
     ) -> dict[str, Any]:
         self.requests.append({"messages": list(messages), "schema": dict(schema)})
-        if not self._json:
-            raise EngineError("llm_invalid_json", "FakeLLM has no scripted JSON reply left")
-        return dict(self._json.popleft())
+        props = set(schema.get("properties") or {})
+        for reply in list(self._json):  # the next reply that fits the question asked (intent or arguments)
+            if not props or not reply or set(reply) <= props:
+                self._json.remove(reply)
+                return dict(reply)
+        raise EngineError("llm_invalid_json", "FakeLLM has no scripted JSON reply for this schema left")
 
     async def prefill(self, messages: Sequence[Message], tools: Sequence[Tool] | None = None) -> float:
         self.prefilled.append(list(messages))

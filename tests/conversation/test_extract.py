@@ -1,0 +1,40 @@
+"""Values read from the caller's turn in code, by the shape callers say them in."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conversation.harness import run_call
+from tests.conversation.test_tools import BOOKING, ONE_TURN, ScriptedRunner
+from voicedock.conversation.extract import code_proposals
+from voicedock.engines.fakes import FakeLLM, FakeSTT
+from voicedock.engines.loader import fake_engines
+
+PARAMS = {"properties": {"name": {"type": "string"}, "phone": {"type": "string"}, "party_size": {"type": "integer"},
+                         "tracking_number": {"type": "string"}, "email": {"type": "string"},
+                         "summary": {"type": "string"}, "date": {"type": "string", "format": "date"}}}
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Hi, my name is Ana Lopez", {"name": "Ana Lopez"}),
+    ("It's Tom Berg.", {"name": "Tom Berg"}),
+    ("five five five, oh one three four", {"phone": "5550134", "tracking_number": "5550134"}),
+    ("A table for four please", {"party_size": 4}),
+    ("it's Z X four nine one two", {"tracking_number": "ZX4912"}),
+    ("Where is parcel ZX-4912?", {"tracking_number": "ZX-4912"}),
+    ("john dot smith at example dot com", {"email": "john.smith@example.com"}),
+    ("I want to open a ticket, my laptop will not start", {"summary": "my laptop will not start"}),
+    ("Book me for Friday", {}),
+])
+def test_values_by_shape(text: str, expected: dict) -> None:
+    got = {k: v for k, v in code_proposals(PARAMS, text).items() if k != "summary" or "summary" in expected}
+    assert got == expected
+
+
+def test_a_turn_that_asks_for_no_tool_costs_no_model_decision() -> None:
+    llm = FakeLLM(["We open at 8."], json_replies=[{"intent": "check availability"}])
+    result = run_call(ONE_TURN, assistant={**BOOKING, "first_message": None},
+                      engines=fake_engines(llm=llm, stt=FakeSTT(["What are your opening hours on Saturday?"])),
+                      tool_runner=ScriptedRunner(), max_seconds=10)
+    assert [r for r in llm.requests if "schema" in r] == []
+    assert result.recorder.messages("assistant") == ["We open at 8."]

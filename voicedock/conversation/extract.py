@@ -1,0 +1,110 @@
+"""Tool values read from the caller's turn in code: names, phone numbers, emails, identifiers,
+counts and free text, by the shape callers say them in.
+
+Asking a model for arguments costs a second of a 2-core machine per turn; most values callers
+give have a plain shape ("my name is Ana Lopez", "five five five oh one three four", "a table
+for four", "order ZX4912"). Code reads those at no cost; the model is asked only for what code
+cannot read. Whatever either proposes is still checked by grounding.py before a tool runs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from .grounding import spoken_digits
+
+_NAME = re.compile(
+    r"\b(?i:my name is|my name's|name is|name's|this is|it's|it is|i'm|i am|under(?: the name)?|for)\s+"
+    r"((?:[A-Z][a-z'’-]+)(?:\s+(?:[A-Z][a-z'’-]+|de|van|von|da|del|la|le)){0,3})"
+)
+_NOT_NAMES = {"Friday", "Monday", "Tuesday", "Wednesday", "Thursday", "Saturday", "Sunday", "Today", "Tomorrow",
+              "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+              "November", "December", "Bright", "Smile", "Dental", "Please", "Thanks", "Yes", "No", "Okay", "Sure",
+              "I", "It", "The", "A", "An", "My", "Me", "Just", "Hi", "Hello"}
+_COUNT = re.compile(
+    r"\b(?:for|party of|table for|group of|of us|we are|we're|there(?:'ll| will) be)\s+"
+    r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b(?:\s+(?:people|persons|guests|of us|adults))?",
+    re.I,
+)
+_WORDS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_ID = re.compile(r"\b(?=[A-Za-z0-9-]*\d)[A-Za-z0-9][A-Za-z0-9-]{3,}\b")
+_PHONE_KEYS = re.compile(r"phone|mobile|cell|telephone|callback|contact_number", re.I)
+_ID_KEYS = re.compile(r"number|_id$|^id$|code|reference|ref|tracking|order|ticket|account|booking", re.I)
+_TEXT_KEYS = re.compile(r"summary|description|issue|problem|reason|details|note|message|subject|request|text|body",
+                        re.I)
+_REQUEST = re.compile(
+    r"^\W*(?:(?:hi|hello|yes|yeah|so|well|uh|um|okay|ok)\W+)*(?:i'?d like to|i want to|i need to|can you|could you|"
+    r"please)?\s*(?:open|create|log|raise|file|submit|make)?\s*(?:a|an|the)?\s*(?:new\s+)?(?:ticket|case|request)?"
+    r"\s*(?:about|for|because|regarding)?\s*", re.I)
+
+
+def is_free_text(key: str) -> bool:
+    """A value in the caller's own phrasing (a problem, a message): the model cuts it cleaner than code."""
+    return bool(_TEXT_KEYS.search(key))
+
+
+def code_proposals(parameters: Mapping[str, Any], text: str) -> dict[str, Any]:
+    """Values for the schema's properties read from `text` by shape; absent where none is found."""
+    out: dict[str, Any] = {}
+    for key, prop in (parameters.get("properties") or {}).items():
+        if not isinstance(prop, Mapping) or prop.get("format") or prop.get("enum"):
+            continue  # dates, times and enums are read by the resolver and by mention (grounding.py)
+        value = _read(key, prop, text)
+        if value is not None:
+            out[key] = value
+    return out
+
+
+def _read(key: str, prop: Mapping[str, Any], text: str) -> Any:
+    kind = prop.get("type")
+    if kind in ("integer", "number"):
+        found = _COUNT.search(text)
+        if found:
+            word = found.group(1).lower()
+            return int(word) if word.isdigit() else _WORDS[word]
+        return None
+    if kind not in (None, "string"):
+        return None
+    if "mail" in key.lower():
+        spoken = re.sub(r"\s+at\s+", "@", re.sub(r"\s+dot\s+", ".", text.lower()))
+        found_email = _EMAIL.search(spoken.replace(" ", "") if "@" in spoken else spoken)
+        return found_email.group(0).strip(".") if found_email else None
+    if _PHONE_KEYS.search(key):
+        digits = spoken_digits(text)
+        return digits if 7 <= len(digits) <= 15 else None
+    if "name" in key.lower() and not _ID_KEYS.search(key.replace("name", "")):
+        return _name(text)
+    if _ID_KEYS.search(key):
+        return _identifier(text)
+    if _TEXT_KEYS.search(key):
+        rest = _REQUEST.sub("", text, count=1).strip(" .,!?")
+        return rest if len(rest.split()) >= 3 else None
+    return None
+
+
+def _name(text: str) -> str | None:
+    for found in _NAME.finditer(text):
+        words = [w for w in found.group(1).split() if w not in _NOT_NAMES]
+        if words and words[0][0].isupper():
+            return " ".join(words)
+    return None
+
+
+def _identifier(text: str) -> str | None:
+    """An order, ticket or tracking number: a token with digits, or a run of spoken characters."""
+    tokens = [t for t in _ID.findall(text) if not re.fullmatch(r"\d{1,2}(?:st|nd|rd|th)?", t)]
+    if tokens:
+        return max(tokens, key=len)
+    words = re.sub(r"[^a-z0-9 ]", " ", re.sub(r"['’]\w+", "", text.lower())).split()
+    best: list[str] = []
+    run: list[str] = []
+    for word in [*words, ""]:
+        if re.fullmatch(r"[a-z]|\d+|zero|oh|one|two|three|four|five|six|seven|eight|nine", word):
+            run.append(spoken_digits(word) or word)
+        else:
+            best, run = (run if len("".join(run)) > len("".join(best)) else best), []
+    joined = "".join(best)
+    return joined.upper() if len(joined) >= 4 and re.search(r"\d", joined) else None
