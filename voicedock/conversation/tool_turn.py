@@ -132,7 +132,8 @@ async def _run_or_ask(s: SessionCore, pending: PendingTool, timings: Timings) ->
     spec = pending.spec
     args = {k: g.value for k, g in pending.values.items()}
     sources = {k: g.describe() for k, g in pending.values.items()}
-    record: dict[str, Any] = {"id": s.new_tool_call_id(), "name": spec.name, "arguments": args, "sources": sources}
+    record: dict[str, Any] = {"id": s.new_tool_call_id(), "name": spec.name, "arguments": args, "sources": sources,
+                              "turn": s.caller_turns}
     missing = missing_required(spec.parameters, args)
     errors = [] if missing else validation_errors(spec, args)
     if missing or errors:
@@ -153,7 +154,8 @@ async def _run_or_ask(s: SessionCore, pending: PendingTool, timings: Timings) ->
 async def _builtin(s: SessionCore, cue: Cue) -> bool:
     s.pending = None
     s.set_state(State.TOOL)
-    record: dict[str, Any] = {"id": s.new_tool_call_id(), "name": cue.spec.name, "arguments": {}}
+    record: dict[str, Any] = {"id": s.new_tool_call_id(), "name": cue.spec.name, "arguments": {},
+                              "turn": s.caller_turns}
     if cue.spec.kind == END_CALL:
         await s.report_tool(record | {"status": "ok", "result": "ending call"})
         await say_turn(s, GOODBYE, end=Hangup("assistant-ended-call"), interruptible=False)
