@@ -1,0 +1,123 @@
+"""python -m voicedock_bench.grounding: run the grounding set through the session's turn code.
+
+    python -m voicedock_bench.grounding --profile cpu --split dev [--models-dir D] [--limit N] [--out FILE]
+    python -m voicedock_bench.grounding --engines fake --split dev --limit 2     # plumbing only, seconds
+
+Prints one JSON object (and writes it to --out): the machine, profile, model, split, the set's
+counts, overall and per-domain figures, and every turn's record. Progress goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from voicedock.engines.base import LLM, EngineError
+from voicedock.engines.fakes import FakeLLM, FakeSTT, FakeTTS, FakeVAD
+from voicedock.engines.loader import Engines, build_llm, default_models_dir, read_manifest
+from voicedock_bench.machine import describe
+
+from .dataset import counts, load_domains, load_split
+from .report import by_domain, metrics
+from .runner import run_dialogue
+
+FAKE_REPLY = "Sorry, I can't help with that."
+
+
+def machine() -> dict[str, Any]:
+    try:
+        import llama_cpp
+
+        llama_version: str | None = llama_cpp.__version__
+    except ImportError:
+        llama_version = None
+    return {**describe(), "llama_cpp_python": llama_version}
+
+
+def build_engines(kind: str, profile: str, models_dir: Path | None) -> tuple[Engines, str, dict[str, Any]]:
+    """The LLM under test (or a FakeLLM that is no help at all), with text-only stand-ins around it."""
+    if kind == "fake":
+        llm: LLM = FakeLLM(replies=(FAKE_REPLY,))
+        return Engines("fake", FakeVAD(), FakeSTT(), llm, FakeTTS(delay=0)), "fake", {}
+    directory = models_dir or default_models_dir()
+    manifest = read_manifest(directory)
+    if profile not in manifest["profiles"]:
+        raise SystemExit(f"unknown profile {profile!r}; known: {', '.join(manifest['profiles'])}")
+    spec = manifest["profiles"][profile]["llm"]
+    llm = build_llm(spec, manifest, directory)
+    settings = {k: spec.get(k) for k in ("n_ctx", "n_threads", "n_gpu_layers")}
+    return Engines(profile, FakeVAD(), FakeSTT(), llm, FakeTTS(delay=0)), str(spec["model"]), settings
+
+
+async def evaluate(engines: Engines, dialogues: list[dict[str, Any]], turn_timeout: float) -> list[dict[str, Any]]:
+    domains = load_domains()
+    results = []
+    for n, dialogue in enumerate(dialogues, 1):
+        started = time.perf_counter()
+        result = await run_dialogue(engines, domains[dialogue["domain"]], dialogue, engines.llm, turn_timeout)
+        right = sum(bool(t.get("right")) for t in result["turns"])
+        print(f"[{n}/{len(dialogues)}] {dialogue['id']}: {right}/{len(result['turns'])} turns right, "
+              f"{len(result['summary_violations'])} summary violations ({time.perf_counter() - started:.1f} s)",
+              file=sys.stderr, flush=True)
+        results.append(result)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m voicedock_bench.grounding", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--profile", default="cpu", help="model profile whose LLM is measured (default cpu)")
+    parser.add_argument("--split", default="dev", choices=["dev", "test", "all"])
+    parser.add_argument("--models-dir", type=Path, default=None)
+    parser.add_argument("--limit", type=int, default=None, help="only the first N dialogues of the split")
+    parser.add_argument("--out", type=Path, default=None, help="also write the JSON report here")
+    parser.add_argument("--engines", choices=["real", "fake"], default="real",
+                        help="fake: a FakeLLM that answers nothing useful, to test the plumbing in seconds")
+    parser.add_argument("--turn-timeout", type=float, default=300.0, help="seconds before a turn counts as hung")
+    args = parser.parse_args(argv)
+    dialogues = load_split(args.split)
+    selected = dialogues[: args.limit] if args.limit is not None else dialogues
+    started = time.perf_counter()
+    try:
+        engines, model, settings = build_engines(args.engines, args.profile, args.models_dir)
+    except EngineError as err:
+        print(f"grounding: cannot load the {args.profile} LLM: {err}", file=sys.stderr)
+        return 2
+    load_seconds = time.perf_counter() - started
+    try:
+        results = asyncio.run(evaluate(engines, selected, args.turn_timeout))
+    finally:
+        close = getattr(engines.llm, "close", None)
+        if callable(close):
+            close()
+    report = {
+        "machine": machine(),
+        "profile": args.profile if args.engines == "real" else "fake",
+        "engines": args.engines,
+        "model": model,
+        "llm_settings": settings,
+        "split": args.split,
+        "limit": args.limit,
+        "load_seconds": round(load_seconds, 2),
+        "wall_seconds": round(time.perf_counter() - started, 2),
+        "counts": counts(selected),
+        "overall": metrics(results),
+        "per_domain": by_domain(results),
+        "dialogues": [{k: v for k, v in r.items() if k != "turns"} for r in results],
+        "turns": [t for r in results for t in r["turns"]],
+    }
+    text = json.dumps(report, indent=1, ensure_ascii=False, default=str)
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text + "\n")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
