@@ -38,7 +38,8 @@ _PERSON = re.compile(
     r"receptionist|supervisor)(?: please)?\W*$",
     re.I,
 )
-_NEGATED = re.compile(r"\b(?:don'?t|do not|no need to|not)\b.{0,20}$", re.I)
+_NEGATED = re.compile(r"\b(?:don'?t|do not|no need to|not|never)\s+(?:want to\s+|need to\s+|wanna\s+|have to\s+)?$",
+                      re.I)
 
 # The verbs a tool's name starts with, and how callers say them (stems match word beginnings).
 _ACTIONS: dict[str, tuple[str, ...]] = {
@@ -62,8 +63,8 @@ _ACTIONS: dict[str, tuple[str, ...]] = {
 _READ_VERBS = {"check", "get", "find", "list", "lookup", "look", "search", "track", "status", "query", "show",
                "verify", "is", "has", "can", "availability", "ticket", "order", "where"}
 _READ_HINTS: dict[str, tuple[str, ...]] = {
-    "check": ("check", "available", "availab", "free", "open slot", "any slots", "have anything", "any room",
-              "any tables", "space", "is there", "are there", "do you have"),
+    "check": ("check", "available", "availab", "free", "open slot", "any slots", "any room", "any tables",
+              "fit me in", "have a table", "have an appointment", "have a slot", "anything open"),
     "track": ("track", "where is", "where's", "status", "arrive", "coming", "deliver", "parcel", "package"),
     "status": ("status", "update on", "what's happening", "progress", "any news", "where are we"),
 }
@@ -94,6 +95,14 @@ _BUSINESS_QUESTION = re.compile(
 def asks_about_business(text: str) -> bool:
     """A question about the business itself (hours, address, prices), which the prompt answers."""
     return bool(_BUSINESS_QUESTION.search(text))
+
+
+_SMALL_TALK = re.compile(r"\b(?:how are you|how's it going|how is it going|how have you been|nice day|the weather|"
+                         r"how's your day|how is your day)\b", re.I)
+
+
+def is_small_talk(text: str) -> bool:
+    return bool(_SMALL_TALK.search(text))
 
 
 def is_chatter(text: str) -> bool:

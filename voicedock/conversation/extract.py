@@ -86,16 +86,18 @@ def _read(key: str, prop: Mapping[str, Any], text: str) -> Any:
 
 
 def _name(text: str) -> str | None:
+    """The last name the turn gives: "under Priya... no sorry, under Daniel Okafor" is Daniel Okafor."""
+    names = []
     for found in _NAME.finditer(text):
         words = [w for w in found.group(1).split() if w not in _NOT_NAMES]
         if words and words[0][0].isupper():
-            return " ".join(words)
-    return None
+            names.append(" ".join(words))
+    return names[-1] if names else None
 
 
 def _identifier(text: str) -> str | None:
     """An order, ticket or tracking number: a token with digits, or a run of spoken characters."""
-    tokens = [t for t in _ID.findall(text) if not re.fullmatch(r"\d{1,2}(?:st|nd|rd|th)?", t)]
+    tokens: list[str] = [t for t in _ID.findall(text) if not re.fullmatch(r"\d{1,2}(?:st|nd|rd|th)?", t)]
     if tokens:
         return max(tokens, key=len)
     words = re.sub(r"[^a-z0-9 ]", " ", re.sub(r"['’]\w+", "", text.lower())).split()

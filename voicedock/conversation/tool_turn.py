@@ -19,7 +19,16 @@ from typing import Any
 from voicedock.engines.base import EngineError
 
 from .core import SessionCore, say_turn
-from .cues import Cue, asks_about_business, asks_for, builtin_cue, confirms, is_chatter, reads_only
+from .cues import (
+    Cue,
+    asks_about_business,
+    asks_for,
+    builtin_cue,
+    confirms,
+    is_chatter,
+    is_small_talk,
+    reads_only,
+)
 from .decide import choose_tool, extract_arguments
 from .extract import code_proposals, is_free_text
 from .grounding import Grounded, answer_for, ground_arguments, missing_required, question_for
@@ -34,6 +43,7 @@ GOODBYE = "Thank you for calling. Goodbye!"
 TRANSFER_MESSAGE = "Please hold while I transfer your call."
 FILLER = "One moment, let me check."
 FILLER_AFTER_SECONDS = 0.7
+LOOK_UP_MAX_WORDS = 6  # "Anything tomorrow?", "And Friday at 3?": a value with little around it
 MODEL_MIN_WORDS = 3  # a shorter turn holds no value that code cannot read
 TOOL_TIMEOUT_APOLOGY = "I'm sorry, that is taking too long right now. Could we try again in a moment?"
 TOOL_ERROR_APOLOGY = "I'm sorry, something went wrong while I was doing that. Could we try again?"
@@ -84,11 +94,12 @@ async def tool_step(s: SessionCore, text: str, timings: Timings) -> bool:
 
 
 def _looks_up(s: SessionCore, spec: ToolSpec, text: str) -> bool:
-    """A look-up the turn gives a value for ("Anything tomorrow?"), unless it asks about the business."""
-    if not reads_only(spec) or asks_about_business(text):
+    """A look-up the turn gives a value for ("Anything tomorrow?", "What about order 4711?"): a short
+    turn about little else; never a question about the business or small talk ("how are you today")."""
+    if not reads_only(spec) or asks_about_business(text) or len(text.split()) > LOOK_UP_MAX_WORDS:
         return False
     values = ground_arguments(spec.parameters, code_proposals(spec.parameters, text), s.grounding_sources(), s.now)
-    return any(v.turn == s.caller_turns for v in values.values())
+    return any(v.turn == s.caller_turns for v in values.values()) and not is_small_talk(text)
 
 
 async def _read_values(s: SessionCore, spec: ToolSpec, text: str, *, ask_model: bool = True) -> dict[str, Grounded]:
