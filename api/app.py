@@ -10,6 +10,8 @@ from voicedock.config import Settings
 from voicedock.metrics import Metrics
 from voicedock.secrets import SecretBox
 from voicedock.store import Database
+from voicedock.telephony import Telephony
+from voicedock.webhooks import DeliveryWorker
 
 from . import openapi
 from .auth import KeyCache
@@ -34,8 +36,8 @@ def add_routes(app: web.Application, ops: list[Operation]) -> None:
         app.router.add_route(op.method, "/api/v1" + op.path, endpoint)
 
 
-def create_app(settings: Settings, db: Database | None = None, telephony_service: object | None = None,
-               webhook_worker: object | None = None, models_status: dict | None = None,
+def create_app(settings: Settings, db: Database | None = None, telephony_service: Telephony | None = None,
+               webhook_worker: DeliveryWorker | None = None, models_status: dict | None = None,
                metrics: Metrics | None = None) -> web.Application:
     """Build the app; a database passed in stays open, one created here is closed with the app."""
     app = web.Application(middlewares=[api_middleware], client_max_size=settings.max_body_bytes)

@@ -13,6 +13,7 @@ from voicedock.config import Settings
 from voicedock.secrets import SecretBox
 from voicedock.store import Database
 from voicedock.store.errors import StoreError
+from voicedock.telephony import Telephony
 
 from .auth import KeyCache
 from .errors import ApiError, from_store_error
@@ -26,7 +27,7 @@ BOX = web.AppKey("box", SecretBox)
 KEYS = web.AppKey("keys", KeyCache)
 LIMITER = web.AppKey("limiter", RateLimiter)
 CONTROL_LIMITER = web.AppKey("control_limiter", RateLimiter)
-TELEPHONY = web.AppKey("telephony", object)
+TELEPHONY = web.AppKey("telephony", Telephony)
 OPENAPI = web.AppKey("openapi", dict)
 MODELS = web.AppKey("models", dict)
 RATE_DECISION = web.RequestKey("rate_decision", Decision)

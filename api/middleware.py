@@ -6,6 +6,7 @@ import asyncio
 import logging
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from .context import API_KEY_ID, KEYS, LIMITER, RATE_DECISION
 from .errors import ApiError, error_response, from_http_exception
@@ -13,7 +14,7 @@ from .errors import ApiError, error_response, from_http_exception
 log = logging.getLogger("voicedock.api")
 
 
-async def _dispatch(request: web.Request, handler: web.RequestHandler) -> web.StreamResponse:
+async def _dispatch(request: web.Request, handler: Handler) -> web.StreamResponse:
     match = request.match_info
     if match.http_exception is not None:
         raise match.http_exception
@@ -31,7 +32,7 @@ async def _dispatch(request: web.Request, handler: web.RequestHandler) -> web.St
 
 
 @web.middleware
-async def api_middleware(request: web.Request, handler: web.RequestHandler) -> web.StreamResponse:
+async def api_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         response = await _dispatch(request, handler)
     except ApiError as err:

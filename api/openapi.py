@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from voicedock import __version__
 from voicedock.schemas.base import ErrorBody
@@ -21,14 +21,14 @@ RATE_HEADERS = {name: {"schema": {"type": "integer"}} for name in
                 ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")}
 
 
-def _models(ops: list[Operation]) -> list[tuple[type[BaseModel], str]]:
-    seen: dict[type[BaseModel], str] = {ErrorBody: "serialization"}
+def _models(ops: list[Operation]) -> list[tuple[type[BaseModel], JsonSchemaMode]]:
+    seen: dict[type[BaseModel], JsonSchemaMode] = {ErrorBody: "serialization"}
     for op in ops:
         if op.body is not None:
             seen[op.body] = "validation"
         if op.response is not None:
             seen.setdefault(op.response, "serialization")
-    return list(seen.items())  # type: ignore[arg-type]
+    return list(seen.items())
 
 
 def _query_parameters(model: type[BaseModel], schema: dict[str, Any], defs: dict[str, Any]) -> list[dict[str, Any]]:

@@ -7,7 +7,7 @@ import json
 import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 from .errors import ApiError, from_validation_error
 
 Handler = Callable[..., Awaitable[web.StreamResponse]]
+M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
     return data
 
 
-def validate(model: type[BaseModel], data: Any) -> BaseModel:
+def validate(model: type[M], data: Any) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as err:

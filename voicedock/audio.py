@@ -55,7 +55,8 @@ def resample(audio: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
     """High-quality one-shot resampling of a whole clip (soxr HQ); int16 in gives int16 out."""
     if from_rate == to_rate or len(audio) == 0:
         return audio
-    return soxr.resample(audio, from_rate, to_rate, quality="HQ")
+    resampled: np.ndarray = soxr.resample(audio, from_rate, to_rate, quality="HQ")
+    return resampled
 
 
 def _build_decode_table() -> Pcm:

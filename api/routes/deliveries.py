@@ -5,13 +5,13 @@ from __future__ import annotations
 from aiohttp import web
 
 from voicedock.schemas.calls import DeliveryEnvelope, DeliveryList, DeliveryQuery
+from voicedock.webhooks import DeliveryWorker, requeue
 from voicedock.webhooks import list_deliveries as query_deliveries
-from voicedock.webhooks import requeue
 
 from ..context import read, reply, write
 from ..spec import Operation
 
-WEBHOOK_WORKER = web.AppKey("webhook_worker", object)
+WEBHOOK_WORKER = web.AppKey("webhook_worker", DeliveryWorker)
 
 
 async def list_deliveries(request: web.Request, query: DeliveryQuery) -> web.Response:

@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from aiohttp import web
+from pydantic import BaseModel
 
 from voicedock.schemas.base import Deleted, PageQuery
 from voicedock.schemas.telephony import (
@@ -98,7 +99,7 @@ async def get_trunk(request: web.Request) -> web.Response:
     return reply({"sip_trunk": records.trunk_out(row, _registration(request, ident))})
 
 
-async def update_trunk(request: web.Request, body: TrunkUpdate) -> web.Response:
+async def update_trunk(request: web.Request, body: BaseModel) -> web.Response:
     ident = request.match_info["id"]
     fields = body.model_dump(by_alias=True, exclude_unset=True)
     box = request.app[BOX]

@@ -86,7 +86,8 @@ def ground_structured(data: Any, schema: Mapping[str, Any], transcript: str,
     required = set(schema.get("required") or [])
     out = dict(data)
     for key, value in data.items():
-        prop = props.get(key) if isinstance(props.get(key), Mapping) else {}
+        found = props.get(key)
+        prop: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
         if isinstance(value, bool) or value is None or "enum" in prop:
             continue
         if isinstance(value, dict):

@@ -15,7 +15,7 @@ from typing import Any, Literal, Protocol
 from voicedock.assistant import CallAssistant
 from voicedock.audio import FRAME_SAMPLES as FRAME_SAMPLES
 from voicedock.audio import SAMPLE_RATE as SAMPLE_RATE
-from voicedock.audio import Pcm
+from voicedock.audio import Pcm as Pcm
 from voicedock.telephony import ControlCommand
 from voicedock.webhooks.payloads import MessageContext, call_context
 

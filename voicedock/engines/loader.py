@@ -11,7 +11,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,13 +41,15 @@ def read_manifest(models_dir: Path) -> dict[str, Any]:
     path = models_dir / "manifest.json"
     if not path.is_file():
         path = REPO_MANIFEST
-    return json.loads(path.read_text())
+    manifest: dict[str, Any] = json.loads(path.read_text())
+    return manifest
 
 
 def model_path(manifest: Mapping[str, Any], models_dir: Path, model_id: str) -> Path:
     if model_id not in manifest["models"]:
         raise EngineError("model_unknown", f"model {model_id!r} is not in the manifest")
-    return models_dir / model_id / manifest["models"][model_id]["entry"]
+    entry: str = manifest["models"][model_id]["entry"]
+    return models_dir / model_id / entry
 
 
 def missing_files(manifest: Mapping[str, Any], models_dir: Path, model_ids: list[str]) -> list[str]:
@@ -141,7 +143,7 @@ def load_engines(
         )
     built: dict[str, Any] = {}
     seconds: dict[str, float] = {}
-    builders = {
+    builders: dict[str, Callable[[], Any]] = {
         "vad": lambda: build_vad(spec["vad"]),
         "stt": lambda: build_stt(spec["stt"], manifest, models_dir),
         "llm": lambda: build_llm(spec["llm"], manifest, models_dir),

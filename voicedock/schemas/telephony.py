@@ -12,6 +12,10 @@ Codec = Literal["ulaw", "alaw", "slin", "g722", "opus"]
 Hostname = Annotated[str, Field(pattern=r"^[A-Za-z0-9.\-\[\]:]{1,253}$")]
 
 
+def _default_codecs() -> list[Codec]:
+    return ["ulaw"]
+
+
 class NumberCreate(Body):
     phone_number: E164 = Field(validation_alias=AliasChoices("phone_number", "number"))
     name: Annotated[str, Field(max_length=200)] | None = None
@@ -53,7 +57,7 @@ class TrunkFields(Body):
     password: Annotated[str, Field(max_length=200, pattern=r"^[^ \t\r\n\"';]*$")] | None = Field(
         None, description="Write-only."
     )
-    codecs: Annotated[list[Codec], Field(min_length=1, max_length=5)] = Field(default_factory=lambda: ["ulaw"])
+    codecs: Annotated[list[Codec], Field(min_length=1, max_length=5)] = Field(default_factory=_default_codecs)
     registers: bool = Field(False, alias="register", description="Send REGISTER to the provider.")
 
 

@@ -31,7 +31,7 @@ def create_call(db: sqlite_utils.Database, **fields: Any) -> dict[str, Any]:
     row = {k: None for k in COLUMNS} | {"id": new_id("call"), "status": "queued", "created_at": now}
     row.update(fields)
     row.update(data=json.dumps({**DATA_DEFAULTS, **data}), updated_at=now)
-    db["calls"].insert(row)
+    db.table("calls").insert(row)
     return call_out(row)
 
 
@@ -52,7 +52,7 @@ def update_call(db: sqlite_utils.Database, ident: str, **fields: Any) -> dict[st
     for key in [k for k in fields if k in DATA_DEFAULTS]:
         data[key] = fields.pop(key)
     changes = {**fields, "data": json.dumps(data), "updated_at": now_iso()}
-    db["calls"].update(ident, changes)
+    db.table("calls").update(ident, changes)
     return call_out({**row, **changes})
 
 
@@ -75,7 +75,7 @@ def list_calls(
 
 
 def record_usage(db: sqlite_utils.Database, call_id: str, number_id: str | None, seconds: float, cost: float) -> None:
-    db["usage"].insert({"id": new_id("usage"), "call_id": call_id, "number_id": number_id,
+    db.table("usage").insert({"id": new_id("usage"), "call_id": call_id, "number_id": number_id,
                         "duration_sec": seconds, "cost": cost, "created_at": now_iso()})
 
 

@@ -56,7 +56,7 @@ class DocumentTable:
         now = now_iso()
         row = {"id": ident, "config": json.dumps(doc), "created_at": now, "updated_at": now,
                **self._columns(doc), **extra}
-        db[self.table].insert(row)
+        db.table(self.table).insert(row)
         return _out(row)
 
     def row(self, db: sqlite_utils.Database, ident: str) -> dict[str, Any]:
@@ -69,7 +69,8 @@ class DocumentTable:
         return _out(self.row(db, ident))
 
     def doc(self, db: sqlite_utils.Database, ident: str) -> dict[str, Any]:
-        return json.loads(self.row(db, ident)["config"])
+        config: dict[str, Any] = json.loads(self.row(db, ident)["config"])
+        return config
 
     def page_json(self, db: sqlite_utils.Database, limit: int, offset: int) -> tuple[list[str], int]:
         rows = db.conn.execute(
@@ -84,12 +85,12 @@ class DocumentTable:
         current = self.row(db, ident)
         doc = deep_merge(json.loads(current["config"]), patch)
         changes = {"config": json.dumps(doc), "updated_at": now_iso(), **self._columns(doc), **extra}
-        db[self.table].update(ident, changes)
+        db.table(self.table).update(ident, changes)
         return _out({**current, **changes})
 
     def delete(self, db: sqlite_utils.Database, ident: str) -> None:
         self.row(db, ident)
-        db[self.table].delete(ident)
+        db.table(self.table).delete(ident)
 
 
 ASSISTANTS = DocumentTable("assistants", "assistant", ("name", "is_active"))

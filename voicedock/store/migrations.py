@@ -16,78 +16,78 @@ Migration = Callable[[sqlite_utils.Database], None]
 
 
 def _m001_initial(db: sqlite_utils.Database) -> None:
-    db["account"].create(
+    db.table("account").create(
         {"id": str, "company_name": str, "created_at": str}, pk="id"
     )
-    db["account"].insert({"id": "acct_" + secrets.token_hex(8), "company_name": "VoiceDock", "created_at": now_iso()})
-    db["api_keys"].create(
+    db.table("account").insert({"id": "acct_" + secrets.token_hex(8), "company_name": "VoiceDock", "created_at": now_iso()})
+    db.table("api_keys").create(
         {"id": str, "name": str, "prefix": str, "key_hash": str, "created_at": str,
          "revoked_at": str, "last_used_at": str},
         pk="id", not_null={"name", "prefix", "key_hash", "created_at"},
     )
-    db["api_keys"].create_index(["key_hash"], unique=True)
-    db["assistants"].create(
+    db.table("api_keys").create_index(["key_hash"], unique=True)
+    db.table("assistants").create(
         {"id": str, "name": str, "is_active": int, "config": str, "webhook_secret_enc": str,
          "created_at": str, "updated_at": str},
         pk="id", not_null={"name", "is_active", "config", "created_at", "updated_at"},
     )
-    db["sip_trunks"].create(
+    db.table("sip_trunks").create(
         {"id": str, "name": str, "config": str, "password_enc": str, "created_at": str, "updated_at": str},
         pk="id", not_null={"name", "config", "created_at", "updated_at"},
     )
-    db["numbers"].create(
+    db.table("numbers").create(
         {"id": str, "phone_number": str, "name": str, "assistant_id": str, "sip_trunk_id": str,
          "created_at": str, "updated_at": str},
         pk="id", not_null={"phone_number", "created_at", "updated_at"},
         foreign_keys=[("assistant_id", "assistants", "id"), ("sip_trunk_id", "sip_trunks", "id")],
     )
-    db["numbers"].create_index(["phone_number"], unique=True)
+    db.table("numbers").create_index(["phone_number"], unique=True)
     for table in ("tool_templates", "analysis_templates"):
-        db[table].create(
+        db.table(table).create(
             {"id": str, "name": str, "config": str, "created_at": str, "updated_at": str},
             pk="id", not_null={"name", "config", "created_at", "updated_at"},
         )
-    db["calls"].create(
+    db.table("calls").create(
         {"id": str, "type": str, "status": str, "ended_reason": str, "assistant_id": str,
          "phone_number_id": str, "caller_phone": str, "agent_phone": str, "started_at": str,
          "ended_at": str, "duration_seconds": float, "cost": float, "data": str,
          "created_at": str, "updated_at": str},
         pk="id", not_null={"type", "status", "data", "created_at", "updated_at"},
     )
-    db["calls"].create_index(["created_at"])
-    db["calls"].create_index(["status"])
-    db["calls"].create_index(["assistant_id"])
-    db["usage"].create(
+    db.table("calls").create_index(["created_at"])
+    db.table("calls").create_index(["status"])
+    db.table("calls").create_index(["assistant_id"])
+    db.table("usage").create(
         {"id": str, "call_id": str, "number_id": str, "duration_sec": float, "cost": float, "created_at": str},
         pk="id", not_null={"call_id", "duration_sec", "cost", "created_at"},
     )
-    db["usage"].create_index(["created_at"])
-    db["byok_keys"].create(
+    db.table("usage").create_index(["created_at"])
+    db.table("byok_keys").create(
         {"provider": str, "api_key_enc": str, "last4": str, "base_url": str, "created_at": str, "updated_at": str},
         pk="provider", not_null={"api_key_enc", "last4", "created_at", "updated_at"},
     )
     # Transactional outbox: one row per webhook event, written with the state change that causes it.
-    db["webhook_events"].create(
+    db.table("webhook_events").create(
         {"id": str, "event_type": str, "call_id": str, "assistant_id": str, "url": str,
          "payload": str, "status": str, "attempts": int, "next_attempt_at": str,
          "last_status_code": int, "last_error": str, "created_at": str, "updated_at": str},
         pk="id", not_null={"event_type", "url", "payload", "status", "attempts", "created_at", "updated_at"},
     )
-    db["webhook_events"].create_index(["status", "next_attempt_at"])
-    db["webhook_events"].create_index(["call_id"])
-    db["webhook_attempts"].create(
+    db.table("webhook_events").create_index(["status", "next_attempt_at"])
+    db.table("webhook_events").create_index(["call_id"])
+    db.table("webhook_attempts").create(
         {"id": str, "event_id": str, "attempted_at": str, "url": str, "status_code": int,
          "latency_ms": float, "response_snippet": str, "error": str},
         pk="id", not_null={"event_id", "attempted_at", "url"},
         foreign_keys=[("event_id", "webhook_events", "id")],
     )
-    db["webhook_attempts"].create_index(["event_id"])
+    db.table("webhook_attempts").create_index(["event_id"])
 
 
 def _m002_webhook_delivery(db: sqlite_utils.Database) -> None:
     # An endpoint that answered 410 Gone stays off for that assistant until a delivery to it is
     # retried by hand; the row outlives restarts so the worker never resumes sending on its own.
-    db["webhook_disabled_endpoints"].create(
+    db.table("webhook_disabled_endpoints").create(
         {"assistant_id": str, "url": str, "status_code": int, "event_id": str, "disabled_at": str},
         pk=("assistant_id", "url"), not_null={"assistant_id", "url", "disabled_at"},
     )
@@ -103,13 +103,13 @@ def _m002_webhook_delivery(db: sqlite_utils.Database) -> None:
 def _m003_listing_indexes(db: sqlite_utils.Database) -> None:
     """Lists are newest first; without these a page sorts the whole table."""
     for table in ("assistants", "tool_templates", "analysis_templates", "numbers", "sip_trunks", "api_keys"):
-        db[table].create_index(["created_at"], if_not_exists=True)
+        db.table(table).create_index(["created_at"], if_not_exists=True)
 
 
 def _m004_pending_reports(db: sqlite_utils.Database) -> None:
     """An ended call whose end-of-call-report waits for its analysis keeps what the report needs here,
     so a restart can finish the report instead of losing it."""
-    db["calls"].add_column("pending_report", str)
+    db.table("calls").add_column("pending_report", str)
 
 
 MIGRATIONS: list[tuple[int, str, Migration]] = [

@@ -35,7 +35,7 @@ def key_out(row: dict[str, Any]) -> dict[str, Any]:
 def create_api_key(db: sqlite_utils.Database, name: str, key: str) -> dict[str, Any]:
     row = {"id": new_id("api_key"), "name": name, "prefix": display_prefix(key), "key_hash": hash_api_key(key),
            "created_at": now_iso(), "revoked_at": None, "last_used_at": None}
-    db["api_keys"].insert(row)
+    db.table("api_keys").insert(row)
     return key_out(row)
 
 
@@ -53,12 +53,12 @@ def revoke_api_key(db: sqlite_utils.Database, ident: str) -> dict[str, Any]:
     row = _one(db, "api_keys", "API key", ident)
     if row["revoked_at"] is None:
         row["revoked_at"] = now_iso()
-        db["api_keys"].update(ident, {"revoked_at": row["revoked_at"]})
+        db.table("api_keys").update(ident, {"revoked_at": row["revoked_at"]})
     return key_out(row)
 
 
 def touch_api_key(db: sqlite_utils.Database, ident: str) -> None:
-    db["api_keys"].update(ident, {"last_used_at": now_iso()})
+    db.table("api_keys").update(ident, {"last_used_at": now_iso()})
 
 
 # -- numbers -----------------------------------------------------------------------------------
@@ -84,7 +84,7 @@ def create_number(db: sqlite_utils.Database, fields: dict[str, Any]) -> dict[str
     now = now_iso()
     row = {"id": new_id("number"), "name": None, "assistant_id": None, "sip_trunk_id": None,
            **fields, "created_at": now, "updated_at": now}
-    db["numbers"].insert(row)
+    db.table("numbers").insert(row)
     return {k: row[k] for k in NUMBER_FIELDS}
 
 
@@ -106,13 +106,13 @@ def update_number(db: sqlite_utils.Database, ident: str, fields: dict[str, Any])
     row = get_number(db, ident)
     check_references(db, fields)
     row.update(fields, updated_at=now_iso())
-    db["numbers"].update(ident, {k: row[k] for k in NUMBER_FIELDS if k != "id"})
+    db.table("numbers").update(ident, {k: row[k] for k in NUMBER_FIELDS if k != "id"})
     return row
 
 
 def delete_number(db: sqlite_utils.Database, ident: str) -> None:
     get_number(db, ident)
-    db["numbers"].delete(ident)
+    db.table("numbers").delete(ident)
 
 
 def numbers_using(db: sqlite_utils.Database, column: str, ident: str) -> list[str]:
@@ -133,7 +133,7 @@ def create_trunk(db: sqlite_utils.Database, box: SecretBox, fields: dict[str, An
     now = now_iso()
     row = {"id": new_id("trunk"), "name": fields["name"], "config": json.dumps(fields),
            "password_enc": box.encrypt(password) if password else None, "created_at": now, "updated_at": now}
-    db["sip_trunks"].insert(row)
+    db.table("sip_trunks").insert(row)
     return row
 
 
@@ -154,7 +154,7 @@ def update_trunk(db: sqlite_utils.Database, box: SecretBox, ident: str, fields: 
         changes["password_enc"] = box.encrypt(password) if password else None
     cfg = {**json.loads(row["config"]), **fields}
     changes.update(config=json.dumps(cfg), name=cfg["name"])
-    db["sip_trunks"].update(ident, changes)
+    db.table("sip_trunks").update(ident, changes)
     return {**row, **changes}
 
 
@@ -163,13 +163,13 @@ def delete_trunk(db: sqlite_utils.Database, ident: str) -> None:
     used = numbers_using(db, "sip_trunk_id", ident)
     if used:
         raise Conflict(f"SIP trunk is used by numbers {', '.join(used)}; move them first", "id")
-    db["sip_trunks"].delete(ident)
+    db.table("sip_trunks").delete(ident)
 
 
 # -- BYOK --------------------------------------------------------------------------------------
 def set_byok(db: sqlite_utils.Database, box: SecretBox, provider: str, api_key: str, base_url: str | None) -> None:
     now = now_iso()
-    db["byok_keys"].upsert(
+    db.table("byok_keys").upsert(
         {"provider": provider, "api_key_enc": box.encrypt(api_key), "last4": api_key[-4:], "base_url": base_url,
          "created_at": now, "updated_at": now},
         pk="provider",
@@ -184,7 +184,7 @@ def list_byok(db: sqlite_utils.Database) -> dict[str, dict[str, Any]]:
 def delete_byok(db: sqlite_utils.Database, provider: str) -> None:
     if not list(db.query("SELECT 1 FROM byok_keys WHERE provider = ?", [provider])):
         raise NotFound("BYOK key for provider", provider)
-    db["byok_keys"].delete(provider)
+    db.table("byok_keys").delete(provider)
 
 
 def byok_secret(db: sqlite_utils.Database, box: SecretBox, provider: str) -> str | None:

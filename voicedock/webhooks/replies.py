@@ -40,8 +40,8 @@ def _decode(body: bytes | str | None) -> tuple[Any, str | None]:
 def _error_text(value: Any) -> str | None:
     if isinstance(value, str) and value.strip():
         return value
-    if isinstance(value, Mapping) and isinstance(value.get("message"), str):
-        return value["message"]
+    if isinstance(value, Mapping) and isinstance(message := value.get("message"), str):
+        return message
     return None
 
 

@@ -50,7 +50,7 @@ def targets(
     own = tool_urls(assistant_config)
     groups: dict[str, list[Any]] = {}
     for call in message.get("tool_call_list") or ():
-        name = ((call or {}).get("function") or {}).get("name")
+        name: Any = ((call or {}).get("function") or {}).get("name")
         url = own.get(name) or default_url
         if url:
             groups.setdefault(url, []).append(call)

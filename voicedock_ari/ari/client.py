@@ -218,7 +218,7 @@ class AriClient:
         bridge: bool = False,
     ) -> LiveRecording:
         """Record a channel or bridge to /var/spool/asterisk/recording/<name>.<format> in the chroot."""
-        params = {
+        params: Params = {
             "name": name,
             "format": format,
             "maxDurationSeconds": max_duration_seconds,
