@@ -104,7 +104,7 @@ def test_a_short_answer_to_the_question_is_the_value() -> None:
 
 def test_questions_are_fixed_words() -> None:
     assert question_for("name", {"type": "string"}) == "May I have your name, please?"
-    assert question_for("date", {"type": "string", "format": "date"}) == "What day would you like?"
+    assert question_for("date", {"type": "string", "format": "date"}) == "For which day?"
     assert question_for("priority", {"enum": ["low", "normal", "urgent"]}) == "Which would it be: low, normal or urgent?"
 
 
@@ -137,3 +137,15 @@ def test_an_action_runs_only_when_asked_for_but_a_look_up_on_a_value() -> None:
     assert not asks_for(BOOK_SPEC, "Do you accept new patients?")
     assert asks_for(CHECK_SPEC, "Is Friday morning free?")
     assert not asks_for(CHECK_SPEC, "What are your opening hours on Saturday?")
+
+
+def test_a_question_the_instructions_never_mention_gets_the_honest_answer() -> None:
+    from voicedock.conversation.facts import look_up
+
+    prompt = ("You are the assistant of Osteria Lucia. Address: 88 Canal Street. Parking: the Elm Street garage "
+              "is a two-minute walk. The terrace opens in May. Gift cards are sold at the bar.")
+    assert not look_up("Do you have live music on weekends?", prompt).answerable
+    assert not look_up("Do you allow dogs?", prompt).answerable
+    found = look_up("Where can I park?", prompt)
+    assert found.answerable and found.lines[0].startswith("Parking")
+    assert look_up("What's your address?", prompt).lines[0] == "Address: 88 Canal Street."

@@ -16,7 +16,8 @@ BOOK = {
         "date": {"type": "string", "format": "date"}, "time": {"type": "string", "format": "time"},
         "name": {"type": "string"}, "phone": {"type": "string"}}},
 }
-ASSISTANT = {"system_prompt": "You book appointments for Bright Smile Dental.", "first_message": None,
+ASSISTANT = {"system_prompt": "You book appointments for Bright Smile Dental. We are at 12 Main Street.",
+             "first_message": None,
              "llm_config": {"tools": [BOOK, {"type": "end_call"}]}}
 
 

@@ -99,7 +99,7 @@ def test_a_value_nobody_gave_is_asked_for_with_one_short_question() -> None:
     [record] = result.recorder.of("tool_call")
     assert record["status"] == "needs_arguments" and record["missing"] == ["date", "time"]
     assert record["arguments"] == {"name": "Bo"} and record["sources"]["name"]["from"] == "caller"
-    assert result.recorder.messages("assistant") == ["What day would you like?"]
+    assert result.recorder.messages("assistant") == ["For which day?"]
 
 
 def test_a_webhook_timeout_gives_a_spoken_apology() -> None:
@@ -254,6 +254,7 @@ def test_a_question_routed_to_a_tool_is_answered_without_it_and_without_asking_f
     assert result.recorder.of("tool_call") == []
     reply_messages = llm.requests[-1]["messages"]
     assert reply_messages[-1] == {"role": "user", "content": "What are your opening hours?"}
+    assert reply_messages[-2]["content"].startswith("Relevant fact: The clinic is open Monday to Friday")
     assert not any("Ask the caller" in str(m["content"]) for m in reply_messages)
     assert result.recorder.messages("assistant") == ["We are open Monday to Friday, nine to five."]
 
@@ -277,7 +278,8 @@ def test_a_grounded_booking_still_runs_the_tool() -> None:
 def test_a_reply_that_repeats_the_greeting_is_not_spoken_again() -> None:
     llm = FakeLLM(["Hello, Bright Smile Dental, how can I help you? We open at 8 am."])
     script = [("silence", 5.0), ("speak", 1.0), ("silence", 6.0)]
-    result = run_call(script, assistant={"first_message": "Hello, Bright Smile Dental, how can I help you?"},
+    result = run_call(script, assistant={"first_message": "Hello, Bright Smile Dental, how can I help you?",
+                                         "system_prompt": "We open at 8 am on weekdays."},
                       engines=fake_engines(llm=llm, stt=FakeSTT(["When do you open?"])), max_seconds=14)
     greeting, answer = result.recorder.messages("assistant")
     assert greeting == "Hello, Bright Smile Dental, how can I help you?"

@@ -80,7 +80,9 @@ class SessionCore:
         self.started = 0.0
         self.goodbye_started = False
         self.pending: Any = None  # a tool waiting for values the caller has not given yet (tool_turn.py)
+        self.done: Any = None  # the last action tool run, which a correction may run again
         self.caller_turns = 0
+        self.tool_turn = 0  # the caller turn whose reply speaks a tool's result
         self._said: list[Said] = []  # what values may come from: caller turns, tool results, context
         self._tasks: set[asyncio.Task[Any]] = set()
         self._ids = itertools.count(1)
@@ -173,6 +175,7 @@ class SessionCore:
 
     def add_result(self, tool: str, result: Any) -> None:
         """A tool's result: later tool values may come from it (a booking reference, a tracking number)."""
+        self.tool_turn = self.caller_turns
         self._said.append(Said(_flatten(result), "tool_result"))
 
     def add_context(self, content: str) -> None:

@@ -26,7 +26,8 @@ _CHATTER = re.compile(
 _GOODBYE = re.compile(
     r"\b(?:good ?bye|bye(?: bye)?|that'?s (?:all|it|everything)(?: (?:i need|for (?:now|today)))?|"
     r"nothing else|i'?m (?:all )?(?:done|set|good)(?: now| then)?|hang up|end (?:the|this) call|"
-    r"have a (?:good|nice|great) (?:day|one|evening))\b",
+    r"have a (?:good|nice|great) (?:day|one|evening|night|weekend)|see you(?: then| soon| later| on \w+| \w+day)?[.!]*$|"
+    r"talk (?:to you )?(?:soon|later)|take care)\b",
     re.I,
 )
 _NOT_GOODBYE = re.compile(r"\b(?:book|reserve|cancel|schedule|and (?:also|can)|but|before you go|one more)\b", re.I)
@@ -50,12 +51,13 @@ _ACTIONS: dict[str, tuple[str, ...]] = {
     "reserve": ("reserv", "book", "table for", "get a table", "grab a table", "make a reservation"),
     "schedule": ("schedul", "book", "set up", "arrange"),
     "cancel": ("cancel", "call off", "can't make it", "cannot make it", "won't make it", "drop my"),
-    "create": ("create", "open a ticket", "open a case", "log a", "raise a", "report", "submit", "file a",
-               "new ticket", "ticket for", "make a ticket", "put in a"),
+    "create": ("create", "open a ticket", "open a case", "log a", "log it", "log this", "raise a", "raise it",
+               "report", "submit", "file a", "new ticket", "ticket for", "make a ticket", "put in a", "put a ticket"),
     "open": ("open", "create", "log a", "raise a", "report"),
     "reschedule": ("reschedul", "change the date", "change the day", "move", "another day", "different day",
-                   "deliver on", "deliver it on", "redeliver", "push"),
-    "change": ("change", "update", "move", "switch", "correct", "different address", "new address"),
+                   "deliver on", "deliver it on", "redeliver", "push", "different date", "come on", "bring it on"),
+    "change": ("change", "update", "move", "switch", "correct", "different address", "new address", "deliver it to",
+               "send it to", "redirect", "deliver to my", "instead of"),
     "update": ("update", "change", "correct"),
     "send": ("send", "text me", "email me", "mail me"),
     "transfer": ("transfer",),
@@ -64,9 +66,14 @@ _READ_VERBS = {"check", "get", "find", "list", "lookup", "look", "search", "trac
                "verify", "is", "has", "can", "availability", "ticket", "order", "where"}
 _READ_HINTS: dict[str, tuple[str, ...]] = {
     "check": ("check", "available", "availab", "free", "open slot", "any slots", "any room", "any tables",
-              "fit me in", "have a table", "have an appointment", "have a slot", "anything open"),
-    "track": ("track", "where is", "where's", "status", "arrive", "coming", "deliver", "parcel", "package"),
-    "status": ("status", "update on", "what's happening", "progress", "any news", "where are we"),
+              "fit me in", "have a table", "have an appointment", "have a slot", "anything open", "an opening",
+              "any openings", "see if", "room for", "have room", "is there room", "a table for", "can you fit",
+              "is there space", "got space"),
+    "availability": ("available", "availab", "free", "an opening", "any openings", "see if", "any slots"),
+    "track": ("track", "where is", "where's", "whereabouts", "when will it arrive", "when will my", "hasn't arrived",
+              "has not arrived", "still not", "not arrived", "not here yet", "any update on my"),
+    "status": ("status", "update on", "what's happening", "progress", "any news", "where are we", "calling about my",
+               "about my ticket", "follow up", "following up", "checking on", "check on"),
 }
 
 
@@ -88,8 +95,9 @@ def confirms(spec: ToolSpec, text: str, offered: str) -> bool:
 
 
 _BUSINESS_QUESTION = re.compile(
-    r"\b(?:hours|opening|open|close|closing|closed|address|located|location|where are you|parking|park|price|"
-    r"prices|cost|costs|how much|fee|fees|charge|insurance|accept|menu|policy|wheelchair|directions)\b", re.I)
+    r"\b(?:hours|opening hours|open late|open on|open today|are you open|close|closing|closed|address|located|"
+    r"location|where are you|parking|park|price|prices|cost|costs|how much|fee|fees|charged?|charges|insurance|"
+    r"accept|menu|policy|wheelchair|directions|pay by|payment|refund|how long|deliver to|ship to)\b", re.I)
 
 
 def asks_about_business(text: str) -> bool:
@@ -153,14 +161,22 @@ def reads_only(spec: ToolSpec) -> bool:
 
 
 def asks_for(spec: ToolSpec, text: str) -> bool:
-    """Whether the caller's words ask for what this tool does."""
-    said = " " + re.sub(r"[^a-z' ]+", " ", text.lower()) + " "
+    """Whether the caller's words ask for what this tool does ("gluten-free" is not "free")."""
+    said = " " + re.sub(r"[^a-z' ]+", " ", re.sub(r"\w+-\w+", " ", text.lower())) + " "
     verb = _verb(spec)
     if reads_only(spec):
-        stems = _READ_HINTS.get(verb, (verb,)) + tuple(w for w in _name_words(spec)[1:] if len(w) >= 4)
+        stems = tuple(h for w in _name_words(spec) for h in _READ_HINTS.get(w, ())) or (verb,)
     else:
         stems = _ACTIONS.get(verb, (verb,))
     return any(re.search(r"(?<![a-z])" + re.escape(stem[:5] if " " not in stem else stem), said) for stem in stems)
+
+
+_QUESTION = re.compile(r"\?\s*$|^\W*(?:(?:so|and|but|okay|ok|oh|hi|hey|hello|um|uh)\W+)*(?:what|when|where|why|how|who|"
+                       r"which|is|are|do|does|did|can|could|will|would|should|may|any|anything)\b", re.I)
+
+
+def is_question(text: str) -> bool:
+    return bool(_QUESTION.search(text.strip()))
 
 
 def _name_words(spec: ToolSpec) -> list[str]:

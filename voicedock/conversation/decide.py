@@ -32,10 +32,9 @@ log = logging.getLogger("voicedock.conversation")
 
 SPOKEN_STYLE = (
     "You are speaking on the phone. Answer in one or two short, plain sentences; no lists, no markdown, "
-    "no emojis. Do not greet the caller again. Answer questions about the business only from these "
-    "instructions. If they do not say, answer: \"I'm sorry, I don't have that information\" and offer to "
-    "take a message. Never make up names, numbers, prices, dates or times, and never say something was "
-    "booked, cancelled or changed unless a tool result says so."
+    "no emojis. Do not greet the caller again. Use only facts from these instructions and from tool results; "
+    "never make up names, numbers, prices, dates or times, and never say something was booked, cancelled or "
+    "changed unless a tool result says so."
 )
 
 

@@ -33,8 +33,8 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _ID = re.compile(r"\b(?=[A-Za-z0-9-]*\d)[A-Za-z0-9][A-Za-z0-9-]{3,}\b")
 _PHONE_KEYS = re.compile(r"phone|mobile|cell|telephone|callback|contact_number", re.I)
 _ID_KEYS = re.compile(r"number|_id$|^id$|code|reference|ref|tracking|order|ticket|account|booking", re.I)
-_TEXT_KEYS = re.compile(r"summary|description|issue|problem|reason|details|note|message|subject|request|text|body",
-                        re.I)
+_TEXT_KEYS = re.compile(r"summary|description|issue|problem|reason|details|note|message|subject|request|text|body|"
+                        r"address", re.I)
 _REQUEST = re.compile(
     r"^\W*(?:(?:hi|hello|yes|yeah|so|well|uh|um|okay|ok)\W+)*(?:i'?d like to|i want to|i need to|can you|could you|"
     r"please)?\s*(?:open|create|log|raise|file|submit|make)?\s*(?:a|an|the)?\s*(?:new\s+)?(?:ticket|case|request)?"

@@ -204,7 +204,8 @@ def _ground_enum(enum: list[Any], proposed: Any, sources: Sequence[Said]) -> Gro
     if len(enum) == 1:
         return Grounded(enum[0], "schema")
     for said in sources:
-        mentioned = [v for v in enum if isinstance(v, str) and _contains_phrase(said.text, v)]
+        text = re.sub(r"\b(?:not|no|isn't|is not|nothing)\s+(?:\w+\s+)?(\w+)", " ", said.text.lower())
+        mentioned = [v for v in enum if isinstance(v, str) and _contains_phrase(text, v)]
         if len(mentioned) == 1:
             return Grounded(mentioned[0], said.source, said.turn, said.text)
         if proposed in mentioned:
@@ -250,11 +251,11 @@ def question_for(key: str, prop: Mapping[str, Any]) -> str:
     name = key.lower()
     fmt = prop.get("format")
     if fmt == "date":
-        return "What day would you like?"
+        return "For which day?"
     if fmt == "time":
-        return "What time would suit you?"
+        return "At what time?"
     if fmt == "date-time":
-        return "What day and time would you like?"
+        return "For which day and time?"
     if _EMAIL_KEYS.search(name):
         return "What is your email address?"
     if _PHONE_KEYS.search(name):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,7 @@ from .cues import (
     builtin_cue,
     confirms,
     is_chatter,
+    is_question,
     is_small_talk,
     reads_only,
 )
@@ -43,6 +45,7 @@ GOODBYE = "Thank you for calling. Goodbye!"
 TRANSFER_MESSAGE = "Please hold while I transfer your call."
 FILLER = "One moment, let me check."
 FILLER_AFTER_SECONDS = 0.7
+CORRECTION = re.compile(r"\b(?:no|wait|actually|sorry|i meant|make it|change it to|instead|rather)\b", re.I)
 LOOK_UP_MAX_WORDS = 6  # "Anything tomorrow?", "And Friday at 3?": a value with little around it
 MODEL_MIN_WORDS = 3  # a shorter turn holds no value that code cannot read
 TOOL_TIMEOUT_APOLOGY = "I'm sorry, that is taking too long right now. Could we try again in a moment?"
@@ -68,16 +71,28 @@ async def tool_step(s: SessionCore, text: str, timings: Timings) -> bool:
     if cue is not None:
         return await _builtin(s, cue)
     offered = s.last_said()
+    question = is_question(text)
     if s.pending is not None:
         spoken = await _continue_pending(s, s.pending, text, timings)
         if spoken is not None:
             return spoken
-        if asks_for(s.pending.spec, text) or confirms(s.pending.spec, text, offered):
+        if not question and (asks_for(s.pending.spec, text) or confirms(s.pending.spec, text, offered)):
             return await _run_or_ask(s, s.pending, timings)  # "just book it": ask again for what is missing
-    if is_chatter(text) and not offered.rstrip().endswith("?"):
-        return False
+    if asks_about_business(text) or (is_chatter(text) and not offered.rstrip().endswith("?")):
+        return False  # the prompt answers questions about the business; chatter needs no tool
+    if s.done is not None and CORRECTION.search(text):
+        fresh = await _fresh_values(s, s.done.spec, text)
+        if fresh:  # "oh wait, I meant Tuesday": the action runs again with the corrected value
+            s.pending = PendingTool(s.done.spec, {**s.done.values, **fresh})
+            return await _run_or_ask(s, s.pending, timings)
     candidates = [spec for spec in s.specs if spec.kind not in (END_CALL, TRANSFER_CALL)
-                  and (asks_for(spec, text) or confirms(spec, text, offered) or _looks_up(s, spec, text))]
+                  and (asks_for(spec, text) or confirms(spec, text, offered)
+                       or (question and _looks_up(s, spec, text))
+                       or (offered.rstrip().endswith("?") and asks_for(spec, offered)
+                           and await _fresh_values(s, spec, text)))]
+    actions = [c for c in candidates if not reads_only(c) and (asks_for(c, text) or confirms(c, text, offered))]
+    if actions:
+        candidates = actions  # "reschedule my delivery" is not a request to track it
     if not candidates:
         return False
     spec: ToolSpec | None = candidates[0]
@@ -93,10 +108,16 @@ async def tool_step(s: SessionCore, text: str, timings: Timings) -> bool:
     return await _run_or_ask(s, s.pending, timings)
 
 
+async def _fresh_values(s: SessionCore, spec: ToolSpec, text: str) -> dict[str, Grounded]:
+    """The tool's values this very turn gives, read in code (no model call)."""
+    values = await _read_values(s, spec, text, ask_model=False)
+    return {k: v for k, v in values.items() if v.turn == s.caller_turns}
+
+
 def _looks_up(s: SessionCore, spec: ToolSpec, text: str) -> bool:
     """A look-up the turn gives a value for ("Anything tomorrow?", "What about order 4711?"): a short
     turn about little else; never a question about the business or small talk ("how are you today")."""
-    if not reads_only(spec) or asks_about_business(text) or len(text.split()) > LOOK_UP_MAX_WORDS:
+    if not reads_only(spec) or len(text.split()) > LOOK_UP_MAX_WORDS:
         return False
     values = ground_arguments(spec.parameters, code_proposals(spec.parameters, text), s.grounding_sources(), s.now)
     return any(v.turn == s.caller_turns for v in values.values()) and not is_small_talk(text)
@@ -154,10 +175,10 @@ async def _run_or_ask(s: SessionCore, pending: PendingTool, timings: Timings) ->
         pending.asked = key
         await s.report_tool(record | {"status": "needs_arguments", "missing": missing, "errors": errors,
                                       "asked": question})
-        s.add_note(f"The caller wants {spec.name}; you asked them: {question}")
         await _say(s, question, timings)
         return True
     s.pending = None
+    s.done = None if reads_only(spec) else pending
     s.set_state(State.TOOL)
     return await _run_function(s, spec, record, timings)
 
@@ -215,10 +236,8 @@ async def _run_function(s: SessionCore, spec: ToolSpec, record: dict[str, Any], 
         return await _apologise(s, spec, TOOL_ERROR_APOLOGY, timings)
     await s.report_tool(record | {"status": "ok", "result": result, "seconds": round(s.clock() - started, 3)})
     s.add_result(spec.name, result)
-    s.add_note(
-        f"Result of {spec.name}({_compact(args)}): {_compact(result)}. "
-        "Tell the caller the outcome in one or two sentences, using only these values."
-    )
+    s.add_note(f"({spec.name} for {_compact(args)} returned {_compact(result)}.) "
+               "Answer the caller in one short sentence, using only these values.")
     return False
 
 

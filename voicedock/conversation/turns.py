@@ -11,10 +11,12 @@ import logging
 import re
 from collections.abc import Callable
 
-from voicedock.engines.base import EngineError, Transcript
+from voicedock.engines.base import EngineError, Message, Transcript
 
 from .base import SAMPLE_RATE, Pcm
 from .core import SessionCore, say_turn
+from .cues import is_chatter, is_question
+from .facts import HONEST, look_up
 from .speech import Timings, speak_stream, speak_text
 from .state import State
 from .tool_turn import tool_step
@@ -54,7 +56,29 @@ async def reply_turn(
         await s.add_message("user", text)
         if s.specs and await tool_step(s, text, timings):
             return
+        if s.tool_turn != s.caller_turns and is_question(text) and not is_chatter(text):
+            found = look_up(text, s.settings.system_prompt)
+            if not found.answerable:  # the instructions never mention it: say so, never guess
+                await _say_fixed(s, HONEST, timings)
+                return
+            if found.lines:
+                await _speak_reply(s, timings, [{"role": "system", "content": "Relevant fact: " + " ".join(found.lines)}])
+                return
     await _speak_reply(s, timings)
+
+
+async def _say_fixed(s: SessionCore, text: str, timings: Timings) -> None:
+    utterance = s.begin_utterance(True)
+    await speak_text(s.engines.tts, text, s.playout, utterance, s.clock, timings)
+    await s.report_latency(timings)
+    await s.finish_utterance(utterance)
+
+
+def _with_facts(context: list[Message], facts: list[Message]) -> list[Message]:
+    """The facts go right before the caller's question, where a small model reads them as given."""
+    if facts and context and context[-1]["role"] == "user":
+        return [*context[:-1], *facts, context[-1]]
+    return [*context, *facts]
 
 
 def repeats(greeting: str | None) -> Callable[[str], bool] | None:
@@ -71,13 +95,13 @@ def repeats(greeting: str | None) -> Callable[[str], bool] | None:
     return check
 
 
-async def _speak_reply(s: SessionCore, timings: Timings) -> None:
+async def _speak_reply(s: SessionCore, timings: Timings, extra: list[Message] | None = None) -> None:
     utterance = s.begin_utterance(True)
     try:
         written = await speak_stream(
             s.engines.llm,
             s.engines.tts,
-            s.context(),
+            _with_facts(s.context(), extra or []),
             s.playout,
             utterance,
             s.clock,

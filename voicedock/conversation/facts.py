@@ -1,0 +1,91 @@
+"""Answers from what the assistant was told: the prompt's facts a caller's question is about.
+
+A small model answers "Do you allow dogs?" with "Yes, we allow dogs" when its instructions say
+nothing of dogs. So before the model answers a question, the question's words are looked up in
+the assistant's instructions: a question whose topic the instructions never mention gets an
+honest fixed answer and an offer to take a message; otherwise the model answers with the lines
+of the instructions that match put right before it, so the fact it needs is the nearest one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+HONEST = "I'm sorry, I don't have that information. Would you like me to take a message?"
+THRESHOLD = 0.25  # weighted share of the question's topic words the instructions must mention
+
+_STOP = set(
+    "a an the and or but if so of to in on at by for with from about into over under up down out off as is are "
+    "was were be been being am do does did doing have has had having can could will would shall should may might "
+    "must i me my mine we us our you your yours he him his she her it its they them their this that these those "
+    "there here what when where why how who whom which whose any anything some something all each every no not "
+    "yes yeah okay ok please thanks thank hi hello hey guys just also too very really quite maybe still again "
+    "then than now today tonight tomorrow like want need know tell let get got go going come one two way "
+    "hmm uh um well oh ah sure right also lot much many more most other else ever".split())
+# Words callers and instructions use for the same thing: each maps to one topic word.
+_SAME = {
+    **dict.fromkeys("open opens opening hours hour close closes closing closed late early time times".split(), "hours"),
+    **dict.fromkeys("price prices cost costs fee fees charge charged charges pay paying payment "
+                    "card cards cash check cheque cheques checks expensive cheap".split(), "payment"),
+    **dict.fromkeys("address located location where street find directions".split(), "address"),
+    **dict.fromkeys("park parking garage car".split(), "parking"),
+    **dict.fromkeys("child children kid kids son daughter baby".split(), "child"),
+    **dict.fromkeys("dog dogs pet pets animal animals".split(), "pet"),
+    **dict.fromkeys("deliver delivery deliveries ship shipping send sent".split(), "delivery"),
+    **dict.fromkeys("insurance insurer insured plan plans".split(), "insurance"),
+    **dict.fromkeys("long soon quick quickly fast wait take takes within days week weeks minutes".split(),
+                    "duration"),
+}
+
+
+@dataclass(frozen=True)
+class Lookup:
+    score: float  # share of the question's topic words the instructions mention
+    lines: tuple[str, ...]  # the instruction lines that mention them most, best first
+
+    @property
+    def answerable(self) -> bool:
+        return self.score >= THRESHOLD
+
+
+def _topic(text: str) -> set[str]:
+    words = re.findall(r"[a-z]+", text.lower().replace("'s", ""))
+    out = set()
+    for word in words:
+        if word in _STOP or len(word) < 3:
+            continue
+        out.add(_SAME.get(word) or _stem(word))
+    return out
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+def instruction_lines(prompt: str) -> list[str]:
+    """The instructions as lines and sentences, each a candidate fact; lines about the assistant's
+    own role ("You are the phone assistant of...", "You book appointments") state no fact."""
+    parts = re.split(r"(?<=[.!?])\s+|\n+|;\s+", prompt)
+    lines = [p.strip(" -•*\t") for p in parts if len(p.strip()) > 3]
+    return [line for line in lines if not re.match(r"(?i)(you|your|always|never|be|keep|answer|do not|don't)\b", line)]
+
+
+def look_up(question: str, prompt: str) -> Lookup:
+    """How much of the question's topic the instructions mention, weighting words that many lines
+    share (the business's own trade: "parcel", "appointment") less than specific ones ("dogs")."""
+    asked = _topic(question)
+    lines = instruction_lines(prompt)
+    if not asked:
+        return Lookup(1.0, ())
+    topics = [_topic(line) for line in lines]
+    lines_with = {word: sum(word in t for t in topics) for word in asked}
+    weight = {word: 1.0 / (1.0 + lines_with[word]) if lines_with[word] else 1.0 for word in asked}
+    known = {word for word in asked if lines_with[word]}
+    score = sum(weight[w] for w in known) / sum(weight.values())
+    ranked = sorted(range(len(lines)), key=lambda i: sum(weight[w] for w in asked & topics[i]), reverse=True)
+    best = tuple(lines[i] for i in ranked[:3] if asked & topics[i])
+    return Lookup(score, best)
