@@ -106,3 +106,48 @@ def test_dates_are_read_in_the_assistants_time_zone() -> None:
     session = VoiceSession(info, FakeAudioPort([]), recorder, recorder, engines=fake_engines())  # type: ignore[arg-type]
     assert str(session.now.tzinfo) == "Pacific/Auckland"
     assert "Now it is" in session.system["content"]
+
+
+RESCHEDULE = {
+    "type": "function", "name": "reschedule_delivery", "description": "Move a delivery to another day.",
+    "parameters": {"type": "object", "required": ["tracking_number", "date"], "properties": {
+        "tracking_number": {"type": "string"}, "date": {"type": "string", "format": "date"}}},
+}
+TRACK = {"type": "function", "name": "track_parcel", "parameters": {"type": "object", "required": ["tracking_number"],
+                                                                   "properties": {"tracking_number": {"type": "string"}}}}
+
+
+def parcel_call(said: list[str], replies: list[str]) -> Any:
+    runner = ScriptedRunner(reschedule_delivery={"rescheduled": True}, track_parcel={"status": "in transit"})
+    llm = FakeLLM(replies, json_replies=[])
+    assistant = {"system_prompt": "You help SwiftDrop customers.", "first_message": None,
+                 "llm_config": {"tools": [TRACK, RESCHEDULE]}}
+    result = run_call(turns(len(said)), assistant=assistant, engines=fake_engines(llm=llm, stt=FakeSTT(said)),
+                      tool_runner=runner, max_seconds=8.0 * len(said) + 5)
+    return result, runner
+
+
+def test_an_action_asked_for_wins_over_a_look_up_and_a_correction_runs_it_again() -> None:
+    _, runner = parcel_call(
+        ["I'd like to reschedule my delivery to Friday, tracking SD 6060 7171.", "Oh no wait, I meant Thursday, sorry!"],
+        ["Done.", "Changed."])
+    assert runner.calls == [("reschedule_delivery", {"tracking_number": "SD60607171", "date": "2025-06-06"}),
+                            ("reschedule_delivery", {"tracking_number": "SD60607171", "date": "2025-06-05"})]
+
+
+def test_a_value_given_after_the_assistant_offered_the_action_runs_it() -> None:
+    result, runner = parcel_call(
+        ["Hi, I won't be home on Monday. My number is SD 7100 3344.", "Thursday, please."],
+        ["Would you like to reschedule the delivery?", "Done."])
+    assert runner.calls == [("reschedule_delivery", {"tracking_number": "SD71003344", "date": "2025-06-05"})]
+    assert result.recorder.messages("assistant")[0] == "Would you like to reschedule the delivery?"
+
+
+def test_a_question_while_a_tool_waits_is_answered_not_met_with_the_question_again() -> None:
+    result, runner = parcel_call(
+        ["I want to reschedule my delivery.", "Will that cost anything?", "It's SD 1234 5678 for Friday."],
+        ["Rescheduling is free.", "Done."])
+    said = result.recorder.messages("assistant")
+    assert said[0] == "What is the tracking number, please?"
+    assert said[1] != said[0]
+    assert runner.calls == [("reschedule_delivery", {"tracking_number": "SD12345678", "date": "2025-06-06"})]

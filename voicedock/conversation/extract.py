@@ -95,9 +95,14 @@ def _name(text: str) -> str | None:
     return names[-1] if names else None
 
 
+_GROUPED_ID = re.compile(r"\b[A-Z]{1,4}(?:[ -]?\d{2,})+\b|\b\d{3,}(?:[ -]\d{3,})+\b")
+
+
 def _identifier(text: str) -> str | None:
-    """An order, ticket or tracking number: a token with digits, or a run of spoken characters."""
-    tokens: list[str] = [t for t in _ID.findall(text) if not re.fullmatch(r"\d{1,2}(?:st|nd|rd|th)?", t)]
+    """An order, ticket or tracking number: "SD 5512 0934" and "INC 40388" as one, a token with
+    digits, or a run of spoken characters."""
+    grouped: list[str] = [re.sub(r"[ -]", "", g) for g in _GROUPED_ID.findall(text)]
+    tokens: list[str] = grouped + [t for t in _ID.findall(text) if not re.fullmatch(r"\d{1,2}(?:st|nd|rd|th)?", t)]
     if tokens:
         return max(tokens, key=len)
     words = re.sub(r"[^a-z0-9 ]", " ", re.sub(r"['’]\w+", "", text.lower())).split()

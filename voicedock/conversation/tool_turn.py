@@ -128,6 +128,9 @@ async def _read_values(s: SessionCore, spec: ToolSpec, text: str, *, ask_model: 
     missing that code does not read (free text, unusual shapes) in a turn long enough to hold them."""
     sources = s.grounding_sources()
     proposals = code_proposals(spec.parameters, text)
+    for said in sources:  # a value an earlier turn gave ("my number is SD 7100 3344"), newest first
+        if said.source == "caller" and said.turn != s.caller_turns:
+            proposals = {**code_proposals(spec.parameters, said.text), **proposals}
     values = ground_arguments(spec.parameters, proposals, sources, s.now)
     unsure = missing_required(spec.parameters, values) or [k for k in proposals if is_free_text(k)]
     if ask_model and unsure and len(text.split()) > MODEL_MIN_WORDS:
