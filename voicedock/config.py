@@ -24,11 +24,6 @@ def _env_float(name: str, default: float) -> float:
     return float(raw) if raw not in (None, "") else default
 
 
-def _env_path(name: str) -> Path | None:
-    raw = os.environ.get(name)
-    return Path(raw) if raw else None
-
-
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = field(default_factory=default_data_dir)
@@ -40,8 +35,6 @@ class Settings:
     control_limit_per_minute: int = 10
     price_per_minute: float = 0.0
     max_body_bytes: int = 1024 * 1024
-    tls_cert: Path | None = None  # with tls_key: the API serves HTTPS
-    tls_key: Path | None = None
 
     @property
     def database_path(self) -> Path:
@@ -62,8 +55,6 @@ class Settings:
             rate_limit_per_minute=_env_int("VOICEDOCK_RATE_LIMIT_PER_MINUTE", 100),
             control_limit_per_minute=_env_int("VOICEDOCK_CONTROL_LIMIT_PER_MINUTE", 10),
             price_per_minute=_env_float("VOICEDOCK_PRICE_PER_MINUTE", 0.0),
-            tls_cert=_env_path("VOICEDOCK_TLS_CERT"),
-            tls_key=_env_path("VOICEDOCK_TLS_KEY"),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         return replace(base, **given)  # type: ignore[arg-type]

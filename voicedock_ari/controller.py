@@ -21,7 +21,7 @@ from voicedock.ids import new_id
 from voicedock.metrics import Metrics
 from voicedock.schemas.calls import CallCreate
 from voicedock.secrets import SecretBox
-from voicedock.store import Database, call_state
+from voicedock.store import Database, call_state, lost_calls
 from voicedock.store import calls as store_calls
 from voicedock.store.call_state import CallRecord
 from voicedock.tasks import TaskSet, cancel_and_wait
@@ -42,6 +42,7 @@ from .call_deps import CallDeps
 from .call_media import StasisStarts
 from .dialing import dial_string, outbound_plan, trunk_for
 from .live_call import LiveCall
+from .recovery import APOLOGY, Recovery, close_lost, decide
 from .sessions import session_factory as placeholder_sessions
 from .settings import AsteriskSettings
 from .trunk_sync import TrunkSync
@@ -228,7 +229,9 @@ class CallController:
         call.start(call.run_inbound(start))
 
     async def reconcile(self, *, missed_events: bool) -> None:
-        """End calls whose channel vanished; destroy our bridges and media channels no call owns."""
+        """End calls whose channel vanished; destroy our bridges and media channels no call owns; then
+        close or pick up again the calls a previous process left live (after the clean-up, so their
+        old bridges, and the recordings on them, are already stopped)."""
         try:
             channels = {c.id for c in await self.ari.list_channels()}
             bridges = await self.ari.list_bridges()
@@ -254,6 +257,21 @@ class CallController:
                 if not self.starts_pending(channel_id):
                     with contextlib.suppress(Exception):
                         await self.ari.hangup(channel_id)
+        await self._recover(channels)
+
+    async def _recover(self, channels: set[str]) -> None:
+        for lost in await self.db.read(lost_calls.live_calls):
+            if lost.record.call_id in self._by_call:
+                continue  # a call of this process
+            action = decide(lost.record, channels)
+            log.warning("call left live by a previous process: %s", action.value,
+                        extra={"call_id": lost.record.call_id})
+            if action is Recovery.APOLOGISE and lost.record.channel_id is not None:
+                call = LiveCall(self.deps(), lost.record, lost.record.channel_id)
+                self.register(call)
+                call.start(call.resume_after_restart(APOLOGY, ("ended", lost_calls.SERVICE_RESTARTED)))
+            else:
+                await close_lost(self.deps(), lost, hang_up=action is Recovery.HANG_UP)
 
     def starts_pending(self, channel_id: str) -> bool:
         return channel_id in self.starts._waiting
@@ -265,10 +283,10 @@ class CallController:
         record = CallRecord(
             call_id=new_id("call"), direction="outbound", assistant=plan.assistant,
             assistant_id=plan.assistant_id, phone_number_id=plan.phone_number_id, agent_phone=plan.agent_phone,
-            caller_phone=plan.customer,
+            caller_phone=plan.customer, channel_id=f"vd-call-{uuid.uuid4()}",
         )
         await self.db.write(lambda d: call_state.create(d, record, plan.metadata))
-        call = LiveCall(self.deps(), record, f"vd-call-{uuid.uuid4()}", metadata=dict(plan.metadata))
+        call = LiveCall(self.deps(), record, record.channel_id or "", metadata=dict(plan.metadata))
         self.register(call)
         call.start(self._originate(call, plan.endpoint, plan.agent_phone))
         return record.call_id

@@ -51,7 +51,7 @@ class LiveCall:
                  metadata: dict[str, Any] | None = None) -> None:
         self.deps = deps
         self.record = record
-        self.channel_id = channel_id
+        self.channel_id = record.channel_id = channel_id
         self.metadata: dict[str, Any] = dict(metadata or {})
         self.queue: asyncio.Queue[Event] = asyncio.Queue()
         self.leg: MediaLeg | None = None
@@ -232,6 +232,15 @@ class LiveCall:
             return
         if reason:
             self.request_end("ended", reason)
+
+    async def resume_after_restart(self, apology: str, end_as: tuple[str, str]) -> None:
+        """A caller a crashed process left in Stasis: the conversation is gone, so apologise and hang up."""
+        self.answered = True
+        if self.record.status != "in-progress":
+            await self.deps.ari.answer(self.channel_id)  # still ringing when the process died
+        elif self.record.assistant is not None and self.record.assistant.records:
+            self._recording.name = self.call_id  # the lost process's recording, moved at the end
+        await self.say_and_end(apology, end_as)
 
     async def say_and_end(self, text: str, end_as: tuple[str, str], seconds: float = 20.0) -> None:
         """Speak `text` with this call's kind of session (voice or placeholder), then end as `end_as`."""

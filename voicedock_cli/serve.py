@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-import ssl
 from collections.abc import Coroutine
 from typing import Any
 
@@ -18,12 +17,10 @@ from voicedock.secrets import SecretBox
 from voicedock.store import Database
 from voicedock.webhooks import DeliveryWorker, WebhookClient
 
-from .tls import server_context, warn_if_plaintext
-
 log = logging.getLogger("voicedock")
 
 
-async def _run(settings: Settings, session: str = "tone", tls: ssl.SSLContext | None = None) -> None:
+async def _run(settings: Settings, session: str = "tone") -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.database_path)
     applied = await db.migrate()
@@ -38,13 +35,11 @@ async def _run(settings: Settings, session: str = "tone", tls: ssl.SSLContext | 
                      metrics=metrics)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port, ssl_context=tls)
+    site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()
-    scheme = "https" if tls else "http"
-    log.info("api listening", extra={"url": f"{scheme}://{settings.host}:{settings.port}/api/v1",
-                                     "docs": f"{scheme}://{settings.host}:{settings.port}/docs",
+    log.info("api listening", extra={"url": f"http://{settings.host}:{settings.port}/api/v1",
+                                     "docs": f"http://{settings.host}:{settings.port}/docs",
                                      "telephony": settings.telephony})
-    warn_if_plaintext(settings.host, tls)
     if not await db.read(lambda d: d.execute("SELECT count(*) FROM api_keys WHERE revoked_at IS NULL").fetchone()[0]):
         print(f"No API key yet. Create the first one with:\n  voicedock keys create --name admin "
               f"--data-dir {settings.data_dir}", flush=True)
@@ -109,6 +104,5 @@ def run_loop(main: Coroutine[Any, Any, Any]) -> Any:
 
 
 def serve(settings: Settings, session: str = "tone") -> int:
-    tls = server_context(settings.tls_cert, settings.tls_key)  # a bad certificate stops the start here
-    run_loop(_run(settings, session, tls))
+    run_loop(_run(settings, session))
     return 0

@@ -49,6 +49,7 @@ class CallRecord:
     status: str = "queued"
     started_at: str | None = None
     report_pending: bool = False
+    channel_id: str | None = None  # the caller's channel in Asterisk, for recovery after a restart
 
     @property
     def call_type(self) -> str:
@@ -91,22 +92,31 @@ def create(d: sqlite_utils.Database, record: CallRecord, metadata: Mapping[str, 
         phone_number_id=record.phone_number_id, caller_phone=record.caller_phone, agent_phone=record.agent_phone,
         metadata=dict(metadata or {}),
     )
+    keep_live(d, record)
+
+
+def keep_live(d: sqlite_utils.Database, record: CallRecord) -> None:
+    """Store the record of a call not yet ended, so a new process can close it after a crash."""
+    d.conn.execute("UPDATE calls SET live_record = ? WHERE id = ?", [record.to_json(), record.call_id])
 
 
 def set_ringing(d: sqlite_utils.Database, record: CallRecord) -> None:
     record.status = "ringing"
     store_calls.update_call(d, record.call_id, status="ringing")
+    keep_live(d, record)
 
 
 def set_assistant(d: sqlite_utils.Database, record: CallRecord) -> None:
     """After assistant-request changed the assistant: keep the row in step."""
     store_calls.update_call(d, record.call_id, assistant_id=record.assistant_id)
+    keep_live(d, record)
 
 
 def set_in_progress(d: sqlite_utils.Database, record: CallRecord) -> list[str]:
     record.status = "in-progress"
     record.started_at = now_iso()
     store_calls.update_call(d, record.call_id, status="in-progress", started_at=record.started_at)
+    keep_live(d, record)
     return record._enqueue(d, STATUS_UPDATE, status_update(record.context(), "in-progress"))
 
 
@@ -116,17 +126,18 @@ def set_recording(d: sqlite_utils.Database, record: CallRecord, url: str) -> Non
 
 def finish(
     d: sqlite_utils.Database, record: CallRecord, status: str, reason: str, price_per_minute: float,
-    *, analyse: bool = False,
+    *, analyse: bool = False, ended_at: str | None = None,
 ) -> list[str]:
     """End the call once: status, times, cost, usage row, status-update and end-of-call-report.
 
+    `ended_at` defaults to now; a call closed after a crash ends at its last stored activity.
     With `analyse`, an ended call with a conversation keeps its report pending (`pending_report`)
     until `complete_report` adds the analysis; the pending row survives a restart.
     """
     row = store_calls.get_call(d, record.call_id)
     if row["status"] in FINAL_STATUSES:
         return []
-    ended_at = now_iso()
+    ended_at = ended_at or now_iso()
     duration = 0.0
     if record.started_at:
         duration = max(0.0, (parse_iso(ended_at) - parse_iso(record.started_at)).total_seconds())
@@ -138,6 +149,7 @@ def finish(
         duration_seconds=duration, cost=cost,
     )
     store_calls.record_usage(d, record.call_id, record.phone_number_id, duration, cost)
+    d.conn.execute("UPDATE calls SET live_record = NULL WHERE id = ?", [record.call_id])
     if status == "rejected" and not record.started_at:
         return []
     webhook_status = "ended" if status == "ended" else "ended-with-error"

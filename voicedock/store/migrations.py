@@ -112,11 +112,18 @@ def _m004_pending_reports(db: sqlite_utils.Database) -> None:
     db.table("calls").add_column("pending_report", str)
 
 
+def _m005_live_records(db: sqlite_utils.Database) -> None:
+    """A call not yet ended keeps what closing it needs (its channel, assistant, start) here, so the
+    next process can close it, or pick its caller up again, after a crash."""
+    db.table("calls").add_column("live_record", str)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial schema", _m001_initial),
     (2, "webhook delivery state", _m002_webhook_delivery),
     (3, "listing indexes", _m003_listing_indexes),
     (4, "pending end-of-call reports", _m004_pending_reports),
+    (5, "live call records", _m005_live_records),
 ]
 
 
