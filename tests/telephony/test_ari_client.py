@@ -201,6 +201,13 @@ def test_backoff_grows_to_the_cap_with_jitter() -> None:
     assert all(0 <= v <= 1.0 for v in values)
 
 
+def test_a_lost_events_websocket_is_retried_at_least_once_a_second() -> None:
+    """While it is down Asterisk refuses new calls, so the stream must not wait the old 10 s."""
+    stream = AriClient(AsteriskSettings(root=None)).events()
+    delays = stream._delays()
+    assert all(0 <= next(delays) <= 1.0 for _ in range(50))
+
+
 def test_settings_repr_never_shows_passwords(tmp_path: Any) -> None:
     secrets = tmp_path / "etc" / "asterisk"
     secrets.mkdir(parents=True)

@@ -15,3 +15,9 @@ def backoff_delays(
     while True:
         yield rand.uniform(0, ceiling) if ceiling > base else ceiling
         ceiling = min(cap, ceiling * factor)
+
+
+def reconnect_delays() -> Iterator[float]:
+    """ARI reconnects: capped at 1 s, because while the app is not registered Asterisk refuses every
+    new call (the dialplan holds a caller up to 10 s for it), and one GET a second costs it nothing."""
+    return backoff_delays(base=0.2, cap=1.0)

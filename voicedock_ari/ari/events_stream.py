@@ -18,7 +18,7 @@ from typing import Protocol
 
 import aiohttp
 
-from .backoff import backoff_delays
+from .backoff import reconnect_delays
 from .events import Connected, Event, parse_event
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ class EventStream:
         client: EventSource,
         *,
         heartbeat: float = 15.0,
-        delays: Callable[[], Iterator[float]] = backoff_delays,
+        delays: Callable[[], Iterator[float]] = reconnect_delays,
     ) -> None:
         self._client = client
         self._heartbeat = heartbeat
