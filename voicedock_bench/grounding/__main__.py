@@ -2,6 +2,8 @@
 
     python -m voicedock_bench.grounding --profile cpu --split dev [--models-dir D] [--limit N] [--out FILE]
     python -m voicedock_bench.grounding --engines fake --split dev --limit 2     # plumbing only, seconds
+    python -m voicedock_bench.grounding --via sip --profile cpu --split test [--voices piper,espeak]
+                                                        # real SIP calls through Asterisk (root, Asterisk)
 
 Prints one JSON object (and writes it to --out): the machine, profile, model, split, the set's
 counts, overall and per-domain figures, and every turn's record. Progress goes to stderr.
@@ -24,7 +26,7 @@ from voicedock_bench.machine import describe
 
 from .dataset import counts, load_domains, load_split
 from .report import by_domain, metrics
-from .runner import run_dialogue
+from .runner import run_dialogue, text_call
 
 FAKE_REPLY = "Sorry, I can't help with that."
 
@@ -59,13 +61,38 @@ async def evaluate(engines: Engines, dialogues: list[dict[str, Any]], turn_timeo
     results = []
     for n, dialogue in enumerate(dialogues, 1):
         started = time.perf_counter()
-        result = await run_dialogue(engines, domains[dialogue["domain"]], dialogue, engines.llm, turn_timeout)
+        place = text_call(engines, dialogue)
+        result = await run_dialogue(place, domains[dialogue["domain"]], dialogue, engines.llm, turn_timeout)
         right = sum(bool(t.get("right")) for t in result["turns"])
         print(f"[{n}/{len(dialogues)}] {dialogue['id']}: {right}/{len(result['turns'])} turns right, "
               f"{len(result['summary_violations'])} summary violations ({time.perf_counter() - started:.1f} s)",
               file=sys.stderr, flush=True)
         results.append(result)
     return results
+
+
+def emit(report: dict[str, Any], out: Path | None) -> None:
+    text = json.dumps(report, indent=1, ensure_ascii=False, default=str)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text + "\n")
+    print(text)
+
+
+def run_via_sip(args: argparse.Namespace, selected: list[dict[str, Any]]) -> int:
+    """The real-call runner (imported only here: it needs aiohttp, the SIP phone and the voices)."""
+    if args.engines != "real":
+        print("grounding: --via sip runs the server's real models; --engines fake is for --via text", file=sys.stderr)
+        return 2
+    from .sip_runner import run_sip
+
+    try:
+        report = run_sip(args, selected)
+    except (RuntimeError, ValueError, OSError) as err:
+        print(f"grounding: {err}", file=sys.stderr)
+        return 1
+    emit({"machine": machine(), **report}, args.out)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,13 +102,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", default="dev", choices=["dev", "test", "all"])
     parser.add_argument("--models-dir", type=Path, default=None)
     parser.add_argument("--limit", type=int, default=None, help="only the first N dialogues of the split")
+    parser.add_argument("--ids", default=None, help="only these dialogues of the split (comma-separated ids)")
     parser.add_argument("--out", type=Path, default=None, help="also write the JSON report here")
     parser.add_argument("--engines", choices=["real", "fake"], default="real",
                         help="fake: a FakeLLM that answers nothing useful, to test the plumbing in seconds")
     parser.add_argument("--turn-timeout", type=float, default=300.0, help="seconds before a turn counts as hung")
+    parser.add_argument("--via", choices=["text", "sip"], default="text",
+                        help="sip: one real call per dialogue and voice through Asterisk (sip_runner.py)")
+    parser.add_argument("--voices", default="piper", help="--via sip: caller voices, piper and/or espeak")
+    parser.add_argument("--clock", choices=["faketime", "real"], default="faketime",
+                        help="--via sip: faketime sets the server's clock to each dialogue's now (default); "
+                             "real leaves it (plumbing only: date verdicts then mean nothing)")
+    parser.add_argument("--reply-timeout", type=float, default=30.0,
+                        help="--via sip: seconds for the assistant's reply to start")
+    parser.add_argument("--load-timeout", type=float, default=300.0,
+                        help="--via sip: seconds for the server to load its models")
     args = parser.parse_args(argv)
     dialogues = load_split(args.split)
+    if args.ids:
+        wanted = {i.strip() for i in args.ids.split(",") if i.strip()}
+        if unknown := wanted - {d["id"] for d in dialogues}:
+            parser.error(f"not in the {args.split} split: {', '.join(sorted(unknown))}")
+        dialogues = [d for d in dialogues if d["id"] in wanted]
     selected = dialogues[: args.limit] if args.limit is not None else dialogues
+    if args.via == "sip":
+        return run_via_sip(args, selected)
     started = time.perf_counter()
     try:
         engines, model, settings = build_engines(args.engines, args.profile, args.models_dir)
@@ -111,11 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         "dialogues": [{k: v for k, v in r.items() if k != "turns"} for r in results],
         "turns": [t for r in results for t in r["turns"]],
     }
-    text = json.dumps(report, indent=1, ensure_ascii=False, default=str)
-    if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n")
-    print(text)
+    emit(report, args.out)
     return 0
 
 

@@ -8,10 +8,11 @@ text counts as a source for which turn.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
+from voicedock.assistant import CallAssistant
 from voicedock.engines.base import LLM
 from voicedock.engines.loader import Engines
 
@@ -30,7 +31,22 @@ from .judge import (
 from .normalise import calendar_text, twelve_hour_forms
 from .summary import judge_summary, value_renderings
 
-RAN = ("ok", "error", "timeout")  # a record with another status ("needs_arguments") asked instead of running
+RAN = ("ok", "error", "timeout")
+
+
+class DialogueCall(Protocol):
+    """What the judge needs of a call: `TextCall` (text into the turn code) or the real-call runner's
+    `SipDialogueCall` (speech through Asterisk); both are judged by `run_dialogue` alone."""
+
+    ended: bool
+
+    async def start(self) -> str: ...
+    async def turn(self, text: str, limit_seconds: float = 300.0) -> TurnOutcome: ...
+    def messages(self) -> Sequence[Mapping[str, Any]]: ...
+    async def analyse(self, llm: LLM) -> dict[str, Any]: ...
+
+
+Place = Callable[[CallAssistant, datetime, "CannedServer"], DialogueCall]  # a record with another status ("needs_arguments") asked instead of running
 
 
 def runs_of(out: TurnOutcome) -> list[ToolRun]:
@@ -60,13 +76,19 @@ class CannedServer:
         return self.domain.default_results.get(name, {"ok": True})
 
 
-async def run_dialogue(engines: Engines, domain: Domain, dialogue: Mapping[str, Any], analysis_llm: LLM,
+def text_call(engines: Engines, dialogue: Mapping[str, Any]) -> Place:
+    """The text runner's call: the dialogue's text straight into the session's turn code."""
+    return lambda assistant, now, server: TextCall(engines, assistant, now, server,
+                                                   call_id=f"grounding-{dialogue['id']}")
+
+
+async def run_dialogue(place: Place, domain: Domain, dialogue: Mapping[str, Any], analysis_llm: LLM,
                        turn_timeout: float = 300.0) -> dict[str, Any]:
-    """One dialogue: its per-turn records and its summary verdict."""
+    """One dialogue on the call `place` makes: its per-turn records and its summary verdict."""
     now = datetime.fromisoformat(dialogue["now"])
     assistant = domain.parsed
     server = CannedServer(domain, dialogue)
-    call = TextCall(engines, assistant, now, server, call_id=f"grounding-{dialogue['id']}")
+    call = place(assistant, now, server)
     greeting = await call.start()
     prompt = assistant.system_prompt
     sources = Sources(prompt=prompt, today=now.date())
