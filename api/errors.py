@@ -13,7 +13,8 @@ from voicedock.store.errors import Conflict, InvalidReference, NotFound
 
 _TYPES = {400: "validation_error", 401: "authentication_error", 403: "permission_error", 404: "not_found_error",
           405: "invalid_request_error", 409: "conflict_error", 413: "invalid_request_error",
-          415: "invalid_request_error", 422: "validation_error", 429: "rate_limit_error"}
+          408: "invalid_request_error", 415: "invalid_request_error", 422: "validation_error",
+          429: "rate_limit_error"}
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large", 415: "unsupported_media_type",
                400: "invalid_request", 408: "request_timeout"}
 _TAG_VALUES = {"function", "end_call", "transfer_call", "inject-context", "say", "end-call", "transfer"}
@@ -33,10 +34,14 @@ class ApiError(Exception):
         return error_response(self.status, self.code, self.message, self.param, self.headers)
 
 
+def envelope(status: int, code: str, message: str, param: str | None = None) -> dict[str, Any]:
+    kind = _TYPES.get(status, "api_error" if status >= 500 else "invalid_request_error")
+    return {"error": {"code": code, "message": message, "param": param, "type": kind}}
+
+
 def error_response(status: int, code: str, message: str, param: str | None = None,
                    headers: dict[str, str] | None = None) -> web.Response:
-    kind = _TYPES.get(status, "api_error" if status >= 500 else "invalid_request_error")
-    body = {"error": {"code": code, "message": message, "param": param, "type": kind}}
+    body = envelope(status, code, message, param)
     return web.json_response(body, status=status, headers=headers, dumps=json.dumps)
 
 

@@ -3,6 +3,7 @@ describes it in the OpenAPI document."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 from collections.abc import Awaitable, Callable
@@ -12,6 +13,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
+from .context import SETTINGS
 from .errors import ApiError, from_validation_error
 
 Handler = Callable[..., Awaitable[web.StreamResponse]]
@@ -97,6 +99,16 @@ def parse_query(request: web.Request, model: type[BaseModel]) -> BaseModel:
     return validate(model, data)
 
 
+async def read_body(request: web.Request) -> bytes:
+    """The whole body within `body_timeout` seconds: a client that stops half-way does not hold the request."""
+    timeout = request.app[SETTINGS].body_timeout
+    try:
+        async with asyncio.timeout(timeout):
+            return await request.read()
+    except TimeoutError:
+        raise ApiError(408, "request_timeout", f"The request body did not arrive within {timeout:g} s") from None
+
+
 def bind(op: Operation) -> Handler:
     """Wrap a handler so it receives validated `body=` and `query=` arguments."""
 
@@ -108,7 +120,7 @@ def bind(op: Operation) -> Handler:
             name = next(iter(request.query))
             raise ApiError(400, "invalid_request", f"Unknown query parameter: {name}", name)
         if op.body is not None:
-            kwargs["body"] = validate(op.body, parse_json_object(await request.read()))
+            kwargs["body"] = validate(op.body, parse_json_object(await read_body(request)))
         return await op.handler(request, **kwargs)
 
     endpoint.__name__ = op.handler.__name__

@@ -24,6 +24,11 @@ def _env_float(name: str, default: float) -> float:
     return float(raw) if raw not in (None, "") else default
 
 
+def _env_path(name: str) -> Path | None:
+    raw = os.environ.get(name)
+    return Path(raw) if raw else None
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = field(default_factory=default_data_dir)
@@ -35,6 +40,12 @@ class Settings:
     control_limit_per_minute: int = 10
     price_per_minute: float = 0.0
     max_body_bytes: int = 1024 * 1024
+    header_timeout: float = 15.0  # a connection's next request line and headers, from connect or last reply
+    body_timeout: float = 30.0  # a request body, from the end of its headers
+    max_connections: int = 512  # open API connections; also capped by the file-descriptor limit
+    auth_failures_per_minute: int = 30  # failed authentications per client address before 429
+    tls_cert: Path | None = None  # with tls_key: the API serves HTTPS
+    tls_key: Path | None = None
 
     @property
     def database_path(self) -> Path:
@@ -55,6 +66,12 @@ class Settings:
             rate_limit_per_minute=_env_int("VOICEDOCK_RATE_LIMIT_PER_MINUTE", 100),
             control_limit_per_minute=_env_int("VOICEDOCK_CONTROL_LIMIT_PER_MINUTE", 10),
             price_per_minute=_env_float("VOICEDOCK_PRICE_PER_MINUTE", 0.0),
+            header_timeout=_env_float("VOICEDOCK_HEADER_TIMEOUT", 15.0),
+            body_timeout=_env_float("VOICEDOCK_BODY_TIMEOUT", 30.0),
+            max_connections=_env_int("VOICEDOCK_MAX_CONNECTIONS", 512),
+            auth_failures_per_minute=_env_int("VOICEDOCK_AUTH_FAILURES_PER_MINUTE", 30),
+            tls_cert=_env_path("VOICEDOCK_TLS_CERT"),
+            tls_key=_env_path("VOICEDOCK_TLS_KEY"),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         return replace(base, **given)  # type: ignore[arg-type]

@@ -21,6 +21,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         data_dir=Path(args.data_dir) if getattr(args, "data_dir", None) else None,
         host=getattr(args, "host", None),
         port=getattr(args, "port", None),
+        tls_cert=Path(args.tls_cert) if getattr(args, "tls_cert", None) else None,
+        tls_key=Path(args.tls_key) if getattr(args, "tls_key", None) else None,
     )
 
 
@@ -32,12 +34,17 @@ def _database(settings: Settings) -> Database:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from .serve import serve
+    from .tls import TlsConfigError
 
     settings = _settings(args)
     if args.no_telephony:
         settings = replace(settings, telephony=False)
     logs.setup(args.log_level)
-    return serve(settings, session=args.session)
+    try:
+        return serve(settings, session=args.session)
+    except TlsConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
 
 
 def cmd_keys_create(args: argparse.Namespace) -> int:
@@ -113,6 +120,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--host", help="listen address (default 127.0.0.1)")
     s.add_argument("--port", type=int, help="listen port (default 8000)")
     s.add_argument("--no-telephony", action="store_true", help="serve the API only")
+    s.add_argument("--tls-cert", help="PEM certificate (chain): serve HTTPS (default: $VOICEDOCK_TLS_CERT)")
+    s.add_argument("--tls-key", help="PEM private key for --tls-cert (default: $VOICEDOCK_TLS_KEY)")
     s.add_argument("--session", choices=("voice", "tone", "echo"), default="voice",
                    help="what answers calls: voice (the local models; tone when they are not installed), "
                         "tone (a beep per word) or echo")

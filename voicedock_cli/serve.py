@@ -5,22 +5,26 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import ssl
 from collections.abc import Coroutine
 from typing import Any
 
 from aiohttp import web
 
 from api.app import create_app
+from api.server import ApiRunner
 from voicedock.config import Settings
 from voicedock.metrics import Metrics
 from voicedock.secrets import SecretBox
 from voicedock.store import Database
 from voicedock.webhooks import DeliveryWorker, WebhookClient
 
+from .tls import server_context, warn_if_plaintext
+
 log = logging.getLogger("voicedock")
 
 
-async def _run(settings: Settings, session: str = "tone") -> None:
+async def _run(settings: Settings, session: str = "tone", tls: ssl.SSLContext | None = None) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.database_path)
     applied = await db.migrate()
@@ -33,13 +37,15 @@ async def _run(settings: Settings, session: str = "tone") -> None:
     controller, models = await _start_telephony(settings, db, box, worker, session, metrics)
     app = create_app(settings, db=db, telephony_service=controller, webhook_worker=worker, models_status=models,
                      metrics=metrics)
-    runner = web.AppRunner(app, access_log=None)
+    runner = ApiRunner(app, settings)
     await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port)
+    site = web.TCPSite(runner, settings.host, settings.port, ssl_context=tls)
     await site.start()
-    log.info("api listening", extra={"url": f"http://{settings.host}:{settings.port}/api/v1",
-                                     "docs": f"http://{settings.host}:{settings.port}/docs",
+    scheme = "https" if tls else "http"
+    log.info("api listening", extra={"url": f"{scheme}://{settings.host}:{settings.port}/api/v1",
+                                     "docs": f"{scheme}://{settings.host}:{settings.port}/docs",
                                      "telephony": settings.telephony})
+    warn_if_plaintext(settings.host, tls)
     if not await db.read(lambda d: d.execute("SELECT count(*) FROM api_keys WHERE revoked_at IS NULL").fetchone()[0]):
         print(f"No API key yet. Create the first one with:\n  voicedock keys create --name admin "
               f"--data-dir {settings.data_dir}", flush=True)
@@ -104,5 +110,6 @@ def run_loop(main: Coroutine[Any, Any, Any]) -> Any:
 
 
 def serve(settings: Settings, session: str = "tone") -> int:
-    run_loop(_run(settings, session))
+    tls = server_context(settings.tls_cert, settings.tls_key)  # a bad certificate stops the start here
+    run_loop(_run(settings, session, tls))
     return 0
