@@ -13,6 +13,8 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 
+from .private_files import PRIVATE_FILE, private_dir, restrict
+
 API_KEY_PREFIX = "vd_live_"
 
 
@@ -41,8 +43,10 @@ class SecretBox:
     @staticmethod
     def _load_or_create(path: Path) -> bytes:
         if path.exists():
+            restrict(path, PRIVATE_FILE)
             return path.read_bytes().strip()
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.parent.exists():
+            private_dir(path.parent)
         key = Fernet.generate_key()
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as fh:

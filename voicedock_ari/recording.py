@@ -11,6 +11,8 @@ import logging
 import shutil
 from pathlib import Path
 
+from voicedock.private_files import PRIVATE_FILE, private_dir, restrict
+
 from .ari.client import AriClient
 
 log = logging.getLogger("voicedock.calls")
@@ -48,7 +50,7 @@ class RecordingSpool:
         source = self.asterisk_root / RECORDING_SPOOL / f"{self.name}.wav"
         if not source.is_file():
             return None
-        target_dir = self.data_dir / "recordings"
-        target_dir.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(source), target_dir / f"{self.call_id}.wav")
+        target = private_dir(self.data_dir / "recordings") / f"{self.call_id}.wav"
+        shutil.move(str(source), target)
+        restrict(target, PRIVATE_FILE)  # Asterisk's spool file keeps its own mode through the move
         return f"/api/v1/calls/{self.call_id}/recording"

@@ -15,6 +15,7 @@ from api.app import create_app
 from api.server import ApiRunner
 from voicedock.config import Settings
 from voicedock.metrics import Metrics
+from voicedock.private_files import private_dir
 from voicedock.secrets import SecretBox
 from voicedock.store import Database
 from voicedock.webhooks import DeliveryWorker, WebhookClient
@@ -25,7 +26,7 @@ log = logging.getLogger("voicedock")
 
 
 async def _run(settings: Settings, session: str = "tone", tls: ssl.SSLContext | None = None) -> None:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)  # transcripts, recordings and keys: the service user's alone
     db = Database(settings.database_path)
     applied = await db.migrate()
     if applied:

@@ -23,6 +23,7 @@ from typing import TypeVar
 
 import sqlite_utils
 
+from ..private_files import PRIVATE_FILE, private_dir, private_file, restrict
 from .migrations import migrate
 
 T = TypeVar("T")
@@ -41,7 +42,12 @@ def _connect(path: Path | str) -> sqlite3.Connection:
 class Database:
     def __init__(self, path: Path | str, readers: int = 4) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self.path.parent.exists():
+            private_dir(self.path.parent)
+        # SQLite gives new -wal and -shm files the database file's mode; older ones are narrowed here.
+        private_file(self.path)
+        for suffix in ("-wal", "-shm"):
+            restrict(self.path.with_name(self.path.name + suffix), PRIVATE_FILE)
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vd-sqlite-writer")
         self._readers = ThreadPoolExecutor(max_workers=readers, thread_name_prefix="vd-sqlite-reader")
         self._local = threading.local()
