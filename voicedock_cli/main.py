@@ -54,9 +54,15 @@ def cmd_keys_create(args: argparse.Namespace) -> int:
         row = db.write_sync(lambda d: records.create_api_key(d, args.name, key))
     finally:
         db.close()
-    print(f"Created API key {row['id']} ({row['name']}). It is shown once; store it now:")
+    print(f"Created API key {row['id']} ({printable(row['name'])}). It is shown once; store it now:")
     print(key)
     return 0
+
+
+def printable(text: str) -> str:
+    """`text` with control and format characters escaped: a key name set through the API must not be able
+    to move the cursor, retitle or recolour the terminal of whoever lists the keys."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 def cmd_keys_list(args: argparse.Namespace) -> int:
@@ -68,7 +74,7 @@ def cmd_keys_list(args: argparse.Namespace) -> int:
     print(f"{'ID':<30} {'NAME':<24} {'PREFIX':<14} {'CREATED':<25} STATUS")
     for k in keys:
         status = f"revoked {k['revoked_at']}" if k["revoked_at"] else "active"
-        print(f"{k['id']:<30} {k['name'][:24]:<24} {k['prefix']:<14} {k['created_at']:<25} {status}")
+        print(f"{k['id']:<30} {printable(k['name'])[:24]:<24} {k['prefix']:<14} {k['created_at']:<25} {status}")
     return 0
 
 
