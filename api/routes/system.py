@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from aiohttp import web
 
@@ -19,6 +20,12 @@ from ..context import DB, KEYS, MODELS, OPENAPI, SETTINGS, TELEPHONY, read, repl
 from ..spec import Operation
 
 
+def _takes_calls(asterisk: dict[str, Any]) -> bool:
+    """False while calls would be lost (ARI disconnected, or Asterisk missing): a load balancer must look
+    elsewhere. A server run without telephony by choice (`disabled`) is healthy."""
+    return asterisk.get("status") not in ("error", "unavailable")
+
+
 async def health(request: web.Request) -> web.Response:
     started = time.perf_counter()
     try:
@@ -27,12 +34,17 @@ async def health(request: web.Request) -> web.Response:
     except Exception as err:  # noqa: BLE001 - a health check reports, it does not raise
         database = {"status": "error", "error": type(err).__name__}
     service = request.app.get(TELEPHONY)
-    asterisk = service.health() if service is not None else {"status": "disabled"}
+    if service is not None:
+        asterisk = service.health()
+    elif request.app[SETTINGS].telephony:  # asked for, but Asterisk was not found at start
+        asterisk = {"status": "unavailable"}
+    else:
+        asterisk = {"status": "disabled"}
     models = request.app[MODELS]
     healthy = database["status"] == "ok" and asterisk.get("status") in ("ok", "disabled")
     return reply({"status": "ok" if healthy else "degraded", "timestamp": now_iso(), "version": __version__,
                   "checks": {"database": database, "asterisk": asterisk, "models": models}},
-                 status=200 if database["status"] == "ok" else 503)
+                 status=200 if database["status"] == "ok" and _takes_calls(asterisk) else 503)
 
 
 async def get_account(request: web.Request) -> web.Response:
