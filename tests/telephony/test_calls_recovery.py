@@ -1,0 +1,204 @@
+"""A `voicedock serve` killed with SIGKILL mid-call, and the one started after it: real server
+processes, real Asterisk, a real SIP caller. Nothing stays in-progress; a caller still on the line
+hears an apology and is hung up; each webhook event arrives once."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestServer
+
+from tests.webhooks.helpers import Receiver
+from voicedock.secrets import SecretBox
+from voicedock.store import Database
+from voicedock.store import calls as store_calls
+from voicedock.timeutil import parse_iso
+from voicedock_ari.ari.client import AriClient
+from voicedock_ari.settings import AsteriskSettings
+from voicedock_bench.ports import free_port
+
+from .audio import dominant_hz, read_wav, tone, write_wav
+from .callers import BaresipCall, dial
+from .harness import NUMBER, add_assistant, add_number, call, only_call, usage_rows, wait_for
+
+pytestmark = pytest.mark.asterisk
+
+EVENTS = ["status-update", "end-of-call-report"]
+
+
+def start_server(data_dir: Path) -> subprocess.Popen[bytes]:
+    """`voicedock serve` with telephony and the tone session, as an operator runs it."""
+    port = free_port()
+    log = (data_dir.parent / f"server-{port}.log").open("wb")
+    return subprocess.Popen(
+        [sys.executable, "-m", "voicedock_cli.main", "serve", "--session", "tone", "--port", str(port),
+         "--data-dir", str(data_dir)], stdout=log, stderr=subprocess.STDOUT,
+        env={**os.environ, "VOICEDOCK_PORT": str(port)})
+
+
+def ari_connected(proc: subprocess.Popen[bytes]) -> bool:
+    port = proc.args[proc.args.index("--port") + 1]  # type: ignore[index, union-attr]
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=1) as resp:
+            body = json.loads(resp.read())
+    except OSError as err:
+        body = json.loads(err.read()) if hasattr(err, "read") else {}
+    return body.get("checks", {}).get("asterisk", {}).get("ari") == "connected"
+
+
+async def serving(data_dir: Path) -> subprocess.Popen[bytes]:
+    proc = start_server(data_dir)
+    await wait_for(lambda: proc.poll() is not None or ari_connected(proc), 30, "the server and its ARI connection")
+    assert proc.poll() is None, "the server exited at start"
+    return proc
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+
+
+@asynccontextmanager
+async def webhook_receiver() -> AsyncIterator[tuple[Receiver, str]]:
+    hooks = Receiver()
+    server = TestServer(hooks.app(), host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield hooks, f"http://127.0.0.1:{server.port}/hooks"
+    finally:
+        await server.close()
+
+
+async def until_no_caller(asterisk: AsteriskSettings, seconds: float) -> None:
+    """Wait until Asterisk has no caller's channel left (media channels a killed server left aside)."""
+    deadline = time.monotonic() + seconds
+    async with AriClient(asterisk) as ari:
+        while left := [c.id for c in await ari.list_channels() if not c.id.startswith("vd-media-")]:
+            assert time.monotonic() < deadline, f"channels still up: {left}"
+            await asyncio.sleep(0.2)
+
+
+def sip_uri(asterisk: AsteriskSettings) -> str:
+    return f"sip:{NUMBER}@127.0.0.1:{asterisk.sip_port}"
+
+
+@asynccontextmanager
+async def killed_mid_call(asterisk: AsteriskSettings, db: Database, tmp_path: Path, url: str,
+                          ) -> AsyncIterator[tuple[BaresipCall, str, Path]]:
+    """A server answering a real caller, SIGKILLed once the call is in progress."""
+    data_dir = tmp_path / "data"
+    add_number(db, add_assistant(db, box=SecretBox(data_dir / "secret.key"), webhook_url=url,
+                                 webhook_events=EVENTS, first_message=None))
+    first = await serving(data_dir)
+    source = tmp_path / "caller.wav"
+    write_wav(source, tone(440.0, 30.0))
+    caller = await dial(tmp_path / "baresip", source, sip_uri(asterisk), seconds=35)
+    try:
+        row = await wait_for(only_call(db), 10, "the call record")
+        await wait_for(lambda: call(db, row["id"])["status"] == "in-progress", 10, "the call to be answered")
+        await asyncio.sleep(1.0)  # mid-call
+        stop(first)
+        yield caller, str(row["id"]), data_dir
+    finally:
+        stop(first)
+        await caller.stop()
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    database = Database(tmp_path / "data" / "voicedock.db")
+    database.migrate_sync()
+    yield database
+    database.close()
+
+
+def account_active_calls(db: Database) -> int:
+    return int(db.read_sync(lambda d: store_calls.account(d))["active_calls"])
+
+
+def delivered(hooks: Receiver, call_id: str) -> list[tuple[str, str]]:
+    """(event type, status or '') of every webhook received for the call, in order."""
+    out = []
+    for received in hooks.received:
+        message = received.json["message"]
+        if message["call"]["id"] == call_id:
+            out.append((message["type"], message.get("status", "")))
+    return out
+
+
+async def test_a_caller_still_on_the_line_hears_an_apology_and_the_call_is_closed(
+    asterisk: AsteriskSettings, db: Database, tmp_path: Path
+) -> None:
+    async with webhook_receiver() as (hooks, url), killed_mid_call(asterisk, db, tmp_path, url) as placed:
+        caller, call_id, data_dir = placed
+        assert call(db, call_id)["status"] == "in-progress"
+        second = await serving(data_dir)
+        try:
+            done = await wait_for(lambda: (c := call(db, call_id))["status"] == "ended" and c, 15, "the call closed")
+            await until_no_caller(asterisk, 5)
+            await wait_for(lambda: ("end-of-call-report", "") in delivered(hooks, call_id), 10, "the report")
+            await asyncio.sleep(1.0)  # a duplicate would come now
+        finally:
+            stop(second)
+    assert done["ended_reason"] == "service-restarted" and done["ended_at"] and done["duration_seconds"] > 1
+    assert [m["content"] for m in done["messages"] if m["role"] == "assistant"][-1].startswith("Sorry, I lost you")
+    assert len(usage_rows(db, call_id)) == 1 and account_active_calls(db) == 0
+    ids = [r.event_id for r in hooks.received]
+    assert len(ids) == len(set(ids)), "an event was delivered twice"
+    assert delivered(hooks, call_id).count(("end-of-call-report", "")) == 1
+    pcm, rate = read_wav(caller.heard_wav)  # type: ignore[arg-type]
+    start = int(abs(pcm).argmax()) if len(pcm) else 0
+    assert abs(dominant_hz(pcm[max(0, start - 400): start + 1200], rate) - 600) < 20, "the caller heard no apology"
+
+
+async def test_a_call_whose_caller_left_while_no_server_ran_is_closed_at_its_last_activity(
+    asterisk: AsteriskSettings, db: Database, tmp_path: Path
+) -> None:
+    async with webhook_receiver() as (hooks, url), killed_mid_call(asterisk, db, tmp_path, url) as placed:
+        caller, call_id, data_dir = placed
+        killed_at = time.time()
+        await caller.stop()  # the caller gives up while nothing answers
+        await until_no_caller(asterisk, 10)
+        second = await serving(data_dir)
+        try:
+            done = await wait_for(lambda: (c := call(db, call_id))["status"] == "ended" and c, 15, "the call closed")
+            await wait_for(lambda: ("end-of-call-report", "") in delivered(hooks, call_id), 10, "the report")
+            await asyncio.sleep(1.0)
+        finally:
+            stop(second)
+    assert done["ended_reason"] == "service-restarted"
+    assert parse_iso(done["ended_at"]).timestamp() <= killed_at, "the call must end at its last activity, not at the restart"
+    assert len(usage_rows(db, call_id)) == 1 and account_active_calls(db) == 0
+    assert delivered(hooks, call_id).count(("end-of-call-report", "")) == 1
+    assert ("status-update", "ended") in delivered(hooks, call_id)
+
+
+async def test_a_call_placed_while_no_server_is_connected_is_answered_once_one_is(
+    asterisk: AsteriskSettings, db: Database, tmp_path: Path
+) -> None:
+    data_dir = tmp_path / "data"
+    add_number(db, add_assistant(db, box=SecretBox(data_dir / "secret.key")))
+    source = tmp_path / "caller.wav"
+    write_wav(source, tone(440.0, 15.0))
+    caller = await dial(tmp_path / "baresip", source, sip_uri(asterisk), seconds=20)
+    server = None
+    try:
+        await asyncio.sleep(2.0)  # Asterisk has the call and no app to give it to
+        server = await serving(data_dir)
+        row = await wait_for(only_call(db), 10, "the call record")
+        await wait_for(lambda: call(db, row["id"])["status"] == "in-progress", 10, "the call to be answered")
+    finally:
+        if server is not None:
+            stop(server)
+        await caller.stop()
