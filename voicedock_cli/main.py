@@ -12,8 +12,10 @@ from voicedock.config import Settings
 from voicedock.secrets import generate_api_key
 from voicedock.store import Database, records
 from voicedock.store.errors import NotFound
+from voicedock.store.migrations import DatabaseTooNew
 
-from . import logs
+from . import db_commands, logs
+from .datadir import EXIT_REFUSED, ServerRunning
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -91,17 +93,6 @@ def cmd_keys_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_db_migrate(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    db = Database(settings.database_path)
-    try:
-        applied = db.migrate_sync()
-    finally:
-        db.close()
-    print(f"{settings.database_path}: applied {applied or 'nothing (up to date)'}")
-    return 0
-
-
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import ensure_demo
 
@@ -144,7 +135,7 @@ def parser() -> argparse.ArgumentParser:
     kr.set_defaults(fn=cmd_keys_revoke)
 
     db = sub.add_parser("db", help="database maintenance").add_subparsers(dest="db_command", required=True)
-    db.add_parser("migrate", parents=[common], help="apply pending migrations").set_defaults(fn=cmd_db_migrate)
+    db_commands.add_parser(db, common)
 
     demo = sub.add_parser("demo", parents=[common], help="create a demo assistant and number if missing")
     demo.add_argument("--number", default="+15550100")
@@ -162,7 +153,14 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    return int(args.fn(args) or 0)
+    try:
+        return int(args.fn(args) or 0)
+    except DatabaseTooNew as err:  # starting again cannot help: no traceback, and a supervisor must not retry
+        print(f"error: {_settings(args).database_path}: {err}", file=sys.stderr)
+        return EXIT_REFUSED
+    except ServerRunning as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_REFUSED
 
 
 if __name__ == "__main__":

@@ -28,7 +28,11 @@ log = logging.getLogger("voicedock")
 async def _run(settings: Settings, session: str = "tone", tls: ssl.SSLContext | None = None) -> None:
     private_dir(settings.data_dir)  # transcripts, recordings and keys: the service user's alone
     db = Database(settings.database_path)
-    applied = await db.migrate()
+    try:
+        applied = await db.migrate()
+    except BaseException:  # e.g. a database newer than this code: refuse to start, leave it untouched
+        db.close()
+        raise
     if applied:
         log.info("database migrated", extra={"applied": applied, "path": str(settings.database_path)})
     box = SecretBox(settings.secret_key_path)

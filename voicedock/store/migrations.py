@@ -1,11 +1,14 @@
 """Numbered schema migrations, applied in order at start-up and recorded in `_migrations`.
 
 A migration is append-only: once released it is never edited; a change is a new number.
+Migrations only go forward: there are no down-migrations, so a database that a newer VoiceDock
+has migrated is refused (`DatabaseTooNew`) rather than read with a schema this code does not know.
 """
 
 from __future__ import annotations
 
 import secrets
+import sqlite3
 from collections.abc import Callable
 
 import sqlite_utils
@@ -127,9 +130,44 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
 ]
 
 
+LATEST = MIGRATIONS[-1][0]
+
+
+class DatabaseTooNew(RuntimeError):
+    """The database carries migrations this VoiceDock does not have: it was upgraded by a newer release."""
+
+    def __init__(self, newest: int, unknown: list[int]) -> None:
+        self.newest = newest
+        self.unknown = unknown
+        super().__init__(
+            f"the database is at schema version {newest}, newer than this VoiceDock knows (up to {LATEST}); "
+            f"migrations only go forward, so run the newer VoiceDock, or restore a backup taken before the upgrade")
+
+
+def applied_versions(conn: sqlite3.Connection) -> set[int]:
+    """Migration numbers recorded in the database (none for a new, empty one)."""
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_migrations'").fetchone() is None:
+        return set()
+    return {row[0] for row in conn.execute("SELECT version FROM _migrations")}
+
+
+def pending(conn: sqlite3.Connection) -> list[tuple[int, str]]:
+    """(number, name) of the migrations `migrate` would apply; raises `DatabaseTooNew` like it."""
+    done = applied_versions(conn)
+    check_not_newer(done)
+    return [(version, name) for version, name, _ in MIGRATIONS if version not in done]
+
+
+def check_not_newer(done: set[int]) -> None:
+    unknown = sorted(done - {version for version, _, _ in MIGRATIONS})
+    if unknown:
+        raise DatabaseTooNew(max(done), unknown)
+
+
 def migrate(db: sqlite_utils.Database) -> list[int]:
     """Apply every migration newer than the database; return the numbers applied."""
     conn = db.conn
+    check_not_newer(applied_versions(conn))
     conn.execute(
         "CREATE TABLE IF NOT EXISTS _migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
     )
