@@ -29,6 +29,7 @@ from voicedock_bench.ports import free_port
 
 from .audio import dominant_hz, read_wav, tone, write_wav
 from .callers import BaresipCall, dial
+from .conftest import CTL
 from .harness import NUMBER, add_assistant, add_number, call, only_call, usage_rows, wait_for
 
 pytestmark = pytest.mark.asterisk
@@ -162,13 +163,18 @@ async def test_a_caller_still_on_the_line_hears_an_apology_and_the_call_is_close
     assert abs(dominant_hz(pcm[max(0, start - 400): start + 1200], rate) - 600) < 20, "the caller heard no apology"
 
 
-async def test_a_call_whose_caller_left_while_no_server_ran_is_closed_at_its_last_activity(
-    asterisk: AsteriskSettings, db: Database, tmp_path: Path
+@pytest.mark.parametrize("gone", ["caller-hung-up", "asterisk-restarted"])
+async def test_a_call_whose_channel_went_while_no_server_ran_is_closed_at_its_last_activity(
+    asterisk: AsteriskSettings, db: Database, tmp_path: Path, gone: str
 ) -> None:
     async with webhook_receiver() as (hooks, url), killed_mid_call(asterisk, db, tmp_path, url) as placed:
         caller, call_id, data_dir = placed
         killed_at = time.time()
-        await caller.stop()  # the caller gives up while nothing answers
+        if gone == "caller-hung-up":
+            await caller.stop()  # the caller gives up while nothing answers
+        else:
+            restart = await asyncio.to_thread(subprocess.run, [str(CTL), "restart"], capture_output=True, timeout=60)
+            assert restart.returncode == 0, restart.stderr
         await until_no_caller(asterisk, 10)
         second = await serving(data_dir)
         try:
