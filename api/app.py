@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from voicedock.config import Settings
+from voicedock.draining import Drain
 from voicedock.metrics import Metrics
 from voicedock.secrets import SecretBox
 from voicedock.store import Database
@@ -15,7 +16,7 @@ from voicedock.webhooks import DeliveryWorker
 
 from . import openapi
 from .auth import KeyCache
-from .context import BOX, CONTROL_LIMITER, DB, KEYS, LIMITER, MODELS, OPENAPI, SETTINGS, TELEPHONY
+from .context import BOX, CONTROL_LIMITER, DB, DRAIN, KEYS, LIMITER, MODELS, OPENAPI, SETTINGS, TELEPHONY
 from .docs import add_docs
 from .metrics import add_metrics
 from .middleware import api_middleware
@@ -38,7 +39,7 @@ def add_routes(app: web.Application, ops: list[Operation]) -> None:
 
 def create_app(settings: Settings, db: Database | None = None, telephony_service: Telephony | None = None,
                webhook_worker: DeliveryWorker | None = None, models_status: dict | None = None,
-               metrics: Metrics | None = None) -> web.Application:
+               metrics: Metrics | None = None, drain: Drain | None = None) -> web.Application:
     """Build the app; a database passed in stays open, one created here is closed with the app."""
     app = web.Application(middlewares=[api_middleware], client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
@@ -51,6 +52,7 @@ def create_app(settings: Settings, db: Database | None = None, telephony_service
     if webhook_worker is not None:
         app[deliveries.WEBHOOK_WORKER] = webhook_worker
     app[MODELS] = models_status or {"status": "not_loaded"}
+    app[DRAIN] = drain or Drain()
     add_routes(app, OPERATIONS)
     add_docs(app)
     add_metrics(app, metrics or Metrics())

@@ -10,6 +10,7 @@ import sqlite_utils
 from aiohttp import web
 
 from voicedock.config import Settings
+from voicedock.draining import Drain
 from voicedock.secrets import SecretBox
 from voicedock.store import Database
 from voicedock.store.errors import StoreError
@@ -30,6 +31,7 @@ CONTROL_LIMITER = web.AppKey("control_limiter", RateLimiter)
 TELEPHONY = web.AppKey("telephony", Telephony)
 OPENAPI = web.AppKey("openapi", dict)
 MODELS = web.AppKey("models", dict)
+DRAIN = web.AppKey("drain", Drain)
 RATE_DECISION = web.RequestKey("rate_decision", Decision)
 API_KEY_ID = web.RequestKey("api_key_id", str)
 

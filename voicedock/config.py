@@ -44,6 +44,7 @@ class Settings:
     body_timeout: float = 30.0  # a request body, from the end of its headers
     max_connections: int = 512  # open API connections; also capped by the file-descriptor limit
     auth_failures_per_minute: int = 30  # failed authentications per client address before 429
+    drain_seconds: float = 300.0  # on SIGTERM, how long live calls may go on before they are ended
     tls_cert: Path | None = None  # with tls_key: the API serves HTTPS
     tls_key: Path | None = None
 
@@ -70,6 +71,7 @@ class Settings:
             body_timeout=_env_float("VOICEDOCK_BODY_TIMEOUT", 30.0),
             max_connections=_env_int("VOICEDOCK_MAX_CONNECTIONS", 512),
             auth_failures_per_minute=_env_int("VOICEDOCK_AUTH_FAILURES_PER_MINUTE", 30),
+            drain_seconds=_env_float("VOICEDOCK_DRAIN_SECONDS", 300.0),
             tls_cert=_env_path("VOICEDOCK_TLS_CERT"),
             tls_key=_env_path("VOICEDOCK_TLS_KEY"),
         )

@@ -53,6 +53,7 @@ log = logging.getLogger("voicedock.calls")
 
 MEDIA_PREFIX = "vd-media-"
 BRIDGE_PREFIX = "vd-"
+DRAINING_REASON = "server-draining"
 
 
 class CallController:
@@ -96,6 +97,7 @@ class CallController:
         self._dispatcher: asyncio.Task[None] | None = None
         self._sounds: dict[str, bool] = {}
         self._closed = False
+        self.draining = False  # set by drain(): new calls are refused, live ones go on
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -226,7 +228,7 @@ class CallController:
                             caller_phone=start.channel.caller.number or None)
         call = LiveCall(self.deps(), record, start.channel.id)
         self.register(call)
-        call.start(call.run_inbound(start))
+        call.start(call.run_inbound(start, refuse=DRAINING_REASON if self.draining else None))
 
     async def reconcile(self, *, missed_events: bool) -> None:
         """End calls whose channel vanished; destroy our bridges and media channels no call owns; then
@@ -278,7 +280,14 @@ class CallController:
 
     # -- Telephony -----------------------------------------------------------------------------
 
+    def drain(self) -> None:
+        """Take no new calls (inbound ones hear the busy message); calls already live go on."""
+        self.draining = True
+
     async def start_outbound(self, request: CallCreate) -> str:
+        if self.draining:
+            raise TelephonyError("server_draining", "This server is draining for a restart; try another node",
+                                 status=503)
         plan = await self.db.read(lambda d: outbound_plan(d, request))
         record = CallRecord(
             call_id=new_id("call"), direction="outbound", assistant=plan.assistant,

@@ -40,6 +40,7 @@ from .routing import Route, apply_assistant_reply, dialed_number, route_inbound
 log = logging.getLogger("voicedock.calls")
 
 NO_SERVICE_SOUND = "ss-noservice"
+REFUSAL_SOUNDS = {"server-draining": "all-circuits-busy-now"}  # otherwise NO_SERVICE_SOUND
 BUSY_CAUSES = {17: "customer-busy", 18: "customer-did-not-answer", 19: "customer-did-not-answer",
                21: "customer-rejected-call"}
 
@@ -92,10 +93,13 @@ class LiveCall:
 
     # -- inbound: route, ask assistant-request, answer or reject ---------------------------------
 
-    async def run_inbound(self, start: StasisStart) -> None:
+    async def run_inbound(self, start: StasisStart, refuse: str | None = None) -> None:
+        """`refuse` (the node is draining) rejects the call, with its record, whatever its route."""
         dialed = dialed_number(start)
         self.record.agent_phone = dialed
         route = await self.deps.read(lambda d: route_inbound(d, dialed))
+        if refuse is not None and route.reject is None:
+            route = route.replace(reject=refuse)
         self._apply_route(route)
         await self.deps.write(lambda d: call_state.create(d, self.record))
         log.info("inbound call", extra={"call_id": self.call_id, "to": dialed, "assistant_id": route.assistant_id})
@@ -126,9 +130,10 @@ class LiveCall:
                 await self.deps.ari.answer(self.channel_id)
                 await self.say_and_end(message, ("rejected", reason))
                 return
-            if reason != "assistant-request-returned-error" and await self.deps.has_sound(NO_SERVICE_SOUND):
+            sound = REFUSAL_SOUNDS.get(reason, NO_SERVICE_SOUND)
+            if reason != "assistant-request-returned-error" and await self.deps.has_sound(sound):
                 await self.deps.ari.answer(self.channel_id)
-                await self.play_and_wait(f"sound:{NO_SERVICE_SOUND}")
+                await self.play_and_wait(f"sound:{sound}")
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -1,10 +1,9 @@
-"""Run the HTTP API and, unless disabled, the call side, until SIGINT/SIGTERM."""
+"""Run the HTTP API and, unless disabled, the call side, until SIGINT/SIGTERM (which drain first)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 import ssl
 from collections.abc import Coroutine
 from typing import Any
@@ -14,12 +13,15 @@ from aiohttp import web
 from api.app import create_app
 from api.server import ApiRunner
 from voicedock.config import Settings
+from voicedock.draining import Drain
 from voicedock.metrics import Metrics
 from voicedock.private_files import private_dir
 from voicedock.secrets import SecretBox
 from voicedock.store import Database
 from voicedock.webhooks import DeliveryWorker, WebhookClient
 
+from .datadir import server_lock
+from .lifecycle import StopSignals, drain_calls
 from .tls import server_context, warn_if_plaintext
 
 log = logging.getLogger("voicedock")
@@ -40,8 +42,9 @@ async def _run(settings: Settings, session: str = "tone", tls: ssl.SSLContext | 
     await worker.start()
     metrics = Metrics()
     controller, models = await _start_telephony(settings, db, box, worker, session, metrics)
+    drain = Drain()
     app = create_app(settings, db=db, telephony_service=controller, webhook_worker=worker, models_status=models,
-                     metrics=metrics)
+                     metrics=metrics, drain=drain)
     runner = ApiRunner(app, settings)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port, ssl_context=tls)
@@ -54,12 +57,11 @@ async def _run(settings: Settings, session: str = "tone", tls: ssl.SSLContext | 
     if not await db.read(lambda d: d.execute("SELECT count(*) FROM api_keys WHERE revoked_at IS NULL").fetchone()[0]):
         print(f"No API key yet. Create the first one with:\n  voicedock keys create --name admin "
               f"--data-dir {settings.data_dir}", flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    signals = StopSignals()
+    signals.install()
     try:
-        await stop.wait()
+        await signals.drain.wait()
+        await drain_calls(controller, drain, settings.drain_seconds, signals.now)
     finally:
         log.info("shutting down")
         await runner.cleanup()
@@ -116,5 +118,6 @@ def run_loop(main: Coroutine[Any, Any, Any]) -> Any:
 
 def serve(settings: Settings, session: str = "tone") -> int:
     tls = server_context(settings.tls_cert, settings.tls_key)  # a bad certificate stops the start here
-    run_loop(_run(settings, session, tls))
+    with server_lock(settings.data_dir):  # one server per data directory; restore and drain look for it
+        run_loop(_run(settings, session, tls))
     return 0

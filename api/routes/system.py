@@ -16,7 +16,7 @@ from voicedock.store import calls as store_calls
 from voicedock.store import records
 from voicedock.timeutil import iso, now_iso
 
-from ..context import DB, KEYS, MODELS, OPENAPI, SETTINGS, TELEPHONY, read, reply, write
+from ..context import DB, DRAIN, KEYS, MODELS, OPENAPI, SETTINGS, TELEPHONY, read, reply, write
 from ..spec import Operation
 
 
@@ -42,9 +42,14 @@ async def health(request: web.Request) -> web.Response:
         asterisk = {"status": "disabled"}
     models = request.app[MODELS]
     healthy = database["status"] == "ok" and asterisk.get("status") in ("ok", "disabled")
+    checks = {"database": database, "asterisk": asterisk, "models": models}
+    drain = request.app[DRAIN]
+    if drain.active:  # 503 so a load balancer sends new work to another node while live calls finish
+        checks["drain"] = {"status": "draining", "seconds_left": round(drain.seconds_left(), 1)}
+        return reply({"status": "draining", "timestamp": now_iso(), "version": __version__, "checks": checks},
+                     status=503)
     return reply({"status": "ok" if healthy else "degraded", "timestamp": now_iso(), "version": __version__,
-                  "checks": {"database": database, "asterisk": asterisk, "models": models}},
-                 status=200 if database["status"] == "ok" and _takes_calls(asterisk) else 503)
+                  "checks": checks}, status=200 if database["status"] == "ok" and _takes_calls(asterisk) else 503)
 
 
 async def get_account(request: web.Request) -> web.Response:
