@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SECRETS_RELATIVE = Path("etc/asterisk/voicedock-secrets.env")
-TRUNKS_RELATIVE = Path("etc/asterisk/voicedock-trunks.conf")
+TRUNKS_RELATIVE = Path("etc/asterisk/voicedock/trunks.conf")  # a setgid directory of Asterisk's group
 
 
 def asterisk_root() -> Path:

@@ -55,7 +55,7 @@ class TrunkSync:
         return render_trunks(rows, passwords), [r["id"] for r in rows], registering
 
     async def sync(self) -> None:
-        """Rewrite the include file (mode 600) and reload Asterisk when it changed."""
+        """Rewrite the include file (mode 640) and reload Asterisk when it changed."""
         path = self.asterisk.trunks_file
         if path is None:
             return

@@ -1,8 +1,9 @@
 """SIP trunks from the store rendered into Asterisk's PJSIP include, applied with an AMI reload.
 
 Rendering is a pure function of the trunk rows and their decrypted passwords, so it is tested
-without Asterisk. The file holds passwords: written mode 600, atomically, and only reloaded
-when its content changed. Registration states come from AMI `PJSIPShowRegistrationsOutbound`.
+without Asterisk. The file holds passwords: written mode 640, atomically, and only reloaded
+when its content changed. Its directory is setgid to Asterisk's group (see scripts/install-asterisk),
+so Asterisk, which does not run as root, can read it and no one else can. Registration states come from AMI `PJSIPShowRegistrationsOutbound`.
 """
 
 from __future__ import annotations
@@ -83,16 +84,16 @@ def _trunk_sections(ident: str, cfg: Mapping[str, Any], password: str | None) ->
 
 
 def write_private(path: Path, text: str) -> bool:
-    """Atomically replace `path` with mode 600; False when the content was already the same."""
+    """Atomically replace `path` with mode 640 (group: the directory's); False when the content was the same."""
     with contextlib.suppress(FileNotFoundError):
         if path.read_text() == text:
-            os.chmod(path, 0o600)
+            os.chmod(path, 0o640)
             return False
     tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
     with os.fdopen(fd, "w") as out:
         out.write(text)
-    os.chmod(tmp, 0o600)
+    os.chmod(tmp, 0o640)
     os.replace(tmp, path)
     return True
 

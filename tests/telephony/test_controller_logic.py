@@ -82,7 +82,7 @@ def test_trunk_file_has_endpoint_aor_auth_registration_and_is_private(tmp_path: 
     assert "contact = sip:127.0.0.1:5060;transport=tcp" in text
     path = tmp_path / "trunks.conf"
     assert write_private(path, text) is True
-    assert os.stat(path).st_mode & 0o777 == 0o600
+    assert os.stat(path).st_mode & 0o777 == 0o640  # group: Asterisk, which reads it and is not root
     assert write_private(path, text) is False
 
 
