@@ -60,12 +60,18 @@ def test_a_killed_server_is_started_again_and_a_stop_drains_and_ends_everything(
         assert second is not None and second != first
         assert took < 6, f"the API came back after {took:.1f} s"  # half a second's pause plus a Python start
 
+        drained = subprocess.run([sys.executable, "-m", "voicedock_cli.main", "drain", "--data-dir", str(data)],
+                                 capture_output=True, text=True, timeout=60)
+        assert "has drained and exited" in drained.stdout, drained.stderr
+        wait_until(lambda: running_pid(data) not in (None, second) and healthy(base), 15,
+                   "the supervisor to start the drained server again (the upgrade path)")
+
         supervisor.send_signal(signal.SIGTERM)
         assert supervisor.wait(timeout=20) == 0
         wait_until(lambda: running_pid(data) is None, 5, "the server to exit")
         assert not healthy(base)
         log = (tmp_path / "supervise.log").read_text()
-        assert "starting it again" in log and log.count("shutting down") == 1
+        assert "starting it again" in log and log.count("shutting down") == 2
     finally:
         if supervisor.poll() is None:
             supervisor.kill()
