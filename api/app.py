@@ -63,7 +63,7 @@ def create_app(settings: Settings, db: Database | None = None, telephony_service
         if owned:
             await database.migrate()
         app[DB] = database
-        app[KEYS] = KeyCache(database)
+        app[KEYS] = KeyCache(database, failures=RateLimiter(settings.auth_failures_per_minute))
         yield
         if owned:
             database.close()

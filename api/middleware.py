@@ -20,7 +20,7 @@ async def _dispatch(request: web.Request, handler: Handler) -> web.StreamRespons
         raise match.http_exception
     op = getattr(match.handler, "__operation__", None)
     if op is not None and op.auth:
-        key_id = await request.app[KEYS].authenticate(request.headers.get("Authorization"))
+        key_id = await request.app[KEYS].authenticate(request.headers.get("Authorization"), request.remote or "")
         request[API_KEY_ID] = key_id
         decision = request.app[LIMITER].hit(key_id)
         request[RATE_DECISION] = decision

@@ -35,17 +35,27 @@ class RateLimiter:
         self._hits: dict[str, deque[float]] = {}
 
     def hit(self, key: str) -> Decision:
+        """Count a hit for `key` unless it is over the limit; the decision either way."""
+        return self._decide(key, count=True)
+
+    def check(self, key: str) -> Decision:
+        """The decision `hit` would make, without counting anything."""
+        return self._decide(key, count=False)
+
+    def _decide(self, key: str, count: bool) -> Decision:
         now = self._clock()
-        hits = self._hits.setdefault(key, deque())
+        hits = self._hits.setdefault(key, deque()) if count else self._hits.get(key, deque())
         while hits and hits[0] <= now - self.window:
             hits.popleft()
         if len(hits) >= self.limit:
             free_at = hits[0] + self.window
             return Decision(False, self.limit, 0, math.ceil(free_at), max(1, math.ceil(free_at - now)))
-        hits.append(now)
-        if len(self._hits) > 10000:
-            self._prune(now)
-        return Decision(True, self.limit, self.limit - len(hits), math.ceil(hits[0] + self.window), 0)
+        if count:
+            hits.append(now)
+            if len(self._hits) > 10000:
+                self._prune(now)
+        oldest = hits[0] if hits else now
+        return Decision(True, self.limit, self.limit - len(hits), math.ceil(oldest + self.window), 0)
 
     def _prune(self, now: float) -> None:
         for key in [k for k, h in self._hits.items() if not h or h[-1] <= now - self.window]:

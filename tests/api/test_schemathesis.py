@@ -19,7 +19,8 @@ def test_schemathesis_finds_no_failures_and_no_server_errors(tmp_path: Path) -> 
     data = tmp_path / "data"
     key = voicedock("keys", "create", "--name", "schemathesis", data_dir=data).stdout.strip().splitlines()[-1]
     st = shutil.which("schemathesis", path=str(Path(sys.executable).parent)) or "schemathesis"
-    with running_server(data, env={"VOICEDOCK_RATE_LIMIT_PER_MINUTE": "100000000"}) as (base, log):
+    with running_server(data, env={"VOICEDOCK_RATE_LIMIT_PER_MINUTE": "100000000",
+                                     "VOICEDOCK_AUTH_FAILURES_PER_MINUTE": "100000000"}) as (base, log):
         args = [st, "--config-file", str(CONFIG), "run", f"{base}/api/v1/openapi.json",
                 "-H", f"Authorization: Bearer {key}", "--checks", "all", "--workers", "1",
                 "--max-time", "60", "--generation-database", "none"]
