@@ -37,7 +37,7 @@ def settings_for(args: argparse.Namespace) -> Settings:
 @contextmanager
 def server_lock(data_dir: Path) -> Iterator[None]:
     """Hold the data directory for one server; raises `ServerRunning` when another one holds it."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd = os.open(data_dir / PID_FILE, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
