@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from .context import SETTINGS
 from .errors import ApiError, from_validation_error
+from .json_shape import shape
 
 Handler = Callable[..., Awaitable[web.StreamResponse]]
 M = TypeVar("M", bound=BaseModel)
@@ -39,19 +40,7 @@ class Operation:
 
 
 MAX_DEPTH = 32
-
-
-def _depth_exceeds(data: Any, limit: int) -> bool:
-    """Iterative, so a hostile body cannot exhaust the stack here either."""
-    stack = [(data, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if isinstance(value, dict | list):
-            if depth > limit:
-                return True
-            children = value.values() if isinstance(value, dict) else value
-            stack.extend((child, depth + 1) for child in children)
-    return False
+MAX_CONTAINERS = 10_000  # objects and arrays in one body; a full assistant with 64 tools needs a few thousand
 
 
 def _reject_constant(name: str) -> float:
@@ -69,14 +58,17 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
     if not raw.strip():
         raise ApiError(400, "invalid_request", "Request body must be a JSON object")
     too_deep = ApiError(400, "invalid_request", f"Request body is nested more than {MAX_DEPTH} levels deep")
+    measured = shape(raw, MAX_CONTAINERS, MAX_DEPTH)  # before parsing: parsing holds the event loop
+    if measured.depth > MAX_DEPTH:
+        raise too_deep
+    if measured.containers > MAX_CONTAINERS:
+        raise ApiError(413, "payload_too_large", f"Request body holds more than {MAX_CONTAINERS} objects and arrays")
     try:
         data = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
     except RecursionError:
         raise too_deep from None
     except (ValueError, UnicodeDecodeError) as err:
         raise ApiError(400, "invalid_json", f"Request body is not valid JSON: {err}") from err
-    if _depth_exceeds(data, MAX_DEPTH):
-        raise too_deep
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_request", "Request body must be a JSON object")
     return data

@@ -166,3 +166,15 @@ async def test_a_gzip_bomb_is_413_or_dropped_without_stalling_the_loop(
         assert_envelope(reply, 401, "missing_api_key")
     assert await stall < 0.15
     assert seconds < 2
+
+
+async def test_a_body_of_half_a_million_arrays_is_413_before_it_is_parsed(serve: Start, api_key: str) -> None:
+    port = await serve()
+    nested = b"[[[[[[[[[[1]]]]]]]]]],"
+    body = b'{"system_prompt": "x", "metadata": {"a": [' + nested * ((1 << 20) // len(nested) - 4) + b"1]}}"
+    head = (f"POST /api/v1/assistants HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {api_key}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+    stall = asyncio.create_task(worst_loop_stall(1.0))
+    reply, _ = await exchange(port, head + body, within=10, until_closed=False)
+    assert_envelope(reply, 413, "payload_too_large")
+    assert await stall < 0.1
