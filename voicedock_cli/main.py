@@ -144,6 +144,10 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--sip-port", type=int, default=5060, help="Asterisk's SIP port, for the printed URI")
     demo.set_defaults(fn=cmd_demo)
 
+    from . import service_install
+
+    service_install.add_parser(sub)
+
     from voicedock_bench import turns_cli
 
     bench = sub.add_parser("bench", help="benchmarks against the real parts")
