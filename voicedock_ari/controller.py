@@ -42,7 +42,7 @@ from .call_deps import CallDeps
 from .call_media import StasisStarts
 from .dialing import dial_string, outbound_plan, trunk_for
 from .live_call import LiveCall
-from .recovery import APOLOGY, Recovery, close_lost, decide
+from .recovery import APOLOGY, Recovery, close_lost, decide, plan_resumption
 from .sessions import session_factory as placeholder_sessions
 from .settings import AsteriskSettings
 from .trunk_sync import TrunkSync
@@ -268,10 +268,13 @@ class CallController:
             action = decide(lost.record, channels)
             log.warning("call left live by a previous process: %s", action.value,
                         extra={"call_id": lost.record.call_id})
-            if action is Recovery.APOLOGISE and lost.record.channel_id is not None:
+            if action is Recovery.PICK_UP and lost.record.channel_id is not None:
+                go_on = await plan_resumption(self.db, lost.record)
+                if lost.record.call_id in self._by_call:
+                    continue  # picked up meanwhile by a reconcile that ran alongside
                 call = LiveCall(self.deps(), lost.record, lost.record.channel_id)
                 self.register(call)
-                call.start(call.resume_after_restart(APOLOGY, ("ended", lost_calls.SERVICE_RESTARTED)))
+                call.start(call.resume_after_restart(go_on, APOLOGY, ("ended", lost_calls.SERVICE_RESTARTED)))
             else:
                 await close_lost(self.deps(), lost, hang_up=action is Recovery.HANG_UP)
 

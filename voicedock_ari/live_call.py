@@ -14,8 +14,8 @@ import logging
 from typing import Any
 
 from voicedock.assistant import WAITS_FOR_USER, CallAssistant
-from voicedock.conversation.base import CallInfo, Dtmf, Session
-from voicedock.schemas.calls import EndCall
+from voicedock.conversation.base import CallInfo, Dtmf, Session, SessionCommand
+from voicedock.schemas.calls import EndCall, InjectContext
 from voicedock.store import call_state
 from voicedock.store.call_state import CallRecord
 from voicedock.tasks import TaskSet, cancel_and_wait
@@ -35,6 +35,7 @@ from .ari.events import (
 from .call_deps import CallDeps
 from .call_media import MediaLeg, connect_media
 from .recording import RecordingSpool
+from .recovery import Resumption
 from .routing import Route, apply_assistant_reply, dialed_number, route_inbound
 
 log = logging.getLogger("voicedock.calls")
@@ -182,7 +183,7 @@ class LiveCall:
         if not self.ending:
             self._pipeline = asyncio.create_task(self._guard(self.converse()), name=f"call-{self.call_id}")
 
-    async def _session_command(self, command: Dtmf) -> None:
+    async def _session_command(self, command: SessionCommand) -> None:
         if self.session is None or self.ending:
             return
         try:
@@ -219,33 +220,48 @@ class LiveCall:
         self.leg = await connect_media(self.deps.ari, self.channel_id, self.deps.starts, fmt=self.deps.media_format)
         return not self.ending
 
-    async def converse(self) -> None:
-        """Media up, recording on, in-progress, then the session until it ends (or max duration)."""
+    async def converse(self, resume: Resumption | None = None) -> None:
+        """Media up, recording on, in-progress, then the session until it ends (or max duration).
+        A resumed call keeps its status and start; its new session is told the conversation so far."""
         assistant = self.record.assistant
         assert assistant is not None, "a call is answered only with an assistant"
         if not await self._connect():
             return
         assert self.leg is not None
-        if assistant.records:
-            await self._recording.start(self.deps.ari, self.leg.bridge.id)
-        self.deps.poke(await self.deps.write(lambda d: call_state.set_in_progress(d, self.record)))
+        limit = float(assistant.max_duration_seconds)
+        if resume is not None:
+            assistant, limit = resume.assistant, resume.seconds_left
+        else:
+            if assistant.records:
+                await self._recording.start(self.deps.ari, self.leg.bridge.id)
+            self.deps.poke(await self.deps.write(lambda d: call_state.set_in_progress(d, self.record)))
         self.session = self.deps.session_factory(self._info(assistant), self.leg.endpoint, self, self)
+        run = asyncio.ensure_future(self.session.run())  # running before the context is sent, or it is refused
+        if resume is not None:
+            self._side.spawn(self._session_command(InjectContext(type="inject-context", content=resume.context)))
         try:
-            reason = await asyncio.wait_for(self.session.run(), float(assistant.max_duration_seconds))
+            reason = await asyncio.wait_for(run, limit)
         except TimeoutError:
             self.request_end("ended", "exceeded-max-duration")
             return
         if reason:
             self.request_end("ended", reason)
 
-    async def resume_after_restart(self, apology: str, end_as: tuple[str, str]) -> None:
-        """A caller a crashed process left in Stasis: the conversation is gone, so apologise and hang up."""
+    async def resume_after_restart(self, go_on: Resumption | None, apology: str, end_as: tuple[str, str]) -> None:
+        """A caller a crashed process left in Stasis: bridged again, and the conversation goes on
+        (`go_on`), or, where it cannot, the caller hears `apology` and the call ends `end_as`."""
         self.answered = True
         if self.record.status != "in-progress":
             await self.deps.ari.answer(self.channel_id)  # still ringing when the process died
+            if self.record.assistant is not None:
+                await self.converse()  # nothing was said yet: the call starts as a new one
+                return
         elif self.record.assistant is not None and self.record.assistant.records:
             self._recording.name = self.call_id  # the lost process's recording, moved at the end
-        await self.say_and_end(apology, end_as)
+        if go_on is None:
+            await self.say_and_end(apology, end_as)
+        else:
+            await self.converse(go_on)
 
     async def say_and_end(self, text: str, end_as: tuple[str, str], seconds: float = 20.0) -> None:
         """Speak `text` with this call's kind of session (voice or placeholder), then end as `end_as`."""

@@ -4,32 +4,51 @@ After a crash the store still shows the dead process's calls as live, while Aste
 connected caller's channel in the Stasis app, in silence. `decide` is the pure choice from what
 Asterisk still has; `close_lost` ends a call whose caller is gone exactly as a normal ending
 would (recording moved out of Asterisk's spool, usage row, webhooks through the outbox, so each
-event is delivered once). A caller still there is handed to a `LiveCall` by the controller.
+event is delivered once). A caller still there is handed to a `LiveCall` by the controller, with
+a `Resumption` when the conversation can go on: the same assistant, greeting with an apology,
+told the conversation so far, for the time the call has left.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Collection
+from collections.abc import Awaitable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum
+from typing import Any
 
-from voicedock.store import lost_calls
+from voicedock.assistant import SPEAKS_FIRST, CallAssistant
+from voicedock.store import Database, lost_calls
+from voicedock.store import calls as store_calls
 from voicedock.store.call_state import CallRecord
 from voicedock.store.lost_calls import LostCall
+from voicedock.timeutil import parse_iso, utcnow
 
 from .call_deps import CallDeps
 from .recording import RecordingSpool
 
 log = logging.getLogger("voicedock.calls")
 
-APOLOGY = "Sorry, I lost you for a moment. Please call again."
+RESUME_APOLOGY = "Sorry, I lost you for a moment."
+APOLOGY = RESUME_APOLOGY + " Please call again."  # when the call cannot go on
+MIN_RESUME_SECONDS = 10.0  # less than this left of max_duration_seconds: apologise and end instead
+CONTEXT_MESSAGES = 20  # the last messages the resumed session is told; a small model reads few well
+CONTEXT_CHARS = 6000
 
 
 class Recovery(Enum):
     CLOSE = "close"  # the channel is gone: only the record is left to close
     HANG_UP = "hang-up"  # an outbound call not answered yet: nobody to talk to, stop the ringing
-    APOLOGISE = "apologise"  # the caller is still in Stasis: say sorry, hang up, close
+    PICK_UP = "pick-up"  # the caller is still in Stasis: bridged again, resumed (or told and hung up)
+
+
+@dataclass(frozen=True)
+class Resumption:
+    assistant: CallAssistant  # the call's own, with the apology as the first thing it says
+    context: str  # the conversation so far, given to the new session as context
+    seconds_left: float  # of the call's max_duration_seconds, counted from when it was answered
 
 
 def decide(record: CallRecord, channel_ids: Collection[str]) -> Recovery:
@@ -37,7 +56,33 @@ def decide(record: CallRecord, channel_ids: Collection[str]) -> Recovery:
         return Recovery.CLOSE
     if record.direction == "outbound" and record.status != "in-progress":
         return Recovery.HANG_UP
-    return Recovery.APOLOGISE
+    return Recovery.PICK_UP
+
+
+def resumption(record: CallRecord, messages: Sequence[Mapping[str, Any]], now: datetime) -> Resumption | None:
+    """How an answered call goes on after a restart; None when it cannot (no assistant, time up)."""
+    if record.assistant is None or record.started_at is None:
+        return None
+    left = record.assistant.max_duration_seconds - (now - parse_iso(record.started_at)).total_seconds()
+    if left < MIN_RESUME_SECONDS:
+        return None
+    assistant = record.assistant.replace(first_message=RESUME_APOLOGY, first_message_mode=SPEAKS_FIRST)
+    return Resumption(assistant=assistant, context=conversation_so_far(messages), seconds_left=left)
+
+
+def conversation_so_far(messages: Sequence[Mapping[str, Any]]) -> str:
+    said = [m for m in messages if m.get("role") in ("user", "assistant")][-CONTEXT_MESSAGES:]
+    lines = [f"{'Caller' if m['role'] == 'user' else 'You'}: {m.get('content', '')}" for m in said]
+    text = ("The call was cut off for a moment by a restart on our side, and the caller is back on the line; "
+            "you have just apologised. Go on from where the conversation was, without greeting again.")
+    if lines:
+        text += " The conversation so far:\n" + "\n".join(lines)[-CONTEXT_CHARS:]
+    return text
+
+
+async def plan_resumption(db: Database, record: CallRecord) -> Resumption | None:
+    row = await db.read(lambda d: store_calls.get_call(d, record.call_id))
+    return resumption(record, row["messages"], utcnow())
 
 
 async def close_lost(deps: CallDeps, lost: LostCall, *, hang_up: bool = False) -> None:

@@ -1,6 +1,6 @@
 """A `voicedock serve` killed with SIGKILL mid-call, and the one started after it: real server
 processes, real Asterisk, a real SIP caller. Nothing stays in-progress; a caller still on the line
-hears an apology and is hung up; each webhook event arrives once."""
+hears an apology and the call goes on; each webhook event arrives once."""
 
 from __future__ import annotations
 
@@ -138,26 +138,34 @@ def delivered(hooks: Receiver, call_id: str) -> list[tuple[str, str]]:
     return out
 
 
-async def test_a_caller_still_on_the_line_hears_an_apology_and_the_call_is_closed(
+async def test_a_caller_still_on_the_line_is_picked_up_again_after_an_apology(
     asterisk: AsteriskSettings, db: Database, tmp_path: Path
 ) -> None:
     async with webhook_receiver() as (hooks, url), killed_mid_call(asterisk, db, tmp_path, url) as placed:
         caller, call_id, data_dir = placed
-        assert call(db, call_id)["status"] == "in-progress"
+        started_at = call(db, call_id)["started_at"]
         second = await serving(data_dir)
         try:
-            done = await wait_for(lambda: (c := call(db, call_id))["status"] == "ended" and c, 15, "the call closed")
-            await until_no_caller(asterisk, 5)
+            await wait_for(lambda: any(m["role"] == "assistant" for m in call(db, call_id)["messages"]), 5,
+                           "the apology, within 5 s of the new server")
+            await asyncio.sleep(2.0)
+            assert call(db, call_id)["status"] == "in-progress", "the resumed call must go on"
+            await caller.stop()  # the caller hangs up when done
+            done = await wait_for(lambda: (c := call(db, call_id))["status"] == "ended" and c, 10, "the call ended")
             await wait_for(lambda: ("end-of-call-report", "") in delivered(hooks, call_id), 10, "the report")
             await asyncio.sleep(1.0)  # a duplicate would come now
         finally:
             stop(second)
-    assert done["ended_reason"] == "service-restarted" and done["ended_at"] and done["duration_seconds"] > 1
-    assert [m["content"] for m in done["messages"] if m["role"] == "assistant"][-1].startswith("Sorry, I lost you")
+    assert done["ended_reason"] == "customer-ended-call" and done["started_at"] == started_at
+    assert done["duration_seconds"] > 3, "the call's time counts from its first answer"
+    assert [m["content"] for m in done["messages"] if m["role"] == "assistant"] == ["Sorry, I lost you for a moment."]
+    assert any(m["role"] == "system" and m["content"].startswith("The call was cut off") for m in done["messages"])
     assert len(usage_rows(db, call_id)) == 1 and account_active_calls(db) == 0
     ids = [r.event_id for r in hooks.received]
     assert len(ids) == len(set(ids)), "an event was delivered twice"
-    assert delivered(hooks, call_id).count(("end-of-call-report", "")) == 1
+    events = delivered(hooks, call_id)
+    assert events.count(("status-update", "in-progress")) == 1 and events.count(("status-update", "ended")) == 1
+    assert events.count(("end-of-call-report", "")) == 1
     pcm, rate = read_wav(caller.heard_wav)  # type: ignore[arg-type]
     start = int(abs(pcm).argmax()) if len(pcm) else 0
     assert abs(dominant_hz(pcm[max(0, start - 400): start + 1200], rate) - 600) < 20, "the caller heard no apology"
