@@ -14,6 +14,7 @@ from voicedock.draining import Drain
 from voicedock.secrets import SecretBox
 from voicedock.store import Database
 from voicedock.store.errors import StoreError
+from voicedock.store.records import ensure_room
 from voicedock.telephony import Telephony
 
 from .auth import KeyCache
@@ -56,6 +57,18 @@ async def write(request: web.Request, fn: Callable[[sqlite_utils.Database], T]) 
         return await request.app[DB].write(fn)
     except StoreError as err:
         raise from_store_error(err) from None
+
+
+async def create(request: web.Request, kind: str, fn: Callable[[sqlite_utils.Database], T]) -> T:
+    """A write that adds one `kind` of record (see `records.CAPPED`), refused with 403 `limit_reached`
+    once the server holds `max_records` of them."""
+    limit = request.app[SETTINGS].max_records
+
+    def capped(db: sqlite_utils.Database) -> T:
+        ensure_room(db, kind, limit)
+        return fn(db)
+
+    return await write(request, capped)
 
 
 def reply(data: Any, status: int = 200) -> web.Response:

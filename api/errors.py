@@ -9,7 +9,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from voicedock.schemas.base import SEMANTIC_ERRORS
-from voicedock.store.errors import Conflict, InvalidReference, NotFound
+from voicedock.store.errors import Conflict, InvalidReference, LimitReached, NotFound
 
 _TYPES = {400: "validation_error", 401: "authentication_error", 403: "permission_error", 404: "not_found_error",
           405: "invalid_request_error", 409: "conflict_error", 413: "invalid_request_error",
@@ -91,4 +91,6 @@ def from_store_error(err: Exception) -> ApiError:
         return ApiError(409, "conflict", str(err), err.param)
     if isinstance(err, InvalidReference):
         return ApiError(422, "invalid_reference", str(err), err.param)
+    if isinstance(err, LimitReached):
+        return ApiError(403, "limit_reached", str(err))
     raise err

@@ -15,8 +15,9 @@ from .spec import Operation
 
 REF = "#/components/schemas/{model}"
 _STATUS_TEXT = {400: "Malformed body or parameters", 401: "Missing, invalid or revoked API key",
-                404: "Not found", 405: "Method not allowed", 409: "Conflict", 413: "Body over 1 MiB",
-                422: "Semantically invalid", 429: "Rate limited", 503: "Telephony unavailable"}
+                403: "Limit reached", 404: "Not found", 405: "Method not allowed", 408: "Body too slow",
+                409: "Conflict", 413: "Body over 1 MiB", 422: "Semantically invalid", 429: "Rate limited",
+                503: "Telephony unavailable"}
 RATE_HEADERS = {name: {"schema": {"type": "integer"}} for name in
                 ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")}
 
@@ -74,7 +75,7 @@ def build(ops: list[Operation], title: str = "VoiceDock API") -> dict[str, Any]:
         entry["responses"][str(op.status)] = ok
         error_statuses = set(op.errors) | {400, 405, 413}
         if op.body is not None:
-            error_statuses.add(422)  # e.g. a tool's `parameters` that is an object but not a JSON Schema
+            error_statuses |= {408, 422}  # 408: the body did not arrive within VOICEDOCK_BODY_TIMEOUT  # e.g. a tool's `parameters` that is an object but not a JSON Schema
         if op.auth:
             error_statuses |= {401, 429}
         for status in sorted(error_statuses):

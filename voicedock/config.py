@@ -44,9 +44,12 @@ class Settings:
     body_timeout: float = 30.0  # a request body, from the end of its headers
     max_connections: int = 512  # open API connections; also capped by the file-descriptor limit
     auth_failures_per_minute: int = 30  # failed authentications per client address before 429
+    max_records: int = 1000  # API-created keys, assistants, trunks, numbers, templates: each kind at most this many
     drain_seconds: float = 300.0  # on SIGTERM, how long live calls may go on before they are ended
     tls_cert: Path | None = None  # with tls_key: the API serves HTTPS
     tls_key: Path | None = None
+    recording_retention_days: int = 0  # recordings of calls ended longer ago are deleted; 0 keeps them
+    transcript_retention_days: int = 0  # the same for transcripts (messages, tool calls, their webhook payloads)
 
     @property
     def database_path(self) -> Path:
@@ -71,9 +74,12 @@ class Settings:
             body_timeout=_env_float("VOICEDOCK_BODY_TIMEOUT", 30.0),
             max_connections=_env_int("VOICEDOCK_MAX_CONNECTIONS", 512),
             auth_failures_per_minute=_env_int("VOICEDOCK_AUTH_FAILURES_PER_MINUTE", 30),
+            max_records=_env_int("VOICEDOCK_MAX_RECORDS", 1000),
             drain_seconds=_env_float("VOICEDOCK_DRAIN_SECONDS", 300.0),
             tls_cert=_env_path("VOICEDOCK_TLS_CERT"),
             tls_key=_env_path("VOICEDOCK_TLS_KEY"),
+            recording_retention_days=_env_int("VOICEDOCK_RECORDING_RETENTION_DAYS", 0),
+            transcript_retention_days=_env_int("VOICEDOCK_TRANSCRIPT_RETENTION_DAYS", 0),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         return replace(base, **given)  # type: ignore[arg-type]

@@ -19,15 +19,19 @@ from .datadir import running_pid, settings_for
 
 def cmd_drain(args: argparse.Namespace) -> int:
     data_dir = settings_for(args).data_dir
-    pid = running_pid(data_dir)
-    if pid is None:
-        print(f"error: no VoiceDock server is running on {data_dir}", file=sys.stderr)
-        return 1
     try:
+        pid = running_pid(data_dir)
+        if pid is None:
+            print(f"error: no VoiceDock server is running on {data_dir}", file=sys.stderr)
+            return 1
         os.kill(pid, signal.SIGTERM)
     except ProcessLookupError:
         print(f"the server (pid {pid}) had already exited")
         return 0
+    except PermissionError as err:
+        print(f"error: {err.filename or 'the server'}: not permitted; run this as the server's user or root",
+              file=sys.stderr)
+        return 1
     print(f"draining the server (pid {pid}) on {data_dir}: no new calls; live calls may finish", flush=True)
     if args.no_wait:
         return 0

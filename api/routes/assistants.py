@@ -22,7 +22,7 @@ from voicedock.store.documents import ASSISTANTS, deep_merge
 from voicedock.store.errors import Conflict
 from voicedock.store.records import numbers_using
 
-from ..context import BOX, read_now, reply, reply_page, write
+from ..context import BOX, create, read_now, reply, reply_page, write
 from ..spec import Operation, validate
 
 
@@ -36,7 +36,7 @@ async def create_assistant(request: web.Request, body: AssistantCreate) -> web.R
     encrypted = request.app[BOX].encrypt(secret)
     doc = stored_document(body)
     ident = new_id("assistant")
-    out = await write(request, lambda d: ASSISTANTS.insert(d, ident, doc, webhook_secret_enc=encrypted))
+    out = await create(request, "assistants", lambda d: ASSISTANTS.insert(d, ident, doc, webhook_secret_enc=encrypted))
     if body.webhook_secret is None:
         out["webhook_secret"] = secret
     return reply({"assistant": out}, status=201)
@@ -82,7 +82,7 @@ OPERATIONS = [
     Operation("GET", "/assistants", list_assistants, "List assistants", "Assistants",
               query=PageQuery, response=AssistantList),
     Operation("POST", "/assistants", create_assistant, "Create an assistant", "Assistants",
-              body=AssistantCreate, response=AssistantEnvelope, status=201),
+              body=AssistantCreate, response=AssistantEnvelope, status=201, errors=(403,)),
     Operation("GET", "/assistants/{id}", get_assistant, "Get an assistant", "Assistants",
               response=AssistantEnvelope, errors=(404,)),
     Operation("PATCH", "/assistants/{id}", update_assistant, "Update an assistant", "Assistants",

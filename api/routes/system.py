@@ -16,7 +16,7 @@ from voicedock.store import calls as store_calls
 from voicedock.store import records
 from voicedock.timeutil import iso, now_iso
 
-from ..context import DB, DRAIN, KEYS, MODELS, OPENAPI, SETTINGS, TELEPHONY, read, reply, write
+from ..context import DB, DRAIN, KEYS, MODELS, OPENAPI, SETTINGS, TELEPHONY, create, read, reply, write
 from ..spec import Operation
 
 
@@ -64,7 +64,7 @@ async def list_api_keys(request: web.Request, query: PageQuery) -> web.Response:
 
 async def create_api_key(request: web.Request, body: ApiKeyCreate) -> web.Response:
     key = generate_api_key()
-    row = await write(request, lambda d: records.create_api_key(d, body.name, key))
+    row = await create(request, "api keys", lambda d: records.create_api_key(d, body.name, key))
     return reply({"api_key": {**row, "key": key}}, status=201)
 
 
@@ -93,7 +93,7 @@ OPERATIONS = [
     Operation("GET", "/api-keys", list_api_keys, "List API keys", "API keys", query=PageQuery,
               response=ApiKeyList),
     Operation("POST", "/api-keys", create_api_key, "Create an API key (shown once)", "API keys",
-              body=ApiKeyCreate, response=ApiKeyEnvelope, status=201),
+              body=ApiKeyCreate, response=ApiKeyEnvelope, status=201, errors=(403,)),
     Operation("DELETE", "/api-keys/{id}", revoke_api_key, "Revoke an API key", "API keys",
               response=ApiKeyEnvelope, errors=(404,)),
     Operation("GET", "/usage", get_usage, "Usage and cost", "Usage", query=UsageQuery, response=UsageOut),

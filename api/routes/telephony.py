@@ -22,7 +22,7 @@ from voicedock.schemas.telephony import (
 )
 from voicedock.store import records
 
-from ..context import BOX, TELEPHONY, read, reply, write
+from ..context import BOX, TELEPHONY, create, read, reply, write
 from ..spec import Operation, validate
 
 log = logging.getLogger("voicedock.api")
@@ -53,7 +53,7 @@ async def list_numbers(request: web.Request, query: PageQuery) -> web.Response:
 
 async def create_number(request: web.Request, body: NumberCreate) -> web.Response:
     fields = body.model_dump()
-    number = await write(request, lambda d: records.create_number(d, fields))
+    number = await create(request, "phone numbers", lambda d: records.create_number(d, fields))
     await _config_changed(request)
     return reply({"number": number}, status=201)
 
@@ -88,7 +88,7 @@ async def list_trunks(request: web.Request, query: PageQuery) -> web.Response:
 async def create_trunk(request: web.Request, body: TrunkCreate) -> web.Response:
     fields = body.model_dump(by_alias=True)
     box = request.app[BOX]
-    row = await write(request, lambda d: records.create_trunk(d, box, fields))
+    row = await create(request, "SIP trunks", lambda d: records.create_trunk(d, box, fields))
     await _config_changed(request)
     return reply({"sip_trunk": records.trunk_out(row, _registration(request, row["id"]))}, status=201)
 
@@ -125,7 +125,7 @@ OPERATIONS = [
     Operation("GET", "/numbers", list_numbers, "List phone numbers", "Numbers", query=PageQuery,
               response=NumberList),
     Operation("POST", "/numbers", create_number, "Register a phone number", "Numbers", body=NumberCreate,
-              response=NumberEnvelope, status=201, errors=(409, 422)),
+              response=NumberEnvelope, status=201, errors=(403, 409, 422)),
     Operation("GET", "/numbers/{id}", get_number, "Get a phone number", "Numbers", response=NumberEnvelope,
               errors=(404,)),
     Operation("PATCH", "/numbers/{id}", update_number, "Update a phone number", "Numbers", body=NumberUpdate,
@@ -135,7 +135,7 @@ OPERATIONS = [
     Operation("GET", "/sip-trunks", list_trunks, "List SIP trunks", "SIP trunks", query=PageQuery,
               response=TrunkList),
     Operation("POST", "/sip-trunks", create_trunk, "Create a SIP trunk", "SIP trunks", body=TrunkCreate,
-              response=TrunkEnvelope, status=201),
+              response=TrunkEnvelope, status=201, errors=(403,)),
     Operation("GET", "/sip-trunks/{id}", get_trunk, "Get a SIP trunk", "SIP trunks", response=TrunkEnvelope,
               errors=(404,)),
     Operation("PATCH", "/sip-trunks/{id}", update_trunk, "Update a SIP trunk", "SIP trunks", body=TrunkUpdate,

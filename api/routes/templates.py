@@ -12,7 +12,7 @@ from voicedock.schemas import templates as t
 from voicedock.schemas.base import Deleted, PageQuery
 from voicedock.store.documents import ANALYSIS_TEMPLATES, TOOL_TEMPLATES, DocumentTable, deep_merge
 
-from ..context import read_now, reply, reply_page, write
+from ..context import create, read_now, reply, reply_page, write
 from ..spec import Operation, validate
 
 
@@ -28,7 +28,8 @@ def crud(path: str, table: DocumentTable, id_kind: str, singular: str, plural: s
     async def create_item(request: web.Request, body: BaseModel) -> web.Response:
         doc = body.model_dump(by_alias=True)
         ident = new_id(id_kind)
-        return reply({singular: await write(request, lambda d: table.insert(d, ident, doc))}, status=201)
+        row = await create(request, singular.replace("_", " ") + "s", lambda d: table.insert(d, ident, doc))
+        return reply({singular: row}, status=201)
 
     async def get_item(request: web.Request) -> web.Response:
         ident = request.match_info["id"]
@@ -56,7 +57,7 @@ def crud(path: str, table: DocumentTable, id_kind: str, singular: str, plural: s
     return [
         Operation("GET", path, list_items, f"List {name}s", tag, query=PageQuery, response=listing),
         Operation("POST", path, create_item, f"Create a {name}", tag, body=create_model, response=envelope,
-                  status=201),
+                  status=201, errors=(403,)),
         Operation("GET", path + "/{id}", get_item, f"Get a {name}", tag, response=envelope, errors=(404,)),
         Operation("PATCH", path + "/{id}", update_item, f"Update a {name}", tag, body=update_model,
                   response=envelope, errors=(404,)),

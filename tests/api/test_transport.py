@@ -164,7 +164,7 @@ async def test_a_gzip_bomb_is_413_or_dropped_without_stalling_the_loop(
         assert_envelope(reply, 413, "payload_too_large")
     else:
         assert_envelope(reply, 401, "missing_api_key")
-    assert await stall < 0.15
+    assert await stall < 0.3  # 1.2 s before; headroom for a loaded CI host
     assert seconds < 2
 
 
@@ -177,4 +177,4 @@ async def test_a_body_of_half_a_million_arrays_is_413_before_it_is_parsed(serve:
     stall = asyncio.create_task(worst_loop_stall(1.0))
     reply, _ = await exchange(port, head + body, within=10, until_closed=False)
     assert_envelope(reply, 413, "payload_too_large")
-    assert await stall < 0.1
+    assert await stall < 0.25  # headroom for a loaded CI host

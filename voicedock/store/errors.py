@@ -28,3 +28,14 @@ class InvalidReference(StoreError):
     def __init__(self, message: str, param: str) -> None:
         super().__init__(message)
         self.param = param
+
+
+class LimitReached(StoreError):
+    """A server-wide cap on how many of a kind of record may exist."""
+
+    code = "limit_reached"
+
+    def __init__(self, kind: str, limit: int) -> None:
+        super().__init__(f"This server holds at most {limit} {kind}; delete one first")
+        self.kind = kind
+        self.limit = limit

@@ -11,7 +11,7 @@ import sqlite_utils
 from ..ids import new_id
 from ..secrets import SecretBox, display_prefix, hash_api_key
 from ..timeutil import now_iso
-from .errors import Conflict, InvalidReference, NotFound
+from .errors import Conflict, InvalidReference, LimitReached, NotFound
 
 
 def _one(db: sqlite_utils.Database, table: str, kind: str, ident: str) -> dict[str, Any]:
@@ -28,6 +28,20 @@ def _page(db: sqlite_utils.Database, table: str, limit: int, offset: int) -> tup
 
 
 # -- API keys ----------------------------------------------------------------------------------
+# Each kind a client can create without bound, with the rows that count towards its cap.
+CAPPED = {"api keys": ("api_keys", "revoked_at IS NULL"), "assistants": ("assistants", "1"),
+          "SIP trunks": ("sip_trunks", "1"), "phone numbers": ("numbers", "1"),
+          "tool templates": ("tool_templates", "1"), "analysis templates": ("analysis_templates", "1")}
+
+
+def ensure_room(db: sqlite_utils.Database, kind: str, limit: int) -> None:
+    """Raise `LimitReached` when `kind` (a key of `CAPPED`) already has `limit` rows; call inside the
+    creating transaction so concurrent creates cannot overshoot."""
+    table, where = CAPPED[kind]
+    if db.execute(f"SELECT count(*) FROM {table} WHERE {where}").fetchone()[0] >= limit:
+        raise LimitReached(kind, limit)
+
+
 def key_out(row: dict[str, Any]) -> dict[str, Any]:
     return {k: row[k] for k in ("id", "name", "prefix", "created_at", "revoked_at", "last_used_at")}
 
