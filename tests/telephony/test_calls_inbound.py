@@ -159,14 +159,14 @@ async def test_assistant_request_reply_decides_who_answers(controller: CallContr
 
 
 async def test_max_duration_ends_the_call(controller: CallController, store: Database, tmp_path: Path) -> None:
-    add_number(store, add_assistant(store, max_duration_seconds=1))
+    add_number(store, add_assistant(store, max_duration_seconds=10))  # the API's minimum
     source = tmp_path / "caller.wav"
-    write_wav(source, tone(CALLER_HZ, 8.0))
-    caller = await dial(tmp_path / "baresip", source, uri(controller), seconds=10)
+    write_wav(source, tone(CALLER_HZ, 16.0))
+    caller = await dial(tmp_path / "baresip", source, uri(controller), seconds=18)
     try:
         row = await wait_for(only_call(store), 10, "the call record")
-        done = await wait_for(lambda: (c := call(store, row["id"]))["status"] == "ended" and c, 10, "ended")
+        done = await wait_for(lambda: (c := call(store, row["id"]))["status"] == "ended" and c, 16, "ended")
     finally:
         await caller.stop()
     assert done["ended_reason"] == "exceeded-max-duration"
-    assert 0.9 < done["duration_seconds"] < 2.0
+    assert 9.9 < done["duration_seconds"] < 11.0
