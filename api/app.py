@@ -21,12 +21,12 @@ from .docs import add_docs
 from .metrics import add_metrics
 from .middleware import api_middleware
 from .ratelimit import RateLimiter
-from .routes import assistants, byok, calls, deliveries, system, telephony, templates
+from .routes import assistants, byok, calls, customers, deliveries, system, telephony, templates
 from .spec import Operation, bind
 
 OPERATIONS: list[Operation] = [
     *system.OPERATIONS, *assistants.OPERATIONS, *templates.OPERATIONS, *telephony.OPERATIONS,
-    *calls.OPERATIONS, *deliveries.OPERATIONS, *byok.OPERATIONS,
+    *calls.OPERATIONS, *deliveries.OPERATIONS, *byok.OPERATIONS, *customers.OPERATIONS,
 ]
 
 

@@ -16,6 +16,7 @@ from voicedock.config import Settings
 from voicedock.draining import Drain
 from voicedock.metrics import Metrics
 from voicedock.private_files import private_dir
+from voicedock.retention import RetentionJob
 from voicedock.secrets import SecretBox
 from voicedock.store import Database
 from voicedock.webhooks import DeliveryWorker, WebhookClient
@@ -40,6 +41,9 @@ async def _run(settings: Settings, session: str = "tone", tls: ssl.SSLContext | 
     box = SecretBox(settings.secret_key_path)
     worker = DeliveryWorker(db, box)
     await worker.start()
+    retention = RetentionJob(db, settings.data_dir, settings.recording_retention_days,
+                             settings.transcript_retention_days)
+    retention.start()
     metrics = Metrics()
     controller, models = await _start_telephony(settings, db, box, worker, session, metrics)
     drain = Drain()
@@ -67,6 +71,7 @@ async def _run(settings: Settings, session: str = "tone", tls: ssl.SSLContext | 
         await runner.cleanup()
         if controller is not None:
             await controller.aclose()
+        await retention.aclose()
         await worker.aclose()
         db.close()
 

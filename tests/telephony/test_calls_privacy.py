@@ -1,0 +1,36 @@
+"""gdpr_mode on a real call: nothing is recorded, in Asterisk's spool or in the data directory."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from voicedock.store import Database
+from voicedock_ari.controller import CallController
+
+from .audio import tone, write_wav
+from .callers import dial
+from .harness import add_assistant, add_number, call, only_call, uri, wait_for
+
+pytestmark = pytest.mark.asterisk
+
+
+async def test_a_gdpr_mode_call_leaves_no_recording_anywhere(controller: CallController, store: Database,
+                                                               tmp_path: Path) -> None:
+    add_number(store, add_assistant(store, recording_enabled=True, gdpr_mode=True))
+    source = tmp_path / "caller.wav"
+    write_wav(source, tone(440.0, 4.0))
+    caller = await dial(tmp_path / "baresip", source, uri(controller), seconds=3)
+    try:
+        row = await wait_for(only_call(store), 10, "the call record")
+        await asyncio.wait_for(caller.process.wait(), 15)
+        done = await wait_for(lambda: (c := call(store, row["id"]))["status"] == "ended" and c, 10, "ended")
+    finally:
+        await caller.stop()
+    assert done["recording_url"] is None
+    assert not (controller.settings.data_dir / "recordings" / f"{row['id']}.wav").exists()
+    assert controller.asterisk.root is not None
+    spool = controller.asterisk.root / "var/spool/asterisk/recording"
+    assert not list(spool.glob(f"{row['id']}*")), "Asterisk recorded the call"

@@ -1,0 +1,89 @@
+"""The retention job: recordings and transcripts older than their settings are deleted, in the background.
+
+Why a job in the server rather than a cron entry: the server already owns the database's one
+writer, and a pass is a few short transactions, batched so that live calls writing their state
+never wait long behind it. Files are deleted in a worker thread, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+from pathlib import Path
+
+from .store import Database
+from .store.privacy import BATCH, Forgotten, expire
+from .tasks import cancel_and_wait
+from .timeutil import iso, utcnow
+
+log = logging.getLogger("voicedock.retention")
+
+
+def recording_path(data_dir: Path, call_id: str) -> Path:
+    """Where a call's recording is kept (the API serves it from here)."""
+    return data_dir / "recordings" / f"{call_id}.wav"
+
+
+def delete_recordings(data_dir: Path, call_ids: list[str]) -> int:
+    """Blocking: remove the files; a file already gone counts as removed."""
+    for call_id in call_ids:
+        with contextlib.suppress(FileNotFoundError):
+            recording_path(data_dir, call_id).unlink()
+    return len(call_ids)
+
+
+def _cutoff(days: int) -> str | None:
+    return iso(utcnow() - timedelta(days=days)) if days > 0 else None
+
+
+async def run_once(db: Database, data_dir: Path, recording_days: int, transcript_days: int) -> Forgotten:
+    """One pass: batches until nothing older than the cutoffs is left. 0 days keeps forever."""
+    total = Forgotten()
+    recordings_before, transcripts_before = _cutoff(recording_days), _cutoff(transcript_days)
+    if recordings_before is None and transcripts_before is None:
+        return total
+    while True:
+        batch = await db.write(lambda d: expire(d, recordings_before, transcripts_before))
+        await asyncio.to_thread(delete_recordings, data_dir, batch.recordings)
+        total.recordings += batch.recordings
+        total.transcripts += batch.transcripts
+        total.webhook_events += batch.webhook_events
+        if len(batch.recordings) < BATCH and batch.transcripts < BATCH:
+            break
+    if total.recordings or total.transcripts:
+        log.info("retention pass", extra={"deleted": total.to_dict(), "recording_days": recording_days,
+                                          "transcript_days": transcript_days})
+    return total
+
+
+class RetentionJob:
+    """Runs a pass at start and then every `interval` seconds until closed."""
+
+    def __init__(self, db: Database, data_dir: Path, recording_days: int, transcript_days: int,
+                 interval: float = 3600.0) -> None:
+        self.db = db
+        self.data_dir = data_dir
+        self.recording_days = recording_days
+        self.transcript_days = transcript_days
+        self.interval = interval
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self.recording_days > 0 or self.transcript_days > 0:
+            self._task = asyncio.create_task(self._loop(), name="retention")
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await run_once(self.db, self.data_dir, self.recording_days, self.transcript_days)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("retention pass failed; the next one retries")
+            await asyncio.sleep(self.interval)
+
+    async def aclose(self) -> None:
+        if self._task is not None:
+            await cancel_and_wait(self._task)
