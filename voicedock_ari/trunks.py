@@ -22,7 +22,9 @@ from .settings import AsteriskSettings
 log = logging.getLogger("voicedock.telephony")
 
 TRANSPORT = "transport-udp"
-RELOAD_COMMANDS = ("module reload res_pjsip.so", "dialplan reload")
+# AMI ModuleLoad reloads (class `system`), not CLI commands: the account needs no `command` class,
+# which would hand it the whole CLI (originate, stop, ...). pbx_config's reload is `dialplan reload`.
+RELOAD_MODULES = ("res_pjsip.so", "pbx_config.so")
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 _STATES = {"registered": "registered", "unregistered": "unregistered", "rejected": "rejected",
            "failed": "failed", "stopped": "stopped"}
@@ -132,14 +134,13 @@ class Ami:
             manager.close()
 
     async def reload(self) -> None:
-        """Reload PJSIP (`module reload res_pjsip.so`; 22 has no `pjsip reload`) and the dialplan."""
+        """Reload PJSIP (22 has no `pjsip reload`) and the dialplan, as `module reload` would."""
 
         async def go(manager: Any) -> None:
-            for command in RELOAD_COMMANDS:
-                reply = await manager.send_command(command)
-                output = " ".join(str(line) for line in (reply.get("Output") or []))
-                if reply.get("Response") != "Success" or "No such command" in output:
-                    raise RuntimeError(f"AMI command {command!r} failed: {output[:200]}")
+            for module in RELOAD_MODULES:
+                reply = await manager.send_action({"Action": "ModuleLoad", "Module": module, "LoadType": "reload"})
+                if reply.get("Response") != "Success":
+                    raise RuntimeError(f"AMI reload of {module} failed: {str(reply.get('Message'))[:200]}")
 
         await self._run(go)
 

@@ -130,11 +130,12 @@ async def _ami_action(asterisk: AsteriskSettings, action: dict[str, str]) -> dic
 
 async def test_ami_account_can_do_what_voicedock_does_and_no_more(asterisk: AsteriskSettings) -> None:
     ami = Ami(asterisk)
-    await ami.reload()  # module reload res_pjsip.so + dialplan reload (class command)
+    await ami.reload()  # ModuleLoad reloads of res_pjsip.so and pbx_config.so (class system)
     assert await ami.registrations() == {}  # PJSIPShowRegistrationsOutbound (class system)
-    # Everything else is refused: calls (ARI places them), configuration writes, call redirection.
+    # Everything else is refused: calls (ARI places them), configuration writes, call redirection, the CLI.
     for action in ({"Action": "Originate", "Channel": "Local/s@voicedock-local", "Application": "Wait", "Data": "1"},
                    {"Action": "UpdateConfig", "SrcFilename": "pjsip.conf", "DstFilename": "pjsip.conf"},
-                   {"Action": "Redirect", "Channel": "PJSIP/none", "Exten": "s", "Context": "x", "Priority": "1"}):
+                   {"Action": "Redirect", "Channel": "PJSIP/none", "Exten": "s", "Context": "x", "Priority": "1"},
+                   {"Action": "Command", "Command": "core show uptime"}):
         reply = await _ami_action(asterisk, action)
         assert reply.get("Response") == "Error" and "Permission denied" in str(reply.get("Message")), (action, reply)
