@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import shutil
 from pathlib import Path
 
@@ -52,5 +53,21 @@ class RecordingSpool:
             return None
         target = private_dir(self.data_dir / "recordings") / f"{self.call_id}.wav"
         shutil.move(str(source), target)
-        restrict(target, PRIVATE_FILE)  # Asterisk's spool file keeps its own mode through the move
+        make_own(target)
         return f"/api/v1/calls/{self.call_id}/recording"
+
+
+def make_own(path: Path) -> None:
+    """Give a moved recording this process's owner and mode 0600.
+
+    Asterisk runs as its own user, so the file it wrote keeps that owner (and its mode) through the
+    move, and only an owner may chmod it: rewrite it as a file of ours, then replace the original.
+    """
+    if path.stat().st_uid == os.geteuid():
+        restrict(path, PRIVATE_FILE)
+        return
+    tmp = path.with_name(f".{path.name}.tmp")
+    with path.open("rb") as src, os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE),
+                                           "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    os.replace(tmp, path)
