@@ -22,9 +22,17 @@ from .ratelimit import RateLimiter
 UNKNOWN_KEYS_KEPT = 4096
 
 
+@dataclass(frozen=True)
+class Grant:
+    """Who a request authenticated as: the key's id, and whether it may only read (GET)."""
+
+    key_id: str
+    read_only: bool
+
+
 @dataclass
 class _Entry:
-    key_id: str
+    grant: Grant
     revoked: bool
     checked_at: float
     touched_at: float
@@ -63,8 +71,8 @@ class KeyCache:
         self._unknown: OrderedDict[str, float] = OrderedDict()
         self._unknown_ttl = unknown_ttl
 
-    async def authenticate(self, header: str | None, client: str = "") -> str:
-        """The key's id. 401 for a missing, malformed, unknown or revoked key; 429 for `client` (its
+    async def authenticate(self, header: str | None, client: str = "") -> Grant:
+        """The key's grant. 401 for a missing, malformed, unknown or revoked key; 429 for `client` (its
         address) after too many of those in the last minute, unless the key is a cached, valid one."""
         try:
             return await self._authenticate(header, client)
@@ -73,7 +81,7 @@ class KeyCache:
                 self._failures.hit(client)
             raise
 
-    async def _authenticate(self, header: str | None, client: str) -> str:
+    async def _authenticate(self, header: str | None, client: str) -> Grant:
         now = self._clock()
         token = _bearer(header)
         digest = hash_api_key(token) if token else ""
@@ -89,9 +97,9 @@ class KeyCache:
             raise ApiError(401, "api_key_revoked", "This API key has been revoked")
         if now - entry.touched_at > self._touch_every:
             entry.touched_at = now
-            key_id = entry.key_id
+            key_id = entry.grant.key_id
             await self._db.write(lambda d: touch_api_key(d, key_id))
-        return entry.key_id
+        return entry.grant
 
     def _admit(self, client: str) -> None:
         if self._failures is None:
@@ -116,11 +124,11 @@ class KeyCache:
             raise ApiError(401, "invalid_api_key", "Invalid API key")
         self._unknown.pop(digest, None)
         touched = entry.touched_at if entry else float("-inf")
-        fresh = _Entry(row["id"], row["revoked_at"] is not None, now, touched)
+        fresh = _Entry(Grant(row["id"], row["role"] == "read"), row["revoked_at"] is not None, now, touched)
         self._entries[digest] = fresh
         return fresh
 
     def revoked(self, key_id: str) -> None:
         for entry in self._entries.values():
-            if entry.key_id == key_id:
+            if entry.grant.key_id == key_id:
                 entry.revoked = True

@@ -13,6 +13,8 @@ from .errors import ApiError, error_response, from_http_exception
 
 log = logging.getLogger("voicedock.api")
 
+READ_METHODS = frozenset({"GET", "HEAD"})
+
 
 async def _dispatch(request: web.Request, handler: Handler) -> web.StreamResponse:
     match = request.match_info
@@ -20,14 +22,16 @@ async def _dispatch(request: web.Request, handler: Handler) -> web.StreamRespons
         raise match.http_exception
     op = getattr(match.handler, "__operation__", None)
     if op is not None and op.auth:
-        key_id = await request.app[KEYS].authenticate(request.headers.get("Authorization"), request.remote or "")
-        request[API_KEY_ID] = key_id
-        decision = request.app[LIMITER].hit(key_id)
+        grant = await request.app[KEYS].authenticate(request.headers.get("Authorization"), request.remote or "")
+        request[API_KEY_ID] = grant.key_id
+        decision = request.app[LIMITER].hit(grant.key_id)
         request[RATE_DECISION] = decision
         if not decision.allowed:
             raise ApiError(429, "rate_limit_exceeded",
                            f"Rate limit of {decision.limit} requests per minute exceeded",
                            headers={"Retry-After": str(decision.retry_after)})
+        if grant.read_only and request.method not in READ_METHODS:
+            raise ApiError(403, "read_only_key", "This API key may only read (GET); use an admin key to change things")
     return await handler(request)
 
 

@@ -15,7 +15,7 @@ from .spec import Operation
 
 REF = "#/components/schemas/{model}"
 _STATUS_TEXT = {400: "Malformed body or parameters", 401: "Missing, invalid or revoked API key",
-                403: "Limit reached", 404: "Not found", 405: "Method not allowed", 408: "Body too slow",
+                403: "Limit reached, or a read key", 404: "Not found", 405: "Method not allowed", 408: "Body too slow",
                 409: "Conflict", 413: "Body over 1 MiB", 422: "Semantically invalid", 429: "Rate limited",
                 503: "Telephony unavailable"}
 RATE_HEADERS = {name: {"schema": {"type": "integer"}} for name in
@@ -78,6 +78,8 @@ def build(ops: list[Operation], title: str = "VoiceDock API") -> dict[str, Any]:
             error_statuses |= {408, 422}  # 408: the body did not arrive within VOICEDOCK_BODY_TIMEOUT  # e.g. a tool's `parameters` that is an object but not a JSON Schema
         if op.auth:
             error_statuses |= {401, 429}
+            if op.method != "GET":
+                error_statuses.add(403)  # a read key
         for status in sorted(error_statuses):
             entry["responses"][str(status)] = {
                 "description": _STATUS_TEXT.get(status, "Error"),

@@ -53,10 +53,10 @@ def cmd_keys_create(args: argparse.Namespace) -> int:
     db = _database(_settings(args))
     try:
         key = generate_api_key()
-        row = db.write_sync(lambda d: records.create_api_key(d, args.name, key))
+        row = db.write_sync(lambda d: records.create_api_key(d, args.name, key, args.role))
     finally:
         db.close()
-    print(f"Created API key {row['id']} ({printable(row['name'])}). It is shown once; store it now:")
+    print(f"Created {row['role']} API key {row['id']} ({printable(row['name'])}). It is shown once; store it now:")
     print(key)
     return 0
 
@@ -73,10 +73,10 @@ def cmd_keys_list(args: argparse.Namespace) -> int:
         keys, _ = db.read_sync(lambda d: records.list_api_keys(d, limit=10000))
     finally:
         db.close()
-    print(f"{'ID':<30} {'NAME':<24} {'PREFIX':<14} {'CREATED':<25} STATUS")
+    print(f"{'ID':<30} {'NAME':<24} {'ROLE':<6} {'PREFIX':<14} {'CREATED':<25} STATUS")
     for k in keys:
         status = f"revoked {k['revoked_at']}" if k["revoked_at"] else "active"
-        print(f"{k['id']:<30} {printable(k['name'])[:24]:<24} {k['prefix']:<14} {k['created_at']:<25} {status}")
+        print(f"{k['id']:<30} {printable(k['name'])[:24]:<24} {k['role']:<6} {k['prefix']:<14} {k['created_at']:<25} {status}")
     return 0
 
 
@@ -128,6 +128,8 @@ def parser() -> argparse.ArgumentParser:
     keys = sub.add_parser("keys", help="manage API keys").add_subparsers(dest="keys_command", required=True)
     kc = keys.add_parser("create", parents=[common], help="create a key; prints it alone on the last line")
     kc.add_argument("--name", required=True)
+    kc.add_argument("--role", choices=("admin", "read"), default="admin",
+                    help="admin: every route (default); read: GET routes only, for dashboards and monitoring")
     kc.set_defaults(fn=cmd_keys_create)
     keys.add_parser("list", parents=[common], help="list keys").set_defaults(fn=cmd_keys_list)
     kr = keys.add_parser("revoke", parents=[common], help="revoke a key by id")

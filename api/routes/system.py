@@ -64,7 +64,7 @@ async def list_api_keys(request: web.Request, query: PageQuery) -> web.Response:
 
 async def create_api_key(request: web.Request, body: ApiKeyCreate) -> web.Response:
     key = generate_api_key()
-    row = await create(request, "api keys", lambda d: records.create_api_key(d, body.name, key))
+    row = await create(request, "api keys", lambda d: records.create_api_key(d, body.name, key, body.role))
     return reply({"api_key": {**row, "key": key}}, status=201)
 
 

@@ -20,13 +20,19 @@ class AccountOut(Out):
     monthly_usage_minutes: float
 
 
+KeyRole = Literal["admin", "read"]
+
+
 class ApiKeyCreate(Body):
     name: Name = "API key"
+    role: KeyRole = Field("admin", description="`admin`: every route; `read`: GET routes only (dashboards, "
+                                                "monitoring), anything else answers 403 `read_only_key`.")
 
 
 class ApiKeyOut(Out):
     id: str
     name: str
+    role: KeyRole
     prefix: str
     created_at: str
     revoked_at: str | None

@@ -121,12 +121,18 @@ def _m005_live_records(db: sqlite_utils.Database) -> None:
     db.table("calls").add_column("live_record", str)
 
 
+def _m006_key_roles(db: sqlite_utils.Database) -> None:
+    """A key is an admin key (everything) or a read key (GET only, for dashboards and monitoring)."""
+    db.conn.execute("ALTER TABLE api_keys ADD COLUMN role TEXT NOT NULL DEFAULT 'admin'")
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial schema", _m001_initial),
     (2, "webhook delivery state", _m002_webhook_delivery),
     (3, "listing indexes", _m003_listing_indexes),
     (4, "pending end-of-call reports", _m004_pending_reports),
     (5, "live call records", _m005_live_records),
+    (6, "API key roles", _m006_key_roles),
 ]
 
 

@@ -43,18 +43,18 @@ def ensure_room(db: sqlite_utils.Database, kind: str, limit: int) -> None:
 
 
 def key_out(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: row[k] for k in ("id", "name", "prefix", "created_at", "revoked_at", "last_used_at")}
+    return {k: row[k] for k in ("id", "name", "role", "prefix", "created_at", "revoked_at", "last_used_at")}
 
 
-def create_api_key(db: sqlite_utils.Database, name: str, key: str) -> dict[str, Any]:
-    row = {"id": new_id("api_key"), "name": name, "prefix": display_prefix(key), "key_hash": hash_api_key(key),
-           "created_at": now_iso(), "revoked_at": None, "last_used_at": None}
+def create_api_key(db: sqlite_utils.Database, name: str, key: str, role: str = "admin") -> dict[str, Any]:
+    row = {"id": new_id("api_key"), "name": name, "role": role, "prefix": display_prefix(key),
+           "key_hash": hash_api_key(key), "created_at": now_iso(), "revoked_at": None, "last_used_at": None}
     db.table("api_keys").insert(row)
     return key_out(row)
 
 
 def find_api_key(db: sqlite_utils.Database, key_hash: str) -> dict[str, Any] | None:
-    rows = list(db.query("SELECT id, revoked_at FROM api_keys WHERE key_hash = ?", [key_hash]))
+    rows = list(db.query("SELECT id, role, revoked_at FROM api_keys WHERE key_hash = ?", [key_hash]))
     return rows[0] if rows else None
 
 
