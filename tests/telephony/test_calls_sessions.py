@@ -42,7 +42,7 @@ QUESTION = "What is the status of order 4 7 1 1?"
 
 def speaks_tool_result(messages: Sequence[Message]) -> str:
     """The reply after a tool ran: it says what the tool's server answered."""
-    note = next(str(m["content"]) for m in reversed(messages) if "Result of check_order" in str(m["content"]))
+    note = next(str(m["content"]) for m in reversed(messages) if "(check_order for" in str(m["content"]))
     return "Your order is " + note.split("status=", 1)[1].split(".", 1)[0] + "."
 
 
@@ -66,7 +66,7 @@ async def receiver() -> AsyncIterator[tuple[Receiver, str]]:
 def tool_session(controller: CallController) -> FakeTTS:
     """The voice session with scripted engines: the caller asks about an order, the model picks the tool."""
     tts = FakeTTS()
-    llm = FakeLLM(replies=[speaks_tool_result], json_replies=[{"intent": "check order"}, {"order_number": "4711"}])
+    llm = FakeLLM(replies=[speaks_tool_result], json_replies=[{"order_number": "4711"}])
     engines = fake_engines(stt=FakeSTT([QUESTION]), llm=llm, tts=tts)
     controller.session_factory = voice_session_factory(engines, tool_runner=WebhookToolRunner(controller.webhooks))
     return tts

@@ -165,7 +165,7 @@ def asks_for(spec: ToolSpec, text: str) -> bool:
     said = " " + re.sub(r"[^a-z' ]+", " ", re.sub(r"\w+-\w+", " ", text.lower())) + " "
     verb = _verb(spec)
     if reads_only(spec):
-        stems = tuple(h for w in _name_words(spec) for h in _READ_HINTS.get(w, ())) or (verb,)
+        stems = tuple(h for w in _look_up_words(spec) for h in _READ_HINTS.get(w, ())) or (verb,)
     else:
         stems = _ACTIONS.get(verb, (verb,))
     return any(re.search(r"(?<![a-z])" + re.escape(stem[:5] if " " not in stem else stem), said) for stem in stems)
@@ -177,6 +177,12 @@ _QUESTION = re.compile(r"\?\s*$|^\W*(?:(?:so|and|but|okay|ok|oh|hi|hey|hello|um|
 
 def is_question(text: str) -> bool:
     return bool(_QUESTION.search(text.strip()))
+
+
+def _look_up_words(spec: ToolSpec) -> list[str]:
+    """What a look-up is about, from its name and its description ("check_order: Look up the
+    status of an order" is asked for by "what's the status of my order")."""
+    return [*_name_words(spec), *re.findall(r"[a-z]+", spec.description.lower())]
 
 
 def _name_words(spec: ToolSpec) -> list[str]:
