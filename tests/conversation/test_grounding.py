@@ -15,7 +15,7 @@ from voicedock.conversation.grounding import (
     question_for,
     spoken_digits,
 )
-from voicedock.conversation.tools import normalise_tools
+from voicedock.conversation.tools import ToolSpec, normalise_tools
 
 NOW = datetime(2026, 3, 4, 10, 15, tzinfo=ZoneInfo("America/New_York"))  # a Wednesday
 BOOK = {
@@ -137,6 +137,12 @@ def test_an_action_runs_only_when_asked_for_but_a_look_up_on_a_value() -> None:
     assert not asks_for(BOOK_SPEC, "Do you accept new patients?")
     assert asks_for(CHECK_SPEC, "Is Friday morning free?")
     assert not asks_for(CHECK_SPEC, "What are your opening hours on Saturday?")
+
+
+def test_a_look_up_is_asked_for_in_the_words_of_its_description() -> None:
+    order = ToolSpec("check_order", "function", "Look up the status of an order.")
+    assert asks_for(order, "What is the status of order 4 7 1 1?")
+    assert not asks_for(order, "I'd like to order a pizza")
 
 
 def test_a_question_the_instructions_never_mention_gets_the_honest_answer() -> None:
