@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -110,3 +111,21 @@ def test_units_pass_systemd_analyze_verify(tmp_path: Path, fake_asterisk: Path) 
                             env={**os.environ, "SYSTEMD_LOG_LEVEL": "notice"})
     assert verify.returncode == 0, verify.stderr
     assert "voicedock" not in verify.stderr, verify.stderr  # unknown keys or bad values are only warnings
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a directory of root's own")
+def test_a_checkout_the_service_user_cannot_reach_is_named() -> None:
+    from voicedock_cli.service_install import unreachable
+
+    base = Path(tempfile.mkdtemp())  # pytest's own temporary directories are root's alone
+    try:
+        base.chmod(0o755)
+        private = base / "root-only"
+        (private / "venv/bin").mkdir(parents=True)
+        private.chmod(0o700)
+        assert unreachable([private / "venv/bin/voicedock"], "nobody") == private
+        private.chmod(0o755)
+        assert unreachable([private / "venv/bin/voicedock"], "nobody") is None
+        assert unreachable([private / "venv/bin/voicedock"], "no-such-user-here") is None
+    finally:
+        shutil.rmtree(base)

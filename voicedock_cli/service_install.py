@@ -115,14 +115,20 @@ def _write(path: Path, text: str) -> None:
     tmp.replace(path)
 
 
-def _unreachable(path: Path, user: str) -> Path | None:
-    """The first directory above `path` the service user cannot enter (a checkout under /root, say)."""
-    if not _exists(pwd.getpwnam, user):
+def unreachable(paths: list[Path], user: str) -> Path | None:
+    """The first directory above one of `paths` that `user` cannot enter (a checkout or a Python under /root).
+
+    An approximation (others' execute bit, or ownership; groups are not considered), for a warning.
+    """
+    try:
+        uid = pwd.getpwnam(user).pw_uid
+    except KeyError:
         return None
-    for parent in reversed(path.parents):
-        st = parent.stat()
-        if not st.st_mode & 0o001 and st.st_uid != pwd.getpwnam(user).pw_uid:
-            return parent
+    for path in paths:
+        for parent in reversed(path.parents):
+            st = parent.stat()
+            if not st.st_mode & 0o001 and st.st_uid != uid:
+                return parent
     return None
 
 
@@ -163,14 +169,15 @@ def cmd_install_service(args: argparse.Namespace) -> int:
         print(("would " if args.dry_run else "") + what)
         if not args.dry_run:
             fn()
+    # The virtualenv's python is often a link to an interpreter elsewhere (pyenv under /root, say).
+    blocked = unreachable([plan.voicedock_bin, Path(sys.executable).resolve()], plan.user)
+    if blocked is not None:
+        print(f"warning: {plan.user} cannot enter {blocked}, so it cannot run {plan.voicedock_bin}; put the "
+              f"checkout and its Python somewhere it can read (e.g. /opt/voicedock)", file=sys.stderr)
     if args.dry_run:
         for name, text in units(plan).items():
             print(f"\n--- {name}\n{text}", end="")
         return 0
-    blocked = _unreachable(plan.voicedock_bin, plan.user)
-    if blocked is not None:
-        print(f"warning: {plan.user} cannot enter {blocked}, so it cannot run {plan.voicedock_bin}; "
-              f"put the checkout somewhere readable (e.g. /opt/voicedock)", file=sys.stderr)
     if args.root is None:
         how = "systemctl enable --now voicedock-asterisk voicedock" if shutil.which("systemctl") else "(no systemctl)"
         print(f"installed; start with: {how}")
