@@ -155,3 +155,15 @@ def test_a_question_the_instructions_never_mention_gets_the_honest_answer() -> N
     found = look_up("Where can I park?", prompt)
     assert found.answerable and found.lines[0].startswith("Parking")
     assert look_up("What's your address?", prompt).lines[0] == "Address: 88 Canal Street."
+
+
+def test_a_question_the_instructions_answer_gets_their_own_words() -> None:
+    from voicedock.conversation.facts import look_up, spoken_answer
+
+    prompt = ("You are the receptionist of Elm Vet Clinic. You book visits.\n"
+              "- Payment: cards and cash; we do not accept checks.\n- Parking: two free spaces at the back.\n"
+              "To book you need the pet's name and a date.")
+    found = look_up("Can I pay by check?", prompt)
+    assert found.answerable and spoken_answer(found.lines) == "Cards and cash; we do not accept checks."
+    assert spoken_answer(look_up("Where do I park?", prompt).lines) == "Two free spaces at the back."
+    assert not any("you need" in line for line in look_up("What do you need to book?", prompt).lines)

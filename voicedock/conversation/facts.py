@@ -3,8 +3,10 @@
 A small model answers "Do you allow dogs?" with "Yes, we allow dogs" when its instructions say
 nothing of dogs. So before the model answers a question, the question's words are looked up in
 the assistant's instructions: a question whose topic the instructions never mention gets an
-honest fixed answer and an offer to take a message; otherwise the model answers with the lines
-of the instructions that match put right before it, so the fact it needs is the nearest one.
+honest fixed answer and an offer to take a message; otherwise the answer is the matching line
+of the instructions itself, spoken as written. A small model given the right line still answers
+"Yes, you can pay by check" next to "we do not accept checks"; the line cannot say what it does
+not say.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ _SAME = {
 @dataclass(frozen=True)
 class Lookup:
     score: float  # share of the question's topic words the instructions mention
-    lines: tuple[str, ...]  # the instruction lines that mention them most, best first
+    lines: tuple[str, ...]  # the instruction lines (at most two) that mention them most, best first
 
     @property
     def answerable(self) -> bool:
@@ -67,11 +69,26 @@ def _stem(word: str) -> str:
 
 
 def instruction_lines(prompt: str) -> list[str]:
-    """The instructions as lines and sentences, each a candidate fact; lines about the assistant's
-    own role ("You are the phone assistant of...", "You book appointments") state no fact."""
-    parts = re.split(r"(?<=[.!?])\s+|\n+|;\s+", prompt)
+    """The instructions as lines and sentences, each a candidate fact. Lines about the assistant's
+    own role ("You are the phone assistant of...", "You book appointments") and what a tool needs
+    ("To book you need the date...") state no fact about the business."""
+    parts = re.split(r"(?<=[.!?])\s+(?=[A-Z])|\n+", prompt)
     lines = [p.strip(" -•*\t") for p in parts if len(p.strip()) > 3]
-    return [line for line in lines if not re.match(r"(?i)(you|your|always|never|be|keep|answer|do not|don't)\b", line)]
+    return [line for line in lines if not _NOT_A_FACT.match(line)]
+
+
+_NOT_A_FACT = re.compile(r"(?i)(?:you|your|always|never|be|keep|answer|do not|don't|to (?:\w+ ){1,3}you need)\b")
+
+
+def spoken_answer(lines: tuple[str, ...]) -> str:
+    """The matching lines as the answer, without their "Label:" ("Payment: cards and cash; we do not
+    accept checks." -> "Cards and cash; we do not accept checks.")."""
+    out = []
+    for line in lines:
+        text = re.sub(r"^[A-Z][\w' -]{0,30}:\s*", "", line).strip().rstrip(".")
+        if text:
+            out.append(text[0].upper() + text[1:] + ".")
+    return " ".join(out)
 
 
 def look_up(question: str, prompt: str) -> Lookup:
@@ -86,6 +103,7 @@ def look_up(question: str, prompt: str) -> Lookup:
     weight = {word: 1.0 / (1.0 + lines_with[word]) if lines_with[word] else 1.0 for word in asked}
     known = {word for word in asked if lines_with[word]}
     score = sum(weight[w] for w in known) / sum(weight.values())
-    ranked = sorted(range(len(lines)), key=lambda i: sum(weight[w] for w in asked & topics[i]), reverse=True)
-    best = tuple(lines[i] for i in ranked[:3] if asked & topics[i])
+    scores = [sum(weight[w] for w in asked & topic) for topic in topics]
+    ranked = sorted(range(len(lines)), key=lambda i: scores[i], reverse=True)
+    best = tuple(lines[i] for i in ranked[:2] if scores[i] > 0 and scores[i] >= scores[ranked[0]] - 1e-9)
     return Lookup(score, best)

@@ -11,12 +11,12 @@ import logging
 import re
 from collections.abc import Callable
 
-from voicedock.engines.base import EngineError, Message, Transcript
+from voicedock.engines.base import EngineError, Transcript
 
 from .base import SAMPLE_RATE, Pcm
 from .core import SessionCore, say_turn
 from .cues import is_chatter, is_question
-from .facts import HONEST, look_up
+from .facts import HONEST, look_up, spoken_answer
 from .speech import Timings, speak_stream, speak_text
 from .state import State
 from .tool_turn import tool_step
@@ -61,8 +61,8 @@ async def reply_turn(
             if not found.answerable:  # the instructions never mention it: say so, never guess
                 await _say_fixed(s, HONEST, timings)
                 return
-            if found.lines:
-                await _speak_reply(s, timings, [{"role": "system", "content": "Relevant fact: " + " ".join(found.lines)}])
+            if found.lines:  # the instructions' own words: a small model contradicts them too often
+                await _say_fixed(s, spoken_answer(found.lines), timings)
                 return
     await _speak_reply(s, timings)
 
@@ -72,13 +72,6 @@ async def _say_fixed(s: SessionCore, text: str, timings: Timings) -> None:
     await speak_text(s.engines.tts, text, s.playout, utterance, s.clock, timings)
     await s.report_latency(timings)
     await s.finish_utterance(utterance)
-
-
-def _with_facts(context: list[Message], facts: list[Message]) -> list[Message]:
-    """The facts go right before the caller's question, where a small model reads them as given."""
-    if facts and context and context[-1]["role"] == "user":
-        return [*context[:-1], *facts, context[-1]]
-    return [*context, *facts]
 
 
 def repeats(greeting: str | None) -> Callable[[str], bool] | None:
@@ -95,13 +88,13 @@ def repeats(greeting: str | None) -> Callable[[str], bool] | None:
     return check
 
 
-async def _speak_reply(s: SessionCore, timings: Timings, extra: list[Message] | None = None) -> None:
+async def _speak_reply(s: SessionCore, timings: Timings) -> None:
     utterance = s.begin_utterance(True)
     try:
         written = await speak_stream(
             s.engines.llm,
             s.engines.tts,
-            _with_facts(s.context(), extra or []),
+            s.context(),
             s.playout,
             utterance,
             s.clock,
@@ -114,7 +107,8 @@ async def _speak_reply(s: SessionCore, timings: Timings, extra: list[Message] | 
         log.warning("reply generation failed", extra={"call_id": s.info.call_id, "code": err.code})
         await speak_text(s.engines.tts, LLM_ERROR_APOLOGY, s.playout, utterance, s.clock, timings)
         written = LLM_ERROR_APOLOGY
+    if not utterance.segments:  # only the greeting again, or nothing: the caller must not hear silence
+        log.info("reply had no speakable text", extra={"call_id": s.info.call_id, "chars": len(written)})
+        await speak_text(s.engines.tts, LLM_ERROR_APOLOGY, s.playout, utterance, s.clock, timings)
     await s.report_latency(timings)
-    if not utterance.segments and written:
-        log.info("reply had no speakable text", extra={"call_id": s.info.call_id})
     await s.finish_utterance(utterance)
