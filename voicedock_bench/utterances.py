@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import wave
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,13 @@ async def espeak_audio(text: str, workdir: Path) -> np.ndarray:
 
 async def utterances(voices: list[str], profile: str, models_dir: Path, workdir: Path) -> dict[str, dict[str, Any]]:
     """Per voice, the 8 kHz audio of every sentence the caller says."""
-    texts = [*QUESTIONS, LONG_QUESTION, INTERRUPTION]
+    return await synthesize(voices, [*QUESTIONS, LONG_QUESTION, INTERRUPTION], profile, models_dir, workdir)
+
+
+async def synthesize(voices: Sequence[str], texts: Sequence[str], profile: str, models_dir: Path,
+                     workdir: Path) -> dict[str, dict[str, Any]]:
+    """Per voice ("piper", "espeak-ng"), the 8 kHz audio of each text, made before any call so
+    synthesis never shares the CPU with a live call."""
     out: dict[str, dict[str, Any]] = {}
     if "piper" in voices:
         tts = piper_voice(profile, models_dir)

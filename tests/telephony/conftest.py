@@ -43,6 +43,18 @@ def asterisk() -> Iterator[AsteriskSettings]:
 
 
 @pytest.fixture
+async def offline_controller(tmp_path: Path) -> AsyncIterator[CallController]:
+    """A controller on a temporary store with no Asterisk behind it (tests give it a fake ARI)."""
+    db = Database(tmp_path / "t.db")
+    db.migrate_sync()
+    controller = CallController(AsteriskSettings(root=None), Settings(data_dir=tmp_path, price_per_minute=1.0), db,
+                                SecretBox(tmp_path / "k"))
+    yield controller
+    await controller.aclose()
+    db.close()
+
+
+@pytest.fixture
 def store(tmp_path: Path) -> Iterator[Database]:
     database = Database(tmp_path / "data" / "voicedock.db")
     database.migrate_sync()

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from voicedock.assistant import CallAssistant
-from voicedock.config import Settings
-from voicedock.secrets import SecretBox
-from voicedock.store import Database, call_state
+from voicedock.store import call_state
 from voicedock_ari.ari.events import parse_event
 from voicedock_ari.ari.models import Bridge, Channel
 from voicedock_ari.controller import CallController
 from voicedock_ari.live_call import LiveCall
-from voicedock_ari.settings import AsteriskSettings
 
 from .harness import call, wait_for, webhook_events
 
@@ -49,14 +45,8 @@ class FakeAri:
 
 
 @pytest.fixture
-async def ctl(tmp_path: Path) -> Any:
-    settings = Settings(data_dir=tmp_path, price_per_minute=1.0)
-    db = Database(tmp_path / "t.db")
-    db.migrate_sync()
-    controller = CallController(AsteriskSettings(root=None), settings, db, SecretBox(tmp_path / "k"))
-    yield controller
-    await controller.aclose()
-    db.close()
+def ctl(offline_controller: CallController) -> CallController:
+    return offline_controller
 
 
 async def live_inbound(ctl: CallController, channel_id: str, call_id: str) -> LiveCall:

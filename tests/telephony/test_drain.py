@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from voicedock.config import Settings
 from voicedock.draining import Drain
 from voicedock.schemas.calls import CallCreate
-from voicedock.secrets import SecretBox
-from voicedock.store import Database
 from voicedock.telephony import TelephonyError
 from voicedock_ari.ari.errors import AriNotFound
 from voicedock_ari.ari.events import parse_event
 from voicedock_ari.controller import CallController
-from voicedock_ari.settings import AsteriskSettings
 from voicedock_cli.lifecycle import drain_calls
 
 from .harness import add_assistant, add_number, call, calls, wait_for, webhook_events
@@ -32,15 +27,9 @@ class SoundlessAri(FakeAri):
 
 
 @pytest.fixture
-async def ctl(tmp_path: Path) -> Any:
-    settings = Settings(data_dir=tmp_path, price_per_minute=1.0)
-    db = Database(tmp_path / "t.db")
-    db.migrate_sync()
-    controller = CallController(AsteriskSettings(root=None), settings, db, SecretBox(tmp_path / "k"))
-    controller.ari = SoundlessAri(channels=[], bridges=[])  # type: ignore[assignment]
-    yield controller
-    await controller.aclose()
-    db.close()
+def ctl(offline_controller: CallController) -> CallController:
+    offline_controller.ari = SoundlessAri(channels=[], bridges=[])  # type: ignore[assignment]
+    return offline_controller
 
 
 def hang_up(ctl: CallController, channel_id: str) -> None:

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from voicedock.assistant import CallAssistant
-from voicedock.config import Settings
 from voicedock.conversation.voice import voice_session_factory
 from voicedock.engines.loader import fake_engines
-from voicedock.secrets import SecretBox
 from voicedock.store import Database, call_state
 from voicedock.store import calls as store_calls
 from voicedock.timeutil import parse_iso
@@ -20,7 +17,6 @@ from voicedock_ari.ari.events import parse_event
 from voicedock_ari.ari.models import Bridge, Channel, ExternalMedia
 from voicedock_ari.controller import CallController
 from voicedock_ari.recovery import resumption
-from voicedock_ari.settings import AsteriskSettings
 
 from .harness import call, usage_rows, wait_for, webhook_events
 
@@ -73,14 +69,8 @@ class FakeAri:
 
 
 @pytest.fixture
-async def ctl(tmp_path: Path) -> Any:
-    settings = Settings(data_dir=tmp_path, price_per_minute=1.0)
-    db = Database(tmp_path / "t.db")
-    db.migrate_sync()
-    controller = CallController(AsteriskSettings(root=None), settings, db, SecretBox(tmp_path / "k"))
-    yield controller
-    await controller.aclose()
-    db.close()
+def ctl(offline_controller: CallController) -> CallController:
+    return offline_controller
 
 
 def left_live(db: Database, call_id: str, channel_id: str, *, answered: bool = True,

@@ -31,6 +31,7 @@ import numpy as np
 from voicedock.assistant import CallAssistant
 from voicedock.engines.base import LLM
 from voicedock.engines.loader import default_models_dir, read_manifest
+from voicedock_bench.utterances import synthesize
 
 from . import runner
 from .dataset import Domain, counts, expected_calls, load_domains
@@ -50,21 +51,6 @@ def parse_voices(text: str) -> list[str]:
     if bad or not names:
         raise ValueError(f"--voices takes piper and/or espeak, not {','.join(bad) or 'nothing'}")
     return list(dict.fromkeys(VOICE_NAMES[v] for v in names))
-
-
-async def synthesize(voices: Sequence[str], texts: Sequence[str], profile: str, models_dir: Path,
-                     workdir: Path) -> dict[str, dict[str, np.ndarray]]:
-    """Every caller sentence in every voice, at 8 kHz, before the first call (so synthesis never
-    shares the CPU with a live call)."""
-    from voicedock_bench.utterances import espeak_audio, piper_audio, piper_voice
-
-    out: dict[str, dict[str, np.ndarray]] = {}
-    if "piper" in voices:
-        tts = piper_voice(profile, models_dir)
-        out["piper"] = {t: await piper_audio(tts, t) for t in texts}
-    if "espeak-ng" in voices:
-        out["espeak-ng"] = {t: await espeak_audio(t, workdir) for t in texts}
-    return out
 
 
 def failed_result(dialogue: Mapping[str, Any], error: str) -> dict[str, Any]:
