@@ -66,18 +66,27 @@ class LLMConfig(Body):
     temperature: float = Field(0.0, ge=0, le=2, description="0 by default: the same words get the same answer.")
     max_tokens: Int = Field(150, ge=1, le=4096, description="A spoken reply is a sentence or two.")
     tools: Tools = Field(default_factory=list)
+    url: HttpUrl | None = Field(None, description="Provider `openai`: the OpenAI-compatible server's base URL "
+                                                  "(ending in /v1); else the BYOK entry's base_url, else OpenAI's.")
+
+
+ProviderUrl = Annotated[str, Field(max_length=300, description="`tcp://host:port` of a Wyoming server "
+                                    "(provider `wyoming`), else an OpenAI-compatible base URL ending in /v1.")]
 
 
 class STTConfig(Body):
-    provider: Literal["local", "deepgram"] = "local"
+    provider: Literal["local", "openai", "deepgram", "wyoming"] = "local"
     model: Annotated[str, Field(max_length=200)] | None = None
     language: Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z]{2})?$")] | None = None
+    url: ProviderUrl | None = None
 
 
 class TTSConfig(Body):
-    provider: Literal["local", "elevenlabs"] = "local"
+    provider: Literal["local", "openai", "elevenlabs", "wyoming"] = "local"
     voice_id: Annotated[str, Field(max_length=200)] | None = None
     speed: float = Field(1.0, ge=0.5, le=2.0)
+    model: Annotated[str, Field(max_length=200)] | None = None
+    url: ProviderUrl | None = None
 
 
 class StructuredDataPlan(Body):

@@ -1,0 +1,58 @@
+"""Real Wyoming servers (wyoming-piper, wyoming-faster-whisper) on loopback, with the ci models."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _wait_listening(proc: subprocess.Popen[bytes], port: int, log: Path, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}: {log.read_text()[-2000:]}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"server did not listen on {port} in {timeout} s: {log.read_text()[-2000:]}")
+
+
+@contextlib.contextmanager
+def wyoming_server(module: str, args: list[str], log: Path) -> Iterator[str]:
+    """`python -m module --uri tcp://127.0.0.1:PORT args…`; yields the uri, stops the server after."""
+    port = free_port()
+    uri = f"tcp://127.0.0.1:{port}"
+    with log.open("wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", module, "--uri", uri, *args], stdout=out, stderr=out)
+    try:
+        _wait_listening(proc, port, log)
+        yield uri
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def piper_args(models_dir: Path, tmp: Path) -> list[str]:
+    return ["--voice", "en_US-joe-medium", "--data-dir", str(models_dir / "piper-en_US-joe-medium"),
+            "--download-dir", str(tmp)]
+
+
+def whisper_args(models_dir: Path, tmp: Path) -> list[str]:
+    return ["--model", str(models_dir / "whisper-tiny.en"), "--data-dir", str(tmp), "--language", "en",
+            "--compute-type", "int8", "--cpu-threads", "1", "--beam-size", "1", "--local-files-only"]
