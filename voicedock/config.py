@@ -50,6 +50,17 @@ class Settings:
     tls_key: Path | None = None
     recording_retention_days: int = 0  # recordings of calls ended longer ago are deleted; 0 keeps them
     transcript_retention_days: int = 0  # the same for transcripts (messages, tool calls, their webhook payloads)
+    smtp_url: str | None = None  # smtp://, smtp+starttls:// or smtps://user:pass@host:port for notification email
+    mail_from: str = "voicedock@localhost"  # the sender of notification email
+    public_url: str | None = None  # the API's address as readers of an email reach it; host and port when unset
+
+    @property
+    def api_base(self) -> str:
+        """Where a link in an email points: the operator's public address, else this server's own."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        scheme = "https" if self.tls_cert else "http"
+        return f"{scheme}://{self.host}:{self.port}"
 
     @property
     def database_path(self) -> Path:
@@ -80,6 +91,9 @@ class Settings:
             tls_key=_env_path("VOICEDOCK_TLS_KEY"),
             recording_retention_days=_env_int("VOICEDOCK_RECORDING_RETENTION_DAYS", 0),
             transcript_retention_days=_env_int("VOICEDOCK_TRANSCRIPT_RETENTION_DAYS", 0),
+            smtp_url=env.get("VOICEDOCK_SMTP_URL") or None,
+            mail_from=env.get("VOICEDOCK_MAIL_FROM") or "voicedock@localhost",
+            public_url=env.get("VOICEDOCK_PUBLIC_URL") or None,
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         return replace(base, **given)  # type: ignore[arg-type]

@@ -139,7 +139,8 @@ class UsageOut(Out):
 
 class DeliveryQuery(PageQuery):
     call_id: Id | None = None
-    event: Literal["assistant-request", "tool-calls", "status-update", "end-of-call-report", "transcript"] | None = None
+    event: Literal["assistant-request", "tool-calls", "status-update", "end-of-call-report", "transcript",
+                   "notification-email"] | None = None
     status: Literal["pending", "succeeded", "failed", "disabled"] | None = None
 
 

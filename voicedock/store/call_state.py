@@ -17,7 +17,7 @@ import sqlite_utils
 
 from ..assistant import CallAssistant
 from ..timeutil import now_iso, parse_iso
-from ..webhooks.outbox import enqueue
+from ..webhooks.outbox import enqueue, enqueue_mail
 from ..webhooks.payloads import (
     END_OF_CALL_REPORT,
     STATUS_UPDATE,
@@ -167,7 +167,13 @@ def _report(d: sqlite_utils.Database, record: CallRecord, row: Mapping[str, Any]
         analysis=row.get("analysis"), messages=row.get("messages") or [], recording_url=row.get("recording_url"),
         cost=row["cost"],
     )
-    return record._enqueue(d, END_OF_CALL_REPORT, end_of_call_report(record.context(row["status"]), report))
+    payload = end_of_call_report(record.context(row["status"]), report)
+    ids = record._enqueue(d, END_OF_CALL_REPORT, payload)
+    email = record.assistant.notification_email if record.assistant else None
+    if email:  # the same report, read by a person: sent whether or not a webhook subscribes
+        ids.append(enqueue_mail(d, to=email, assistant_id=record.assistant_id, call_id=record.call_id,
+                                payload=payload))
+    return ids
 
 
 def is_report_pending(d: sqlite_utils.Database, call_id: str) -> bool:

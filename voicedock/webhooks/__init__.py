@@ -8,7 +8,7 @@ calls) are rows written with the state change that causes them and delivered by
 
 from .backoff import DeliveryStatus, RetryPolicy
 from .client import WebhookClient
-from .outbox import enqueue, list_deliveries, requeue
+from .outbox import enqueue, enqueue_mail, list_deliveries, requeue
 from .signing import build_headers, sign
 from .worker import DeliveryWorker
 
@@ -19,6 +19,7 @@ __all__ = [
     "WebhookClient",
     "build_headers",
     "enqueue",
+    "enqueue_mail",
     "list_deliveries",
     "requeue",
     "sign",

@@ -25,10 +25,11 @@ from .transport import AttemptResult
 
 log = logging.getLogger("voicedock.webhooks")
 
-__all__ = ["enqueue", "list_deliveries", "requeue"]
+__all__ = ["enqueue", "enqueue_mail", "list_deliveries", "requeue"]
 
 OUTBOX = "outbox"
 REQUEST = "request"
+NOTIFICATION_EMAIL = "notification-email"
 
 
 def _now(now: datetime | None) -> str:
@@ -134,6 +135,21 @@ def enqueue(
         )
         ids.append(event_id)
     return ids
+
+
+def enqueue_mail(
+    db: DbLike, *, to: str, assistant_id: str | None, call_id: str | None, payload: Mapping[str, Any],
+    now: datetime | None = None,
+) -> str:
+    """The end-of-call summary for ``to`` as an outbox row (URL ``mailto:``), retried like a webhook."""
+    stamp = _now(now)
+    event_id = new_id("delivery")
+    _insert_event(
+        db, event_id=event_id, event_type=NOTIFICATION_EMAIL, call_id=call_id, assistant_id=assistant_id,
+        url=f"mailto:{to}", body=dumps(payload), status=DeliveryStatus.PENDING, mode=OUTBOX, secret_enc=None,
+        attempts=0, next_attempt_at=stamp, now=stamp,
+    )
+    return event_id
 
 
 def requeue(db: DbLike, event_id: str, now: datetime | None = None) -> dict[str, Any]:

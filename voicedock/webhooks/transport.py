@@ -36,6 +36,14 @@ class AttemptResult:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
+@dataclass(frozen=True)
+class MailOutcome:
+    """One attempt to send an outbox mail row; `permanent` when no retry can fix the failure."""
+
+    result: AttemptResult
+    permanent: bool = False
+
+
 async def _read_capped(resp: aiohttp.ClientResponse, cap: int) -> bytes:
     chunks: list[bytes] = []
     total = 0

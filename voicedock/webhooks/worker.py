@@ -18,6 +18,7 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import partial
 from types import TracebackType
+from typing import Protocol
 
 import aiohttp
 
@@ -26,11 +27,18 @@ from ..store import Database
 from ..timeutil import now_iso, utcnow
 from .backoff import Decision, DeliveryStatus, RetryPolicy, decide
 from .outbox import AttemptRecord, DueEvent, fetch_due, record_attempts
-from .transport import AttemptResult, post_signed
+from .transport import AttemptResult, MailOutcome, post_signed
 
 log = logging.getLogger("voicedock.webhooks")
 
 SessionFactory = Callable[[], aiohttp.ClientSession]
+MAILTO = "mailto:"
+
+
+class MailTransport(Protocol):
+    """Sends an outbox row whose URL is ``mailto:``; the row is retried like a webhook when it fails."""
+
+    async def send(self, session: aiohttp.ClientSession, event: DueEvent) -> MailOutcome: ...
 
 
 def default_session(max_connections: int = 256) -> aiohttp.ClientSession:
@@ -56,6 +64,7 @@ class DeliveryWorker:
         shutdown_grace: float = 1.0,
         clock: Callable[[], datetime] = utcnow,
         rng: random.Random | None = None,
+        mailer: MailTransport | None = None,
     ) -> None:
         self._db = db
         self._box = secret_box
@@ -68,6 +77,7 @@ class DeliveryWorker:
         self._grace = shutdown_grace
         self._clock = clock
         self._rng = rng or random.Random()
+        self._mailer = mailer
         self._session: aiohttp.ClientSession | None = None
         self._in_flight: dict[str, str] = {}  # event id -> url, until its attempt is committed
         self._per_url: Counter[str] = Counter()
@@ -190,6 +200,8 @@ class DeliveryWorker:
         self._flush_wake.set()
 
     async def _attempt(self, event: DueEvent) -> AttemptRecord:
+        if event.url.startswith(MAILTO):
+            return await self._mail(event)
         try:
             secret = self._secret(event)
         except ValueError:
@@ -208,6 +220,18 @@ class DeliveryWorker:
             deadline=self._timeout,
         )
         return AttemptRecord(event, result, self._decide(event, result.status_code, result.retry_after))
+
+    async def _mail(self, event: DueEvent) -> AttemptRecord:
+        if self._mailer is None:
+            result = AttemptResult(now_iso(), "", None, 0.0, error="this server has no mail transport")
+            return AttemptRecord(event, result, Decision(DeliveryStatus.FAILED))
+        assert self._session is not None
+        outcome = await self._mailer.send(self._session, event)
+        if outcome.result.ok:
+            return AttemptRecord(event, outcome.result, Decision(DeliveryStatus.SUCCEEDED))
+        if outcome.permanent:
+            return AttemptRecord(event, outcome.result, Decision(DeliveryStatus.FAILED))
+        return AttemptRecord(event, outcome.result, self._decide(event, None))
 
     def _decide(self, event: DueEvent, status_code: int | None, retry_after: str | None = None) -> Decision:
         return decide(
