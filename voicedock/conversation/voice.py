@@ -209,8 +209,10 @@ def voice_session_factory(
     tool_runner: ToolRunner | None = None,
     now: Callable[[], datetime] | None = None,
     report_dtmf: bool = False,
+    per_call: Callable[[CallInfo, Engines], Engines] | None = None,
 ) -> SessionFactory:
-    """What the call controller takes as its `session_factory`; one engine set serves every call."""
+    """What the call controller takes as its `session_factory`; one engine set serves every call,
+    except the engines `per_call` swaps in for a call's assistant (its speech providers)."""
 
     def make(info: CallInfo, audio: AudioPort, events: CallEvents, actions: CallActions) -> Session:
         return VoiceSession(
@@ -218,7 +220,7 @@ def voice_session_factory(
             audio,
             events,
             actions,
-            engines=engines,
+            engines=per_call(info, engines) if per_call is not None else engines,
             clock=clock,
             tool_runner=tool_runner,
             now=now,

@@ -204,3 +204,9 @@ def delete_byok(db: sqlite_utils.Database, provider: str) -> None:
 def byok_secret(db: sqlite_utils.Database, box: SecretBox, provider: str) -> str | None:
     rows = list(db.query("SELECT api_key_enc FROM byok_keys WHERE provider = ?", [provider]))
     return box.decrypt(rows[0]["api_key_enc"]) if rows else None
+
+
+def byok_entry(db: sqlite_utils.Database, box: SecretBox, provider: str) -> tuple[str, str | None] | None:
+    """(key, base_url) of a provider: a remote engine needs both, read together."""
+    rows = list(db.query("SELECT api_key_enc, base_url FROM byok_keys WHERE provider = ?", [provider]))
+    return (box.decrypt(rows[0]["api_key_enc"]), rows[0]["base_url"]) if rows else None
