@@ -19,6 +19,19 @@ PROVIDERS = {
     "resend": ("email", []),
 }
 LOCAL = {"llm": "llama.cpp", "stt": "faster-whisper", "tts": "piper", "vad": "webrtcvad"}
+SUPPORTS = {
+    "openai": {
+        "llm_config.provider": "chat completions streamed as server-sent events, from the key's base_url or "
+                               "llm_config.url (any OpenAI-compatible server); structured output by json_schema, "
+                               "else JSON mode, else JSON taken from the text",
+        "stt_config.provider": "POST /audio/transcriptions",
+        "tts_config.provider": "POST /audio/speech",
+    },
+    "deepgram": {"stt_config.provider": "live transcription over its websocket API"},
+    "elevenlabs": {"tts_config.provider": "streamed text to speech"},
+    "resend": {"notification_email": "the end-of-call summary, when no SMTP server is configured"},
+}
+"""provider -> the assistant settings its key serves, and how."""
 
 
 def _listing(configured: dict[str, dict]) -> dict:
@@ -52,8 +65,8 @@ async def delete_byok(request: web.Request, query: ByokDeleteQuery) -> web.Respo
 
 async def byok_config(request: web.Request) -> web.Response:
     configured = await read(request, records.list_byok)
-    providers = [{"provider": p, "category": cat, "models": models, "configured": p in configured}
-                 for p, (cat, models) in PROVIDERS.items()]
+    providers = [{"provider": p, "category": cat, "models": models, "configured": p in configured,
+                  "supports": SUPPORTS[p]} for p, (cat, models) in PROVIDERS.items()]
     return reply({"providers": providers, "local": LOCAL})
 
 

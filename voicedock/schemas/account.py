@@ -74,6 +74,8 @@ class ByokProvider(Out):
     category: str
     models: list[str]
     configured: bool
+    supports: dict[str, str] = Field(default_factory=dict, description="The assistant settings this provider's "
+                                                                        "key serves, and how.")
 
 
 class ByokConfig(Out):
