@@ -14,6 +14,7 @@ from api.app import create_app
 from api.server import ApiRunner
 from voicedock.config import Settings
 from voicedock.draining import Drain
+from voicedock.mail import Mailer
 from voicedock.metrics import Metrics
 from voicedock.private_files import private_dir
 from voicedock.retention import RetentionJob
@@ -39,7 +40,7 @@ async def _run(settings: Settings, session: str = "tone", tls: ssl.SSLContext | 
     if applied:
         log.info("database migrated", extra={"applied": applied, "path": str(settings.database_path)})
     box = SecretBox(settings.secret_key_path)
-    worker = DeliveryWorker(db, box)
+    worker = DeliveryWorker(db, box, mailer=Mailer(settings, db, box))
     await worker.start()
     retention = RetentionJob(db, settings.data_dir, settings.recording_retention_days,
                              settings.transcript_retention_days)
@@ -97,9 +98,9 @@ async def _start_telephony(
     webhooks = WebhookClient(db, box)  # the controller closes it; the voice session's tools use it too
     factory, analyser, models = None, None, None
     if session == "voice":
-        from .voice import load_voice
+        from .voice import byok_keys, load_voice
 
-        factory, analyser, models = await load_voice(webhooks)
+        factory, analyser, models = await load_voice(webhooks, keys=byok_keys(db, box))
     answering = session if factory is not None or session != "voice" else "tone"
     controller = CallController(
         asterisk, settings, db, box, webhook_worker=worker, webhook_client=webhooks, own_webhook_client=True,

@@ -4,25 +4,58 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from voicedock.assistant import CallAssistant
 from voicedock.conversation.analysis import Analyser, analyse
-from voicedock.conversation.base import SessionFactory
+from voicedock.conversation.base import CallInfo, SessionFactory
 from voicedock.conversation.tool_runner import WebhookToolRunner
 from voicedock.conversation.voice import voice_session_factory
-from voicedock.engines.loader import default_models_dir, default_profile, get_engines, load_llm
+from voicedock.engines.credentials import KeySource, ProviderKey
+from voicedock.engines.llm_providers import llm_engines_for, llm_for
+from voicedock.engines.loader import Engines, default_models_dir, default_profile, get_engines, load_llm
+from voicedock.engines.speech_providers import speech_engines_for
+from voicedock.secrets import SecretBox
+from voicedock.store import Database, records
 from voicedock.webhooks import WebhookClient
 
 log = logging.getLogger("voicedock")
 
 
+def byok_keys(db: Database, box: SecretBox) -> KeySource:
+    """BYOK keys read when a remote engine uses them, in the database's reader threads."""
+
+    async def lookup(provider: str) -> ProviderKey | None:
+        entry = await db.read(lambda d: records.byok_entry(d, box, provider))
+        return ProviderKey(entry[0], entry[1]) if entry else None
+
+    return lookup
+
+
+def speech_per_call(keys: KeySource) -> Callable[[CallInfo, Engines], Engines]:
+    """Each call's STT/TTS from its assistant's providers, the shared local ones behind them."""
+
+    def choose(info: CallInfo, shared: Engines) -> Engines:
+        return speech_engines_for(info.assistant, keys, shared, info.call_id)
+
+    return choose
+
+
+def providers_per_call(keys: KeySource) -> Callable[[CallInfo, Engines], Engines]:
+    """Each call's engines from its assistant's providers: speech (local ones behind them) and the LLM."""
+    speech = speech_per_call(keys)
+
+    def choose(info: CallInfo, shared: Engines) -> Engines:
+        return llm_engines_for(info.assistant, keys, speech(info, shared), info.call_id)
+
+    return choose
 
 
 async def load_voice(
-    client: WebhookClient, profile: str | None = None, models_dir: Path | None = None
+    client: WebhookClient, profile: str | None = None, models_dir: Path | None = None,
+    keys: KeySource | None = None,
 ) -> tuple[SessionFactory | None, Analyser | None, dict[str, Any]]:
     """(session factory, post-call analyser, models health); no factory when the models are not installed.
 
@@ -39,12 +72,14 @@ async def load_voice(
         return None, None, {"status": "not_installed", "profile": profile, "models_dir": str(models_dir)}
     load_seconds = {name: round(seconds, 2) for name, seconds in engines.load_seconds.items()}
     log.info("models loaded", extra={"profile": profile, "load_seconds": load_seconds})
-    factory = voice_session_factory(engines, tool_runner=WebhookToolRunner(client))
+    factory = voice_session_factory(engines, tool_runner=WebhookToolRunner(client),
+                                    per_call=providers_per_call(keys) if keys is not None else None)
     analysis_llm = await asyncio.to_thread(load_llm, profile, models_dir, n_threads=1)
 
     async def analyser(
         assistant: CallAssistant, messages: list[Mapping[str, Any]], tool_calls: list[Mapping[str, Any]]
     ) -> Mapping[str, Any]:
-        return await analyse(analysis_llm, assistant, messages, tool_calls)
+        llm = llm_for(assistant.llm_config, keys, analysis_llm) if keys is not None else analysis_llm
+        return await analyse(llm, assistant, messages, tool_calls)
 
     return factory, analyser, {"status": "ok", "profile": profile, "load_seconds": load_seconds}

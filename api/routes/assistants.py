@@ -8,6 +8,8 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from voicedock.ids import new_id
+from voicedock.mail import mail_configured
+from voicedock.mail.sender import NOT_CONFIGURED
 from voicedock.schemas.assistants import (
     AssistantCreate,
     AssistantEnvelope,
@@ -18,11 +20,15 @@ from voicedock.schemas.assistants import (
 )
 from voicedock.schemas.base import Deleted, PageQuery
 from voicedock.secrets import generate_webhook_secret
+from voicedock.store import records
 from voicedock.store.documents import ASSISTANTS, deep_merge
 from voicedock.store.errors import Conflict
 from voicedock.store.records import numbers_using
 
-from ..context import BOX, create, read_now, reply, reply_page, write
+from ..context import BOX, SETTINGS, create, read, read_now, reply, reply_page, write
+from ..errors import ApiError
+from ..llm_check import check_llm, check_llm_now
+from ..provider_check import check_speech, check_speech_now, uses_remote_speech
 from ..spec import Operation, validate
 
 
@@ -31,7 +37,18 @@ async def list_assistants(request: web.Request, query: PageQuery) -> web.Respons
     return reply_page("assistants", items, query.limit, query.offset, total)
 
 
+async def _settings_act(request: web.Request, fields: dict[str, Any]) -> None:
+    """An accepted setting must act on calls: refuse one this server has nothing to act with."""
+    if fields.get("notification_email"):
+        settings = request.app[SETTINGS]
+        if not await read(request, lambda d: mail_configured(settings, d)):
+            raise ApiError(422, "mail_not_configured", NOT_CONFIGURED, "notification_email")
+
+
 async def create_assistant(request: web.Request, body: AssistantCreate) -> web.Response:
+    await _settings_act(request, body.model_dump())
+    await check_speech_now(request, body)
+    await check_llm_now(request, body)
     secret = body.webhook_secret or generate_webhook_secret()
     encrypted = request.app[BOX].encrypt(secret)
     doc = stored_document(body)
@@ -53,12 +70,17 @@ async def update_assistant(request: web.Request, body: BaseModel) -> web.Respons
     extra = {}
     if body.webhook_secret is not None:  # type: ignore[attr-defined]
         extra["webhook_secret_enc"] = request.app[BOX].encrypt(body.webhook_secret)  # type: ignore[attr-defined]
+    await _settings_act(request, patch)
 
     def apply(d: Any) -> dict[str, Any]:
         current = ASSISTANTS.doc(d, ident)
         current.pop("tools", None)  # the mirror; llm_config.tools is the stored truth
         merged = deep_merge(current, patch)
         checked = validate(AssistantCreate, merged)
+        if ("stt_config" in patch or "tts_config" in patch) and uses_remote_speech(checked):
+            check_speech(checked, records.list_byok(d))
+        if "llm_config" in patch and checked.llm_config.provider != "local":
+            check_llm(checked, records.list_byok(d))
         return ASSISTANTS.update(d, ident, stored_document(checked), **extra)
 
     return reply({"assistant": await write(request, apply)})
