@@ -51,15 +51,16 @@ class WhisperSTT:
         self.language = language
         self._lock = threading.Lock()
 
-    def transcribe_sync(self, pcm16: PCM16, rate: int) -> Transcript:
-        """Blocking transcription; use `transcribe` from async code."""
+    def transcribe_sync(self, pcm16: PCM16, rate: int, language: str | None = None) -> Transcript:
+        """Blocking transcription; use `transcribe` from async code. `language` overrides the model's
+        default for one call's assistant (a multilingual model serves every language)."""
         started = time.perf_counter()
         audio = resample(to_float32(pcm16), rate, WHISPER_RATE).astype(np.float32)
         with self._lock:
             segments, info = self.model.transcribe(
                 audio,
                 beam_size=self.beam_size,
-                language=self.language,
+                language=language or self.language,
                 condition_on_previous_text=False,
                 vad_filter=False,
                 without_timestamps=True,
@@ -75,9 +76,9 @@ class WhisperSTT:
             elapsed_seconds=time.perf_counter() - started,
         )
 
-    async def transcribe(self, pcm16: PCM16, rate: int) -> Transcript:
+    async def transcribe(self, pcm16: PCM16, rate: int, language: str | None = None) -> Transcript:
         try:
-            return await asyncio.to_thread(self.transcribe_sync, pcm16, rate)
+            return await asyncio.to_thread(self.transcribe_sync, pcm16, rate, language)
         except (asyncio.CancelledError, EngineError):
             raise
         except Exception as err:
