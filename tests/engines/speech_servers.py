@@ -1,8 +1,10 @@
-"""Real Wyoming servers (wyoming-piper, wyoming-faster-whisper) on loopback, with the ci models."""
+"""Real speech servers on loopback with the ci models: wyoming-piper, wyoming-faster-whisper, and
+faster-whisper-server (OpenAI's transcription API over faster-whisper)."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import subprocess
 import sys
@@ -34,11 +36,31 @@ def wyoming_server(module: str, args: list[str], log: Path) -> Iterator[str]:
     """`python -m module --uri tcp://127.0.0.1:PORT args…`; yields the uri, stops the server after."""
     port = free_port()
     uri = f"tcp://127.0.0.1:{port}"
+    with _running([sys.executable, "-m", module, "--uri", uri, *args], port, log):
+        yield uri
+
+
+@contextlib.contextmanager
+def openai_whisper_server(models_dir: Path, tmp: Path) -> Iterator[str]:
+    """faster-whisper-server serving the ci Whisper as `whisper-1`; yields its OpenAI base URL (…/v1)."""
+    config = tmp / "models.yaml"
+    config.write_text(json.dumps({"models": [{
+        "name": "whisper-1", "path": str(models_dir / "whisper-tiny.en"),
+        "model_options": {"device": "cpu", "compute_type": "int8", "cpu_threads": 1}}]}))
+    port = free_port()
+    cmd = [sys.executable, "-m", "faster_whisper_server", "--config", str(config), "--host", "127.0.0.1",
+           "--port", str(port)]
+    with _running(cmd, port, tmp / "server.log"):
+        yield f"http://127.0.0.1:{port}/v1"
+
+
+@contextlib.contextmanager
+def _running(cmd: list[str], port: int, log: Path) -> Iterator[None]:
     with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", module, "--uri", uri, *args], stdout=out, stderr=out)
+        proc = subprocess.Popen(cmd, stdout=out, stderr=out)
     try:
         _wait_listening(proc, port, log)
-        yield uri
+        yield
     finally:
         proc.terminate()
         try:

@@ -1,7 +1,8 @@
-"""Each speech provider against a server on loopback: real wyoming-piper and wyoming-faster-whisper
-processes, and stand-ins for OpenAI, Deepgram and ElevenLabs speaking their wire formats with the
-local models behind them. What is asserted is what a caller or an operator notices: the words, the
-length and rate of the audio, and the key in the header the provider documents."""
+"""Each speech provider against a server on loopback: real wyoming-piper, wyoming-faster-whisper and
+faster-whisper-server (OpenAI's transcription API) processes, and stand-ins for OpenAI, Deepgram and
+ElevenLabs speaking their wire formats with the local models behind them. What is asserted is what a
+caller or an operator notices: the words, the length and rate of the audio, and the key in the header
+the provider documents."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from voicedock.engines.stt_whisper import WhisperSTT
 from voicedock.engines.tts_piper import PiperTTS
 from voicedock.engines.tts_remote import ElevenLabsTTS, OpenAITTS
 
-from .speech_servers import piper_args, whisper_args, wyoming_server
+from .speech_servers import openai_whisper_server, piper_args, whisper_args, wyoming_server
 from .speech_standins import Seen, speech_app
 
 pytestmark = pytest.mark.models
@@ -69,6 +70,12 @@ def wyoming_whisper(ci_models_dir: Path, tmp_path_factory: pytest.TempPathFactor
         yield uri
 
 
+@pytest.fixture(scope="module")
+def openai_whisper(ci_models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with openai_whisper_server(ci_models_dir, tmp_path_factory.mktemp("faster-whisper-server")) as url:
+        yield url
+
+
 @pytest.fixture
 async def standin(whisper: WhisperSTT, piper_native: PiperTTS) -> AsyncIterator[tuple[str, Seen]]:
     seen = Seen()
@@ -112,6 +119,13 @@ async def test_a_wyoming_server_that_is_gone_is_an_engine_error(wyoming_piper: s
     with pytest.raises(EngineError) as err:
         await spoken(WyomingTTS("tcp://127.0.0.1:9", output_rate=8000))
     assert err.value.code == "wyoming_unreachable"
+
+
+async def test_an_openai_compatible_transcription_server_returns_the_callers_words(
+        openai_whisper: str, caller_audio: np.ndarray) -> None:
+    keys = static_keys({"openai": ProviderKey(OPENAI_KEY, openai_whisper)})
+    heard = await transcript_of(OpenAISTT(keys, language="en"), caller_audio)
+    assert "book a table for two people tomorrow evening" in heard
 
 
 async def test_openai_transcription_sends_the_key_and_returns_the_words(
