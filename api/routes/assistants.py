@@ -28,6 +28,7 @@ from voicedock.store.records import numbers_using
 from ..context import BOX, SETTINGS, create, read, read_now, reply, reply_page, write
 from ..errors import ApiError
 from ..llm_check import check_llm, check_llm_now
+from ..model_check import MODEL_FIELDS, check_models, check_models_now
 from ..provider_check import check_speech, check_speech_now, uses_remote_speech
 from ..spec import Operation, validate
 
@@ -49,6 +50,7 @@ async def create_assistant(request: web.Request, body: AssistantCreate) -> web.R
     await _settings_act(request, body.model_dump())
     await check_speech_now(request, body)
     await check_llm_now(request, body)
+    await check_models_now(body)
     secret = body.webhook_secret or generate_webhook_secret()
     encrypted = request.app[BOX].encrypt(secret)
     doc = stored_document(body)
@@ -81,6 +83,8 @@ async def update_assistant(request: web.Request, body: BaseModel) -> web.Respons
             check_speech(checked, records.list_byok(d))
         if "llm_config" in patch and checked.llm_config.provider != "local":
             check_llm(checked, records.list_byok(d))
+        if MODEL_FIELDS & patch.keys():
+            check_models(checked)
         return ASSISTANTS.update(d, ident, stored_document(checked), **extra)
 
     return reply({"assistant": await write(request, apply)})

@@ -1,0 +1,38 @@
+"""Creating or changing an assistant whose language, voice or STT model is not installed answers 422."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .conftest import Api, assert_error
+
+
+@pytest.fixture(autouse=True)
+def ci_models(ci_models_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VOICEDOCK_MODELS_DIR", str(ci_models_dir))
+    monkeypatch.setenv("VOICEDOCK_MODEL_PROFILE", "ci")
+
+
+async def test_a_voice_that_is_not_installed_is_refused_naming_what_to_install(api: Api) -> None:
+    status, body, _ = await api.call("POST", "/assistants", {"system_prompt": "x",
+                                                            "tts_config": {"voice_id": "de_DE-thorsten-medium"}})
+    assert_error(status, body, 422, "model_not_installed", "tts_config.voice_id")
+    assert "de_DE-thorsten-medium" in body["error"]["message"] and "install-models" in body["error"]["message"]
+    status, body, _ = await api.call("POST", "/assistants", {"system_prompt": "x", "tts_config": {
+        "voice_id": "en_US-joe-medium", "speed": 1.5}})
+    assert status == 201 and body["assistant"]["tts_config"]["speed"] == 1.5
+
+
+async def test_a_language_or_stt_model_that_is_not_installed_is_refused_on_create_and_on_change(api: Api) -> None:
+    status, body, _ = await api.call("POST", "/assistants", {"system_prompt": "x", "language": "de"})
+    assert_error(status, body, 422, "model_not_installed", "language")
+    assert "whisper-base" in body["error"]["message"]
+    status, created, _ = await api.call("POST", "/assistants", {"system_prompt": "x"})
+    assert status == 201
+    ident = created["assistant"]["id"]
+    status, body, _ = await api.call("PATCH", f"/assistants/{ident}", {"stt_config": {"model": "whisper-small"}})
+    assert_error(status, body, 422, "model_not_installed", "stt_config.model")
+    status, body, _ = await api.call("GET", f"/assistants/{ident}")
+    assert body["assistant"]["stt_config"]["model"] is None
