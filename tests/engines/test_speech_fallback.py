@@ -20,7 +20,7 @@ from voicedock.engines.loader import fake_engines
 from voicedock.engines.speech_fallback import FallbackSTT, FallbackTTS
 from voicedock.engines.speech_providers import speech_engines_for, speech_problem
 from voicedock.engines.speech_wyoming import WyomingTTS
-from voicedock.engines.stt_remote import DeepgramSTT, OpenAISTT
+from voicedock.engines.stt_remote import DEEPGRAM_URL, DeepgramSTT, OpenAISTT, http_error, listen_url
 from voicedock.engines.tts_remote import ElevenLabsTTS
 
 SECRET = "sk-never-in-logs-9876"
@@ -114,3 +114,16 @@ async def test_a_key_removed_after_saving_falls_back_too(caplog: pytest.LogCaptu
     chunks = [c async for c in engines.tts.synthesize("Hello there.")]
     assert [c.text for c in chunks] == ["Hello there."] and local.spoken == ["Hello there."]
     assert "byok_missing" in caplog.text
+
+
+def test_provider_errors_never_carry_the_key() -> None:
+    refused = http_error("openai", 401, f"Incorrect API key provided: {SECRET}", SECRET)
+    assert SECRET not in str(refused) and refused.code == "openai_http_401" and not refused.retryable
+    down = http_error("elevenlabs", 503, f"upstream said {SECRET} is busy", SECRET)
+    assert SECRET not in str(down) and "busy" in str(down) and down.retryable
+
+
+def test_a_deepgram_base_url_from_byok_is_its_websocket_address() -> None:
+    assert listen_url(None, DEEPGRAM_URL) == DEEPGRAM_URL
+    assert listen_url("https://deepgram.example.com", DEEPGRAM_URL) == "wss://deepgram.example.com/v1/listen"
+    assert listen_url("http://127.0.0.1:8080/v1/listen/", DEEPGRAM_URL) == "ws://127.0.0.1:8080/v1/listen"

@@ -24,10 +24,21 @@ DEEPGRAM_URL = "wss://api.deepgram.com/v1/listen"
 TIMEOUT_SECONDS = 15.0
 
 
-def http_error(provider: str, status: int, body: str) -> EngineError:
-    """4xx other than 408/429 will not get better by retrying; the body is cut short, it may be HTML."""
+def http_error(provider: str, status: int, body: str, secret: str) -> EngineError:
+    """4xx other than 408/429 will not get better by retrying. The body is cut short (it may be HTML),
+    and left out for 401/403, whose bodies may quote the key; any copy of the key is masked."""
     retryable = status in (408, 429) or status >= 500
-    return EngineError(f"{provider}_http_{status}", f"{provider} answered {status}: {body[:200]}", retryable=retryable)
+    detail = "" if status in (401, 403) else ": " + body[:200].replace(secret, "***")
+    return EngineError(f"{provider}_http_{status}", f"{provider} answered {status}{detail}", retryable=retryable)
+
+
+def listen_url(base_url: str | None, default: str) -> str:
+    """A BYOK base_url is http(s) (the API validates it so); Deepgram's live API is its websocket twin."""
+    if not base_url:
+        return default
+    url = base_url.rstrip("/")
+    url = "ws" + url[4:] if url.startswith("http") else url
+    return url if url.endswith("/v1/listen") else url + "/v1/listen"
 
 
 class OpenAISTT:
@@ -56,7 +67,7 @@ class OpenAISTT:
                 async with http.post(f"{base}/audio/transcriptions", data=form,
                                      headers={"Authorization": f"Bearer {key.api_key}"}) as resp:
                     if resp.status != 200:
-                        raise http_error("openai", resp.status, await resp.text())
+                        raise http_error("openai", resp.status, await resp.text(), key.api_key)
                     body: dict[str, Any] = await resp.json(content_type=None)
         except (aiohttp.ClientError, TimeoutError, ValueError) as err:
             raise EngineError("openai_unreachable", f"transcription server failed: {type(err).__name__}",
@@ -79,7 +90,7 @@ class DeepgramSTT:
 
     async def transcribe(self, pcm16: PCM16, rate: int) -> Transcript:
         key = await require_key(self.keys, "deepgram")
-        url = key.base_url or self.url
+        url = listen_url(key.base_url, self.url)
         params = {"encoding": "linear16", "sample_rate": str(rate), "channels": "1", "model": self.model,
                   "punctuate": "true"}
         if self.language:
@@ -97,7 +108,7 @@ class DeepgramSTT:
                         await ws.send_str(json.dumps({"type": "CloseStream"}))
                         finals = [text async for text in _final_texts(ws)]
         except aiohttp.WSServerHandshakeError as err:
-            raise http_error("deepgram", err.status, err.message) from err
+            raise http_error("deepgram", err.status, err.message, key.api_key) from err
         except (aiohttp.ClientError, TimeoutError) as err:
             raise EngineError("deepgram_unreachable", f"Deepgram stream failed: {type(err).__name__}",
                               retryable=True) from err

@@ -57,7 +57,7 @@ class OpenAITTS:
                 try:
                     async with http.post(f"{base}/audio/speech", json=body, headers=headers) as resp:
                         if resp.status != 200:
-                            raise http_error("openai", resp.status, await resp.text())
+                            raise http_error("openai", resp.status, await resp.text(), key.api_key)
                         data = await resp.read()
                 except (aiohttp.ClientError, TimeoutError) as err:
                     raise EngineError("openai_unreachable", f"speech server failed: {type(err).__name__}",
@@ -79,7 +79,7 @@ class ElevenLabsTTS:
         self._output_rate = output_rate
         self.voice_id = voice_id or "21m00Tcm4TlvDq8ikWAM"  # "Rachel", ElevenLabs' documented default voice
         self.model = model or "eleven_turbo_v2_5"
-        self.speed = speed
+        self.api_speed = min(max(speed, 0.7), 1.2)  # the range ElevenLabs accepts; ours is wider
         self.base_url = base_url
         self.timeout = timeout
 
@@ -95,12 +95,12 @@ class ElevenLabsTTS:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout)) as http:
             for sentence in sentences(text):
                 started = time.perf_counter()
-                body = {"text": sentence, "model_id": self.model, "voice_settings": {"speed": self.speed}}
+                body = {"text": sentence, "model_id": self.model, "voice_settings": {"speed": self.api_speed}}
                 try:
                     async with http.post(url, json=body, headers=headers,
                                          params={"output_format": f"pcm_{ELEVENLABS_RATE}"}) as resp:
                         if resp.status != 200:
-                            raise http_error("elevenlabs", resp.status, await resp.text())
+                            raise http_error("elevenlabs", resp.status, await resp.text(), key.api_key)
                         pcm = b"".join([piece async for piece in resp.content.iter_any()])
                 except (aiohttp.ClientError, TimeoutError) as err:
                     raise EngineError("elevenlabs_unreachable", f"ElevenLabs failed: {type(err).__name__}",
