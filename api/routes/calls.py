@@ -17,6 +17,7 @@ from voicedock.timeutil import iso
 
 from ..context import CONTROL_LIMITER, SETTINGS, read, reply, telephony
 from ..errors import ApiError
+from ..provider_check import check_speech_now
 from ..spec import Operation
 
 
@@ -43,6 +44,8 @@ def _check_outbound(d: Any, body: CallCreate) -> None:
 
 async def create_call(request: web.Request, body: CallCreate) -> web.Response:
     await read(request, lambda d: _check_outbound(d, body))
+    if body.assistant is not None:  # a stored one was checked when it was saved
+        await check_speech_now(request, body.assistant)
     service = telephony(request)
     try:
         call_id = await service.start_outbound(body)

@@ -42,6 +42,13 @@ async def test_a_wyoming_provider_needs_a_tcp_address(api: Api) -> None:
     assert reply["assistant"]["tts_config"]["url"] == "tcp://127.0.0.1:10200"
 
 
+async def test_an_outbound_call_with_a_one_off_assistant_is_checked_the_same_way(api: Api) -> None:
+    status, reply, _ = await api.call("POST", "/calls", {
+        "assistant": {"system_prompt": "x", "tts_config": {"provider": "elevenlabs"}},
+        "customer": {"number": "+31600000001"}})
+    assert_error(status, reply, 422, "provider_not_configured", "tts_config.provider")
+
+
 async def test_a_call_reads_the_stored_key_and_base_url(db: Database, tmp_path: Path) -> None:
     box = SecretBox(tmp_path / "secret.key")
     db.write_sync(lambda d: records.set_byok(d, box, "openai", "sk-call-key-1234", "http://127.0.0.1:9/v1"))
