@@ -15,7 +15,8 @@ from voicedock.conversation.tool_runner import WebhookToolRunner
 from voicedock.conversation.voice import voice_session_factory
 from voicedock.engines.credentials import KeySource, ProviderKey
 from voicedock.engines.llm_providers import llm_engines_for, llm_for
-from voicedock.engines.loader import Engines, default_models_dir, default_profile, get_engines, load_llm
+from voicedock.engines.loader import Engines, default_models_dir, default_profile, get_engines, load_llm, read_manifest
+from voicedock.engines.local_choice import LocalModels
 from voicedock.engines.speech_providers import speech_engines_for
 from voicedock.secrets import SecretBox
 from voicedock.store import Database, records
@@ -53,6 +54,18 @@ def providers_per_call(keys: KeySource) -> Callable[[CallInfo, Engines], Engines
     return choose
 
 
+def call_engines(local: LocalModels, keys: KeySource | None) -> Callable[[CallInfo, Engines], Engines]:
+    """Each call's engines: the installed models its assistant's language, voice, speed and STT model
+    choose, with its providers over them (so a failing provider falls back to the assistant's own voice)."""
+    providers = providers_per_call(keys) if keys is not None else None
+
+    def choose(info: CallInfo, shared: Engines) -> Engines:
+        own = local.engines_for(info.assistant, shared)
+        return providers(info, own) if providers is not None else own
+
+    return choose
+
+
 async def load_voice(
     client: WebhookClient, profile: str | None = None, models_dir: Path | None = None,
     keys: KeySource | None = None,
@@ -72,8 +85,8 @@ async def load_voice(
         return None, None, {"status": "not_installed", "profile": profile, "models_dir": str(models_dir)}
     load_seconds = {name: round(seconds, 2) for name, seconds in engines.load_seconds.items()}
     log.info("models loaded", extra={"profile": profile, "load_seconds": load_seconds})
-    factory = voice_session_factory(engines, tool_runner=WebhookToolRunner(client),
-                                    per_call=providers_per_call(keys) if keys is not None else None)
+    local = await asyncio.to_thread(lambda: LocalModels(read_manifest(models_dir), models_dir, profile, engines))
+    factory = voice_session_factory(engines, tool_runner=WebhookToolRunner(client), per_call=call_engines(local, keys))
     analysis_llm = await asyncio.to_thread(load_llm, profile, models_dir, n_threads=1)
 
     async def analyser(

@@ -82,11 +82,11 @@ class Installed:
 
 @dataclass(frozen=True)
 class Choice:
-    """What one call runs locally; None where a remote provider serves that role instead."""
+    """What one call runs locally, or falls back to when its provider fails."""
 
-    stt_model: str | None
+    stt_model: str
     language: str
-    voice: str | None
+    voice: str
     speed: float
 
 
@@ -95,7 +95,7 @@ INSTALL = "scripts/install-models --model ID (--from-dir DIR for files you copie
 
 def _stt_choice(a: LocalSettings, have: Installed) -> tuple[str | None, tuple[str, str] | None]:
     language = base_language(a.stt_config.language or a.language)
-    wanted = a.stt_config.model
+    wanted = a.stt_config.model if a.stt_config.provider == "local" else None  # else the provider's model
     if wanted:
         if wanted not in have.stt:
             return None, ("stt_config.model", f"STT model {wanted!r} is not installed (installed: "
@@ -115,7 +115,7 @@ def _stt_choice(a: LocalSettings, have: Installed) -> tuple[str | None, tuple[st
 
 def _voice_choice(a: LocalSettings, have: Installed) -> tuple[str | None, tuple[str, str] | None]:
     language = base_language(a.language)
-    if a.tts_config.voice_id:
+    if a.tts_config.voice_id and a.tts_config.provider == "local":  # else it names the provider's voice
         voice = have.voice(a.tts_config.voice_id)
         if voice is None:
             return None, ("tts_config.voice_id", f"Piper voice {a.tts_config.voice_id!r} is not installed "
@@ -146,10 +146,12 @@ def local_problem(assistant: LocalSettings, have: Installed) -> tuple[str, str] 
 
 
 def choose(assistant: LocalSettings, have: Installed) -> Choice:
-    """The call's local models; a setting that cannot be honoured (refused at the API) keeps the default."""
-    local_stt, local_tts = assistant.stt_config.provider == "local", assistant.tts_config.provider == "local"
-    stt = (_stt_choice(assistant, have)[0] or have.default_stt) if local_stt else None
-    voice = (_voice_choice(assistant, have)[0] or have.default_voice) if local_tts else None
+    """The call's local models; a setting that cannot be honoured (refused at the API) keeps the default.
+
+    With a remote provider the local engine is its fallback, so it still follows the language and
+    speed: a failing provider hands over to a voice that sounds like the assistant's own."""
+    stt = _stt_choice(assistant, have)[0] or have.default_stt
+    voice = _voice_choice(assistant, have)[0] or have.default_voice
     return Choice(stt, base_language(assistant.stt_config.language or assistant.language), voice,
                   assistant.tts_config.speed)
 
@@ -220,11 +222,10 @@ class LocalModels:
         """Cheap (no loading here): the shared engines, with STT/TTS swapped where the assistant differs."""
         have, choice = self.installed, choose(assistant, self.installed)
         stt, tts = shared.stt, shared.tts
-        if choice.stt_model and (choice.stt_model != have.default_stt or choice.language != have.default_language):
-            stt = ChosenSTT(lambda: self._whisper(choice.stt_model or have.default_stt), choice.language)
-        if choice.voice and (choice.voice != have.default_voice or choice.speed != 1.0):
-            tts = ChosenTTS(lambda: self._piper(choice.voice or have.default_voice), choice.speed,
-                            shared.tts.output_rate)
+        if choice.stt_model != have.default_stt or choice.language != have.default_language:
+            stt = ChosenSTT(lambda: self._whisper(choice.stt_model), choice.language)
+        if choice.voice != have.default_voice or choice.speed != 1.0:
+            tts = ChosenTTS(lambda: self._piper(choice.voice), choice.speed, shared.tts.output_rate)
         if stt is shared.stt and tts is shared.tts:
             return shared
         return dataclasses.replace(shared, stt=stt, tts=tts)
