@@ -5,10 +5,23 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from .base import E164, UNKNOWN_TIMEZONE, Body, HttpUrl, Int, JsonSchema, Name, Out, Pagination, Text, partial
+from .base import (
+    E164,
+    UNKNOWN_TIMEZONE,
+    UNSUPPORTED_SETTING,
+    Body,
+    HttpUrl,
+    Int,
+    JsonSchema,
+    Name,
+    Out,
+    Pagination,
+    Text,
+    partial,
+)
 
 
 def _timezone(name: str) -> str:
@@ -152,8 +165,29 @@ class AssistantFields(Body):
     notification_email: Annotated[str, Field(pattern=r"^[^@ \t\r\n]+@[^@ \t\r\n]+\.[^@ \t\r\n]+$", max_length=320)] | None = None
 
 
+NOT_SUPPORTED = "{field} is not supported: no call acts on it, so it may only keep its default (see docs/settings.md)"
+
+
 class AssistantCreate(AssistantFields):
-    pass
+    """What the API accepts: settings no call acts on are refused here rather than stored and ignored.
+
+    Only the API's input refuses them; a stored assistant that already has one still runs its calls."""
+
+    @field_validator("voicemail_detection", "voicemail_message")
+    @classmethod
+    def _acted_on(cls, value: Any, info: ValidationInfo) -> Any:
+        if value not in (False, None):
+            raise PydanticCustomError(UNSUPPORTED_SETTING, NOT_SUPPORTED, {"field": info.field_name})
+        return value
+
+    @field_validator("llm_config", "tools")
+    @classmethod
+    def _tools_acted_on(cls, value: Any, info: ValidationInfo) -> Any:
+        tools = value.tools if isinstance(value, LLMConfig) else value or []
+        for tool in tools:
+            if isinstance(tool, FunctionTool) and tool.async_response is not None:
+                raise PydanticCustomError(UNSUPPORTED_SETTING, NOT_SUPPORTED, {"field": "async_response"})
+        return value
 
 
 AssistantUpdate = partial(AssistantFields, "AssistantUpdate")

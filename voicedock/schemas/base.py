@@ -33,7 +33,8 @@ def _integral(value: Any) -> Any:
 
 INVALID_JSON_SCHEMA = "invalid_json_schema"
 UNKNOWN_TIMEZONE = "unknown_timezone"
-SEMANTIC_ERRORS = frozenset({INVALID_JSON_SCHEMA, UNKNOWN_TIMEZONE})
+UNSUPPORTED_SETTING = "unsupported_setting"
+SEMANTIC_ERRORS = frozenset({INVALID_JSON_SCHEMA, UNKNOWN_TIMEZONE, UNSUPPORTED_SETTING})
 """Error types for values of the documented shape that mean nothing: the API answers 422."""
 
 
