@@ -8,8 +8,6 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from voicedock.ids import new_id
-from voicedock.mail import mail_configured
-from voicedock.mail.sender import NOT_CONFIGURED
 from voicedock.schemas.assistants import (
     AssistantCreate,
     AssistantEnvelope,
@@ -25,9 +23,9 @@ from voicedock.store.documents import ASSISTANTS, deep_merge
 from voicedock.store.errors import Conflict
 from voicedock.store.records import numbers_using
 
-from ..context import BOX, SETTINGS, create, read, read_now, reply, reply_page, write
-from ..errors import ApiError
+from ..context import BOX, create, read_now, reply, reply_page, write
 from ..llm_check import check_llm, check_llm_now
+from ..mail_check import check_mail_now
 from ..model_check import MODEL_FIELDS, check_models, check_models_now
 from ..provider_check import check_speech, check_speech_now, uses_remote_speech
 from ..spec import Operation, validate
@@ -38,16 +36,8 @@ async def list_assistants(request: web.Request, query: PageQuery) -> web.Respons
     return reply_page("assistants", items, query.limit, query.offset, total)
 
 
-async def _settings_act(request: web.Request, fields: dict[str, Any]) -> None:
-    """An accepted setting must act on calls: refuse one this server has nothing to act with."""
-    if fields.get("notification_email"):
-        settings = request.app[SETTINGS]
-        if not await read(request, lambda d: mail_configured(settings, d)):
-            raise ApiError(422, "mail_not_configured", NOT_CONFIGURED, "notification_email")
-
-
 async def create_assistant(request: web.Request, body: AssistantCreate) -> web.Response:
-    await _settings_act(request, body.model_dump())
+    await check_mail_now(request, body.notification_email)
     await check_speech_now(request, body)
     await check_llm_now(request, body)
     await check_models_now(body)
@@ -72,7 +62,7 @@ async def update_assistant(request: web.Request, body: BaseModel) -> web.Respons
     extra = {}
     if body.webhook_secret is not None:  # type: ignore[attr-defined]
         extra["webhook_secret_enc"] = request.app[BOX].encrypt(body.webhook_secret)  # type: ignore[attr-defined]
-    await _settings_act(request, patch)
+    await check_mail_now(request, patch.get("notification_email"))
 
     def apply(d: Any) -> dict[str, Any]:
         current = ASSISTANTS.doc(d, ident)

@@ -17,6 +17,8 @@ from voicedock.timeutil import iso
 
 from ..context import CONTROL_LIMITER, SETTINGS, read, reply, telephony
 from ..errors import ApiError
+from ..mail_check import check_mail_now
+from ..model_check import check_models_now
 from ..provider_check import check_speech_now
 from ..spec import Operation
 
@@ -46,6 +48,8 @@ async def create_call(request: web.Request, body: CallCreate) -> web.Response:
     await read(request, lambda d: _check_outbound(d, body))
     if body.assistant is not None:  # a stored one was checked when it was saved
         await check_speech_now(request, body.assistant)
+        await check_models_now(body.assistant)
+        await check_mail_now(request, body.assistant.notification_email)
     service = telephony(request)
     try:
         call_id = await service.start_outbound(body)

@@ -36,3 +36,13 @@ async def test_a_language_or_stt_model_that_is_not_installed_is_refused_on_creat
     assert_error(status, body, 422, "model_not_installed", "stt_config.model")
     status, body, _ = await api.call("GET", f"/assistants/{ident}")
     assert body["assistant"]["stt_config"]["model"] is None
+
+
+async def test_an_outbound_call_with_a_one_off_assistant_is_checked_the_same_way(api: Api) -> None:
+    for assistant, code, param in (
+        ({"tts_config": {"voice_id": "nl_NL-mls-medium"}}, "model_not_installed", "tts_config.voice_id"),
+        ({"notification_email": "owner@example.com"}, "mail_not_configured", "notification_email"),
+    ):
+        status, body, _ = await api.call("POST", "/calls", {"assistant": {"system_prompt": "x", **assistant},
+                                                            "customer": {"number": "+31600000001"}})
+        assert_error(status, body, 422, code, param)
