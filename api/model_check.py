@@ -11,7 +11,7 @@ from voicedock.engines.local_choice import Installed, LocalSettings, local_probl
 
 from .errors import ApiError
 
-MODEL_FIELDS = frozenset({"language", "stt_config", "tts_config"})
+MODEL_FIELDS = frozenset({"language", "stt_config", "tts_config", "llm_config"})
 
 
 def check_models(assistant: LocalSettings) -> None:

@@ -46,3 +46,9 @@ async def test_an_outbound_call_with_a_one_off_assistant_is_checked_the_same_way
         status, body, _ = await api.call("POST", "/calls", {"assistant": {"system_prompt": "x", **assistant},
                                                             "customer": {"number": "+31600000001"}})
         assert_error(status, body, 422, code, param)
+
+
+async def test_a_local_llm_model_other_than_the_servers_is_refused(api: Api) -> None:
+    status, body, _ = await api.call("POST", "/assistants", {"system_prompt": "x", "llm_config": {"model": "gpt-4o"}})
+    assert_error(status, body, 422, "model_not_installed", "llm_config.model")
+    assert "provider 'openai'" in body["error"]["message"]

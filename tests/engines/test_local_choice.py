@@ -68,6 +68,10 @@ def test_settings_no_installed_model_can_honour_name_what_to_install(ci_models_d
     assert param == "language" and "whisper-base" in message
     param, message = local_problem(assistant(stt_config={"model": "whisper-large-v3"}), have) or ("", "")
     assert param == "stt_config.model" and "whisper-large-v3" in message
+    param, message = local_problem(assistant(llm_config={"model": "gpt-4o"}), have) or ("", "")
+    assert param == "llm_config.model" and "smollm2-135m-instruct-q4_1" in message
+    assert local_problem(assistant(llm_config={"model": "smollm2-135m-instruct-q4_1"}), have) is None
+    assert local_problem(assistant(llm_config={"provider": "openai", "model": "gpt-4o"}), have) is None
     remote = assistant(language="de", stt_config={"provider": "wyoming", "url": "tcp://127.0.0.1:10300"},
                        tts_config={"provider": "wyoming", "url": "tcp://127.0.0.1:10200"})
     assert local_problem(remote, have) is None

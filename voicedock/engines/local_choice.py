@@ -22,7 +22,7 @@ from voicedock.engines.base import AudioChunk, Transcript
 from voicedock.engines.loader import Engines, build_stt, build_tts, missing_files
 from voicedock.engines.stt_whisper import WhisperSTT
 from voicedock.engines.tts_piper import PiperTTS
-from voicedock.schemas.assistants import STTConfig, TTSConfig
+from voicedock.schemas.assistants import LLMConfig, STTConfig, TTSConfig
 
 ENGLISH = "en"
 _PIPER_NAME = re.compile(r"^(?:piper-)?([a-z]{2,3})_[A-Z]{2}-")
@@ -37,6 +37,9 @@ class LocalSettings(Protocol):
 
     @property
     def tts_config(self) -> TTSConfig: ...
+
+    @property
+    def llm_config(self) -> LLMConfig: ...
 
 
 def base_language(tag: str) -> str:
@@ -53,6 +56,7 @@ class Installed:
     default_stt: str
     default_voice: str
     default_language: str = ENGLISH
+    default_llm: str = ""
 
     @classmethod
     def scan(cls, manifest: Mapping[str, Any], models_dir: Path, profile: str) -> Installed:
@@ -70,7 +74,7 @@ class Installed:
                 voices[model_id] = base_language(language)
         spec = manifest["profiles"][profile]
         return cls(stt, voices, spec["stt"]["model"], spec["tts"]["model"],
-                   base_language(spec["stt"].get("language") or ENGLISH))
+                   base_language(spec["stt"].get("language") or ENGLISH), spec["llm"]["model"])
 
     def voice(self, voice_id: str) -> str | None:
         """The installed voice a `voice_id` names, with or without the `piper-` prefix."""
@@ -134,6 +138,10 @@ def _voice_choice(a: LocalSettings, have: Installed) -> tuple[str | None, tuple[
 
 def local_problem(assistant: LocalSettings, have: Installed) -> tuple[str, str] | None:
     """(param, message) for a 422 when a local engine cannot honour the settings; None when it can."""
+    llm = assistant.llm_config
+    if llm.provider == "local" and llm.model and llm.model != have.default_llm:
+        return ("llm_config.model", f"the local LLM is {have.default_llm!r} (the server's model profile); "
+                "llm_config.model names another model only with llm_config.provider 'openai'")
     if assistant.stt_config.provider == "local":
         _, problem = _stt_choice(assistant, have)
         if problem:
