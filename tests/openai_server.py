@@ -43,13 +43,19 @@ def _ready(url: str, key: str) -> bool:
         return False
 
 
-def _warm(server: ChatServer) -> None:
-    """One short completion, so the first test does not also pay for reading the model from disk."""
-    body = json.dumps({"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 2}).encode()
+def prime(server: ChatServer, messages: list[dict[str, str]]) -> None:
+    """Blocking: one token for `messages`, so the server's prompt cache holds them, as a busy
+    production server's would; on a CPU-only test machine a cold system prompt takes seconds."""
+    body = json.dumps({"messages": messages, "max_tokens": 1}).encode()
     request = urllib.request.Request(f"{server.base_url}/chat/completions", data=body, headers={
         "Authorization": f"Bearer {server.api_key}", "Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=120):
         pass
+
+
+def _warm(server: ChatServer) -> None:
+    """So the first test does not also pay for reading the model from disk."""
+    prime(server, [{"role": "user", "content": "Hi"}])
 
 
 @contextmanager

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.openai_server import ChatServer, chat_server
+from tests.openai_server import ChatServer, chat_server, prime
+from voicedock.conversation.decide import system_prompt
 from voicedock.conversation.turns import LLM_ERROR_APOLOGY
 from voicedock.conversation.voice import voice_session_factory
 from voicedock.engines.fakes import FakeLLM, FakeSTT, FakeTTS
@@ -22,7 +24,7 @@ from voicedock_bench.ports import free_port
 from voicedock_cli.voice import byok_keys, providers_per_call
 
 from .audio import dominant_hz, read_wav, tone
-from .harness import start_live_call
+from .harness import ASSISTANT, start_live_call
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.models]
 LOCAL_REPLY = "This is the local model speaking."
@@ -57,11 +59,13 @@ async def test_the_caller_hears_the_reply_of_the_configured_server(
     controller: CallController, store: Database, tmp_path: Path, server: ChatServer
 ) -> None:
     local, tts = provider_session(controller, store, server.base_url, server.api_key)
+    now = datetime.now().astimezone()
+    await asyncio.to_thread(prime, server, [{"role": "system", "content": system_prompt(
+        ASSISTANT["system_prompt"], [], now, None)}, {"role": "user", "content": SAID[0]}])
     before = len(server.requests())
-    # A CPU-only test server may take many seconds for its first token: the caller waits for it.
-    async with start_live_call(controller, store, tmp_path, turns(1, 40), seconds=42, answered=False,
+    async with start_live_call(controller, store, tmp_path, turns(1, 15), seconds=17, answered=False,
                                first_message_mode="assistant-waits-for-user", llm_config=PROVIDER) as placed:
-        await asyncio.wait_for(placed.caller.process.wait(), 60)
+        await asyncio.wait_for(placed.caller.process.wait(), 40)
         done = await placed.ended(20)
 
     served = server.requests()[before:]

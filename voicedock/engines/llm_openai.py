@@ -61,13 +61,15 @@ class OpenAILLM:
         base_url: str | None = None,
         call_id: str = "",
         connect_timeout: float = 5.0,
-        first_token_timeout: float = 15.0,
+        first_token_timeout: float = 10.0,
         read_timeout: float = 15.0,
+        complete_timeout: float = 20.0,
         retries: int = 2,
         backoff: float = 0.25,
     ) -> None:
         self.keys, self.model, self.base_url, self.call_id = keys, model or DEFAULT_MODEL, base_url, call_id
         self.connect_timeout, self.first_token_timeout, self.read_timeout = connect_timeout, first_token_timeout, read_timeout
+        self.complete_timeout = complete_timeout
         self.retries, self.backoff = retries, backoff
         self.last_stats: dict[str, float] = {}
 
@@ -112,24 +114,28 @@ class OpenAILLM:
             if tool_choice and tool_choice not in ("auto", "none"):
                 body["tool_choice"] = {"type": "function", "function": {"name": tool_choice}}
         started = time.perf_counter()
+        until = started + self.first_token_timeout  # the caller hears nothing until then: retries share it
         for attempt in range(1, self.retries + 2):
             state = _StreamState()
             try:
-                async for chunk in self._attempt(url, key, body, state):
+                async for chunk in self._attempt(url, key, body, state, until - time.perf_counter()):
                     yield chunk
                 self.last_stats = state.stats(started)
                 return
             except _Failed as failed:
-                retry = failed.error.retryable and state.first_token is None and attempt <= self.retries
+                retry = (failed.error.retryable and state.first_token is None and attempt <= self.retries
+                         and time.perf_counter() + self.backoff * attempt < until)
                 self._log(url, failed.error, started, attempt, retry)
                 if not retry:
                     raise failed.error from None
             await asyncio.sleep(self.backoff * attempt)
 
-    async def _attempt(self, url: str, key: ProviderKey, body: dict[str, Any], state: _StreamState) -> AsyncIterator[LLMChunk]:
-        """One request; every failure becomes `_Failed`, and nothing is yielded before the first token."""
+    async def _attempt(self, url: str, key: ProviderKey, body: dict[str, Any], state: _StreamState,
+                       wait: float) -> AsyncIterator[LLMChunk]:
+        """One request that must bring its first token within `wait` seconds; every failure becomes
+        `_Failed`, and nothing is yielded before the first token."""
         try:
-            async with self._session() as http, asyncio.timeout(self.first_token_timeout) as deadline:
+            async with self._session() as http, asyncio.timeout(max(wait, 0.0)) as deadline:
                 headers = {"Authorization": f"Bearer {key.api_key}"}
                 async with http.post(url, json=body, headers=headers) as response:
                     if response.status != 200:
@@ -215,9 +221,10 @@ class OpenAILLM:
     async def _complete(self, url: str, key: ProviderKey, body: dict[str, Any]) -> str | None:
         """The reply's text; None when the server rejects the request's `response_format`."""
         started = time.perf_counter()
+        until = started + self.complete_timeout  # tool decisions wait on it mid-turn: retries share it
         for attempt in range(1, self.retries + 2):
             try:
-                async with self._session() as http, asyncio.timeout(self.first_token_timeout + self.read_timeout):
+                async with self._session() as http, asyncio.timeout(max(until - time.perf_counter(), 0.0)):
                     async with http.post(url, json=body, headers={"Authorization": f"Bearer {key.api_key}"}) as resp:
                         text = await resp.text()
                         if resp.status != 200:
@@ -234,7 +241,7 @@ class OpenAILLM:
                 error = err
             except (ValueError, KeyError, IndexError, TypeError) as err:
                 error = EngineError("llm_bad_reply", f"not a chat completion: {type(err).__name__}")
-            retry = error.retryable and attempt <= self.retries
+            retry = error.retryable and attempt <= self.retries and time.perf_counter() + self.backoff * attempt < until
             self._log(url, error, started, attempt, retry)
             if not retry:
                 raise error
