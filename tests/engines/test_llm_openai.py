@@ -117,7 +117,9 @@ class Scripted:
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await response.prepare(request)
         for piece in plan:  # type: ignore[attr-defined]
-            if isinstance(piece, asyncio.Event):
+            if isinstance(piece, dict):
+                await response.write(f"data: {json.dumps(piece)}\n\n".encode())
+            elif isinstance(piece, asyncio.Event):
                 await piece.wait()
             elif isinstance(piece, Exception):
                 assert request.transport is not None
@@ -210,3 +212,14 @@ async def test_the_first_token_deadline_does_not_cut_a_long_reply(scripted: tupl
     script.plans = [["We are open ", later, "until five."]]
     asyncio.get_running_loop().call_later(0.6, later.set)
     assert await reply(engine(url, first_token_timeout=0.3)) == "We are open until five."
+
+
+async def test_an_error_event_in_the_stream_is_retried_and_never_logs_the_key(
+    scripted: tuple[Scripted, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    script, url = scripted
+    script.plans = [[{"error": {"message": f"overloaded; your key {KEY} is fine"}}], ["Hello there."]]
+    with caplog.at_level(logging.WARNING, "voicedock.engines"):
+        assert await reply(engine(url)) == "Hello there."
+    logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+    assert "llm_stream_error" in logged and KEY not in logged

@@ -150,8 +150,8 @@ class OpenAILLM:
             raise
         except (aiohttp.ClientError, OSError, TimeoutError) as err:
             raise _Failed(self._transport_error(err, key)) from None
-        except EngineError as err:
-            raise _Failed(err) from None
+        except EngineError as err:  # a server's own words (a stream's error event) may carry the key
+            raise _Failed(EngineError(err.code, scrub(str(err), key.api_key), retryable=err.retryable)) from None
         for chunk in state.finish():
             yield chunk
 
