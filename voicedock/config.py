@@ -50,7 +50,7 @@ class Settings:
     tls_key: Path | None = None
     recording_retention_days: int = 0  # recordings of calls ended longer ago are deleted; 0 keeps them
     transcript_retention_days: int = 0  # the same for transcripts (messages, tool calls, their webhook payloads)
-    smtp_url: str | None = None  # smtp://, smtp+starttls:// or smtps://user:pass@host:port for notification email
+    smtp_url: str | None = field(default=None, repr=False)  # smtp[s|+starttls]://user:pass@host:port; holds a password
     mail_from: str = "voicedock@localhost"  # the sender of notification email
     public_url: str | None = None  # the API's address as readers of an email reach it; host and port when unset
 
