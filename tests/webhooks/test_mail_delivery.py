@@ -53,7 +53,7 @@ async def test_a_refused_send_is_retried_until_the_mail_is_accepted(
     [row] = deliveries(db)
     assert [a["status_code"] for a in row["attempts"]] == [451, 250]
     ours = [r for r in caplog.records if r.name.startswith("voicedock")]
-    shown = f"{row} " + " ".join(f"{r.getMessage()} {r.__dict__}" for r in ours)
+    shown = f"{row} {settings!r} " + " ".join(f"{r.getMessage()} {r.__dict__}" for r in ours)
     assert "s3cret-smtp-pass" not in shown
 
 
