@@ -62,5 +62,6 @@ async def test_the_caller_hears_the_greeting_spoken_by_the_wyoming_server(
     windows = heard[: len(heard) // 1600 * 1600].reshape(-1, 1600).astype(np.float64)
     assert (np.sqrt((windows**2).mean(axis=1)) > 300).sum() >= 10, f"the caller heard no speech (rms {rms(heard):.0f})"
     words = (await ci_engines.stt.transcribe(heard, rate)).text.lower()
-    assert "acme" in words and "help you today" in words, words
+    # the local voice is a tone, so any of these words came from the wyoming server ("Acme" is often heard "at me")
+    assert "dental" in words and "help you today" in words, words
     assert local_tone.spoken == [], "the local voice spoke: the Wyoming server was not used"
