@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 
@@ -54,14 +55,8 @@ class OpenAITTS:
                 started = time.perf_counter()
                 body = {"model": self.model, "input": sentence, "voice": self.voice, "response_format": "wav",
                         "speed": self.speed}
-                try:
-                    async with http.post(f"{base}/audio/speech", json=body, headers=headers) as resp:
-                        if resp.status != 200:
-                            raise http_error("openai", resp.status, await resp.text(), key.api_key)
-                        data = await resp.read()
-                except (aiohttp.ClientError, TimeoutError) as err:
-                    raise EngineError("openai_unreachable", f"speech server failed: {type(err).__name__}",
-                                      retryable=True) from err
+                data = await _post_for_audio(http, "openai", "speech server", f"{base}/audio/speech", body, headers,
+                                             key.api_key)
                 pcm, rate = parse_wav(data) if data[:4] == b"RIFF" else (data, OPENAI_PCM_RATE)
                 chunk = await to_call_chunk(pcm, rate, self._output_rate, sentence,
                                             synth_seconds=time.perf_counter() - started, provider="openai")
@@ -96,16 +91,22 @@ class ElevenLabsTTS:
             for sentence in sentences(text):
                 started = time.perf_counter()
                 body = {"text": sentence, "model_id": self.model, "voice_settings": {"speed": self.api_speed}}
-                try:
-                    async with http.post(url, json=body, headers=headers,
-                                         params={"output_format": f"pcm_{ELEVENLABS_RATE}"}) as resp:
-                        if resp.status != 200:
-                            raise http_error("elevenlabs", resp.status, await resp.text(), key.api_key)
-                        pcm = b"".join([piece async for piece in resp.content.iter_any()])
-                except (aiohttp.ClientError, TimeoutError) as err:
-                    raise EngineError("elevenlabs_unreachable", f"ElevenLabs failed: {type(err).__name__}",
-                                      retryable=True) from err
+                pcm = await _post_for_audio(http, "elevenlabs", "ElevenLabs", url, body, headers, key.api_key,
+                                            params={"output_format": f"pcm_{ELEVENLABS_RATE}"})
                 chunk = await to_call_chunk(pcm, ELEVENLABS_RATE, self._output_rate, sentence,
                                             synth_seconds=time.perf_counter() - started, provider="elevenlabs")
                 if chunk is not None:
                     yield chunk
+
+
+async def _post_for_audio(http: aiohttp.ClientSession, provider: str, what: str, url: str, body: dict[str, Any],
+                          headers: dict[str, str], api_key: str, params: dict[str, str] | None = None) -> bytes:
+    """One sentence's audio from a speech API: a refusal carries the status (never the key), a
+    network failure is a retryable `<provider>_unreachable`."""
+    try:
+        async with http.post(url, json=body, headers=headers, params=params) as resp:
+            if resp.status != 200:
+                raise http_error(provider, resp.status, await resp.text(), api_key)
+            return await resp.read()
+    except (aiohttp.ClientError, TimeoutError) as err:
+        raise EngineError(f"{provider}_unreachable", f"{what} failed: {type(err).__name__}", retryable=True) from err
