@@ -12,6 +12,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from tests.server import stop
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -62,12 +64,7 @@ def _running(cmd: list[str], port: int, log: Path) -> Iterator[None]:
         _wait_listening(proc, port, log)
         yield
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 def piper_args(models_dir: Path, tmp: Path) -> list[str]:
