@@ -18,7 +18,7 @@ from voicedock.store import Database, records
 from voicedock.store import calls as store_calls
 from voicedock.store.documents import ASSISTANTS
 
-from .audio import write_wav
+from .audio import tone, write_wav
 from .callers import BaresipCall, dial
 
 NUMBER = "+15550100"
@@ -117,6 +117,19 @@ class PlacedCall:
         """The record once the call has ended (any final status)."""
         final = ("ended", "failed", "rejected")
         return await wait_for(lambda: (c := self.record())["status"] in final and c, seconds, "the call to end")
+
+
+async def short_tone_call(controller: Any, store: Database, tmp_path: Path) -> dict[str, Any]:
+    """A caller who plays a tone for 3 s and hangs up; the call's record once it has ended."""
+    source = tmp_path / "caller.wav"
+    write_wav(source, tone(440.0, 4.0))
+    caller = await dial(tmp_path / "baresip", source, uri(controller), seconds=3)
+    try:
+        row = await wait_for(only_call(store), 10, "the call record")
+        await asyncio.wait_for(caller.process.wait(), 15)
+        return await wait_for(lambda: (c := call(store, row["id"]))["status"] == "ended" and c, 10, "ended")
+    finally:
+        await caller.stop()
 
 
 @asynccontextmanager

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from pathlib import Path
 
@@ -14,9 +13,7 @@ from voicedock.store import Database
 from voicedock.webhooks import DeliveryWorker
 from voicedock_ari.controller import CallController
 
-from .audio import tone, write_wav
-from .callers import dial
-from .harness import add_assistant, add_number, call, only_call, uri, wait_for
+from .harness import add_assistant, add_number, call, short_tone_call
 
 pytestmark = pytest.mark.asterisk
 
@@ -32,15 +29,7 @@ async def test_the_summary_of_a_real_call_is_mailed(controller: CallController, 
         controller.worker = worker
         try:
             add_number(store, add_assistant(store, name="Front desk", notification_email="owner@example.com"))
-            source = tmp_path / "caller.wav"
-            write_wav(source, tone(440.0, 4.0))
-            caller = await dial(tmp_path / "baresip", source, uri(controller), seconds=3)
-            try:
-                row = await wait_for(only_call(store), 10, "the call record")
-                await asyncio.wait_for(caller.process.wait(), 15)
-                await wait_for(lambda: call(store, row["id"])["status"] == "ended", 10, "the call to end")
-            finally:
-                await caller.stop()
+            row = await short_tone_call(controller, store, tmp_path)
             [mail] = await mailbox.wait(1, seconds=15)
         finally:
             controller.worker = None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import stat
 from pathlib import Path
@@ -12,9 +11,7 @@ import pytest
 from voicedock.store import Database
 from voicedock_ari.controller import CallController
 
-from .audio import tone, write_wav
-from .callers import dial
-from .harness import add_assistant, add_number, call, only_call, uri, wait_for
+from .harness import add_assistant, add_number, short_tone_call
 
 pytestmark = pytest.mark.asterisk
 
@@ -22,35 +19,19 @@ pytestmark = pytest.mark.asterisk
 async def test_a_gdpr_mode_call_leaves_no_recording_anywhere(controller: CallController, store: Database,
                                                                tmp_path: Path) -> None:
     add_number(store, add_assistant(store, recording_enabled=True, gdpr_mode=True))
-    source = tmp_path / "caller.wav"
-    write_wav(source, tone(440.0, 4.0))
-    caller = await dial(tmp_path / "baresip", source, uri(controller), seconds=3)
-    try:
-        row = await wait_for(only_call(store), 10, "the call record")
-        await asyncio.wait_for(caller.process.wait(), 15)
-        done = await wait_for(lambda: (c := call(store, row["id"]))["status"] == "ended" and c, 10, "ended")
-    finally:
-        await caller.stop()
+    done = await short_tone_call(controller, store, tmp_path)
     assert done["recording_url"] is None
-    assert not (controller.settings.data_dir / "recordings" / f"{row['id']}.wav").exists()
+    assert not (controller.settings.data_dir / "recordings" / f"{done['id']}.wav").exists()
     assert controller.asterisk.root is not None
     spool = controller.asterisk.root / "var/spool/asterisk/recording"
-    assert not list(spool.glob(f"{row['id']}*")), "Asterisk recorded the call"
+    assert not list(spool.glob(f"{done['id']}*")), "Asterisk recorded the call"
 
 
 async def test_a_recorded_call_leaves_a_private_file_of_the_servers_own(controller: CallController, store: Database,
                                                                          tmp_path: Path) -> None:
     """Asterisk writes the recording as its own user; the copy in the data directory is the server's, 0600."""
     add_number(store, add_assistant(store, recording_enabled=True))
-    source = tmp_path / "caller.wav"
-    write_wav(source, tone(440.0, 4.0))
-    caller = await dial(tmp_path / "baresip", source, uri(controller), seconds=3)
-    try:
-        row = await wait_for(only_call(store), 10, "the call record")
-        await asyncio.wait_for(caller.process.wait(), 15)
-        done = await wait_for(lambda: (c := call(store, row["id"]))["status"] == "ended" and c, 10, "ended")
-    finally:
-        await caller.stop()
+    done = await short_tone_call(controller, store, tmp_path)
     assert done["recording_url"]
-    info = (controller.settings.data_dir / "recordings" / f"{row['id']}.wav").stat()
+    info = (controller.settings.data_dir / "recordings" / f"{done['id']}.wav").stat()
     assert (info.st_uid, stat.S_IMODE(info.st_mode)) == (os.geteuid(), 0o600)
