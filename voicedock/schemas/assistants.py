@@ -166,6 +166,11 @@ class AssistantFields(Body):
 
 
 NOT_SUPPORTED = "{field} is not supported: no call acts on it, so it may only keep its default (see docs/settings.md)"
+NOT_FOR_LOCAL = ("{field} is not used by provider 'local' (it names a remote provider's server or model): "
+                 "remove it, or choose the provider it is for (see docs/settings.md)")
+LOCAL_IGNORES = {"llm_config": ("url",), "stt_config": ("url",), "tts_config": ("url", "model")}
+"""Per config, the provider fields the local engines have no use for (the local LLM's `model` and
+Whisper's `stt_config.model` they do use, and check)."""
 
 
 class AssistantCreate(AssistantFields):
@@ -187,6 +192,16 @@ class AssistantCreate(AssistantFields):
         for tool in tools:
             if isinstance(tool, FunctionTool) and tool.async_response is not None:
                 raise PydanticCustomError(UNSUPPORTED_SETTING, NOT_SUPPORTED, {"field": "async_response"})
+        return value
+
+    @field_validator("llm_config", "stt_config", "tts_config")
+    @classmethod
+    def _local_uses_it(cls, value: LLMConfig | STTConfig | TTSConfig, info: ValidationInfo) -> Any:
+        config = str(info.field_name)
+        if value.provider == "local":
+            for name in LOCAL_IGNORES[config]:
+                if getattr(value, name) is not None:
+                    raise PydanticCustomError(UNSUPPORTED_SETTING, NOT_FOR_LOCAL, {"field": f"{config}.{name}"})
         return value
 
 
