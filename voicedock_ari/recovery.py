@@ -93,8 +93,8 @@ async def close_lost(deps: CallDeps, lost: LostCall, *, hang_up: bool = False) -
     url = None
     if record.assistant is not None and record.assistant.records:
         spool = RecordingSpool(deps.asterisk_root, deps.settings.data_dir, record.call_id)
-        spool.name = record.call_id  # the recording the lost process started, named after the call
-        await _quietly(spool.stop(deps.ari))
+        spool.adopt()  # the parts the lost processes recorded
+        await spool.stop_all(deps.ari)
         url = await asyncio.to_thread(spool.collect)
     ids = await deps.write(lambda d: lost_calls.close(
         d, lost, deps.settings.price_per_minute, analyse=deps.analyse, recording_url=url))

@@ -14,11 +14,12 @@ import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
-from aiohttp.test_utils import TestServer
 
-from tests.webhooks.helpers import Receiver
+from tests.webhooks.helpers import Receiver, receiving
 from voicedock.secrets import SecretBox
 from voicedock.store import Database
 from voicedock.store import calls as store_calls
@@ -73,12 +74,8 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 @asynccontextmanager
 async def webhook_receiver() -> AsyncIterator[tuple[Receiver, str]]:
     hooks = Receiver()
-    server = TestServer(hooks.app(), host="127.0.0.1")
-    await server.start_server()
-    try:
-        yield hooks, f"http://127.0.0.1:{server.port}/hooks"
-    finally:
-        await server.close()
+    async with receiving(hooks) as url:
+        yield hooks, url
 
 
 async def until_no_caller(asterisk: AsteriskSettings, seconds: float) -> None:
@@ -95,12 +92,12 @@ def sip_uri(asterisk: AsteriskSettings) -> str:
 
 
 @asynccontextmanager
-async def killed_mid_call(asterisk: AsteriskSettings, db: Database, tmp_path: Path, url: str,
+async def killed_mid_call(asterisk: AsteriskSettings, db: Database, tmp_path: Path, url: str, **assistant: Any,
                           ) -> AsyncIterator[tuple[BaresipCall, str, Path]]:
     """A server answering a real caller, SIGKILLed once the call is in progress."""
     data_dir = tmp_path / "data"
     add_number(db, add_assistant(db, box=SecretBox(data_dir / "secret.key"), webhook_url=url,
-                                 webhook_events=EVENTS, first_message=None))
+                                 webhook_events=EVENTS, first_message=None, **assistant))
     first = await serving(data_dir)
     source = tmp_path / "caller.wav"
     write_wav(source, tone(440.0, 30.0))
@@ -169,6 +166,43 @@ async def test_a_caller_still_on_the_line_is_picked_up_again_after_an_apology(
     pcm, rate = read_wav(caller.heard_wav)  # type: ignore[arg-type]
     start = int(abs(pcm).argmax()) if len(pcm) else 0
     assert abs(dominant_hz(pcm[max(0, start - 400): start + 1200], rate) - 600) < 20, "the caller heard no apology"
+
+
+def has_tone(pcm: np.ndarray, rate: int, hz: float, window: float = 0.2) -> bool:
+    """Whether some `window` of `pcm` has a strong component at `hz` (beside whatever else plays)."""
+    size = int(rate * window)
+    freqs = np.fft.rfftfreq(size, 1 / rate)
+    band = (freqs > hz - 15) & (freqs < hz + 15)
+    for start in range(0, len(pcm) - size, size // 2):
+        spectrum = np.abs(np.fft.rfft(pcm[start:start + size] * np.hanning(size)))
+        if spectrum.max() > 0 and spectrum[band].max() > 0.3 * spectrum.max():
+            return True
+    return False
+
+
+async def test_a_resumed_call_is_recorded_to_its_end_in_one_file(
+    asterisk: AsteriskSettings, db: Database, tmp_path: Path
+) -> None:
+    async with webhook_receiver() as (_, url), killed_mid_call(asterisk, db, tmp_path, url,
+                                                               recording_enabled=True) as placed:
+        caller, call_id, data_dir = placed
+        second = await serving(data_dir)
+        try:
+            await wait_for(lambda: any(m["role"] == "assistant" for m in call(db, call_id)["messages"]), 5,
+                           "the apology")
+            await asyncio.sleep(3.0)  # the resumed call goes on for a while
+            await caller.stop()
+            done = await wait_for(lambda: (c := call(db, call_id))["status"] == "ended" and c, 10, "the call ended")
+        finally:
+            stop(second)
+    assert done["recording_url"] == f"/api/v1/calls/{call_id}/recording"
+    pcm, rate = read_wav(data_dir / "recordings" / f"{call_id}.wav")
+    assert len(pcm) / rate >= done["duration_seconds"] - 1.5, (
+        f"{len(pcm) / rate:.1f} s recorded of a {done['duration_seconds']} s call")
+    assert has_tone(pcm, rate, 600.0), "the apology, said after the restart, is not in the recording"
+    assert has_tone(pcm[: rate * 2], rate, 440.0), "the caller before the restart is not in the recording"
+    spool = asterisk.root / "var/spool/asterisk/recording" if asterisk.root else None
+    assert spool is None or not list(spool.glob(f"{call_id}*")), "a part was left in Asterisk's spool"
 
 
 @pytest.mark.parametrize("gone", ["caller-hung-up", "asterisk-restarted"])

@@ -7,11 +7,13 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+from aiohttp.test_utils import TestServer
 
 from voicedock.ids import new_id
 from voicedock.secrets import SecretBox
@@ -85,6 +87,17 @@ class Receiver:
 
     def at(self, path: str) -> list[Received]:
         return [r for r in self.received if r.path == path]
+
+
+@asynccontextmanager
+async def receiving(hooks: Receiver, path: str = "/hooks") -> AsyncIterator[str]:
+    """Serve `hooks` on loopback for the duration; the URL of `path` on it."""
+    server = TestServer(hooks.app(), host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield f"http://127.0.0.1:{server.port}{path}"
+    finally:
+        await server.close()
 
 
 def add_assistant(db: Database, box: SecretBox, config: dict[str, Any], secret: str = "whsec_test") -> str:
