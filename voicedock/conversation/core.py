@@ -16,6 +16,8 @@ from datetime import datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+import numpy as np
+
 from voicedock.engines.base import Message, Transcript
 from voicedock.engines.endpointing import Endpointer
 from voicedock.engines.loader import Engines
@@ -35,6 +37,7 @@ T = TypeVar("T")
 
 HISTORY_MESSAGES = 24  # the last messages sent to the LLM besides the system prompt
 TurnFactory = Callable[[], Coroutine[Any, Any, None]]
+QueuedTurn = tuple[TurnFactory, "Pcm | None"]  # a turn waiting to run, with its caller audio if any
 
 
 class SessionCore:
@@ -74,7 +77,7 @@ class SessionCore:
         self.phase = Phase.IDLE
         self.carry: Pcm | None = None  # caller audio of an abandoned turn, joined to what follows
         self.early: tuple[int, asyncio.Task[Transcript]] | None = None  # transcription begun at a pause
-        self.queued: deque[TurnFactory] = deque()
+        self.queued: deque[QueuedTurn] = deque()
         self.idle_since: float | None = None
         self.silence_prompts = 0
         self.started = 0.0
@@ -100,7 +103,7 @@ class SessionCore:
     def start_turn(self, make: TurnFactory, pcm: Pcm | None = None) -> None:
         """Run now if nothing is running, else after the current turn; turns never overlap."""
         if self.turn is not None:
-            self.queued.append(make)
+            self.queued.append((make, pcm))
             return
         self.idle_since = None
         self.turn_pcm = pcm
@@ -111,7 +114,7 @@ class SessionCore:
 
     def next_turn(self) -> None:
         if self.queued:
-            self.start_turn(self.queued.popleft())
+            self.start_turn(*self.queued.popleft())
         else:
             self.become_idle()
 
@@ -142,9 +145,16 @@ class SessionCore:
         self.set_state(why)
         heard = utterance.heard_text(self.audio.sent_seconds) if utterance else ""
         await self.stop_turn()
+        self.carry = join_audio(self.carry, *(pcm for _, pcm in self.queued))  # heard with what follows
         self.queued.clear()
         if heard:
             await self.add_message("assistant", heard, interrupted=True)
+
+    def unstored_caller_audio(self) -> Pcm | None:
+        """Caller audio whose words no turn has stored yet, oldest first: what a turn abandoned
+        (`carry`), the running turn's if not transcribed yet, the queued turns', the speech going on."""
+        running = self.turn_pcm if self.turn is not None and not self.turn_transcribed else None
+        return join_audio(self.carry, running, *(pcm for _, pcm in self.queued), self.listener.unfinished())
 
     def begin_utterance(self, interruptible: bool) -> Utterance:
         self.utterance = Utterance(on_start=lambda: self.set_state(State.SPEAKING))
@@ -228,6 +238,12 @@ class SessionCore:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
+
+
+def join_audio(*parts: Pcm | None) -> Pcm | None:
+    """The parts that exist, one after the other; None when there are none."""
+    present = [p for p in parts if p is not None and len(p)]
+    return np.concatenate(present).astype(np.int16) if present else None
 
 
 def _flatten(value: Any) -> str:

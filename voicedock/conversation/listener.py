@@ -100,6 +100,10 @@ class Listener:
     def in_speech(self) -> bool:
         return self.endpointer.in_speech
 
+    def unfinished(self) -> Pcm | None:
+        """The caller's utterance so far while it has not ended (the call ends in the middle of it)."""
+        return _join(self._speech) if self.endpointer.in_speech and self._speech else None
+
     async def run(self) -> None:
         pending: asyncio.Future[Pcm | None] | None = None
         try:

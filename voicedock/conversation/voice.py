@@ -19,15 +19,17 @@ import numpy as np
 from voicedock.engines.loader import Engines
 
 from .base import SAMPLE_RATE, AudioPort, CallActions, CallEvents, CallInfo, Session, SessionCommand, SessionFactory
-from .core import SessionCore
+from .core import SessionCore, join_audio
 from .listener import MediaEnded, SpeechEnded, SpeechPaused, SpeechStarted, SpeechSustained
 from .session_control import end_now, handle_command, handle_timer, next_deadline
 from .speech import Timings
 from .state import Hangup, InboxEvent, PendingCommand, Phase, State, TransferTo, TurnDone
 from .tool_runner import ToolRunner
-from .turns import LLM_ERROR_APOLOGY, reply_turn, say_turn
+from .turns import LLM_ERROR_APOLOGY, NO_SPEECH_PROB, reply_turn, say_turn
 
 log = logging.getLogger("voicedock.conversation")
+
+LAST_WORDS_SECONDS = 10.0  # transcribing a hung-up caller's last words may delay the call's ending this long
 
 
 class VoiceSession(SessionCore):
@@ -71,6 +73,7 @@ class VoiceSession(SessionCore):
                 self.inbox.put_nowait(getter.result())  # taken from the inbox but never handled
             self._fail_pending_commands()
             await self._keep_what_was_heard()
+            await self._keep_what_was_said()
 
     async def _keep_what_was_heard(self) -> None:
         """The call ended mid-sentence: the transcript keeps the part the caller heard."""
@@ -82,6 +85,21 @@ class VoiceSession(SessionCore):
             except Exception:
                 log.warning("could not record the last utterance", extra={"call_id": self.info.call_id},
                             exc_info=True)
+
+    async def _keep_what_was_said(self) -> None:
+        """The call ended before a turn stored the caller's last words (the caller hung up while the
+        assistant thought, or in the middle of a sentence): transcribe them for the record."""
+        pcm = self.unstored_caller_audio()
+        if pcm is None:
+            return
+        try:
+            transcript = await asyncio.wait_for(self.engines.stt.transcribe(pcm, SAMPLE_RATE), LAST_WORDS_SECONDS)
+            text = transcript.text.strip()
+            if text and transcript.no_speech_prob <= NO_SPEECH_PROB:
+                await self.add_message("user", text)
+        except Exception:
+            log.warning("could not record the caller's last words", extra={"call_id": self.info.call_id},
+                        exc_info=True)
 
     async def command(self, command: SessionCommand) -> str:
         if not self._running:
@@ -124,7 +142,7 @@ class VoiceSession(SessionCore):
         if task is self.turn:
             self.turn = None
             if failed:  # never leave the caller in silence: apologise and listen again
-                self.queued.appendleft(lambda: say_turn(self, LLM_ERROR_APOLOGY))
+                self.queued.appendleft((lambda: say_turn(self, LLM_ERROR_APOLOGY), None))
             self.next_turn()
 
     def _on_speech_started(self) -> None:
@@ -135,7 +153,7 @@ class VoiceSession(SessionCore):
             # and transcribed together with what follows.
             self.set_state(State.REPLY_ABANDONED)
             if not self.turn_transcribed:
-                self.carry = self.turn_pcm
+                self.carry = join_audio(self.carry, self.turn_pcm)
             self.turn.cancel()
             self.turn = None
         self.set_state(State.CALLER_SPEAKING)
@@ -171,7 +189,9 @@ class VoiceSession(SessionCore):
 
     def _queue_reply(self, event: SpeechEnded, text: str | None) -> None:
         carry, self.carry = self.carry, None
-        pcm = event.pcm if carry is None or text is not None else np.concatenate([carry, event.pcm])
+        if carry is not None:  # earlier words not transcribed yet: transcribed with these, in order
+            text = None
+        pcm = event.pcm if carry is None else np.concatenate([carry, event.pcm])
         early = None
         if self.early is not None and text is None and carry is None and self.early[0] == event.pause:
             early, self.early = self.early[1], None
