@@ -21,10 +21,12 @@ from voicedock.retention import RetentionJob
 from voicedock.secrets import SecretBox
 from voicedock.store import Database
 from voicedock.webhooks import DeliveryWorker, WebhookClient
+from voicedock_ari.settings import asterisk_root
 
 from .datadir import server_lock
 from .lifecycle import StopSignals, drain_calls
 from .tls import server_context, warn_if_plaintext
+from .unreachable_calls import asterisk_configured, close_unreachable
 
 log = logging.getLogger("voicedock")
 
@@ -47,6 +49,8 @@ async def _run(settings: Settings, session: str = "tone", tls: ssl.SSLContext | 
     retention.start()
     metrics = Metrics()
     controller, models = await _start_telephony(settings, db, box, worker, session, metrics)
+    if controller is None and not asterisk_configured(asterisk_root()):
+        await close_unreachable(db, settings, worker)
     drain = Drain()
     app = create_app(settings, db=db, telephony_service=controller, webhook_worker=worker, models_status=models,
                      metrics=metrics, drain=drain)
