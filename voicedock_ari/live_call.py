@@ -14,12 +14,14 @@ import logging
 from typing import Any
 
 from voicedock.assistant import WAITS_FOR_USER, CallAssistant
-from voicedock.conversation.base import CallInfo, Dtmf, Session, SessionCommand
+from voicedock.conversation.base import AudioPort, CallInfo, Dtmf, Session, SessionCommand
 from voicedock.schemas.calls import EndCall, InjectContext
 from voicedock.store import call_state
 from voicedock.store.call_state import CallRecord
 from voicedock.tasks import TaskSet, cancel_and_wait
 from voicedock.timeutil import now_iso
+from voicedock.voicemail.policy import VOICEMAIL, message_for_machine, screens
+from voicedock.voicemail.screen import screen_answer
 from voicedock.webhooks.payloads import ASSISTANT_REQUEST, assistant_request
 
 from .ari.events import (
@@ -236,7 +238,13 @@ class LiveCall:
             assistant, limit = resume.assistant, resume.seconds_left
         else:
             self.deps.poke(await self.deps.write(lambda d: call_state.set_in_progress(d, self.record)))
-        self.session = self.deps.session_factory(self._info(assistant), self.leg.endpoint, self, self)
+        audio: AudioPort = self.leg.endpoint
+        if resume is None and screens(self.record.direction, assistant):
+            heard = await self._screen(assistant, limit)
+            if heard is None:
+                return  # a machine got its message, or the callee hung up meanwhile
+            audio = heard
+        self.session = self.deps.session_factory(self._info(assistant), audio, self, self)
         run = asyncio.ensure_future(self.session.run())  # running before the context is sent, or it is refused
         if resume is not None:
             self._side.spawn(self._session_command(InjectContext(type="inject-context", content=resume.context)))
@@ -247,6 +255,25 @@ class LiveCall:
             return
         if reason:
             self.request_end("ended", reason)
+
+    async def _screen(self, assistant: CallAssistant, limit: float) -> AudioPort | None:
+        """A person: the audio their session reads. A machine: the message after its greeting, and the
+        call ends `voicemail`. None once the call is over."""
+        assert self.leg is not None
+        answered = await screen_answer(self.leg.endpoint, replay=assistant.first_message_mode == WAITS_FOR_USER)
+        if answered is None:
+            return None
+        log.info("answered by a %s", answered.verdict.value, extra={
+            "call_id": self.call_id, "decided_after_s": round(answered.seconds, 2),
+            "greeting_ended_by": answered.ending and answered.ending.value})
+        if answered.audio is not None:
+            return answered.audio
+        text = message_for_machine(assistant)
+        if text is None:
+            self.request_end("ended", VOICEMAIL)
+        else:
+            await self.say_and_end(text, ("ended", VOICEMAIL), seconds=limit)
+        return None
 
     async def resume_after_restart(self, go_on: Resumption | None, apology: str, end_as: tuple[str, str]) -> None:
         """A caller a crashed process left in Stasis: bridged again, and the conversation goes on
@@ -268,7 +295,7 @@ class LiveCall:
         """Speak `text` with this call's kind of session (voice or placeholder), then end as `end_as`."""
         self.end_as = end_as
         base = self.record.assistant or CallAssistant.parse({})
-        if not await self._connect():
+        if self.leg is None and not await self._connect():
             return
         assert self.leg is not None
         info = self._info(base.replace(first_message_mode=WAITS_FOR_USER))

@@ -10,8 +10,6 @@ ASYNC_TOOL = {"type": "function", "name": "log_lead", "async": True, "async_resp
 
 
 @pytest.mark.parametrize(("fields", "param"), [
-    ({"voicemail_detection": True}, "voicemail_detection"),
-    ({"voicemail_message": "Please call us back."}, "voicemail_message"),
     ({"tools": [ASYNC_TOOL]}, "tools"),
     ({"llm_config": {"tools": [ASYNC_TOOL]}}, "llm_config"),
 ])
@@ -21,7 +19,8 @@ async def test_a_setting_no_call_acts_on_is_refused_on_create_and_on_change(
     status, body, _ = await api.call("POST", "/assistants", {"system_prompt": "x", **fields})
     assert_error(status, body, 422, "unsupported_setting", param)
     assert "not supported" in body["error"]["message"]
-    status, created, _ = await api.call("POST", "/assistants", {"system_prompt": "x", "voicemail_detection": False})
-    assert status == 201 and created["assistant"]["voicemail_detection"] is False
+    status, created, _ = await api.call("POST", "/assistants", {"system_prompt": "x"})
+    assert status == 201
     status, body, _ = await api.call("PATCH", f"/assistants/{created['assistant']['id']}", fields)
     assert_error(status, body, 422, "unsupported_setting")
+

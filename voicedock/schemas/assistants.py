@@ -149,8 +149,10 @@ class AssistantFields(Body):
     max_duration_seconds: Int = Field(300, ge=10, le=43200)
     autonomous_silence_handling: bool = False
     silence_timeout_seconds: float = Field(8, ge=1, le=600)
-    voicemail_detection: bool = False
-    voicemail_message: Text | None = None
+    voicemail_detection: bool = Field(False, description="Outbound calls: an answering machine gets voicemail_message "
+                                                         "after its beep and the call ends `voicemail`.")
+    voicemail_message: Text | None = Field(None, description="Left on an answering machine; the first_message "
+                                                             "when absent.")
     recording_enabled: bool = True
     gdpr_mode: bool = False
     start_speaking_plan: StartSpeakingPlan = Field(default_factory=StartSpeakingPlan)
@@ -177,13 +179,6 @@ class AssistantCreate(AssistantFields):
     """What the API accepts: settings no call acts on are refused here rather than stored and ignored.
 
     Only the API's input refuses them; a stored assistant that already has one still runs its calls."""
-
-    @field_validator("voicemail_detection", "voicemail_message")
-    @classmethod
-    def _acted_on(cls, value: Any, info: ValidationInfo) -> Any:
-        if value not in (False, None):
-            raise PydanticCustomError(UNSUPPORTED_SETTING, NOT_SUPPORTED, {"field": info.field_name})
-        return value
 
     @field_validator("llm_config", "tools")
     @classmethod
