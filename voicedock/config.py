@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .admission import default_capacity
+
 
 def default_data_dir() -> Path:
     if os.geteuid() == 0:
@@ -46,6 +48,7 @@ class Settings:
     auth_failures_per_minute: int = 30  # failed authentications per client address before 429
     max_records: int = 1000  # API-created keys, assistants, trunks, numbers, templates: each kind at most this many
     drain_seconds: float = 300.0  # on SIGTERM, how long live calls may go on before they are ended
+    call_capacity: int = field(default_factory=default_capacity)  # calls at once on this node; 0: no limit
     tls_cert: Path | None = None  # with tls_key: the API serves HTTPS
     tls_key: Path | None = None
     recording_retention_days: int = 0  # recordings of calls ended longer ago are deleted; 0 keeps them
@@ -87,6 +90,7 @@ class Settings:
             auth_failures_per_minute=_env_int("VOICEDOCK_AUTH_FAILURES_PER_MINUTE", 30),
             max_records=_env_int("VOICEDOCK_MAX_RECORDS", 1000),
             drain_seconds=_env_float("VOICEDOCK_DRAIN_SECONDS", 300.0),
+            call_capacity=_env_int("VOICEDOCK_CALL_CAPACITY", default_capacity()),
             tls_cert=_env_path("VOICEDOCK_TLS_CERT"),
             tls_key=_env_path("VOICEDOCK_TLS_KEY"),
             recording_retention_days=_env_int("VOICEDOCK_RECORDING_RETENTION_DAYS", 0),

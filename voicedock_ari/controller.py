@@ -14,6 +14,7 @@ import logging
 import uuid
 from typing import Any
 
+from voicedock.admission import CAPACITY_REASON, Admission
 from voicedock.config import Settings
 from voicedock.conversation.analysis import Analyser
 from voicedock.conversation.base import SessionFactory
@@ -82,6 +83,9 @@ class CallController:
         self.metrics = metrics or Metrics()
         self.analyser = analyser
         self.metrics.live_calls.set_function(lambda: len(self.live_calls()))
+        self.admission = Admission(settings.call_capacity)
+        self.metrics.call_capacity.set(self.admission.capacity)
+        self.metrics.call_load.set_function(self.load)
         self.webhooks = webhook_client or WebhookClient(db, box)
         self._own_webhooks = webhook_client is None or own_webhook_client
         self.session_factory = session_factory or placeholder_sessions("tone")
@@ -195,6 +199,10 @@ class CallController:
     def live_calls(self) -> list[LiveCall]:
         return list(self._by_call.values())
 
+    def load(self) -> int:
+        """Calls holding a line: live, not ending, not being refused (a refusal holds none for long)."""
+        return sum(1 for call in self._by_call.values() if call.holds_line and not call.ending)
+
     # -- events --------------------------------------------------------------------------------
 
     async def _dispatch(self) -> None:
@@ -226,9 +234,19 @@ class CallController:
     def _start_inbound(self, start: StasisStart) -> None:
         record = CallRecord(call_id=new_id("call"), direction="inbound", status="ringing",
                             caller_phone=start.channel.caller.number or None)
+        refuse = self._refusal()
         call = LiveCall(self.deps(), record, start.channel.id)
+        call.holds_line = refuse is None
         self.register(call)
-        call.start(call.run_inbound(start, refuse=DRAINING_REASON if self.draining else None))
+        call.start(call.run_inbound(start, refuse=refuse))
+
+    def _refusal(self) -> str | None:
+        """Why a new inbound call cannot start here, if it cannot: the node drains or is full."""
+        if self.draining:
+            return DRAINING_REASON
+        if not self.admission.admits(self.load()):
+            return CAPACITY_REASON
+        return None
 
     async def reconcile(self, *, missed_events: bool) -> None:
         """End calls whose channel vanished; destroy our bridges and media channels no call owns; then
@@ -291,6 +309,10 @@ class CallController:
         if self.draining:
             raise TelephonyError("server_draining", "This server is draining for a restart; try another node",
                                  status=503)
+        if not self.admission.admits(self.load()):
+            self.metrics.calls_refused.labels(reason=CAPACITY_REASON).inc()
+            raise TelephonyError("capacity_exceeded", f"This node is carrying its {self.admission.capacity} "
+                                 "calls at once; try again when one has ended, or another node", status=429)
         plan = await self.db.read(lambda d: outbound_plan(d, request))
         record = CallRecord(
             call_id=new_id("call"), direction="outbound", assistant=plan.assistant,
@@ -339,4 +361,4 @@ class CallController:
         trunks_ok = all(t.get("status") not in ("rejected", "failed") for t in trunks.values())
         status = "ok" if connected and trunks_ok else ("degraded" if connected else "error")
         return {"status": status, "ari": "connected" if connected else "disconnected",
-                "active_calls": len(self._by_call), "trunks": trunks}
+                "active_calls": len(self._by_call), "capacity": self.admission.health(self.load()), "trunks": trunks}

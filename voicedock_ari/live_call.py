@@ -13,6 +13,7 @@ import asyncio
 import logging
 from typing import Any
 
+from voicedock.admission import CAPACITY_REASON
 from voicedock.assistant import WAITS_FOR_USER, CallAssistant
 from voicedock.conversation.base import AudioPort, CallInfo, Dtmf, Session, SessionCommand
 from voicedock.schemas.calls import EndCall, InjectContext
@@ -43,7 +44,8 @@ from .routing import Route, apply_assistant_reply, dialed_number, route_inbound
 log = logging.getLogger("voicedock.calls")
 
 NO_SERVICE_SOUND = "ss-noservice"
-REFUSAL_SOUNDS = {"server-draining": "all-circuits-busy-now"}  # otherwise NO_SERVICE_SOUND
+BUSY_SOUND = "all-circuits-busy-now"  # "All circuits are busy now."
+REFUSAL_SOUNDS = {"server-draining": BUSY_SOUND, CAPACITY_REASON: BUSY_SOUND}  # otherwise NO_SERVICE_SOUND
 BUSY_CAUSES = {17: "customer-busy", 18: "customer-did-not-answer", 19: "customer-did-not-answer",
                21: "customer-rejected-call"}
 
@@ -62,6 +64,7 @@ class LiveCall:
         self.session: Session | None = None
         self.answered = False
         self.originated = False
+        self.holds_line = True  # counts against the node's capacity; False once it is being refused
         self.on_caller_hangup = ("ended", "customer-ended-call")
         self.end_as: tuple[str, str] | None = None  # overrides how a session's hang-up ends the call
         self._pipeline: asyncio.Task[None] | None = None
@@ -97,12 +100,13 @@ class LiveCall:
     # -- inbound: route, ask assistant-request, answer or reject ---------------------------------
 
     async def run_inbound(self, start: StasisStart, refuse: str | None = None) -> None:
-        """`refuse` (the node is draining) rejects the call, with its record, whatever its route."""
+        """`refuse` (the node drains, or is full) rejects the call, with its record, whatever its route."""
         dialed = dialed_number(start)
         self.record.agent_phone = dialed
         route = await self.deps.read(lambda d: route_inbound(d, dialed))
         if refuse is not None and route.reject is None:
             route = route.replace(reject=refuse)
+            self.deps.metrics.calls_refused.labels(reason=refuse).inc()
         self._apply_route(route)
         await self.deps.write(lambda d: call_state.create(d, self.record))
         log.info("inbound call", extra={"call_id": self.call_id, "to": dialed, "assistant_id": route.assistant_id})
@@ -128,6 +132,7 @@ class LiveCall:
     async def _reject(self, reason: str, message: str | None = None) -> None:
         """Say `message` (an assistant-request error) or "no service", hang up, keep a `rejected` record."""
         self.on_caller_hangup = ("rejected", reason)
+        self.holds_line = False
         try:
             if message:
                 await self.deps.ari.answer(self.channel_id)
