@@ -167,3 +167,26 @@ def test_a_question_the_instructions_answer_gets_their_own_words() -> None:
     assert found.answerable and spoken_answer(found.lines) == "Cards and cash; we do not accept checks."
     assert spoken_answer(look_up("Where do I park?", prompt).lines) == "Two free spaces at the back."
     assert not any("you need" in line for line in look_up("What do you need to book?", prompt).lines)
+
+
+def test_a_question_in_other_forms_of_the_instructions_words_finds_their_line() -> None:
+    from voicedock.conversation.facts import look_up
+
+    prompt = ("You are the receptionist of Elm Vet Clinic.\n- Cancellations: please cancel a day ahead; "
+              "late cancellations cost a $20 fee.\n- Parking: two free spaces at the back.")
+    found = look_up("Will I be charged for cancelling?", prompt)
+    assert found.answerable and found.lines[0].startswith("Cancellations")
+
+
+def test_a_question_that_refers_back_is_looked_up_with_what_it_refers_to() -> None:
+    from voicedock.conversation.facts import look_up
+
+    prompt = ("You are the assistant of SwiftDrop Parcels.\n- Rescheduling: a delivery can be moved to any day "
+              "within the next 7 days.\n- Missed deliveries: the parcel goes to our depot at 5 Foundry Lane and "
+              "waits there for 10 days.\n- Phone line hours: Monday to Friday 8:00 to 20:00.")
+    before = ("I missed a delivery, where do I pick it up?",
+              "The parcel goes to our depot at 5 Foundry Lane and waits there for 10 days.")
+    assert look_up("How long will they keep it?", prompt).lines[0].startswith("Rescheduling")
+    found = look_up("How long will they keep it?", prompt, before)
+    assert found.answerable and found.lines[0].startswith("Missed deliveries")
+    assert not look_up("Do you sell stamps?", prompt, before).answerable  # no reference: its own topic only

@@ -12,7 +12,11 @@ not say.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+
+import snowballstemmer
 
 HONEST = "I'm sorry, I don't have that information. Would you like me to take a message?"
 THRESHOLD = 0.25  # weighted share of the question's topic words the instructions must mention
@@ -61,11 +65,14 @@ def _topic(text: str) -> set[str]:
     return out
 
 
+_STEMMER = snowballstemmer.stemmer("english")
+
+
+@lru_cache(maxsize=4096)
 def _stem(word: str) -> str:
-    for suffix in ("ing", "ed", "es", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)]
-    return word
+    """Snowball's English stemmer: "cancelling" and "cancellations" meet at "cancel", which a
+    suffix list does not manage."""
+    return str(_STEMMER.stemWord(word))
 
 
 def instruction_lines(prompt: str) -> list[str]:
@@ -91,19 +98,39 @@ def spoken_answer(lines: tuple[str, ...]) -> str:
     return " ".join(out)
 
 
-def look_up(question: str, prompt: str) -> Lookup:
+_REFERS = re.compile(r"\b(?:it|that|they|them|this|those|these)\b", re.I)
+CONTEXT_WEIGHT = 0.5  # a word the question only refers to counts half as much as one it says
+
+
+def look_up(question: str, prompt: str, before: Sequence[str] = ()) -> Lookup:
     """How much of the question's topic the instructions mention, weighting words that many lines
-    share (the business's own trade: "parcel", "appointment") less than specific ones ("dogs")."""
-    asked = _topic(question)
+    share (the business's own trade: "parcel", "appointment") less than specific ones ("dogs").
+
+    `before`: the caller's previous turn and the assistant's last reply. A question that refers
+    back ("How long will they keep it?", "Is there a charge for that?") is about their topic too,
+    so their words join the question's at half weight.
+    """
     lines = instruction_lines(prompt)
+    own = _score(dict.fromkeys(_topic(question), 1.0), lines)
+    if not before or not _REFERS.search(question):
+        return own
+    asked = dict.fromkeys(_topic(question), 1.0)
+    for text in before:
+        for word in _topic(text):
+            asked.setdefault(word, CONTEXT_WEIGHT)
+    referred = _score(asked, lines)  # its words decide which line; they never make a question less answerable
+    return Lookup(max(own.score, referred.score), referred.lines or own.lines)
+
+
+def _score(asked: dict[str, float], lines: list[str]) -> Lookup:
     if not asked:
         return Lookup(1.0, ())
     topics = [_topic(line) for line in lines]
     lines_with = {word: sum(word in t for t in topics) for word in asked}
-    weight = {word: 1.0 / (1.0 + lines_with[word]) if lines_with[word] else 1.0 for word in asked}
+    weight = {word: w / (1.0 + lines_with[word]) if lines_with[word] else w for word, w in asked.items()}
     known = {word for word in asked if lines_with[word]}
     score = sum(weight[w] for w in known) / sum(weight.values())
-    scores = [sum(weight[w] for w in asked & topic) for topic in topics]
+    scores = [sum(weight[w] for w in asked.keys() & topic) for topic in topics]
     ranked = sorted(range(len(lines)), key=lambda i: scores[i], reverse=True)
     best = tuple(lines[i] for i in ranked[:2] if scores[i] > 0 and scores[i] >= scores[ranked[0]] - 1e-9)
     return Lookup(score, best)

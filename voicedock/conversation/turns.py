@@ -57,7 +57,7 @@ async def reply_turn(
         if s.specs and await tool_step(s, text, timings):
             return
         if s.tool_turn != s.caller_turns and is_question(text) and not is_chatter(text):
-            found = look_up(text, s.settings.system_prompt)
+            found = look_up(text, s.settings.system_prompt, before=(_previous_caller_turn(s), s.last_said()))
             if not found.answerable:  # the instructions never mention it: say so, never guess
                 await _say_fixed(s, HONEST, timings)
                 return
@@ -65,6 +65,11 @@ async def reply_turn(
                 await _say_fixed(s, spoken_answer(found.lines), timings)
                 return
     await _speak_reply(s, timings)
+
+
+def _previous_caller_turn(s: SessionCore) -> str:
+    said = [str(m["content"]) for m in s.history if m["role"] == "user"]
+    return said[-2] if len(said) > 1 else ""
 
 
 async def _say_fixed(s: SessionCore, text: str, timings: Timings) -> None:
