@@ -80,6 +80,34 @@ class VAD(Protocol):
 
 
 @runtime_checkable
+class StreamingVAD(VAD, Protocol):
+    """A VAD whose decisions depend on earlier frames (a recurrent model): each call needs its own
+    stream, or one caller's audio would colour another's decisions."""
+
+    def stream(self) -> VAD: ...
+
+
+def vad_for_call(vad: VAD) -> VAD:
+    """The detector one call feeds: its own stream where the engine keeps state between frames."""
+    return vad.stream() if isinstance(vad, StreamingVAD) else vad
+
+
+@runtime_checkable
+class TurnDetector(Protocol):
+    """End-of-turn model, asked at the caller's short pauses whether they have finished.
+
+    `check_seconds` are the silences (after speech) at which it is asked, `max_wait_seconds` the
+    silence that ends a turn whatever it said, `threshold` the probability that counts as finished.
+    """
+
+    threshold: float
+    check_seconds: tuple[float, ...]
+    max_wait_seconds: float
+
+    async def complete_probability(self, pcm16: PCM16, rate: int) -> float: ...
+
+
+@runtime_checkable
 class STT(Protocol):
     """Whole-utterance transcription, called once the endpointer says the caller stopped."""
 

@@ -18,6 +18,7 @@ class EndpointEvent(enum.Enum):
     SPEECH_STARTED = "speech_started"
     SPEECH_ENDED = "speech_ended"
     TIMEOUT = "timeout"
+    PAUSE_CHECK = "pause_check"  # ask the end-of-turn model whether this pause ends the turn
 
 
 def _plan_value(plan: Mapping[str, Any], snake: str, default: float) -> float:
@@ -29,18 +30,26 @@ def _plan_value(plan: Mapping[str, Any], snake: str, default: float) -> float:
 @dataclass
 class Endpointer:
     """Turn detector: speech must last `min_speech_seconds` to count, and `wait_seconds` of
-    silence after it ends the turn; with no speech for `timeout_seconds` it reports TIMEOUT."""
+    silence after it ends the turn; with no speech for `timeout_seconds` it reports TIMEOUT.
+
+    With an end-of-turn model, `check_seconds` are the silences at which it is asked
+    (PAUSE_CHECK, numbered by `pause`); its answer comes back through `verdict`, and
+    `wait_seconds` is then only the longest wait, for when it never says the caller has finished.
+    """
 
     wait_seconds: float = 0.4
     min_speech_seconds: float = 0.15
     timeout_seconds: float = 10.0
     max_speech_seconds: float = 30.0
+    check_seconds: tuple[float, ...] = ()
 
     in_speech: bool = False
     speech_seconds: float = 0.0
     silence_seconds: float = 0.0
     idle_seconds: float = 0.0
     _pending_speech: float = 0.0
+    pause: int = 0  # numbers the silences after speech, so a late verdict is never applied to a new one
+    _checks_done: int = 0
 
     @classmethod
     def from_start_speaking_plan(cls, plan: Mapping[str, Any] | None, **overrides: float) -> Endpointer:
@@ -57,6 +66,7 @@ class Endpointer:
         """Start listening for the next turn."""
         self.in_speech = False
         self.speech_seconds = self.silence_seconds = self.idle_seconds = self._pending_speech = 0.0
+        self._checks_done = 0
 
     def process(self, chunk_seconds: float, is_speech: bool) -> EndpointEvent:
         """Feed one chunk's VAD decision; returns the event it causes, if any."""
@@ -79,8 +89,26 @@ class Endpointer:
 
     def _while_speaking(self, chunk_seconds: float, is_speech: bool) -> EndpointEvent:
         self.speech_seconds += chunk_seconds
-        self.silence_seconds = 0.0 if is_speech else self.silence_seconds + chunk_seconds
+        if is_speech:
+            self.silence_seconds = 0.0
+            self._checks_done = 0
+        else:
+            if self.silence_seconds == 0.0:
+                self.pause += 1
+            self.silence_seconds += chunk_seconds
         if self.silence_seconds >= self.wait_seconds or self.speech_seconds >= self.max_speech_seconds:
+            self.reset()
+            return EndpointEvent.SPEECH_ENDED
+        checks = self.check_seconds
+        if self._checks_done < len(checks) and self.silence_seconds >= checks[self._checks_done] - 1e-9:
+            self._checks_done += 1
+            return EndpointEvent.PAUSE_CHECK
+        return EndpointEvent.NONE
+
+    def verdict(self, pause: int, complete: bool) -> EndpointEvent:
+        """The model's answer for `pause`: the turn ends if it says so and the caller is still
+        silent in that same pause; a verdict that arrives after the caller went on is dropped."""
+        if complete and self.in_speech and pause == self.pause and self.silence_seconds > 0.0:
             self.reset()
             return EndpointEvent.SPEECH_ENDED
         return EndpointEvent.NONE

@@ -31,6 +31,25 @@ class FakeVAD:
 
 
 @dataclass
+class FakeTurn:
+    """End-of-turn model that answers `probabilities` in order (the last one repeats) after `delay`
+    seconds, and keeps the audio it was asked about."""
+
+    probabilities: Sequence[float] = (1.0,)
+    delay: float = 0.0
+    threshold: float = 0.5
+    check_seconds: tuple[float, ...] = (0.2,)
+    max_wait_seconds: float = 2.0
+    asked: list[np.ndarray] = field(default_factory=list)
+
+    async def complete_probability(self, pcm16: PCM16, rate: int) -> float:
+        self.asked.append(as_int16(pcm16).copy())
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        return float(self.probabilities[min(len(self.asked), len(self.probabilities)) - 1])
+
+
+@dataclass
 class FakeSTT:
     """Returns scripted transcripts in order (the last one repeats); records the audio it got."""
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from voicedock.config import default_data_dir
-from voicedock.engines.base import LLM, STT, TTS, VAD, EngineError
+from voicedock.engines.base import LLM, STT, TTS, VAD, EngineError, TurnDetector
 
 REPO_MANIFEST = Path(__file__).resolve().parents[2] / "models" / "manifest.json"
 DEFAULT_PROFILE = "cpu"
@@ -63,10 +63,29 @@ def missing_files(manifest: Mapping[str, Any], models_dir: Path, model_ids: list
     return missing
 
 
-def build_vad(spec: Mapping[str, Any]) -> VAD:
+def build_vad(spec: Mapping[str, Any], manifest: Mapping[str, Any], models_dir: Path) -> VAD:
+    if spec.get("engine") == "silero":
+        from voicedock.engines.vad_silero import SileroVad
+
+        return SileroVad(model_path(manifest, models_dir, spec["model"]), threshold=float(spec.get("threshold", 0.5)))
     from voicedock.engines.vad_webrtc import WebRtcVad
 
     return WebRtcVad(aggressiveness=int(spec.get("aggressiveness", 2)))
+
+
+def build_turn(spec: Mapping[str, Any], manifest: Mapping[str, Any], models_dir: Path) -> TurnDetector | None:
+    """A profile without a `turn` role ends turns on silence alone (`start_speaking_plan.wait_seconds`)."""
+    if not spec:
+        return None
+    from voicedock.engines.turn_smart import SmartTurn
+
+    return SmartTurn(
+        model_path(manifest, models_dir, spec["model"]),
+        threshold=float(spec.get("threshold", 0.5)),
+        check_seconds=tuple(float(c) for c in spec.get("check_seconds", (0.2,))),
+        max_wait_seconds=float(spec.get("max_wait_seconds", 2.0)),
+        cpu_threads=int(spec.get("cpu_threads", 1)),
+    )
 
 
 def build_stt(spec: Mapping[str, Any], manifest: Mapping[str, Any], models_dir: Path) -> STT:
@@ -107,13 +126,15 @@ def build_tts(spec: Mapping[str, Any], manifest: Mapping[str, Any], models_dir: 
 
 @dataclass
 class Engines:
-    """The four engines a call needs, plus how long each took to load."""
+    """The engines a call needs, plus how long each took to load; `turn` is None where the profile
+    ends turns on silence alone."""
 
     profile: str
     vad: VAD
     stt: STT
     llm: LLM
     tts: TTS
+    turn: TurnDetector | None = None
     load_seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -132,9 +153,9 @@ def load_engines(
         )
     spec = {
         role: {**manifest["profiles"][profile].get(role, {}), **(overrides or {}).get(role, {})}
-        for role in ("vad", "stt", "llm", "tts")
+        for role in ("vad", "stt", "turn", "llm", "tts")
     }
-    missing = missing_files(manifest, models_dir, [spec[role]["model"] for role in ("stt", "llm", "tts")])
+    missing = missing_files(manifest, models_dir, [s["model"] for s in spec.values() if s.get("model")])
     if missing:
         raise EngineError(
             "model_missing",
@@ -144,7 +165,8 @@ def load_engines(
     built: dict[str, Any] = {}
     seconds: dict[str, float] = {}
     builders: dict[str, Callable[[], Any]] = {
-        "vad": lambda: build_vad(spec["vad"]),
+        "vad": lambda: build_vad(spec["vad"], manifest, models_dir),
+        "turn": lambda: build_turn(spec["turn"], manifest, models_dir),
         "stt": lambda: build_stt(spec["stt"], manifest, models_dir),
         "llm": lambda: build_llm(spec["llm"], manifest, models_dir),
         "tts": lambda: build_tts(spec["tts"], manifest, models_dir),
