@@ -18,14 +18,13 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from voicedock.engines.base import Message, Transcript
-from voicedock.engines.endpointing import Endpointer
+from voicedock.engines.base import Message, Transcript, vad_for_call
 from voicedock.engines.loader import Engines
 
 from .base import AudioPort, CallActions, CallEvents, CallInfo, Pcm
 from .decide import system_prompt
 from .grounding import Said
-from .listener import Listener
+from .listener import Listener, caller_endpointer
 from .settings import VoiceSettings
 from .speech import Playout, Timings, Utterance, speak_text
 from .state import PHASE_OF_STATE, EndRequest, InboxEvent, Phase, State, TurnDone
@@ -91,11 +90,12 @@ class SessionCore:
         self._ids = itertools.count(1)
         self.listener = Listener(
             audio,
-            engines.vad,
-            Endpointer(wait_seconds=self.settings.wait_seconds, timeout_seconds=0.0),
+            vad_for_call(engines.vad),
+            caller_endpointer(self.settings.wait_seconds, engines.turn),
             self.clock,
             self.inbox.put_nowait,
             sustain_seconds=self.settings.barge_in_voice_seconds,
+            turn=engines.turn,
         )
 
     # -- turns --------------------------------------------------------------------------------

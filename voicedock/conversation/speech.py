@@ -101,6 +101,9 @@ class Timings:
     """Marks on the session clock; the turn's latency figures are differences of these."""
 
     marks: dict[str, float] = field(default_factory=dict)
+    # The caller's last voice + `wait_seconds`: the reply's first audio is held until then. With an
+    # end-of-turn model the turn may end sooner than that; the assistant still never answers sooner.
+    speak_not_before: float = 0.0
 
     def mark(self, name: str, at: float) -> None:
         self.marks.setdefault(name, at)
@@ -124,9 +127,15 @@ async def speak_text(
     timings.mark("tts_start", clock())
     async with aclosing(tts.synthesize(text)) as audio:  # type: ignore[type-var]
         async for chunk in audio:
+            await _hold_first_audio(timings, clock)
             timings.mark("first_audio", clock())
             playout.send(chunk, utterance)
     playout.audio.flush()
+
+
+async def _hold_first_audio(timings: Timings, clock: Callable[[], float]) -> None:
+    if "first_audio" not in timings.marks and (wait := timings.speak_not_before - clock()) > 0:
+        await asyncio.sleep(wait)
 
 
 _DONE = object()
@@ -183,6 +192,7 @@ async def speak_stream(
             timings.mark("tts_start", clock())
             async with aclosing(tts.synthesize(item)) as audio:  # type: ignore[type-var]
                 async for chunk in audio:
+                    await _hold_first_audio(timings, clock)
                     timings.mark("first_audio", clock())
                     playout.send(chunk, utterance)
         playout.audio.flush()

@@ -199,6 +199,7 @@ class VoiceSession(SessionCore):
         timings = Timings()
         timings.mark("voice_end", event.last_voice_at)
         timings.mark("endpoint", event.at)
+        timings.speak_not_before = event.last_voice_at + self.settings.wait_seconds
         self.start_turn(lambda: reply_turn(self, pcm, timings, text, early), pcm=pcm)
 
     async def _prefill(self) -> None:

@@ -1,0 +1,58 @@
+"""Turns ended by an end-of-turn model (virtual time, scripted model): a finished sentence is
+answered soon after its first short pause, an unfinished one is not cut off, and the longest
+wait still ends a turn the model never calls finished."""
+
+from __future__ import annotations
+
+from tests.conversation.harness import run_call
+from voicedock.engines.fakes import FakeSTT, FakeTurn
+from voicedock.engines.loader import fake_engines
+
+CALLER = [("silence", 1.0), ("speak", 1.0), ("silence", 6.0), ("hangup",)]
+NO_GREETING = {"first_message": None, "start_speaking_plan": {"wait_seconds": 0.0}}
+
+
+def _thinking_at(result) -> list[float]:
+    return [t for t, s in result.session.trace if s == "thinking"]
+
+
+def test_a_finished_sentence_ends_the_turn_at_the_first_short_pause() -> None:
+    turn = FakeTurn([0.9], delay=0.05)
+    result = run_call(CALLER, assistant=NO_GREETING, engines=fake_engines(turn=turn))
+    assert len(turn.asked) == 1
+    assert abs(_thinking_at(result)[0] - (2.0 + 0.2 + 0.05)) <= 0.03
+    assert result.recorder.messages("user") == ["hello"]
+    assert 200 <= result.recorder.of("latency")[0]["endpointing_ms"] <= 280
+
+
+def test_a_pause_the_model_calls_unfinished_does_not_cut_the_caller_off() -> None:
+    script = [("silence", 1.0), ("speak", 1.0), ("silence", 0.8), ("speak", 1.0), ("silence", 6.0), ("hangup",)]
+    turn = FakeTurn([0.1, 0.9])
+    stt = FakeSTT(["I'd like to book a cleaning for Tuesday."])
+    result = run_call(script, assistant=NO_GREETING, engines=fake_engines(turn=turn, stt=stt))
+    assert result.recorder.messages("user") == ["I'd like to book a cleaning for Tuesday."]
+    assert len(_thinking_at(result)) == 1 and _thinking_at(result)[0] > 3.8
+    # one transcription of the whole sentence: the 1.0 s + 0.8 s + 1.0 s, not the first part alone
+    assert max(n for n, _ in stt.calls) >= int(2.7 * 8000)
+
+
+def test_the_longest_wait_ends_a_turn_the_model_never_calls_finished() -> None:
+    turn = FakeTurn([0.2], max_wait_seconds=1.5)
+    result = run_call(CALLER, assistant=NO_GREETING, engines=fake_engines(turn=turn))
+    assert abs(_thinking_at(result)[0] - 3.5) <= 0.06
+    assert result.recorder.messages("user") == ["hello"]
+
+
+def test_a_verdict_that_comes_after_the_caller_went_on_is_dropped() -> None:
+    script = [("silence", 1.0), ("speak", 1.0), ("silence", 0.3), ("speak", 1.0), ("silence", 6.0), ("hangup",)]
+    turn = FakeTurn([0.9], delay=0.25)  # answers "finished" for the first pause only after speech resumed
+    result = run_call(script, assistant=NO_GREETING, engines=fake_engines(turn=turn))
+    assert len(_thinking_at(result)) == 1 and _thinking_at(result)[0] > 3.3
+
+
+def test_wait_seconds_is_the_least_time_before_the_assistant_answers() -> None:
+    turn = FakeTurn([0.9])
+    assistant = {"first_message": None, "start_speaking_plan": {"wait_seconds": 1.0}}
+    result = run_call(CALLER, assistant=assistant, engines=fake_engines(turn=turn))
+    assert _thinking_at(result)[0] < 2.5  # the turn ended at the model's word: STT and the LLM start
+    assert result.audio.sends[0][0] >= 3.0 - 0.021  # ... but the caller hears nothing before 1.0 s
