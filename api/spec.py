@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from .context import SETTINGS
 from .errors import ApiError, from_validation_error
-from .json_shape import shape
+from .json_shape import shape, values
 
 Handler = Callable[..., Awaitable[web.StreamResponse]]
 M = TypeVar("M", bound=BaseModel)
@@ -41,6 +41,8 @@ class Operation:
 
 MAX_DEPTH = 32
 MAX_CONTAINERS = 10_000  # objects and arrays in one body; a full assistant with 64 tools needs a few thousand
+MAX_VALUES = 20_000  # keys and values (json_shape.values): a 20,000-character prompt with 64 tools of 8-property schemas
+# counts about 8,400; a body at this bound costs about twice that assistant's loop time (docs/benchmarks.md)
 
 
 def _reject_constant(name: str) -> float:
@@ -57,6 +59,8 @@ def _finite_float(text: str) -> float:
 def parse_json_object(raw: bytes) -> dict[str, Any]:
     if not raw.strip():
         raise ApiError(400, "invalid_request", "Request body must be a JSON object")
+    if values(raw) > MAX_VALUES:  # first, and cheapest: parsing and even measuring cost per value
+        raise ApiError(413, "payload_too_large", f"Request body holds more than {MAX_VALUES:,} keys and values")
     too_deep = ApiError(400, "invalid_request", f"Request body is nested more than {MAX_DEPTH} levels deep")
     measured = shape(raw, MAX_CONTAINERS, MAX_DEPTH)  # before parsing: parsing holds the event loop
     if measured.depth > MAX_DEPTH:
@@ -64,7 +68,9 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
     if measured.containers > MAX_CONTAINERS:
         raise ApiError(413, "payload_too_large", f"Request body holds more than {MAX_CONTAINERS} objects and arrays")
     try:
-        data = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
+        # The float check is Python code per number, so it runs only where a number could overflow.
+        data = json.loads(raw, parse_constant=_reject_constant,
+                          parse_float=_finite_float if measured.big_numbers else None)
     except RecursionError:
         raise too_deep from None
     except (ValueError, UnicodeDecodeError) as err:
