@@ -17,6 +17,7 @@ from voicedock.timeutil import iso
 
 from ..context import CONTROL_LIMITER, SETTINGS, read, reply, telephony
 from ..errors import ApiError
+from ..llm_check import check_llm_now
 from ..mail_check import check_mail_now
 from ..model_check import check_models_now
 from ..provider_check import check_speech_now
@@ -48,6 +49,7 @@ async def create_call(request: web.Request, body: CallCreate) -> web.Response:
     await read(request, lambda d: _check_outbound(d, body))
     if body.assistant is not None:  # a stored one was checked when it was saved
         await check_speech_now(request, body.assistant)
+        await check_llm_now(request, body.assistant)
         await check_models_now(body.assistant)
         await check_mail_now(request, body.assistant.notification_email)
     service = telephony(request)

@@ -35,3 +35,14 @@ async def test_with_a_byok_key_the_openai_llm_and_its_url_are_kept(api: Api) -> 
     assert openai["configured"] is True and "llm" in openai["category"]
     assert "streamed" in openai["supports"]["llm_config.provider"]
     assert "sk-test-123456789" not in str(body)
+
+
+async def test_an_outbound_call_with_a_one_off_openai_llm_is_refused_until_the_key_exists(api: Api) -> None:
+    call = {"assistant": OPENAI, "customer": {"number": "+31600000001"}}
+    status, body, _ = await api.call("POST", "/calls", call)
+    assert_error(status, body, 422, "provider_not_configured", "llm_config.provider")
+    assert "POST /byok" in body["error"]["message"]
+    status, _, _ = await api.call("POST", "/byok", {"provider": "openai", "api_key": "sk-test-123456789"})
+    assert status == 201
+    status, body, _ = await api.call("POST", "/calls", call)
+    assert status == 503 and body["error"]["code"] == "telephony_unavailable", body  # past the check: no telephony here
