@@ -57,7 +57,8 @@ class CallEvents(Protocol):
         """A tool call with its arguments and result."""
 
     async def turn_latency(self, turn: Mapping[str, float]) -> None:
-        """endpointing_ms, stt_ms, llm_ttft_ms, tts_ttfb_ms, total_ms of one turn."""
+        """endpointing_ms, stt_ms, llm_ttft_ms, tts_ttfb_ms, total_ms of one turn; a turn the caller
+        gave up on also has `abandoned` (why) and `waited_ms` (see latency.py)."""
 
 
 class CallActions(Protocol):

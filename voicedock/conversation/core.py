@@ -24,6 +24,7 @@ from voicedock.engines.loader import Engines
 from .base import AudioPort, CallActions, CallEvents, CallInfo, Pcm
 from .decide import system_prompt
 from .grounding import Said
+from .latency import Abandoned, abandoned_entry, turn_entry
 from .listener import Listener, caller_endpointer
 from .settings import VoiceSettings
 from .speech import Playout, Timings, Utterance, speak_text
@@ -36,7 +37,8 @@ T = TypeVar("T")
 
 HISTORY_MESSAGES = 24  # the last messages sent to the LLM besides the system prompt
 TurnFactory = Callable[[], Coroutine[Any, Any, None]]
-QueuedTurn = tuple[TurnFactory, "Pcm | None"]  # a turn waiting to run, with its caller audio if any
+# a turn waiting to run, with its caller audio and, for a caller turn, its latency marks
+QueuedTurn = tuple[TurnFactory, "Pcm | None", "Timings | None"]
 
 
 class SessionCore:
@@ -70,6 +72,7 @@ class SessionCore:
         self.trace: list[tuple[float, State]] = []
         self.turn: asyncio.Task[None] | None = None
         self.turn_pcm: Pcm | None = None
+        self.turn_timings: Timings | None = None
         self.turn_transcribed = False
         self.utterance: Utterance | None = None
         self.interruptible = True
@@ -100,13 +103,14 @@ class SessionCore:
 
     # -- turns --------------------------------------------------------------------------------
 
-    def start_turn(self, make: TurnFactory, pcm: Pcm | None = None) -> None:
+    def start_turn(self, make: TurnFactory, pcm: Pcm | None = None, timings: Timings | None = None) -> None:
         """Run now if nothing is running, else after the current turn; turns never overlap."""
         if self.turn is not None:
-            self.queued.append((make, pcm))
+            self.queued.append((make, pcm, timings))
             return
         self.idle_since = None
         self.turn_pcm = pcm
+        self.turn_timings = timings
         self.turn_transcribed = False
         task = asyncio.create_task(make())
         self.turn = task
@@ -139,14 +143,16 @@ class SessionCore:
 
     async def barge_in(self, why: State) -> None:
         """Silence the assistant now, stop the turn, keep in the history only what was heard."""
+        at, cut = self.clock(), self.unanswered(queued=False)  # queued turns go on, joined to what follows
         utterance, self.utterance = self.utterance, None
         if utterance is not None and utterance.segments:
             self.playout.clear()
         self.set_state(why)
         heard = utterance.heard_text(self.audio.sent_seconds) if utterance else ""
         await self.stop_turn()
-        self.carry = join_audio(self.carry, *(pcm for _, pcm in self.queued))  # heard with what follows
+        self.carry = join_audio(self.carry, *(pcm for _, pcm, _ in self.queued))  # heard with what follows
         self.queued.clear()
+        await self.report_abandoned(Abandoned.BARGE_IN if why is State.BARGE_IN else Abandoned.STOPPED, cut, at)
         if heard:
             await self.add_message("assistant", heard, interrupted=True)
 
@@ -154,7 +160,13 @@ class SessionCore:
         """Caller audio whose words no turn has stored yet, oldest first: what a turn abandoned
         (`carry`), the running turn's if not transcribed yet, the queued turns', the speech going on."""
         running = self.turn_pcm if self.turn is not None and not self.turn_transcribed else None
-        return join_audio(self.carry, running, *(pcm for _, pcm in self.queued), self.listener.unfinished())
+        return join_audio(self.carry, running, *(pcm for _, pcm, _ in self.queued), self.listener.unfinished())
+
+    def unanswered(self, *, queued: bool = True) -> list[Timings]:
+        """The latency marks of turns not answered yet: the running one, then (`queued`) those waiting."""
+        running = self.turn_timings if self.turn is not None and not self.turn.done() else None
+        waiting = [t for _, _, t in self.queued] if queued else []
+        return [t for t in (running, *waiting) if t is not None and "reported" not in t.marks]
 
     def begin_utterance(self, interruptible: bool) -> Utterance:
         self.utterance = Utterance(on_start=lambda: self.set_state(State.SPEAKING))
@@ -212,15 +224,17 @@ class SessionCore:
         if "first_audio" not in timings.marks or "reported" in timings.marks:
             return
         timings.mark("reported", self.clock())
-        await self.events.turn_latency(
-            {
-                "endpointing_ms": timings.ms("voice_end", "endpoint"),
-                "stt_ms": timings.ms("stt_start", "stt_end"),
-                "llm_ttft_ms": timings.ms("stt_end", "llm_first_token"),
-                "tts_ttfb_ms": timings.ms("tts_start", "first_audio"),
-                "total_ms": timings.ms("voice_end" if "voice_end" in timings.marks else "stt_start", "first_audio"),
-            }
-        )
+        await self.events.turn_latency(turn_entry(timings))
+
+    async def report_abandoned(self, why: Abandoned, turns: list[Timings], at: float) -> None:
+        """Caller turns given up on at `at` still get a latency entry: they are the slowest ones."""
+        entries = []
+        for timings in turns:
+            if "voice_end" in timings.marks and "reported" not in timings.marks:
+                timings.mark("reported", at)
+                entries.append(abandoned_entry(timings, why, at))
+        for entry in entries:
+            await self.events.turn_latency(entry)
 
     def new_tool_call_id(self) -> str:
         return f"call_{self.info.call_id}_{next(self._ids)}"

@@ -104,6 +104,9 @@ class Timings:
     # The caller's last voice + `wait_seconds`: the reply's first audio is held until then. With an
     # end-of-turn model the turn may end sooner than that; the assistant still never answers sooner.
     speak_not_before: float = 0.0
+    # When the reply audio queued so far has played out: a caller who gives up after that was
+    # left waiting in silence (a reply paused after its first words), not talked to.
+    audio_until: float = 0.0
 
     def mark(self, name: str, at: float) -> None:
         self.marks.setdefault(name, at)
@@ -127,15 +130,19 @@ async def speak_text(
     timings.mark("tts_start", clock())
     async with aclosing(tts.synthesize(text)) as audio:  # type: ignore[type-var]
         async for chunk in audio:
-            await _hold_first_audio(timings, clock)
-            timings.mark("first_audio", clock())
-            playout.send(chunk, utterance)
+            await _send(chunk, playout, utterance, clock, timings)
     playout.audio.flush()
 
 
-async def _hold_first_audio(timings: Timings, clock: Callable[[], float]) -> None:
+async def _send(chunk: AudioChunk, playout: Playout, utterance: Utterance, clock: Callable[[], float],
+                timings: Timings) -> None:
+    """Queue one piece of the reply (the first one held until `speak_not_before`), noting when the
+    audio queued so far will have played out."""
     if "first_audio" not in timings.marks and (wait := timings.speak_not_before - clock()) > 0:
         await asyncio.sleep(wait)
+    timings.mark("first_audio", clock())
+    playout.send(chunk, utterance)
+    timings.audio_until = clock() + max(0.0, playout.queued_until - playout.audio.sent_seconds)
 
 
 _DONE = object()
@@ -192,9 +199,7 @@ async def speak_stream(
             timings.mark("tts_start", clock())
             async with aclosing(tts.synthesize(item)) as audio:  # type: ignore[type-var]
                 async for chunk in audio:
-                    await _hold_first_audio(timings, clock)
-                    timings.mark("first_audio", clock())
-                    playout.send(chunk, utterance)
+                    await _send(chunk, playout, utterance, clock, timings)
         playout.audio.flush()
     finally:
         if not producer.done():

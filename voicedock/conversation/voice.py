@@ -20,6 +20,7 @@ from voicedock.engines.loader import Engines
 
 from .base import SAMPLE_RATE, AudioPort, CallActions, CallEvents, CallInfo, Session, SessionCommand, SessionFactory
 from .core import SessionCore, join_audio
+from .latency import Abandoned
 from .listener import MediaEnded, SpeechEnded, SpeechPaused, SpeechStarted, SpeechSustained
 from .session_control import end_now, handle_command, handle_timer, next_deadline
 from .speech import Timings
@@ -66,14 +67,24 @@ class VoiceSession(SessionCore):
                     return reason or None
         finally:
             self._running = False
+            at, unanswered = self.clock(), self.unanswered()
             for task in [t for t in (getter, self.turn, listener) if t is not None] + list(self._tasks):
                 task.cancel()
             await asyncio.gather(*[t for t in (getter, self.turn, listener) if t], *self._tasks, return_exceptions=True)
             if getter is not None and not getter.cancelled() and getter.exception() is None:
                 self.inbox.put_nowait(getter.result())  # taken from the inbox but never handled
             self._fail_pending_commands()
+            await self._keep_abandoned_turns(unanswered, at)
             await self._keep_what_was_heard()
             await self._keep_what_was_said()
+
+    async def _keep_abandoned_turns(self, unanswered: list[Timings], at: float) -> None:
+        """The call ended while caller turns waited for their reply: their latency is on record."""
+        try:
+            await self.report_abandoned(Abandoned.HANGUP, unanswered, at)
+        except Exception:
+            log.warning("could not record the abandoned turns' latency", extra={"call_id": self.info.call_id},
+                        exc_info=True)
 
     async def _keep_what_was_heard(self) -> None:
         """The call ended mid-sentence: the transcript keeps the part the caller heard."""
@@ -114,7 +125,7 @@ class VoiceSession(SessionCore):
         """One inbox event; an ended_reason ("" for media gone) when the session must stop."""
         match item:
             case SpeechStarted():
-                self._on_speech_started()
+                await self._on_speech_started()
             case SpeechSustained():
                 if self.speaking and self.interruptible and self.settings.barge_in_words <= 0:
                     await self.barge_in(State.BARGE_IN)
@@ -142,10 +153,10 @@ class VoiceSession(SessionCore):
         if task is self.turn:
             self.turn = None
             if failed:  # never leave the caller in silence: apologise and listen again
-                self.queued.appendleft((lambda: say_turn(self, LLM_ERROR_APOLOGY), None))
+                self.queued.appendleft((lambda: say_turn(self, LLM_ERROR_APOLOGY), None, None))
             self.next_turn()
 
-    def _on_speech_started(self) -> None:
+    async def _on_speech_started(self) -> None:
         self.idle_since = None
         self.silence_prompts = 0
         if self.turn is not None and not self.speaking and self.phase is Phase.THINKING:
@@ -154,8 +165,10 @@ class VoiceSession(SessionCore):
             self.set_state(State.REPLY_ABANDONED)
             if not self.turn_transcribed:
                 self.carry = join_audio(self.carry, self.turn_pcm)
+            at, cut = self.clock(), self.unanswered(queued=False)
             self.turn.cancel()
             self.turn = None
+            await self.report_abandoned(Abandoned.BARGE_IN, cut, at)
         self.set_state(State.CALLER_SPEAKING)
 
     def _on_speech_paused(self, event: SpeechPaused) -> None:
@@ -200,7 +213,7 @@ class VoiceSession(SessionCore):
         timings.mark("voice_end", event.last_voice_at)
         timings.mark("endpoint", event.at)
         timings.speak_not_before = event.last_voice_at + self.settings.wait_seconds
-        self.start_turn(lambda: reply_turn(self, pcm, timings, text, early), pcm=pcm)
+        self.start_turn(lambda: reply_turn(self, pcm, timings, text, early), pcm=pcm, timings=timings)
 
     async def _prefill(self) -> None:
         """Evaluate the head every request of this call starts with, while the greeting plays: the
