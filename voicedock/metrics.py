@@ -1,5 +1,9 @@
 """Prometheus metrics: per-turn latency of the voice pipeline, live calls, capacity and load.
 
+A turn the caller gave up on (hung up, or spoke again, before the reply was out) is not a latency
+sample of the pipeline's stages: it is counted apart, with how long the caller had waited, so the
+slowest turns are seen instead of vanishing.
+
 One registry per process (not the library's global one), so tests and several apps in one process
 do not share counters. The call side observes; the HTTP side exposes `/metrics`.
 """
@@ -7,12 +11,17 @@ do not share counters. The call side observes; the HTTP side exposes `/metrics`.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from voicedock.conversation.latency import Abandoned
+
 TURN_STAGES = ("endpointing_ms", "stt_ms", "llm_ttft_ms", "tts_ttfb_ms", "total_ms")
 BUCKETS_SECONDS = (0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)
+WAIT_BUCKETS_SECONDS = (0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 20.0, 30.0)
+ABANDON_REASONS = frozenset(str(reason) for reason in Abandoned)  # a closed set of label values
 
 
 class Metrics:
@@ -26,14 +35,26 @@ class Metrics:
                                    registry=self.registry)
         self.call_load = Gauge("voicedock_call_load", "Calls holding a line now, counted against the capacity",
                                registry=self.registry)
+        self.turns_abandoned = Histogram(
+            "voicedock_turn_abandoned_wait_seconds",
+            "Turns given up on before their reply was out, by reason: how long the caller had heard nothing",
+            ["reason"], buckets=WAIT_BUCKETS_SECONDS, registry=self.registry)
         self.calls_refused = Counter("voicedock_calls_refused", "Calls refused before they began, by reason",
                                      ["reason"], registry=self.registry)
 
-    def observe_turn(self, turn: Mapping[str, float]) -> None:
+    def observe_turn(self, turn: Mapping[str, Any]) -> None:
+        if "abandoned" in turn:
+            self._observe_abandoned(turn)
+            return
         for stage in TURN_STAGES:
             value = turn.get(stage)
             if isinstance(value, int | float) and value >= 0:
                 self.turn_seconds.labels(stage=stage.removesuffix("_ms")).observe(value / 1000)
+
+    def _observe_abandoned(self, turn: Mapping[str, Any]) -> None:
+        reason, waited = turn.get("abandoned"), turn.get("waited_ms")
+        if reason in ABANDON_REASONS and isinstance(waited, int | float) and waited >= 0:
+            self.turns_abandoned.labels(reason=reason).observe(waited / 1000)
 
     def exposition(self) -> tuple[bytes, str]:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST

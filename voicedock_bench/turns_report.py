@@ -31,13 +31,22 @@ def transcript_pairs(results: list[CallResult], voice: str | None = None) -> lis
 
 
 def stage_summary(results: list[CallResult]) -> dict[str, Any]:
+    """The stages of answered turns; a turn a caller gave up on (`abandoned`) measured its stages
+    only up to that moment, so it is counted apart (`abandoned_turns`), not mixed into them."""
     stages: dict[str, list[float]] = {}
     for r in results:
         for entry in (r.record or {}).get("latency") or []:
+            if entry.get("abandoned"):
+                continue
             for key, value in entry.items():
                 if key.endswith("_ms") and isinstance(value, int | float):
                     stages.setdefault(key, []).append(float(value))
     return {key: tm.summary(values) for key, values in sorted(stages.items())}
+
+
+def abandoned_turns(results: list[CallResult]) -> int:
+    """Turns the server recorded as given up on (the caller hung up or spoke again before the reply)."""
+    return sum(1 for r in results for e in (r.record or {}).get("latency") or [] if e.get("abandoned"))
 
 
 def call_line(result: CallResult) -> dict[str, Any]:
@@ -66,6 +75,7 @@ def report(args: argparse.Namespace, results: list[CallResult], models: dict[str
         "wer_by_voice": {v: (None if (w := tm.wer(transcript_pairs(results, v))) is None else round(w, 4))
                          for v in args.voices},
         "server_latency_ms": stage_summary(results),
+        "server_abandoned_turns": abandoned_turns(results),
     }
     goals = {
         "turn_p50": _met(overall["p50"], GOALS["turn_p50_ms"]),
