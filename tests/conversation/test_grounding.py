@@ -61,6 +61,15 @@ def test_values_the_caller_said_are_kept_with_where_they_came_from() -> None:
     assert got["name"].source == "caller" and got["name"].turn == 2
 
 
+def test_a_day_the_caller_rules_out_is_never_the_value() -> None:
+    got = ground_arguments(BOOK, {}, caller("I won't be home Thursday, can you come another day?"), NOW)
+    assert "date" not in got  # so the session asks for the day
+    got = ground_arguments(BOOK, {}, caller("Not Thursday, Friday at ten"), NOW)
+    assert got["date"].value == "2026-03-06" and got["time"].value == "10:00"
+    got = ground_arguments(BOOK, {}, caller("Isn't there anything on Friday?"), NOW)
+    assert got["date"].value == "2026-03-06"
+
+
 def test_a_correction_replaces_the_older_value() -> None:
     got = ground_arguments(BOOK, {}, caller("Book me Friday at 3", "No, Thursday"), NOW)
     assert got["date"].value == "2026-03-05" and got["time"].value == "15:00"
@@ -128,6 +137,12 @@ def test_the_callers_words_end_or_transfer_the_call() -> None:
     assert end is not None and end.spec.kind == "end_call"
     assert builtin_cue("Bye, oh wait, can I book for Friday?", TOOLS) is None
     assert builtin_cue("I don't want to talk to a person", TOOLS) is None
+
+
+@pytest.mark.parametrize("text", ["Perfect, see you Saturday!", "Great, see you then!", "Thanks, take care!"])
+def test_a_farewell_that_ends_on_punctuation_ends_the_call(text: str) -> None:
+    end = builtin_cue(text, TOOLS)
+    assert end is not None and end.spec.kind == "end_call"
 
 
 def test_an_action_runs_only_when_asked_for_but_a_look_up_on_a_value() -> None:

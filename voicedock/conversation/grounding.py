@@ -184,11 +184,24 @@ def ground_value(
     return None
 
 
+_CLAUSE = re.compile(r"(?<=[,;.!?])\s+|\s+(?:but|except)\s+", re.I)
+_DENIED = re.compile(r"\b(?:not|never|no longer|won'?t|can'?t|cannot|don'?t|doesn'?t|isn'?t|wasn'?t|aren'?t)\b|n't\b",
+                     re.I)
+
+
+def affirmed(text: str) -> str:
+    """The text without the statements it denies: "I won't be home Thursday, can you come another
+    day?" gives no day, "not Tuesday, Wednesday" gives Wednesday. A negative question ("Isn't
+    there anything on Friday?") still asks about Friday."""
+    parts = _CLAUSE.split(text)
+    return " ".join(p for p in parts if not _DENIED.search(p) or p.rstrip().endswith("?"))
+
+
 def _ground_moment(fmt: str, sources: Sequence[Said], now: datetime) -> Grounded | None:
     for said in sources:
         if said.source != "caller":
             continue
-        found = resolve(said.text, now)
+        found = resolve(affirmed(said.text), now)
         if fmt == "date" and found.date:
             return Grounded(found.date.isoformat(), "resolver", said.turn, said.text)
         if fmt == "time" and found.time:
