@@ -20,6 +20,8 @@ PARAMS = {"properties": {"name": {"type": "string"}, "phone": {"type": "string"}
     ("It's Tom Berg.", {"name": "Tom Berg"}),
     ("five five five, oh one three four", {"phone": "5550134", "tracking_number": "5550134"}),
     ("A table for four please", {"party_size": 4}),
+    ("Great, book it. Actually make it six people, my parents are coming.", {"party_size": 6}),
+    ("For two. No wait, three guests.", {"party_size": 3}),
     ("it's Z X four nine one two", {"tracking_number": "ZX4912"}),
     ("Where is parcel ZX-4912?", {"tracking_number": "ZX-4912"}),
     ("john dot smith at example dot com", {"email": "john.smith@example.com"}),

@@ -25,7 +25,8 @@ _NOT_NAMES = {"Friday", "Monday", "Tuesday", "Wednesday", "Thursday", "Saturday"
               "I", "It", "The", "A", "An", "My", "Me", "Just", "Hi", "Hello"}
 _COUNT = re.compile(
     r"\b(?:for|party of|table for|group of|of us|we are|we're|there(?:'ll| will) be)\s+"
-    r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b(?:\s+(?:people|persons|guests|of us|adults))?",
+    r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b(?:\s+(?:people|persons|guests|of us|adults))?"
+    r"|\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s+(?:people|persons|guests|adults)\b",
     re.I,
 )
 _WORDS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
@@ -61,9 +62,9 @@ def code_proposals(parameters: Mapping[str, Any], text: str) -> dict[str, Any]:
 def _read(key: str, prop: Mapping[str, Any], text: str) -> Any:
     kind = prop.get("type")
     if kind in ("integer", "number"):
-        found = _COUNT.search(text)
-        if found:
-            word = found.group(1).lower()
+        counts = list(_COUNT.finditer(text))
+        if counts:  # the last one: "for two... actually make it four people" is four
+            word = (counts[-1].group(1) or counts[-1].group(2)).lower()
             return int(word) if word.isdigit() else _WORDS[word]
         return None
     if kind not in (None, "string"):
