@@ -1,0 +1,188 @@
+"""How often the caller is cut off in a mid-sentence pause, and how long a finished sentence waits
+for its turn to end: the old fixed wait against the end-of-turn model, on the false-cut-off set.
+
+    python -m voicedock_bench.endpointing --models-dir DIR [--profile cpu] [--tune] [--out FILE]
+
+Each utterance is replayed frame by frame through the same pieces a call uses (the VAD with the
+listener's energy floor, the `Endpointer`, the model on the audio up to the last voiced frame);
+a model verdict takes effect after the time its inference really took on this machine. Prints
+one JSON object with the machine; `--tune` adds the grid searched on the dev split.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from voicedock.audio import rms
+from voicedock.conversation.listener import ENERGY_FLOOR, PREROLL_SECONDS
+from voicedock.engines.endpointing import Endpointer, EndpointEvent
+from voicedock.engines.loader import build_tts, build_turn, build_vad, read_manifest
+from voicedock.engines.vad_webrtc import WebRtcVad
+
+from .machine import describe
+from .pause_set import FRAME, RATE, Item, build
+
+STEP = FRAME / RATE
+GOAL_CUTOFF_RATE = 0.03
+OLD_WAIT = 0.4
+
+
+@dataclass(frozen=True)
+class Config:
+    name: str
+    vad: str  # "webrtc" or "silero"
+    wait_seconds: float  # the fixed wait; with the model, the longest one
+    model: bool = False
+    threshold: float = 0.5
+    check_seconds: float = 0.2
+
+
+class Model:
+    """The turn model's probability per (utterance, last voiced frame), timed once and cached."""
+
+    def __init__(self, predict: Callable[[np.ndarray, int], float]) -> None:
+        self.predict = predict
+        self.cache: dict[tuple[str, int, int], tuple[float, float]] = {}
+
+    def ask(self, item: Item, start: int, end: int) -> tuple[float, float]:
+        key = (item.name, start, end)
+        if key not in self.cache:
+            began = time.perf_counter()
+            probability = self.predict(item.pcm[start * FRAME: end * FRAME], RATE)
+            self.cache[key] = (probability, time.perf_counter() - began)
+        return self.cache[key]
+
+
+def first_end(item: Item, speech: list[bool], config: Config, model: Model | None) -> float | None:
+    """When the caller's turn first ends (seconds into the item), or None if it never does."""
+    endpointer = Endpointer(wait_seconds=config.wait_seconds, timeout_seconds=0.0,
+                            check_seconds=(config.check_seconds,) if config.model else ())
+    pending: list[tuple[float, int, float]] = []
+    start = voice_end = 0
+    for i, is_speech in enumerate(speech):
+        now = (i + 1) * STEP
+        for due, pause, probability in sorted(pending):
+            if due <= now:
+                pending.remove((due, pause, probability))
+                if endpointer.verdict(pause, probability >= config.threshold) is EndpointEvent.SPEECH_ENDED:
+                    return due
+        was_speaking = endpointer.in_speech
+        event = endpointer.process(STEP, is_speech)
+        if is_speech and was_speaking:
+            voice_end = i + 1
+        if event is EndpointEvent.SPEECH_STARTED:
+            start = max(0, i + 1 - round((endpointer.min_speech_seconds + PREROLL_SECONDS) / STEP))
+            voice_end = i + 1
+        elif event is EndpointEvent.SPEECH_ENDED:
+            return now
+        elif event is EndpointEvent.PAUSE_CHECK and model is not None:
+            probability, took = model.ask(item, start, voice_end)
+            pending.append((now + took, endpointer.pause, probability))
+    return None
+
+
+def vad_decisions(item: Item, detector: Any) -> list[bool]:
+    frames = [item.pcm[i: i + FRAME] for i in range(0, len(item.pcm) - FRAME + 1, FRAME)]
+    return [bool(detector.is_speech(f, RATE)) and rms(f) >= ENERGY_FLOOR for f in frames]
+
+
+def _ms(values: list[float]) -> dict[str, float] | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return {"p50": round(statistics.median(ordered) * 1000), "p90": round(ordered[int(0.9 * (len(ordered) - 1))] * 1000),
+            "mean": round(statistics.fmean(ordered) * 1000), "max": round(ordered[-1] * 1000)}
+
+
+def score(items: list[Item], decisions: dict[str, dict[str, list[bool]]], config: Config,
+          model: Model | None) -> dict[str, Any]:
+    """False cut-offs (the turn ended before the caller's last word) and end-of-turn delay."""
+    out: dict[str, Any] = {}
+    for kind in ("paused", "complete"):
+        chosen = [i for i in items if i.kind == kind]
+        cut, delays, longest = 0, [], 0
+        for item in chosen:
+            end = first_end(item, decisions[config.vad][item.name], config, model)
+            if end is None or end < item.speech_end:
+                cut += end is not None
+                continue
+            delays.append(end - item.speech_end)
+            longest += end - item.speech_end >= config.wait_seconds - 0.05 and config.model
+        out[kind] = {"n": len(chosen), "cut_off": cut, "cut_off_rate": round(cut / len(chosen), 3) if chosen else None,
+                     "end_of_turn_delay_ms": _ms(delays), "waited_the_longest": int(longest)}
+    return out
+
+
+def tune(items: list[Item], decisions: dict[str, dict[str, list[bool]]], model: Model) -> dict[str, Any]:
+    """Grid on dev: the shortest mean wait after complete utterances with cut-offs within the goal."""
+    dev = [i for i in items if i.split == "dev"]
+    grid = []
+    for threshold in (0.3, 0.5, 0.7, 0.8, 0.9):
+        for wait in (1.0, 1.5, 2.0):
+            config = Config(f"t{threshold}-w{wait}", "silero", wait, True, threshold)
+            result = score(dev, decisions, config, model)
+            grid.append({"threshold": threshold, "max_wait_seconds": wait, **result})
+    ok = [g for g in grid if (g["paused"]["cut_off_rate"] or 0) <= GOAL_CUTOFF_RATE and g["complete"]["end_of_turn_delay_ms"]]
+    best = min(ok, key=lambda g: g["complete"]["end_of_turn_delay_ms"]["mean"]) if ok else None
+    return {"grid": grid, "chosen": None if best is None else {"threshold": best["threshold"],
+                                                               "max_wait_seconds": best["max_wait_seconds"]}}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models-dir", type=Path, required=True)
+    parser.add_argument("--profile", default="cpu")
+    parser.add_argument("--tune", action="store_true")
+    parser.add_argument("--no-piper", action="store_true", help="espeak-ng voices only")
+    parser.add_argument("--out", type=Path, default=Path("bench-results/endpointing.json"))
+    args = parser.parse_args(argv)
+    machine = describe()
+    manifest = read_manifest(args.models_dir)
+    profile = manifest["profiles"][args.profile]
+    turn = build_turn(profile["turn"], manifest, args.models_dir)
+    silero = build_vad(profile["vad"], manifest, args.models_dir)
+    if turn is None or not hasattr(silero, "stream"):
+        print(json.dumps({"error": f"profile {args.profile} has no end-of-turn model or Silero VAD"}))
+        return 1
+    piper = None if args.no_piper else build_tts(profile["tts"], manifest, args.models_dir)
+    with tempfile.TemporaryDirectory() as work:
+        items = build(Path(work), piper)
+    decisions = {"webrtc": {i.name: vad_decisions(i, WebRtcVad(2)) for i in items},
+                 "silero": {i.name: vad_decisions(i, silero.stream()) for i in items}}
+    model = Model(turn.predict)  # type: ignore[attr-defined]
+    configs = [Config(f"fixed {OLD_WAIT} s, WebRTC VAD (before)", "webrtc", OLD_WAIT),
+               Config(f"fixed {OLD_WAIT} s, Silero VAD", "silero", OLD_WAIT),
+               Config(f"Smart Turn (threshold {turn.threshold}, longest wait {turn.max_wait_seconds} s), Silero VAD",
+                      "silero", turn.max_wait_seconds, True, turn.threshold, turn.check_seconds[0])]
+    report: dict[str, Any] = {
+        "benchmark": "endpointing", "machine": machine, "profile": args.profile,
+        "set": {"voices": sorted({i.voice for i in items}),
+                "counts": {f"{s}/{k}": sum(1 for i in items if i.split == s and i.kind == k)
+                           for s in ("dev", "test") for k in ("paused", "complete")}},
+        "goal": {"cut_off_rate_max": GOAL_CUTOFF_RATE, "complete_delay_below_ms": OLD_WAIT * 1000},
+        "results": {c.name: {s: score([i for i in items if i.split == s], decisions, c, model) for s in ("dev", "test")}
+                    for c in configs},
+    }
+    if args.tune:
+        report["tuning_on_dev"] = tune(items, decisions, model)
+    report["model_inference_ms"] = _ms([took for _, took in model.cache.values()])
+    report["model_calls"] = len(model.cache)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2))
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
