@@ -12,7 +12,9 @@ local engines behind them, so a test hears real speech and reads a real transcri
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,6 +24,21 @@ from voicedock.audio import resample
 from voicedock.engines.speech_audio import parse_wav, wav_bytes
 from voicedock.engines.stt_whisper import WhisperSTT
 from voicedock.engines.tts_piper import PiperTTS
+
+
+def ci_whisper(models_dir: Path) -> WhisperSTT:
+    """The ci Whisper on one thread: the stand-ins' ears, and a test's for what a caller heard."""
+    return WhisperSTT(models_dir / "whisper-tiny.en", cpu_threads=1, language="en")
+
+
+def ci_piper(models_dir: Path, output_rate: int | None) -> PiperTTS:
+    """The ci Piper voice; `output_rate` None keeps its own 22,050 Hz, as a hosted voice sends it."""
+    return PiperTTS(models_dir / "piper-en_US-joe-medium" / "en_US-joe-medium.onnx", output_rate=output_rate)
+
+
+def words(text: str) -> str:
+    """A transcript as lowercase words, for comparing what was said with what was heard."""
+    return " ".join(re.findall(r"[a-z]+", text.lower()))
 
 
 @dataclass

@@ -6,7 +6,6 @@ the provider documents."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from voicedock.engines.tts_piper import PiperTTS
 from voicedock.engines.tts_remote import ElevenLabsTTS, OpenAITTS
 
 from .speech_servers import openai_whisper_server, piper_args, whisper_args, wyoming_server
-from .speech_standins import Seen, speech_app
+from .speech_standins import Seen, ci_piper, ci_whisper, speech_app, words
 
 pytestmark = pytest.mark.models
 
@@ -35,24 +34,20 @@ DEEPGRAM_KEY = "dg-test-key-0002"
 ELEVEN_KEY = "xi-test-key-0003"
 
 
-def words(text: str) -> str:
-    return " ".join(re.findall(r"[a-z]+", text.lower()))
-
-
 @pytest.fixture(scope="module")
 def whisper(ci_models_dir: Path) -> WhisperSTT:
-    return WhisperSTT(ci_models_dir / "whisper-tiny.en", cpu_threads=1, language="en")
+    return ci_whisper(ci_models_dir)
 
 
 @pytest.fixture(scope="module")
 def piper_native(ci_models_dir: Path) -> PiperTTS:
-    return PiperTTS(ci_models_dir / "piper-en_US-joe-medium" / "en_US-joe-medium.onnx", output_rate=None)
+    return ci_piper(ci_models_dir, None)
 
 
 @pytest.fixture(scope="module")
 def caller_audio(ci_models_dir: Path) -> np.ndarray:
     """The sentence as the call path carries it: Piper speech at 8 kHz."""
-    piper = PiperTTS(ci_models_dir / "piper-en_US-joe-medium" / "en_US-joe-medium.onnx", output_rate=8000)
+    piper = ci_piper(ci_models_dir, 8000)
     return np.concatenate([c.pcm16 for c in piper.synthesize_sync(SENTENCE)])
 
 
