@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from voicedock.config import Settings
+from voicedock.conversation.warming import PromptWarmer
 from voicedock.draining import Drain
 from voicedock.metrics import Metrics
 from voicedock.secrets import SecretBox
@@ -16,7 +17,7 @@ from voicedock.webhooks import DeliveryWorker
 
 from . import openapi
 from .auth import KeyCache
-from .context import BOX, CONTROL_LIMITER, DB, DRAIN, KEYS, LIMITER, MODELS, OPENAPI, SETTINGS, TELEPHONY
+from .context import BOX, CONTROL_LIMITER, DB, DRAIN, KEYS, LIMITER, MODELS, OPENAPI, SETTINGS, TELEPHONY, WARMER
 from .docs import add_docs
 from .metrics import add_metrics
 from .middleware import api_middleware
@@ -39,7 +40,8 @@ def add_routes(app: web.Application, ops: list[Operation]) -> None:
 
 def create_app(settings: Settings, db: Database | None = None, telephony_service: Telephony | None = None,
                webhook_worker: DeliveryWorker | None = None, models_status: dict | None = None,
-               metrics: Metrics | None = None, drain: Drain | None = None) -> web.Application:
+               metrics: Metrics | None = None, drain: Drain | None = None,
+               prompt_warmer: PromptWarmer | None = None) -> web.Application:
     """Build the app; a database passed in stays open, one created here is closed with the app."""
     app = web.Application(middlewares=[api_middleware], client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
@@ -53,6 +55,8 @@ def create_app(settings: Settings, db: Database | None = None, telephony_service
         app[deliveries.WEBHOOK_WORKER] = webhook_worker
     app[MODELS] = models_status or {"status": "not_loaded"}
     app[DRAIN] = drain or Drain()
+    if prompt_warmer is not None:  # saved assistants' prompts are evaluated in the background
+        app[WARMER] = prompt_warmer
     add_routes(app, OPERATIONS)
     add_docs(app)
     add_metrics(app, metrics or Metrics())

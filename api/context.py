@@ -10,6 +10,7 @@ import sqlite_utils
 from aiohttp import web
 
 from voicedock.config import Settings
+from voicedock.conversation.warming import PromptWarmer
 from voicedock.draining import Drain
 from voicedock.secrets import SecretBox
 from voicedock.store import Database
@@ -33,6 +34,7 @@ TELEPHONY = web.AppKey("telephony", Telephony)
 OPENAPI = web.AppKey("openapi", dict)
 MODELS = web.AppKey("models", dict)
 DRAIN = web.AppKey("drain", Drain)
+WARMER = web.AppKey("prompt_warmer", PromptWarmer)
 RATE_DECISION = web.RequestKey("rate_decision", Decision)
 API_KEY_ID = web.RequestKey("api_key_id", str)
 

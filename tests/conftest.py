@@ -32,3 +32,9 @@ def ci_models_dir() -> Path:
 @pytest.fixture(scope="session")
 def ci_engines(ci_models_dir: Path) -> Engines:
     return load_engines("ci", ci_models_dir)
+
+
+@pytest.fixture
+def ci_llm_path(ci_models_dir: Path) -> Path:
+    """The ci profile's LLM file, for tests that need an instance of their own (a fresh prompt cache)."""
+    return ci_models_dir / "smollm2-135m-instruct-q4_1" / "SmolLM2-135M-Instruct.Q4_1.gguf"

@@ -13,6 +13,7 @@ from aiohttp import web
 from api.app import create_app
 from api.server import ApiRunner
 from voicedock.config import Settings
+from voicedock.conversation.warming import PromptWarmer
 from voicedock.draining import Drain
 from voicedock.mail import Mailer
 from voicedock.metrics import Metrics
@@ -48,12 +49,14 @@ async def _run(settings: Settings, session: str = "tone", tls: ssl.SSLContext | 
                              settings.transcript_retention_days)
     retention.start()
     metrics = Metrics()
-    controller, models = await _start_telephony(settings, db, box, worker, session, metrics)
+    controller, models, warmer = await _start_telephony(settings, db, box, worker, session, metrics)
     if controller is None and not asterisk_configured(asterisk_root()):
         await close_unreachable(db, settings, worker)
+    if warmer is not None:
+        warmer.warm_recent(db)
     drain = Drain()
     app = create_app(settings, db=db, telephony_service=controller, webhook_worker=worker, models_status=models,
-                     metrics=metrics, drain=drain)
+                     metrics=metrics, drain=drain, prompt_warmer=warmer)
     runner = ApiRunner(app, settings)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port, ssl_context=tls)
@@ -74,6 +77,8 @@ async def _run(settings: Settings, session: str = "tone", tls: ssl.SSLContext | 
     finally:
         log.info("shutting down")
         await runner.cleanup()
+        if warmer is not None:
+            await warmer.aclose()
         if controller is not None:
             await controller.aclose()
         await retention.aclose()
@@ -83,13 +88,14 @@ async def _run(settings: Settings, session: str = "tone", tls: ssl.SSLContext | 
 
 async def _start_telephony(
     settings: Settings, db: Database, box: SecretBox, worker: DeliveryWorker, session: str, metrics: Metrics
-) -> tuple[Any, dict[str, Any] | None]:
-    """(call controller, models health) when telephony is on and Asterisk is installed; else (None, None).
+) -> tuple[Any, dict[str, Any] | None, PromptWarmer | None]:
+    """(call controller, models health, prompt warmer) when telephony is on and Asterisk is installed;
+    else (None, None, None).
 
     With the voice session the models load here, before the controller answers its first call.
     """
     if not settings.telephony:
-        return None, None
+        return None, None, None
     from voicedock_ari.controller import CallController
     from voicedock_ari.sessions import session_factory
     from voicedock_ari.settings import AsteriskSettings
@@ -98,13 +104,13 @@ async def _start_telephony(
         asterisk = AsteriskSettings.load()
     except OSError as err:  # not installed, or not readable by this user
         log.warning("telephony off: %s", err)
-        return None, None
+        return None, None, None
     webhooks = WebhookClient(db, box)  # the controller closes it; the voice session's tools use it too
-    factory, analyser, models = None, None, None
+    factory, analyser, models, warmer = None, None, None, None
     if session == "voice":
         from .voice import byok_keys, load_voice
 
-        factory, analyser, models = await load_voice(webhooks, keys=byok_keys(db, box))
+        factory, analyser, models, warmer = await load_voice(webhooks, keys=byok_keys(db, box))
     answering = session if factory is not None or session != "voice" else "tone"
     controller = CallController(
         asterisk, settings, db, box, webhook_worker=worker, webhook_client=webhooks, own_webhook_client=True,
@@ -113,7 +119,7 @@ async def _start_telephony(
     await controller.start()
     log.info("telephony started", extra={"ari": asterisk.ari_url, "sip_port": asterisk.sip_port,
                                          "session": answering})
-    return controller, models
+    return controller, models, warmer
 
 
 def run_loop(main: Coroutine[Any, Any, Any]) -> Any:

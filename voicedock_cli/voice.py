@@ -13,6 +13,7 @@ from voicedock.conversation.analysis import Analyser, analyse
 from voicedock.conversation.base import CallInfo, SessionFactory
 from voicedock.conversation.tool_runner import WebhookToolRunner
 from voicedock.conversation.voice import voice_session_factory
+from voicedock.conversation.warming import PromptWarmer, Warmable
 from voicedock.engines.credentials import KeySource, ProviderKey
 from voicedock.engines.llm_providers import llm_engines_for, llm_for
 from voicedock.engines.loader import Engines, default_models_dir, default_profile, get_engines, load_llm, read_manifest
@@ -69,11 +70,12 @@ def call_engines(local: LocalModels, keys: KeySource | None) -> Callable[[CallIn
 async def load_voice(
     client: WebhookClient, profile: str | None = None, models_dir: Path | None = None,
     keys: KeySource | None = None,
-) -> tuple[SessionFactory | None, Analyser | None, dict[str, Any]]:
-    """(session factory, post-call analyser, models health); no factory when the models are not installed.
+) -> tuple[SessionFactory | None, Analyser | None, dict[str, Any], PromptWarmer | None]:
+    """(session factory, post-call analyser, models health, prompt warmer); no factory when the models
+    are not installed.
 
     The analyser has an LLM instance of its own with one thread, so analysing a finished call never
-    delays a live call's turn.
+    delays a live call's turn. The warmer evaluates saved assistants' prompts on the calls' LLM.
     """
     profile = profile or default_profile()
     models_dir = models_dir or default_models_dir()
@@ -82,7 +84,7 @@ async def load_voice(
     except Exception as err:  # noqa: BLE001 - any load failure means: serve without the voice session
         log.warning("voice session off: models not loaded (%s); install them with "
                     "scripts/install-models --profile %s", err, profile)
-        return None, None, {"status": "not_installed", "profile": profile, "models_dir": str(models_dir)}
+        return None, None, {"status": "not_installed", "profile": profile, "models_dir": str(models_dir)}, None
     load_seconds = {name: round(seconds, 2) for name, seconds in engines.load_seconds.items()}
     log.info("models loaded", extra={"profile": profile, "load_seconds": load_seconds})
     local = await asyncio.to_thread(lambda: LocalModels(read_manifest(models_dir), models_dir, profile, engines))
@@ -95,4 +97,5 @@ async def load_voice(
         llm = llm_for(assistant.llm_config, keys, analysis_llm) if keys is not None else analysis_llm
         return await analyse(llm, assistant, messages, tool_calls)
 
-    return factory, analyser, {"status": "ok", "profile": profile, "load_seconds": load_seconds}
+    warmer = PromptWarmer(engines.llm) if isinstance(engines.llm, Warmable) else None
+    return factory, analyser, {"status": "ok", "profile": profile, "load_seconds": load_seconds}, warmer

@@ -23,7 +23,7 @@ from voicedock.store.documents import ASSISTANTS, deep_merge
 from voicedock.store.errors import Conflict
 from voicedock.store.records import numbers_using
 
-from ..context import BOX, create, read_now, reply, reply_page, write
+from ..context import BOX, WARMER, create, read_now, reply, reply_page, write
 from ..llm_check import check_llm, check_llm_now
 from ..mail_check import check_mail_now
 from ..model_check import MODEL_FIELDS, check_models, check_models_now
@@ -48,7 +48,14 @@ async def create_assistant(request: web.Request, body: AssistantCreate) -> web.R
     out = await create(request, "assistants", lambda d: ASSISTANTS.insert(d, ident, doc, webhook_secret_enc=encrypted))
     if body.webhook_secret is None:
         out["webhook_secret"] = secret
+    warm_later(request, ident, doc)
     return reply({"assistant": out}, status=201)
+
+
+def warm_later(request: web.Request, ident: str, document: dict[str, Any]) -> None:
+    """A saved prompt is evaluated now, in the background, so the assistant's next call does not pay it."""
+    if (warmer := request.app.get(WARMER)) is not None:
+        warmer.assistant_saved(ident, document)
 
 
 async def get_assistant(request: web.Request) -> web.Response:
@@ -75,9 +82,13 @@ async def update_assistant(request: web.Request, body: BaseModel) -> web.Respons
             check_llm(checked, records.list_byok(d))
         if MODEL_FIELDS & patch.keys():
             check_models(checked)
-        return ASSISTANTS.update(d, ident, stored_document(checked), **extra)
+        saved.append(stored_document(checked))
+        return ASSISTANTS.update(d, ident, saved[-1], **extra)
 
-    return reply({"assistant": await write(request, apply)})
+    saved: list[dict[str, Any]] = []
+    out = await write(request, apply)
+    warm_later(request, ident, saved[-1])
+    return reply({"assistant": out})
 
 
 async def delete_assistant(request: web.Request) -> web.Response:

@@ -1,8 +1,11 @@
-"""Chat LLM on llama.cpp (llama-cpp-python), streaming, with a warm prompt cache.
+"""Chat LLM on llama.cpp (llama-cpp-python), streaming, with warm prompt caches.
 
 On a CPU the prompt dominates latency: a system prompt with tools costs seconds to evaluate,
 while llama.cpp reuses the longest common token prefix of the previous request from its KV cache.
-`prefill()` evaluates the system prompt once, so a turn only pays for the new tokens.
+`prefill()` evaluates a prompt head once and keeps its state (`PrefixCache`, LRU, bounded in bytes),
+so a turn only pays for the new tokens even when other assistants used the model in between.
+`warm()` does the same in the background: it waits while a live request waits or runs, and gives
+way to one between chunks of `WARM_CHUNK` tokens, keeping what it had evaluated.
 
 One `Llama` instance must never run two generations at once (llama.cpp crashes), so every
 call into it goes through a single worker thread, and a generation holds `_busy` from its
@@ -22,9 +25,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from voicedock.engines.base import EngineError, LLMChunk, Message, Tool, ToolCall
+from voicedock.engines.llama_heads import Interrupted, LlamaHeads
+from voicedock.engines.prompt_cache import DEFAULT_MAX_BYTES, PrefixCache
 from voicedock.engines.tool_text import ToolTextFilter
 
 T = TypeVar("T")
+WARM_CHUNK = 32  # tokens a background evaluation decodes before it checks for a waiting turn (~0.2 s on 2 cores)
 
 
 class LlamaLLM:
@@ -39,6 +45,7 @@ class LlamaLLM:
         n_gpu_layers: int = 0,
         chat_format: str | None = None,
         seed: int = 0,
+        prompt_cache_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
         from llama_cpp import Llama
 
@@ -55,7 +62,8 @@ class LlamaLLM:
                 chat_format=chat_format,
                 seed=seed,
                 verbose=False,
-            )
+            ),
+            prompt_cache_bytes,
         )
 
     @classmethod
@@ -65,21 +73,38 @@ class LlamaLLM:
         self._setup(llama)
         return self
 
-    def _setup(self, llama: Any) -> None:
+    def _setup(self, llama: Any, prompt_cache_bytes: int = 0) -> None:
         self.llama = llama
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llama")
         self._busy = threading.Lock()
+        self._live_waiting = 0  # live requests waiting for the model; background work gives way to them
+        self._count_lock = threading.Lock()
         self.last_stats: dict[str, float] = {}
+        self.prompts = PrefixCache(prompt_cache_bytes)
+        self.heads = LlamaHeads(llama, self.prompts) if hasattr(llama, "_ctx") else None
 
     async def _run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._worker, functools.partial(fn, *args, **kwargs))
 
-    async def _acquire(self) -> None:
+    async def _acquire(self, background: bool = False) -> None:
         """Wait for the model without blocking the loop. The lock is released from the worker thread
-        and callers may live on different event loops, so an asyncio primitive cannot be used."""
-        while not self._busy.acquire(blocking=False):  # noqa: ASYNC110
-            await asyncio.sleep(0.005)
+        and callers may live on different event loops, so an asyncio primitive cannot be used.
+        Background work takes it only while no live request waits."""
+        if background:
+            while self._live_waiting or not self._busy.acquire(blocking=False):  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
+            return
+        self._waiting(+1)
+        try:
+            while not self._busy.acquire(blocking=False):  # noqa: ASYNC110
+                await asyncio.sleep(0.005)
+        finally:
+            self._waiting(-1)
+
+    def _waiting(self, change: int) -> None:
+        with self._count_lock:
+            self._live_waiting += change
 
     def _release_after(self, generator: Any) -> None:
         """Queued behind any in-flight step, so the model is free only once it really is."""
@@ -214,18 +239,40 @@ class LlamaLLM:
         return data
 
     async def prefill(self, messages: Sequence[Message], tools: Sequence[Tool] | None = None) -> float:
-        """Evaluate the fixed head of the conversation (system prompt, tools) into the KV cache.
-
-        Returns the seconds it took; later requests that start with the same messages skip them.
+        """Evaluate the fixed head of the conversation (system prompt, tools) into the KV cache and keep
+        its state. Returns the seconds it took; later requests that start with the same messages skip them.
         """
         kwargs = self._chat_kwargs(messages, tools, None)
         await self._acquire()
         started = time.perf_counter()
         try:
-            await self._run(self.llama.create_chat_completion, max_tokens=1, temperature=0.0, **kwargs)
+            if self.heads is None:
+                await self._run(self.llama.create_chat_completion, max_tokens=1, temperature=0.0, **kwargs)
+            else:
+                await self._run(self._evaluate_head, kwargs, self.llama.n_batch, lambda: False)
         finally:
             self._release_after(None)
         return time.perf_counter() - started
+
+    async def warm(self, messages: Sequence[Message], tools: Sequence[Tool] | None = None) -> bool:
+        """`prefill` as background work: never ahead of a live request. True once the head is cached;
+        False if a live request came first (what was evaluated is kept; calling again goes on from it)."""
+        if self.heads is None:
+            return False
+        kwargs = self._chat_kwargs(messages, tools, None)
+        await self._acquire(background=True)
+        try:
+            await self._run(self._evaluate_head, kwargs, WARM_CHUNK, lambda: self._live_waiting > 0)
+            return True
+        except Interrupted:
+            return False
+        finally:
+            self._release_after(None)
+
+    def _evaluate_head(self, kwargs: dict[str, Any], chunk: int, give_way: Callable[[], bool]) -> None:
+        assert self.heads is not None
+        tokens = self.heads.prompt_tokens(self.llama.create_chat_completion, max_tokens=1, **kwargs)
+        self.heads.evaluate(tokens, chunk, give_way)
 
     def close(self) -> None:
         """Free the model's memory; the engine is unusable afterwards."""
