@@ -19,6 +19,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from voicedock.conversation.latency import Abandoned
 
 TURN_STAGES = ("endpointing_ms", "stt_ms", "llm_ttft_ms", "tts_ttfb_ms", "total_ms")
+ENGINE_WAIT_BUCKETS_SECONDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
 BUCKETS_SECONDS = (0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)
 WAIT_BUCKETS_SECONDS = (0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 20.0, 30.0)
 ABANDON_REASONS = frozenset(str(reason) for reason in Abandoned)  # a closed set of label values
@@ -41,6 +42,9 @@ class Metrics:
             ["reason"], buckets=WAIT_BUCKETS_SECONDS, registry=self.registry)
         self.calls_refused = Counter("voicedock_calls_refused", "Calls refused before they began, by reason",
                                      ["reason"], registry=self.registry)
+        self.engine_wait = Histogram(
+            "voicedock_engine_wait_seconds", "How long a request waited for a shared engine before it ran, by stage",
+            ["stage"], buckets=ENGINE_WAIT_BUCKETS_SECONDS, registry=self.registry)
 
     def observe_turn(self, turn: Mapping[str, Any]) -> None:
         if "abandoned" in turn:
@@ -55,6 +59,10 @@ class Metrics:
         reason, waited = turn.get("abandoned"), turn.get("waited_ms")
         if reason in ABANDON_REASONS and isinstance(waited, int | float) and waited >= 0:
             self.turns_abandoned.labels(reason=reason).observe(waited / 1000)
+
+    def observe_wait(self, stage: str, seconds: float) -> None:
+        """A listener for `voicedock.engines.waits.WAITS`: where concurrent turns queue."""
+        self.engine_wait.labels(stage=stage).observe(seconds)
 
     def exposition(self) -> tuple[bytes, str]:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST

@@ -15,6 +15,7 @@ from api.server import ApiRunner
 from voicedock.config import Settings
 from voicedock.conversation.warming import PromptWarmer
 from voicedock.draining import Drain
+from voicedock.engines.waits import WAITS
 from voicedock.mail import Mailer
 from voicedock.metrics import Metrics
 from voicedock.private_files import private_dir
@@ -49,6 +50,7 @@ async def _run(settings: Settings, session: str = "tone", tls: ssl.SSLContext | 
                              settings.transcript_retention_days)
     retention.start()
     metrics = Metrics()
+    WAITS.listen(metrics.observe_wait)
     controller, models, warmer = await _start_telephony(settings, db, box, worker, session, metrics)
     if controller is None and not asterisk_configured(asterisk_root()):
         await close_unreachable(db, settings, worker)

@@ -28,6 +28,7 @@ from voicedock.engines.base import EngineError, LLMChunk, Message, Tool, ToolCal
 from voicedock.engines.llama_heads import Interrupted, LlamaHeads
 from voicedock.engines.prompt_cache import DEFAULT_MAX_BYTES, PrefixCache
 from voicedock.engines.tool_text import ToolTextFilter
+from voicedock.engines.waits import WAITS
 
 T = TypeVar("T")
 WARM_CHUNK = 32  # tokens a background evaluation decodes before it checks for a waiting turn (~0.2 s on 2 cores)
@@ -90,10 +91,12 @@ class LlamaLLM:
     async def _acquire(self, background: bool = False) -> None:
         """Wait for the model without blocking the loop. The lock is released from the worker thread
         and callers may live on different event loops, so an asyncio primitive cannot be used.
-        Background work takes it only while no live request waits."""
+        Background work takes it only while no live request waits. The wait goes to `WAITS`."""
+        queued = time.perf_counter()
         if background:
             while self._live_waiting or not self._busy.acquire(blocking=False):  # noqa: ASYNC110
                 await asyncio.sleep(0.02)
+            WAITS.observe("llm_background", time.perf_counter() - queued)
             return
         self._waiting(+1)
         try:
@@ -101,6 +104,7 @@ class LlamaLLM:
                 await asyncio.sleep(0.005)
         finally:
             self._waiting(-1)
+        WAITS.observe("llm", time.perf_counter() - queued)
 
     def _waiting(self, change: int) -> None:
         with self._count_lock:

@@ -16,6 +16,7 @@ import numpy as np
 
 from voicedock.audio import PCM16, resample, to_float32
 from voicedock.engines.base import EngineError, Transcript
+from voicedock.engines.waits import WAITS
 
 WHISPER_RATE = 16000
 log = logging.getLogger(__name__)
@@ -51,12 +52,16 @@ class WhisperSTT:
         self.language = language
         self._lock = threading.Lock()
 
-    def transcribe_sync(self, pcm16: PCM16, rate: int, language: str | None = None) -> Transcript:
+    def transcribe_sync(self, pcm16: PCM16, rate: int, language: str | None = None,
+                        queued_at: float | None = None) -> Transcript:
         """Blocking transcription; use `transcribe` from async code. `language` overrides the model's
-        default for one call's assistant (a multilingual model serves every language)."""
+        default for one call's assistant (a multilingual model serves every language); `queued_at`
+        (perf_counter) is when the request was made, so its wait for a thread and the model is reported."""
         started = time.perf_counter()
         audio = resample(to_float32(pcm16), rate, WHISPER_RATE).astype(np.float32)
+        before_lock = time.perf_counter()
         with self._lock:
+            WAITS.observe("stt", started - (queued_at or started) + time.perf_counter() - before_lock)
             segments, info = self.model.transcribe(
                 audio,
                 beam_size=self.beam_size,
@@ -78,7 +83,7 @@ class WhisperSTT:
 
     async def transcribe(self, pcm16: PCM16, rate: int, language: str | None = None) -> Transcript:
         try:
-            return await asyncio.to_thread(self.transcribe_sync, pcm16, rate, language)
+            return await asyncio.to_thread(self.transcribe_sync, pcm16, rate, language, time.perf_counter())
         except (asyncio.CancelledError, EngineError):
             raise
         except Exception as err:
