@@ -205,3 +205,10 @@ def test_a_question_that_refers_back_is_looked_up_with_what_it_refers_to() -> No
     found = look_up("How long will they keep it?", prompt, before)
     assert found.answerable and found.lines[0].startswith("Missed deliveries")
     assert not look_up("Do you sell stamps?", prompt, before).answerable  # no reference: its own topic only
+
+
+def test_any_where_is_not_a_request_to_track() -> None:
+    track = ToolSpec("track_parcel", "function", "Look up where a parcel is.")
+    assert asks_for(track, "Where's my parcel?")
+    assert asks_for(track, "Can you tell me the whereabouts of my parcel?")
+    assert not asks_for(track, "I missed a delivery, where do I pick it up?")

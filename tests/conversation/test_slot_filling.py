@@ -151,3 +151,28 @@ def test_a_question_while_a_tool_waits_is_answered_not_met_with_the_question_aga
     assert said[0] == "What is the tracking number, please?"
     assert said[1] != said[0]
     assert runner.calls == [("reschedule_delivery", {"tracking_number": "SD12345678", "date": "2025-06-06"})]
+
+
+TICKET = {
+    "type": "function", "name": "create_ticket", "description": "Open a support ticket.",
+    "parameters": {"type": "object", "required": ["name", "summary", "priority"], "properties": {
+        "name": {"type": "string"}, "summary": {"type": "string"},
+        "priority": {"type": "string", "enum": ["low", "normal", "urgent"]}}},
+}
+
+
+def test_a_question_asked_while_a_ticket_waits_is_not_taken_for_its_summary() -> None:
+    runner = ScriptedRunner(create_ticket={"ticket": "INC-4"})
+    assistant = {"system_prompt": "You open tickets for the service desk.\n- Response times: urgent within 1 hour.",
+                 "first_message": None, "llm_config": {"tools": [TICKET]}}
+    said = ["Please log a ticket, my printer keeps jamming. I'm Ben Ortiz.", "How soon will someone look at it?",
+            "Low priority is fine."]
+    llm = FakeLLM(["Done."], json_replies=[{}, {}, {}, {}])
+    result = run_call(turns(len(said)), assistant=assistant, engines=fake_engines(llm=llm, stt=FakeSTT(said)),
+                      tool_runner=runner, max_seconds=8.0 * len(said) + 5)
+    assert len(runner.calls) == 1
+    name, args = runner.calls[0]
+    assert "printer" in args["summary"] and args["priority"] == "low"
+    replies = result.recorder.messages("assistant")
+    assert replies[0] == "Which would it be: low, normal or urgent?"
+    assert replies[1] != replies[0]  # the question is answered, not met with the tool's question again

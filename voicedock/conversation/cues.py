@@ -168,7 +168,16 @@ def asks_for(spec: ToolSpec, text: str) -> bool:
         stems = tuple(h for w in _look_up_words(spec) for h in _READ_HINTS.get(w, ())) or (verb,)
     else:
         stems = _ACTIONS.get(verb, (verb,))
-    return any(re.search(r"(?<![a-z])" + re.escape(stem[:5] if " " not in stem else stem), said) for stem in stems)
+    return any(re.search(r"(?<![a-z])" + re.escape(_prefix(stem)), said) for stem in stems)
+
+
+def _prefix(stem: str) -> str:
+    """How much of a one-word stem must be said: its beginning, so "reserv" meets "reservation";
+    never less than a word's first eight letters of a long word ("whereabouts" is not any "where")
+    and the whole of a phrase or a contraction ("where's")."""
+    if " " in stem or "'" in stem:
+        return stem
+    return stem[: max(5, len(stem) - 3)]
 
 
 _QUESTION = re.compile(r"\?\s*$|^\W*(?:(?:so|and|but|okay|ok|oh|hi|hey|hello|um|uh)\W+)*(?:what|when|where|why|how|who|"

@@ -157,6 +157,10 @@ async def _continue_pending(s: SessionCore, pending: PendingTool, text: str, tim
         if answer is not None:
             values[asked] = answer
     fresh = {k: v for k, v in values.items() if v.turn == s.caller_turns and pending.values.get(k) != v}
+    # A turn's free text is the answer to what was asked, or the first telling of it: "How soon will
+    # someone look at it?" and "Low priority is fine" do not replace the problem the caller described.
+    fresh = {k: v for k, v in fresh.items() if not is_free_text(k) or k == asked
+             or (k not in pending.values and not is_question(text))}
     if not fresh:
         return None
     pending.values.update(fresh)
