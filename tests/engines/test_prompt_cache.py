@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from voicedock.engines.prompt_cache import PrefixCache, SavedPrefix
+import pytest
+
+from voicedock.engines.prompt_cache import DEFAULT_MAX_BYTES, PrefixCache, SavedPrefix, max_bytes_from_env
 
 
 def saved(tokens: list[int], size: int = 100) -> SavedPrefix:
@@ -37,3 +39,12 @@ def test_a_longer_state_of_the_same_head_replaces_the_shorter_and_zero_bytes_kee
     off = PrefixCache(0)
     off.put(saved([1, 2]))
     assert len(off) == 0 and off.nbytes == 0
+
+
+def test_the_cache_size_is_an_operator_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("VOICEDOCK_PROMPT_CACHE_MB", raising=False)
+    assert max_bytes_from_env() == DEFAULT_MAX_BYTES
+    monkeypatch.setenv("VOICEDOCK_PROMPT_CACHE_MB", "64")
+    assert max_bytes_from_env() == 64 * 1024 * 1024
+    monkeypatch.setenv("VOICEDOCK_PROMPT_CACHE_MB", "0")
+    assert max_bytes_from_env() == 0

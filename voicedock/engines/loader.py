@@ -103,6 +103,7 @@ def build_stt(spec: Mapping[str, Any], manifest: Mapping[str, Any], models_dir: 
 
 def build_llm(spec: Mapping[str, Any], manifest: Mapping[str, Any], models_dir: Path) -> LLM:
     from voicedock.engines.llm_llama import LlamaLLM
+    from voicedock.engines.prompt_cache import max_bytes_from_env
 
     return LlamaLLM(
         model_path(manifest, models_dir, spec["model"]),
@@ -110,6 +111,7 @@ def build_llm(spec: Mapping[str, Any], manifest: Mapping[str, Any], models_dir: 
         n_threads=int(spec.get("n_threads", 2)),
         n_gpu_layers=int(spec.get("n_gpu_layers", 0)),
         chat_format=spec.get("chat_format"),
+        prompt_cache_bytes=max_bytes_from_env(),
     )
 
 

@@ -10,11 +10,18 @@ Pure: tokens and bytes in, tokens and bytes out; the engine does the llama.cpp c
 
 from __future__ import annotations
 
+import os
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-DEFAULT_MAX_BYTES = 256 * 1024 * 1024  # about 20 heads of 1,000 tokens on Qwen 1.5B, 40 on 0.5B
+DEFAULT_MAX_BYTES = 256 * 1024 * 1024  # about 9 heads of 1,000 tokens on Qwen 1.5B, 20 on 0.5B
+
+
+def max_bytes_from_env() -> int:
+    """`VOICEDOCK_PROMPT_CACHE_MB` (MiB per LLM instance; 0 turns the cache off), else the default."""
+    raw = os.environ.get("VOICEDOCK_PROMPT_CACHE_MB")
+    return max(0, int(float(raw) * 1024 * 1024)) if raw not in (None, "") else DEFAULT_MAX_BYTES
 
 
 @dataclass(frozen=True)
