@@ -53,3 +53,14 @@ async def test_the_local_engines_own_settings_are_kept(api: Api) -> None:
         "tts_config": {"provider": "local", "speed": 1.25}})
     assert status == 201, body
     assert body["assistant"]["tts_config"]["speed"] == 1.25 and body["assistant"]["stt_config"]["language"] == "en"
+
+
+@pytest.mark.parametrize(("field", "value"), [("model", "tts-1-hd"), ("speed", 1.5)])
+async def test_a_wyoming_voice_refuses_what_the_protocol_cannot_carry(api: Api, field: str, value: object) -> None:
+    tts = {"provider": "wyoming", "url": "tcp://127.0.0.1:10200", field: value}
+    status, body, _ = await api.call("POST", "/assistants", {"system_prompt": "x", "tts_config": tts})
+    assert_error(status, body, 422, "unsupported_setting", "tts_config")
+    assert f"tts_config.{field}" in body["error"]["message"] and "'wyoming'" in body["error"]["message"]
+    status, body, _ = await api.call("POST", "/assistants", {
+        "system_prompt": "x", "tts_config": {"provider": "wyoming", "url": "tcp://127.0.0.1:10200", "voice_id": "amy"}})
+    assert status == 201, body

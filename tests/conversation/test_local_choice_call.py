@@ -33,6 +33,6 @@ async def test_a_calls_greeting_is_spoken_at_its_assistants_speed(ci_models_dir:
     local = LocalModels(read_manifest(ci_models_dir), ci_models_dir, "ci", ci_engines)
     normal = await greeting_seconds(ci_engines, local, {})
     fast = await greeting_seconds(ci_engines, local, {"tts_config": {"speed": 1.5}})
-    unreachable = {"provider": "wyoming", "url": "tcp://127.0.0.1:9", "speed": 1.5}
+    unreachable = {"provider": "elevenlabs", "url": "http://127.0.0.1:9", "speed": 1.5}
     fallback = await greeting_seconds(ci_engines, local, {"tts_config": unreachable})
     assert normal > 2.0 and fast <= 0.8 * normal and fallback <= 0.8 * normal, (normal, fast, fallback)

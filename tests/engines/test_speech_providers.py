@@ -175,3 +175,19 @@ async def test_elevenlabs_streams_the_reply_with_the_key_in_its_header(standin: 
     assert_sounds_like_the_reply(chunks)
     assert seen.headers[0]["xi-api-key"] == ELEVEN_KEY
     assert seen.query[0]["output_format"] == "pcm_16000" and seen.bodies[0]["voice_id"] == "voice123"
+
+
+async def test_the_assistants_url_reaches_deepgram_and_elevenlabs_over_the_byok_base_url(
+        standin: tuple[str, Seen], caller_audio: np.ndarray) -> None:
+    from voicedock.engines.speech_providers import _remote_stt, _remote_tts
+    from voicedock.schemas.assistants import STTConfig, TTSConfig
+
+    url, seen = standin
+    keys = static_keys({"deepgram": ProviderKey(DEEPGRAM_KEY, "http://127.0.0.1:9"),
+                        "elevenlabs": ProviderKey(ELEVEN_KEY, "http://127.0.0.1:9")})  # nothing listens there
+    stt = _remote_stt(STTConfig(provider="deepgram", url=url), keys)
+    tts = _remote_tts(TTSConfig(provider="elevenlabs", url=url, voice_id="voice123"), keys, 8000)
+    assert stt is not None and tts is not None
+    assert "book a table for two people tomorrow evening" in await transcript_of(stt, caller_audio)
+    assert_sounds_like_the_reply(await spoken(tts))
+    assert seen.headers[0]["Authorization"] == f"Token {DEEPGRAM_KEY}" and seen.headers[1]["xi-api-key"] == ELEVEN_KEY

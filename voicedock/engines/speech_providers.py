@@ -51,7 +51,7 @@ def _remote_stt(config: STTConfig, keys: KeySource) -> STT | None:
     if config.provider == "deepgram":
         from voicedock.engines.stt_remote import DeepgramSTT
 
-        return DeepgramSTT(keys, model=config.model, language=config.language)
+        return DeepgramSTT(keys, model=config.model, language=config.language, base_url=config.url)
     if config.provider == "wyoming":
         from voicedock.engines.speech_wyoming import WyomingSTT
 
@@ -69,7 +69,7 @@ def _remote_tts(config: TTSConfig, keys: KeySource, rate: int) -> TTS | None:
         from voicedock.engines.tts_remote import ElevenLabsTTS
 
         return ElevenLabsTTS(keys, output_rate=rate, voice_id=config.voice_id, model=config.model,
-                             speed=config.speed)
+                             speed=config.speed, base_url=config.url)
     if config.provider == "wyoming":
         from voicedock.engines.speech_wyoming import WyomingTTS
 

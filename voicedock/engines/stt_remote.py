@@ -81,16 +81,17 @@ class DeepgramSTT:
     makes it flush the last words and close, so one utterance is one short-lived stream."""
 
     def __init__(self, keys: KeySource, *, model: str | None = None, language: str | None = None,
-                 url: str = DEEPGRAM_URL, timeout: float = TIMEOUT_SECONDS) -> None:
+                 url: str = DEEPGRAM_URL, base_url: str | None = None, timeout: float = TIMEOUT_SECONDS) -> None:
         self.keys = keys
         self.model = model or "nova-2"
         self.language = language
         self.url = url
+        self.base_url = base_url  # the assistant's stt_config.url: wins over the BYOK entry's base_url
         self.timeout = timeout
 
     async def transcribe(self, pcm16: PCM16, rate: int) -> Transcript:
         key = await require_key(self.keys, "deepgram")
-        url = listen_url(key.base_url, self.url)
+        url = listen_url(self.base_url or key.base_url, self.url)
         params = {"encoding": "linear16", "sample_rate": str(rate), "channels": "1", "model": self.model,
                   "punctuate": "true"}
         if self.language:

@@ -173,6 +173,8 @@ NOT_FOR_LOCAL = ("{field} is not used by provider 'local' (it names a remote pro
 LOCAL_IGNORES = {"llm_config": ("url",), "stt_config": ("url",), "tts_config": ("url", "model")}
 """Per config, the provider fields the local engines have no use for (the local LLM's `model` and
 Whisper's `stt_config.model` they do use, and check)."""
+NOT_FOR_WYOMING = ("{field} is not used by provider 'wyoming' (the Wyoming protocol has no {what}): "
+                   "remove it, or choose a provider that has one (see docs/settings.md)")
 
 
 class AssistantCreate(AssistantFields):
@@ -197,6 +199,13 @@ class AssistantCreate(AssistantFields):
             for name in LOCAL_IGNORES[config]:
                 if getattr(value, name) is not None:
                     raise PydanticCustomError(UNSUPPORTED_SETTING, NOT_FOR_LOCAL, {"field": f"{config}.{name}"})
+        if isinstance(value, TTSConfig) and value.provider == "wyoming":
+            if value.model is not None:
+                raise PydanticCustomError(UNSUPPORTED_SETTING, NOT_FOR_WYOMING,
+                                          {"field": "tts_config.model", "what": "model name"})
+            if value.speed != 1.0:
+                raise PydanticCustomError(UNSUPPORTED_SETTING, NOT_FOR_WYOMING,
+                                          {"field": "tts_config.speed", "what": "speaking rate"})
         return value
 
 
