@@ -14,6 +14,7 @@ from collections.abc import Callable
 from voicedock.engines.base import EngineError, Transcript
 
 from .base import SAMPLE_RATE, Pcm
+from .claims import ReplyCheck, known_numbers
 from .core import SessionCore, say_turn
 from .cues import is_chatter, is_question
 from .facts import HONEST, look_up, spoken_answer
@@ -93,8 +94,15 @@ def repeats(greeting: str | None) -> Callable[[str], bool] | None:
     return check
 
 
+def _reply_check(s: SessionCore) -> ReplyCheck:
+    given = [str(m.get("content") or "") for m in s.context() if m.get("role") != "assistant"]
+    return ReplyCheck(known_numbers([*given, *(said.text for said in s.grounding_sources())]))
+
+
 async def _speak_reply(s: SessionCore, timings: Timings) -> None:
     utterance = s.begin_utterance(True)
+    check = _reply_check(s)
+    greeting = repeats(s.settings.greeting)
     try:
         written = await speak_stream(
             s.engines.llm,
@@ -106,13 +114,17 @@ async def _speak_reply(s: SessionCore, timings: Timings) -> None:
             timings,
             max_tokens=s.settings.max_tokens,
             temperature=s.settings.temperature,
-            skip=repeats(s.settings.greeting),
+            skip=lambda sentence: bool(greeting and greeting(sentence)) or check(sentence),
         )
     except EngineError as err:
         log.warning("reply generation failed", extra={"call_id": s.info.call_id, "code": err.code})
         await speak_text(s.engines.tts, LLM_ERROR_APOLOGY, s.playout, utterance, s.clock, timings)
         written = LLM_ERROR_APOLOGY
-    if not utterance.segments:  # only the greeting again, or nothing: the caller must not hear silence
+    if check.dropped:  # what it would have claimed is said to be unknown instead
+        log.info("reply sentences with numbers nobody gave were not spoken",
+                 extra={"call_id": s.info.call_id, "sentences": len(check.dropped)})
+        await speak_text(s.engines.tts, HONEST, s.playout, utterance, s.clock, timings)
+    elif not utterance.segments:  # only the greeting again, or nothing: the caller must not hear silence
         log.info("reply had no speakable text", extra={"call_id": s.info.call_id, "chars": len(written)})
         await speak_text(s.engines.tts, LLM_ERROR_APOLOGY, s.playout, utterance, s.clock, timings)
     await s.report_latency(timings)
