@@ -26,7 +26,8 @@ async def greeting_seconds(shared: Engines, local: LocalModels, assistant: dict[
     recorder = Recorder()
     session = factory(info, FakeAudioPort([]), recorder, recorder)
     assert isinstance(session, VoiceSession)
-    return sum([chunk.seconds async for chunk in session.engines.tts.synthesize(GREETING)])
+    renditions = [sum([chunk.seconds async for chunk in session.engines.tts.synthesize(GREETING)]) for _ in range(3)]
+    return sum(renditions) / len(renditions)  # Piper draws each sound's length at random
 
 
 async def test_a_calls_greeting_is_spoken_at_its_assistants_speed(ci_models_dir: Path, ci_engines: Engines) -> None:

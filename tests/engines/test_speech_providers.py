@@ -32,8 +32,8 @@ SENTENCE = "Please book a table for two people tomorrow evening."
 
 def assert_heard(heard: str) -> None:
     """The sentence came through: Piper speaks it a little differently every time, and tiny.en
-    sometimes hears "a cable" for "a table", so the test asks for the words around that one."""
-    assert "book a" in heard and "for two people tomorrow evening" in heard, heard
+    hears "a table" as "a cable" or "the table" now and then, so the test asks for the other words."""
+    assert "book" in heard and "for two people tomorrow evening" in heard, heard
 REPLY = "Thank you for calling. How can I help you today?"
 OPENAI_KEY = "sk-test-openai-0001"
 DEEPGRAM_KEY = "dg-test-key-0002"
