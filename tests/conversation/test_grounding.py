@@ -118,7 +118,7 @@ def test_questions_are_fixed_words() -> None:
 
 
 @pytest.mark.parametrize("text", ["Hello?", "hi there", "Okay.", "uh-huh", "Thank you so much!", "Yes.",
-                                  "Are you there?"])
+                                  "Are you there?", "Hi, is anybody there?", "How are you doing today?"])
 def test_chatter_needs_no_tool(text: str) -> None:
     assert is_chatter(text)
 

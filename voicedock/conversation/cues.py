@@ -19,7 +19,8 @@ _CHATTER = re.compile(
     r"^(?:(?:(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening))(?: there| again)?|yes|yeah|yep|no|nope|ok|okay|alright|all right|"
     r"right|sure|great|perfect|cool|fine|good|nice|thanks|thank you(?: (?:so|very) much)?|cheers|uh[- ]?huh|"
     r"mm[- ]?hmm|hmm|uh|um|er|oh|ah|i see|got it|sounds good|that's (?:great|fine|good|perfect)|"
-    r"is anyone there|are you there|can you hear me|anybody there|hello there|how are you(?: doing| today)?|"
+    r"is any(?:one|body) there|are you there|can you hear me|any(?:one|body) there|hello there|"
+    r"how are you(?: doing)?(?: today)?|"
     r"i'm (?:good|fine|well)(?: thanks)?|not bad)[\s,.!?]*)+$",
     re.I,
 )
