@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-import wave
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from voicedock.audio import Pcm, resample, ulaw_decode, ulaw_encode
+from voicedock.audio import Pcm, ulaw_decode, ulaw_encode
+
+from .utterances import piper_audio, read_wav_8k
 
 RATE = 8000
 FRAME = 160
@@ -139,19 +140,11 @@ def paused(speech: Pcm, pause: float) -> tuple[Pcm, int, int] | None:
 def espeak(text: str, voice: str, workdir: Path) -> Pcm:
     path = workdir / f"espeak-{voice}-{abs(hash(text))}.wav"
     subprocess.run(["espeak-ng", "-v", voice, "-s", "160", "-w", str(path), text], check=True, capture_output=True)
-    with wave.open(str(path), "rb") as wav:
-        rate = wav.getframerate()
-        pcm = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2")
-    return resample(pcm.astype(np.int16), rate, RATE).astype(np.int16)
+    return read_wav_8k(path)
 
 
 def _piper(tts: Any, text: str) -> Pcm:
-    async def run() -> Pcm:
-        chunks = [c async for c in tts.synthesize(text)]
-        pcm = np.concatenate([c.pcm16 for c in chunks]).astype(np.int16)
-        return resample(pcm, chunks[0].rate, RATE).astype(np.int16)
-
-    return asyncio.run(run())
+    return asyncio.run(piper_audio(tts, text))
 
 
 def _voices(workdir: Path, piper: Any | None) -> Iterator[tuple[str, Any]]:

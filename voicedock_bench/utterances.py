@@ -28,6 +28,14 @@ def piper_voice(profile: str, models_dir: Path) -> Any:
     return build_tts(manifest["profiles"][profile]["tts"], manifest, models_dir)
 
 
+def read_wav_8k(path: Path) -> np.ndarray:
+    """A 16-bit WAV file (espeak-ng's output, an Asterisk prompt) as the 8 kHz audio the line carries."""
+    with wave.open(str(path), "rb") as wav:
+        rate = wav.getframerate()
+        pcm = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").astype(np.int16)
+    return resample(pcm, rate, RATE).astype(np.int16) if rate != RATE else pcm
+
+
 async def piper_audio(tts: Any, text: str) -> np.ndarray:
     chunks = [c async for c in tts.synthesize(text)]
     pcm = np.concatenate([c.pcm16 for c in chunks]).astype(np.int16)
@@ -42,10 +50,7 @@ async def espeak_audio(text: str, workdir: Path) -> np.ndarray:
     _, err = await process.communicate()
     if process.returncode != 0:
         raise RuntimeError(f"espeak-ng failed: {err.decode(errors='replace').strip()}")
-    with wave.open(str(path), "rb") as wav:
-        rate = wav.getframerate()
-        pcm = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2")
-    return resample(pcm.astype(np.int16), rate, RATE).astype(np.int16)
+    return read_wav_8k(path)
 
 
 async def utterances(voices: list[str], profile: str, models_dir: Path, workdir: Path) -> dict[str, dict[str, Any]]:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import shutil
-import wave
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +25,9 @@ from typing import Any
 
 import numpy as np
 
-from voicedock.audio import Pcm, resample, ulaw_decode, ulaw_encode
+from voicedock.audio import Pcm, ulaw_decode, ulaw_encode
+
+from .utterances import piper_audio, read_wav_8k
 
 RATE = 8000
 PROMPTS = Path("/usr/share/asterisk/sounds/en_US_f_Allison")
@@ -79,13 +80,6 @@ class Item:
                 "speech_end": round(self.speech_end, 3), "beep_end": self.beep_end and round(self.beep_end, 3)}
 
 
-def read_wav(path: Path) -> Pcm:
-    with wave.open(str(path), "rb") as wav:
-        rate = wav.getframerate()
-        pcm = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").astype(np.int16)
-    return resample(pcm, rate, RATE).astype(np.int16) if rate != RATE else pcm
-
-
 def trim(pcm: Pcm, floor: float = 300.0) -> Pcm:
     """Without the leading and trailing silence a synthesizer or a prompt file carries."""
     loud = np.flatnonzero(np.abs(pcm.astype(np.int32)) > floor)
@@ -96,7 +90,7 @@ def prompt(names: tuple[str, ...], gap: float = 0.12) -> Pcm:
     pause = np.zeros(int(gap * RATE), dtype=np.int16)
     parts: list[Pcm] = []
     for name in names:
-        parts += [trim(read_wav(PROMPTS / f"{name}.wav")), pause]
+        parts += [trim(read_wav_8k(PROMPTS / f"{name}.wav")), pause]
     return np.concatenate(parts[:-1])
 
 
@@ -108,7 +102,7 @@ def espeak(text: str, voice: str, workdir: Path) -> Pcm:
 
         subprocess.run(["espeak-ng", "-v", voice, "-s", "165", "-w", str(path), text], check=True,
                        capture_output=True, timeout=60)
-    return trim(read_wav(path))
+    return trim(read_wav_8k(path))
 
 
 def _seconds(pcm: Pcm) -> float:
@@ -129,7 +123,7 @@ def assemble(name: str, label: str, split: str, voice: str, script: str, speech:
     parts = [silence(lead), speech]
     beep_end = None
     if label == "machine":
-        beep = trim(read_wav(PROMPTS / "beep.wav"))
+        beep = trim(read_wav_8k(PROMPTS / "beep.wav"))
         gap = 0.3 + 0.1 * (index % 3)
         parts += [silence(gap), beep]
         beep_end = lead + _seconds(speech) + gap + _seconds(beep)
@@ -166,13 +160,7 @@ def _voices(text: str, workdir: Path, piper: Any | None) -> Iterator[tuple[str, 
     for voice in ESPEAK_VOICES:
         yield f"espeak-{voice}", espeak(text, voice, workdir)
     if piper is not None:
-        yield "piper", trim(asyncio.run(_piper(piper, text)))
-
-
-async def _piper(tts: Any, text: str) -> Pcm:
-    chunks = [c async for c in tts.synthesize(text)]
-    pcm = np.concatenate([c.pcm16 for c in chunks]).astype(np.int16)
-    return resample(pcm, chunks[0].rate, RATE).astype(np.int16)
+        yield "piper", trim(asyncio.run(piper_audio(piper, text)))
 
 
 def missing_sources() -> list[str]:
