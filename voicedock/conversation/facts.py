@@ -111,21 +111,22 @@ def look_up(question: str, prompt: str, before: Sequence[str] = ()) -> Lookup:
     so their words join the question's at half weight.
     """
     lines = instruction_lines(prompt)
-    own = _score(dict.fromkeys(_topic(question), 1.0), lines)
+    topics = [_topic(line) for line in lines]
+    said = dict.fromkeys(_topic(question), 1.0)
+    own = _score(said, lines, topics)
     if not before or not _REFERS.search(question):
         return own
-    asked = dict.fromkeys(_topic(question), 1.0)
+    asked = dict(said)
     for text in before:
         for word in _topic(text):
             asked.setdefault(word, CONTEXT_WEIGHT)
-    referred = _score(asked, lines)  # its words decide which line; they never make a question less answerable
+    referred = _score(asked, lines, topics)  # its words pick the line; they never make a question less answerable
     return Lookup(max(own.score, referred.score), referred.lines or own.lines)
 
 
-def _score(asked: dict[str, float], lines: list[str]) -> Lookup:
+def _score(asked: dict[str, float], lines: list[str], topics: list[set[str]]) -> Lookup:
     if not asked:
         return Lookup(1.0, ())
-    topics = [_topic(line) for line in lines]
     lines_with = {word: sum(word in t for t in topics) for word in asked}
     weight = {word: w / (1.0 + lines_with[word]) if lines_with[word] else w for word, w in asked.items()}
     known = {word for word in asked if lines_with[word]}
