@@ -53,6 +53,12 @@ class InstantLine:
     def clear_output(self) -> int:
         return 0
 
+    def pause_output(self) -> None:
+        return None
+
+    def resume_output(self) -> None:
+        return None
+
     @property
     def sent_seconds(self) -> float:
         return self._samples / SAMPLE_RATE
