@@ -17,7 +17,8 @@ from .base import SAMPLE_RATE, Pcm
 from .claims import ReplyCheck, known_numbers
 from .core import SessionCore, say_turn
 from .cues import is_chatter, is_question
-from .facts import HONEST, look_up, spoken_answer
+from .facts import HONEST, instruction_lines, look_up, spoken_answer
+from .hours import hours_answer
 from .speech import Timings, speak_stream, speak_text
 from .state import State
 from .tool_turn import tool_step
@@ -63,7 +64,8 @@ async def reply_turn(
                 await _say_fixed(s, HONEST, timings)
                 return
             if found.lines:  # the instructions' own words: a small model contradicts them too often
-                await _say_fixed(s, spoken_answer(found.lines), timings)
+                others = instruction_lines(s.settings.system_prompt)
+                await _say_fixed(s, hours_answer(text, found.lines, s.now, others) or spoken_answer(found.lines), timings)
                 return
     await _speak_reply(s, timings)
 

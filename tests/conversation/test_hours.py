@@ -1,0 +1,93 @@
+"""A question about one day's hours gets that day's hours, in the instructions' own times."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from tests.conversation.harness import FIXED_NOW, run_call
+from voicedock.conversation.hours import hours_answer, parse_week
+from voicedock.engines.fakes import FakeSTT
+from voicedock.engines.loader import fake_engines
+
+CLINIC = ("Opening hours: Monday, Tuesday and Thursday 8:00 to 17:00; Wednesday 10:00 to 19:00; "
+          "Friday 8:00 to 14:00; closed on Saturday and Sunday.")
+RESTAURANT = ("Opening hours: closed on Monday; Tuesday to Thursday 17:00 to 22:00 (dinner only); "
+              "Friday and Saturday 12:00 to 23:00; Sunday 12:00 to 21:00.")
+DEPOT = "Depot pickup: Monday to Saturday 10:00 to 18:00; bring a photo ID and the tracking number."
+MONDAY = datetime(2026, 11, 30, 11, 0)
+
+
+def _week(line: str) -> dict[int, list[tuple[str, str]]]:
+    return {day: [(a.said, b.said) for a, b in spans] for day, spans in parse_week(line).items()}
+
+
+def test_lists_ranges_and_closed_days_are_read() -> None:
+    assert _week(CLINIC) == {0: [("8:00", "17:00")], 1: [("8:00", "17:00")], 2: [("10:00", "19:00")],
+                             3: [("8:00", "17:00")], 4: [("8:00", "14:00")], 5: [], 6: []}
+    assert _week(RESTAURANT)[0] == [] and _week(RESTAURANT)[2] == [("17:00", "22:00")]
+    assert _week("Hours: Mon-Fri 9 am to 5 pm, Sat 10 am - noon.")[5] == [("10 am", "noon")]
+    assert _week("Sunday 12:00 to 15:00 and 18:00 to 22:00.") == {6: [("12:00", "15:00"), ("18:00", "22:00")]}
+    assert _week("Weekdays between 8:00 and 18:00; closed at weekends.") == {
+        **{d: [("8:00", "18:00")] for d in range(5)}, 5: [], 6: []}
+
+
+def test_lines_that_state_no_hours_give_no_week() -> None:
+    assert parse_week("Emergencies: we keep same-day emergency slots; call before 10 am.") == {}
+    assert parse_week("Walk-in desk: Building B, room 214.") == {}
+    assert parse_week("Cancellations: cancel at least 24 hours ahead; no-shows cost a $40 fee.") == {}
+
+
+@pytest.mark.parametrize("offset", range(7))
+def test_today_is_the_calls_own_weekday_on_every_day_of_the_week(offset: int) -> None:
+    now = MONDAY + timedelta(days=offset)
+    answer = hours_answer("Are you open today?", [CLINIC], now)
+    if offset >= 5:
+        assert answer == "No, we're closed today."
+    else:
+        opens, closes = _week(CLINIC)[offset][0]
+        assert answer == f"Yes, today we're open from {opens} to {closes}."
+
+
+@pytest.mark.parametrize(("question", "answer"), [
+    ("Are you open on Saturday?", "No, we're closed on Saturday."),
+    ("What time do you close on Wednesday?", "On Wednesday we're open from 10:00 to 19:00."),
+    ("Are you open tomorrow?", "Yes, tomorrow we're open from 8:00 to 17:00."),
+    ("Are you closed on Sunday?", "Yes, we're closed on Sunday."),
+    ("Are you open late any day?", "We're open until 19:00 on Wednesday."),
+    ("Are you open at the weekend?", "No, we're closed at the weekend."),
+    ("Are you open right now?", "Yes, we're open right now. Today we're open from 8:00 to 17:00."),
+])
+def test_the_day_asked_about_gets_its_own_hours(question: str, answer: str) -> None:
+    assert hours_answer(question, [CLINIC], MONDAY) == answer
+
+
+def test_hours_of_a_named_service_are_said_as_its_hours() -> None:
+    assert hours_answer("Can I pick it up on Saturday?", [DEPOT], MONDAY) == (
+        "Yes. Depot pickup on Saturday: from 10:00 to 18:00.")
+    assert hours_answer("Is the depot open now?", [DEPOT], MONDAY + timedelta(hours=8)) == (
+        "No, not right now. Depot pickup today: from 10:00 to 18:00.")
+    assert hours_answer("Do you deliver on Sunday?", ["Deliveries: Monday to Saturday between 8:00 and 18:00; "
+                                                      "none on Sunday."], MONDAY) == "No. Deliveries: not on Sunday."
+
+
+def test_a_question_about_opening_reads_the_hours_line_even_when_another_line_matched() -> None:
+    emergencies = "Emergencies: we keep same-day emergency slots; call before 10 am."
+    assert hours_answer("Are you open late any day?", [emergencies], MONDAY, [emergencies, CLINIC]) == (
+        "We're open until 19:00 on Wednesday.")
+    assert hours_answer("Is Dr. Nair in on Friday?", ["Dentists: Dr. Priya Nair."], MONDAY, [CLINIC]) is None
+
+
+def test_a_day_the_line_does_not_state_or_no_day_leaves_the_whole_line() -> None:
+    assert hours_answer("Can I pick it up on Sunday?", [DEPOT], MONDAY) is None
+    assert hours_answer("What are your opening hours?", [CLINIC], MONDAY) is None
+    assert hours_answer("Are you open on Saturday?", ["There are no deliveries on Sunday."], MONDAY) is None
+
+
+def test_a_caller_asking_about_today_hears_todays_hours_on_the_call() -> None:
+    assistant = {"system_prompt": f"You are the receptionist of a clinic.\n- {CLINIC}", "first_message": None}
+    result = run_call([("silence", 1.0), ("speak", 1.0), ("silence", 6.0)], assistant=assistant,
+                      engines=fake_engines(stt=FakeSTT(["Hi, are you open today?"])), max_seconds=12)
+    assert FIXED_NOW.weekday() == 1  # a Tuesday
+    assert result.recorder.messages("assistant") == ["Yes, today we're open from 8:00 to 17:00."]

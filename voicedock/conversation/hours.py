@@ -1,0 +1,278 @@
+"""Opening hours read from a fact line, so "Are you open on Saturday?" gets Saturday's hours.
+
+Speaking the whole hours line ("Monday to Friday 8:00 to 20:00, Saturday 9:00 to 15:00, closed
+on Sunday") answers every day but the one the caller asked about, and leaves the caller to work
+out whether "today" is in it. This module reads such a line into a week (each weekday: its
+opening spans, closed, or not stated) and answers the day the question names: today, tonight,
+tomorrow, a weekday, the weekend, now, or the latest/earliest day. Times are repeated exactly as
+the instructions write them, so the answer states no value the instructions do not hold. Anything
+it cannot read leaves the answer to the whole line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from voicedock.engines.datetime_resolve import resolve_date
+from voicedock.engines.datetime_words import WEEKDAY_RE, WEEKDAYS
+
+
+@dataclass(frozen=True)
+class Clock:
+    """A time of day as the instructions wrote it ("8:00", "5 pm") and as minutes past midnight."""
+
+    said: str
+    minutes: int
+
+
+Span = tuple[Clock, Clock]
+Week = dict[int, tuple[Span, ...]]  # weekday (Monday 0) -> spans; () closed; absent: not stated
+
+_DAY = r"(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)\.?|(?:" + "|".join(WEEKDAYS) + r")s?"
+_TIME = r"\d{1,2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?|noon|midnight"
+_TOKEN = re.compile(
+    rf"(?P<day>\b(?:{_DAY})\b)|(?P<group>\b(?:weekdays|weekends?|daily|every day)\b)|"
+    rf"(?P<time>\b(?:{_TIME})(?!\w))|(?P<closed>\b(?:closed|no|not|none)\b)|"
+    r"(?P<range>\b(?:to|through|thru|till|until)\b|[-–—])|(?P<stop>[;.])",
+    re.I,
+)
+_GROUPS = {"weekdays": range(5), "weekend": range(5, 7), "weekends": range(5, 7), "daily": range(7),
+           "every day": range(7)}
+
+
+def _weekday(word: str) -> int:
+    word = word.lower().rstrip(".")
+    return next(i for i, name in enumerate(WEEKDAYS) if name.startswith(word[:3]))
+
+
+def _clock(said: str) -> Clock | None:
+    text = said.lower().replace(".", "").replace(" ", "")
+    if text in ("noon", "midnight"):
+        return Clock(said, 12 * 60 if text == "noon" else 24 * 60)
+    match = re.fullmatch(r"(\d{1,2})(?::(\d{2}))?([ap]m)?", text)
+    if not match:
+        return None
+    hour, minute, meridiem = int(match[1]), int(match[2] or 0), match[3]
+    if meridiem == "pm" and hour < 12:
+        hour += 12
+    elif meridiem == "am" and hour == 12:
+        hour = 0
+    if (not meridiem and match[2] is None) or hour > 24 or minute > 59:
+        return None  # a bare number ("room 214", "10 days") is no time
+    return Clock(said.strip(), hour * 60 + minute)
+
+
+def parse_week(line: str) -> Week:
+    """The weekdays a line gives hours for: "Monday, Tuesday and Thursday 8:00 to 17:00;
+    Wednesday 10:00 to 19:00; closed on Saturday and Sunday" -> {0: ((8:00, 17:00),), ..., 5: ()}.
+
+    Days collect until a time range or a "closed" claims them; "Monday to Friday" is a range of
+    days; "Sunday 12:00 to 15:00 and 18:00 to 22:00" gives Sunday two spans. A line with no time
+    range and no closed day gives an empty week.
+    """
+    week: Week = {}
+    pending: list[int] = []
+    last: list[int] = []  # the days the previous span went to, for a second span ("and 18:00 to 22:00")
+    closing = False  # "closed on ..." claims the days after it
+    tokens = list(_TOKEN.finditer(line))
+    i = 0
+    while i < len(tokens):
+        tok, kind = tokens[i], tokens[i].lastgroup
+        if kind == "day":
+            day = _weekday(tok["day"])
+            if len(tokens) > i + 1 and tokens[i + 1].lastgroup == "range" and len(tokens) > i + 2 \
+                    and tokens[i + 2].lastgroup == "day":
+                end = _weekday(tokens[i + 2]["day"])
+                pending += [d % 7 for d in range(day, day + (end - day) % 7 + 1)]
+                i += 3
+            else:
+                pending.append(day)
+                i += 1
+            if closing:
+                week.update(dict.fromkeys(pending, ()))
+                pending = []
+            continue
+        if kind == "group":
+            pending += list(_GROUPS[tok["group"].lower()])
+            if closing:
+                week.update(dict.fromkeys(pending, ()))
+                pending = []
+        elif kind == "closed":
+            if pending:
+                week.update(dict.fromkeys(pending, ()))
+                pending = []
+            else:
+                closing = True
+        elif kind == "stop":
+            closing, pending = False, []
+        elif kind == "time" and (pair := _span_at(line, tokens, i)):
+            (opens, closes), used = pair
+            days = pending or last
+            if opens and closes and days:
+                for d in days:
+                    week[d] = (*week.get(d, ()), (opens, closes)) if d in last and not pending else ((opens, closes),)
+                last, pending, closing = days, [], False
+            i += used
+            continue
+        i += 1
+    return week
+
+
+def _span_at(line: str, tokens: list[re.Match[str]], i: int) -> tuple[tuple[Clock | None, Clock | None], int] | None:
+    """ "8:00 to 17:00", "9 am - noon" or "between 8:00 and 18:00" starting at token `i`, and how
+    many tokens it takes."""
+    def kind(k: int) -> str | None:
+        return tokens[k].lastgroup if k < len(tokens) else None
+
+    if kind(i + 1) == "range" and kind(i + 2) == "time":
+        return (_clock(tokens[i]["time"]), _clock(tokens[i + 2]["time"])), 3
+    if kind(i + 1) == "time" and line[tokens[i].end():tokens[i + 1].start()].strip().lower() == "and":
+        return (_clock(tokens[i]["time"]), _clock(tokens[i + 1]["time"])), 2
+    return None
+
+
+_NOW = re.compile(r"\b(?:now|right now|at the moment|currently|still open)\b", re.I)
+_TODAY = re.compile(r"\b(?:today|tonight|this (?:morning|afternoon|evening))\b", re.I)
+_WEEKEND = re.compile(r"\b(?:weekends?|saturday and sunday)\b", re.I)
+_LATE = re.compile(r"\b(?:late|latest|evenings?|after work)\b", re.I)
+_EARLY = re.compile(r"\b(?:early|earliest)\b", re.I)
+_YES_NO = re.compile(r"^\W*(?:(?:and|so|hi|hello|okay|ok|also|oh|um|uh)\W+)*(?:are|is|do|does|can|could|will|would)\b", re.I)
+_ASKS_CLOSED = re.compile(r"\bclosed?\b", re.I)
+
+
+@dataclass(frozen=True)
+class Asked:
+    days: tuple[int, ...]
+    label: str  # how the answer names them: "today", "tomorrow", "on Saturday", "at the weekend"
+
+
+def asked_days(question: str, now: datetime) -> Asked | None:
+    """The day or days a question is about, relative to the call's `now`, named as the caller
+    named them ("tonight", "tomorrow", "on Saturday")."""
+    today = _TODAY.search(question)
+    if today or _NOW.search(question):
+        return Asked((now.weekday(),), "tonight" if today and today[0].lower() == "tonight" else "today")
+    if _WEEKEND.search(question):
+        return Asked((5, 6), "at the weekend")
+    day = resolve_date(question, now)
+    if day is None:
+        return None
+    if re.search(rf"\b(?:{WEEKDAY_RE})", question, re.I) or day > (now + timedelta(days=1)).date():
+        return Asked((day.weekday(),), f"on {WEEKDAYS[day.weekday()].capitalize()}")
+    return Asked((day.weekday(),), "today" if day == now.date() else "tomorrow")
+
+
+def _spans(spans: tuple[Span, ...]) -> str:
+    return " and ".join(f"from {a.said} to {b.said}" for a, b in spans)
+
+
+_ABOUT_HOURS = re.compile(r"\b(?:hours|open|opens|opening|closed)\b", re.I)
+
+
+def _label(line: str) -> str | None:
+    """The line's own name for what the hours are of ("Depot pickup"); "" for plain opening
+    hours, which are "we"; None for a line that is neither ("There are no deliveries on Sunday"),
+    whose days are better said in its own words."""
+    match = re.match(r"^\s*([A-Z][\w' -]{0,30}):", line)
+    if match and not _ABOUT_HOURS.search(match[1]):
+        return match[1].strip()
+    return "" if _ABOUT_HOURS.search(line) else None
+
+
+def _say(label: str, when: str, spans: tuple[Span, ...]) -> str:
+    if not label:
+        return f"{when} we're open {_spans(spans)}" if spans else f"we're closed {when}"
+    return f"{label} {when}: {_spans(spans)}" if spans else f"{label}: not {when}"
+
+
+def _sentence(text: str) -> str:
+    return text[0].upper() + text[1:] + "."
+
+
+def _days(days: Sequence[int]) -> str:
+    """[0, 1, 2, 3, 4] -> "from Monday to Friday"; [4, 5] -> "on Friday and Saturday"."""
+    runs: list[list[int]] = []
+    for d in sorted(days):
+        if runs and runs[-1][-1] == d - 1:
+            runs[-1].append(d)
+        else:
+            runs.append([d])
+    names: list[str] = []
+    for run in runs:
+        first, last = WEEKDAYS[run[0]].capitalize(), WEEKDAYS[run[-1]].capitalize()
+        names += [f"{first} to {last}"] if len(run) > 2 else [first, last] if len(run) == 2 else [first]
+    if len(runs) == 1 and len(runs[0]) > 2:
+        return f"from {names[0]}"
+    return "on " + (names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1])
+
+
+_ASKS_HOURS = re.compile(r"\b(?:open|opens|opening|close|closes|closing|closed|hours)\b", re.I)
+
+
+def hours_answer(question: str, lines: Sequence[str], now: datetime, others: Sequence[str] = ()) -> str | None:
+    """The hours of the day the question asks about, from the first of `lines` that gives them;
+    None when the question names no day or no line states that day.
+
+    `others`: the rest of the instructions, tried after `lines` when the question asks about
+    opening or closing ("Are you open late any day?" shares "day" with "same-day emergency slots").
+    """
+    if _ASKS_HOURS.search(question):
+        lines = [*lines, *others]
+    for line in lines:
+        week = parse_week(line)
+        label = _label(line)
+        if not week or label is None:
+            continue
+        extreme = _extreme(question, week, label)
+        if extreme:
+            return extreme
+        asked = asked_days(question, now)
+        if asked is None or any(d not in week for d in asked.days):
+            continue
+        return _answer(question, asked, week, label, now)
+    return None
+
+
+def _answer(question: str, asked: Asked, week: Week, label: str, now: datetime) -> str:
+    spans = [week[d] for d in asked.days]
+    open_all, closed_all = all(spans), not any(spans)
+    if len(asked.days) == 1 or len({week[d] for d in asked.days}) == 1:
+        parts = [_say(label, asked.label, spans[0])]
+    else:
+        parts = [_say(label, f"on {WEEKDAYS[d].capitalize()}", week[d]) for d in asked.days]
+    if _NOW.search(question) and asked.label == "today":
+        minute = now.hour * 60 + now.minute
+        open_now = any(a.minutes <= minute < b.minutes for a, b in week[now.weekday()])
+        if label:
+            parts.insert(0, "Yes, right now" if open_now else "No, not right now")
+        else:
+            parts.insert(0, "Yes, we're open right now" if open_now else "No, we're closed right now")
+    elif _YES_NO.search(question) and (open_all or closed_all):
+        yes = closed_all if _ASKS_CLOSED.search(question) else open_all
+        if label:
+            parts.insert(0, "Yes" if yes else "No")
+        else:
+            parts[0] = ("Yes, " if yes else "No, ") + parts[0][:1].lower() + parts[0][1:]
+    return " ".join(_sentence(p) for p in parts)
+
+
+def _extreme(question: str, week: Week, label: str) -> str | None:
+    """ "Are you open late any day?" -> the day that closes latest; "early" -> opens earliest."""
+    late, early = _LATE.search(question), _EARLY.search(question)
+    open_days = {d: spans for d, spans in week.items() if spans}
+    if not open_days or bool(late) == bool(early) or re.search(rf"\b(?:{_DAY}|today|tonight|tomorrow)\b", question, re.I):
+        return None
+    if late:
+        best = max(spans[-1][1].minutes for spans in open_days.values())
+        days = [d for d in sorted(open_days) if open_days[d][-1][1].minutes == best]
+        said, verb = open_days[days[0]][-1][1].said, "until"
+    else:
+        best = min(spans[0][0].minutes for spans in open_days.values())
+        days = [d for d in sorted(open_days) if open_days[d][0][0].minutes == best]
+        said, verb = open_days[days[0]][0][0].said, "from"
+    if label:
+        return _sentence(f"{label}: {verb} {said} {_days(days)}")
+    return _sentence(f"we're open {verb} {said} {_days(days)}")
