@@ -79,6 +79,15 @@ def test_a_question_about_opening_reads_the_hours_line_even_when_another_line_ma
     assert hours_answer("Is Dr. Nair in on Friday?", ["Dentists: Dr. Priya Nair."], MONDAY, [CLINIC]) is None
 
 
+def test_yes_or_no_is_read_from_the_last_question_and_early_only_about_opening() -> None:
+    deliveries = "Deliveries: Monday to Saturday between 8:00 and 18:00."
+    assert hours_answer("Tomorrow's Saturday, right? Do you deliver Saturdays?", [deliveries], MONDAY) == (
+        "Yes. Deliveries on Saturday: from 8:00 to 18:00.")
+    assert hours_answer("Do I need to come early?", [CLINIC], MONDAY) is None
+    assert hours_answer("Do you open early?", [CLINIC], MONDAY) == (
+        "We're open from 8:00 on Monday, Tuesday, Thursday and Friday.")
+
+
 def test_a_day_the_line_does_not_state_or_no_day_leaves_the_whole_line() -> None:
     assert hours_answer("Can I pick it up on Sunday?", [DEPOT], MONDAY) is None
     assert hours_answer("What are your opening hours?", [CLINIC], MONDAY) is None

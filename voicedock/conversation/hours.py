@@ -250,7 +250,7 @@ def _answer(question: str, asked: Asked, week: Week, label: str, now: datetime) 
             parts.insert(0, "Yes, right now" if open_now else "No, not right now")
         else:
             parts.insert(0, "Yes, we're open right now" if open_now else "No, we're closed right now")
-    elif _YES_NO.search(question) and (open_all or closed_all):
+    elif _YES_NO.search(_last_sentence(question)) and (open_all or closed_all):
         yes = closed_all if _ASKS_CLOSED.search(question) else open_all
         if label:
             parts.insert(0, "Yes" if yes else "No")
@@ -259,8 +259,17 @@ def _answer(question: str, asked: Asked, week: Week, label: str, now: datetime) 
     return " ".join(_sentence(p) for p in parts)
 
 
+def _last_sentence(question: str) -> str:
+    """ "Tomorrow's Saturday, right? Do you deliver Saturdays?" asks its yes/no in the last one."""
+    parts = [p for p in re.split(r"(?<=[.?!])\s+", question.strip()) if p]
+    return parts[-1] if parts else question
+
+
 def _extreme(question: str, week: Week, label: str) -> str | None:
-    """ "Are you open late any day?" -> the day that closes latest; "early" -> opens earliest."""
+    """ "Are you open late any day?" -> the day that closes latest; "early" -> opens earliest.
+    Only about opening or closing: "Do I need to come early?" is not about the hours."""
+    if not _ASKS_HOURS.search(question):
+        return None
     late, early = _LATE.search(question), _EARLY.search(question)
     open_days = {d: spans for d, spans in week.items() if spans}
     if not open_days or bool(late) == bool(early) or re.search(rf"\b(?:{_DAY}|today|tonight|tomorrow)\b", question, re.I):
