@@ -18,6 +18,7 @@ from voicedock.webhooks import DeliveryWorker
 from . import openapi
 from .auth import KeyCache
 from .context import BOX, CONTROL_LIMITER, DB, DRAIN, KEYS, LIMITER, MODELS, OPENAPI, SETTINGS, TELEPHONY, WARMER
+from .dashboard import add_dashboard
 from .docs import add_docs
 from .metrics import add_metrics
 from .middleware import api_middleware
@@ -59,6 +60,7 @@ def create_app(settings: Settings, db: Database | None = None, telephony_service
         app[WARMER] = prompt_warmer
     add_routes(app, OPERATIONS)
     add_docs(app)
+    add_dashboard(app)
     add_metrics(app, metrics or Metrics())
 
     async def database(app: web.Application) -> AsyncIterator[None]:

@@ -14,6 +14,7 @@ PREFIXES = {
     "usage": "use",
     "event": "evt",
     "account": "acct",
+    "session": "sess",
 }
 
 

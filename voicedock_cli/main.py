@@ -1,4 +1,4 @@
-"""`voicedock serve | keys | db | drain | backup | restore | demo | version`."""
+"""`voicedock serve | keys | db | drain | backup | restore | dashboard | demo | version`."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from voicedock.store import Database, records
 from voicedock.store.errors import NotFound
 from voicedock.store.migrations import DatabaseTooNew
 
-from . import backup, db_commands, drain_command, logs
+from . import backup, dashboard_command, db_commands, drain_command, logs
 from .datadir import EXIT_REFUSED, ServerRunning
 
 
@@ -140,6 +140,7 @@ def parser() -> argparse.ArgumentParser:
     db_commands.add_parser(db, common)
     drain_command.add_parser(sub, common)
     backup.add_parsers(sub, common)
+    dashboard_command.add_parser(sub, common)
 
     demo = sub.add_parser("demo", parents=[common], help="create a demo assistant and number if missing")
     demo.add_argument("--number", default="+15550100")

@@ -126,6 +126,21 @@ def _m006_key_roles(db: sqlite_utils.Database) -> None:
     db.conn.execute("ALTER TABLE api_keys ADD COLUMN role TEXT NOT NULL DEFAULT 'admin'")
 
 
+def _m007_dashboard_sign_in(db: sqlite_utils.Database) -> None:
+    """One-time dashboard login links and browser sessions, both kept only as hashes."""
+    db.table("dashboard_links").create(
+        {"token_hash": str, "created_at": float, "expires_at": float, "used_at": float},
+        pk="token_hash", not_null={"created_at", "expires_at"},
+    )
+    db.table("dashboard_links").create_index(["expires_at"])
+    db.table("dashboard_sessions").create(
+        {"id": str, "token_hash": str, "role": str, "key_id": str, "created_at": float, "last_seen_at": float,
+         "revoked_at": float},
+        pk="id", not_null={"token_hash", "role", "created_at", "last_seen_at"},
+    )
+    db.table("dashboard_sessions").create_index(["token_hash"], unique=True)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial schema", _m001_initial),
     (2, "webhook delivery state", _m002_webhook_delivery),
@@ -133,6 +148,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (4, "pending end-of-call reports", _m004_pending_reports),
     (5, "live call records", _m005_live_records),
     (6, "API key roles", _m006_key_roles),
+    (7, "dashboard sign-in", _m007_dashboard_sign_in),
 ]
 
 

@@ -1,0 +1,24 @@
+"""The browser dashboard under /dashboard: server-rendered pages over the same store as the API."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from . import pages, render, routes, signin
+from .routes import Access, Page
+
+PAGES = [
+    Page("GET", "/dashboard/sign-in", signin.sign_in_page, Access.PUBLIC),
+    Page("POST", "/dashboard/sign-in", signin.sign_in, Access.PUBLIC),
+    Page("GET", "/dashboard/login", signin.login_link, Access.PUBLIC),
+    Page("POST", "/dashboard/sign-out", signin.sign_out, Access.ACT),
+    Page("GET", "/dashboard", pages.call_list, Access.VIEW),
+    Page("GET", "/dashboard/calls/{id}", pages.call_detail, Access.VIEW),
+    Page("GET", "/dashboard/calls/{id}/recording", pages.recording, Access.VIEW),
+    Page("POST", "/dashboard/deliveries/{id}/retry", pages.retry_delivery, Access.ADMIN),
+]
+
+
+def add_dashboard(app: web.Application) -> None:
+    render.setup(app)
+    routes.add(app, PAGES)

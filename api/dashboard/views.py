@@ -1,0 +1,161 @@
+"""What the call pages show, computed apart from HTTP: the transcript as one timeline with tool calls
+in place, the per-turn latency chart's geometry, and the formats of times, durations and costs."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+# (latency entry field, legend label, CSS class), bottom of the bar first: the order a turn runs through them
+STAGES = (
+    ("endpointing_ms", "Endpointing", "seg-endpointing"),
+    ("stt_ms", "STT", "seg-stt"),
+    ("llm_ttft_ms", "LLM first token", "seg-llm"),
+    ("tts_ttfb_ms", "TTS first audio", "seg-tts"),
+)
+SPEAKERS = {"user": "Caller", "assistant": "Assistant", "dtmf": "Keypad", "system": "System"}
+
+
+@dataclass(frozen=True)
+class Line:
+    """One transcript line: `kind` is "message" or "tool"; `at` the seconds since the call started."""
+
+    kind: str
+    at: str = ""
+    stamp: str = ""
+    speaker: str = ""
+    role: str = ""
+    text: str = ""
+    interrupted: bool = False
+    tool: Mapping[str, Any] = field(default_factory=dict)
+    arguments: str = ""
+
+
+def _parse(stamp: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def clock(seconds: float | None) -> str:
+    """m:ss (h:mm:ss past an hour), as a player or a transcript shows times."""
+    if seconds is None or seconds < 0:
+        return ""
+    whole = int(seconds)
+    hours, rest = divmod(whole, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+def money(cost: float | None) -> str:
+    return "" if cost is None else f"{cost:.4f}"
+
+
+def _tool_line(tool: Mapping[str, Any]) -> Line:
+    args = json.dumps(tool.get("arguments") or {}, ensure_ascii=False, sort_keys=True)
+    return Line(kind="tool", speaker="Tool", tool=tool, arguments=args)
+
+
+def timeline(messages: Sequence[Mapping[str, Any]], tool_calls: Sequence[Mapping[str, Any]],
+             started_at: str | None) -> list[Line]:
+    """Messages in order, each tool call right after the caller turn it answered (its `turn` counts
+    the caller's turns so far); tool calls without one come last."""
+    start = _parse(started_at) if started_at else None
+    if start is None and messages:
+        start = _parse(messages[0].get("time"))
+    by_turn: dict[int, list[Mapping[str, Any]]] = {}
+    unplaced: list[Mapping[str, Any]] = []
+    for tool in tool_calls:
+        turn = tool.get("turn")
+        (by_turn.setdefault(turn, []) if isinstance(turn, int) else unplaced).append(tool)
+    lines: list[Line] = [_tool_line(t) for t in by_turn.pop(0, [])]
+    caller_turns = 0
+    for m in messages:
+        role = str(m.get("role", ""))
+        when = _parse(m.get("time"))
+        at = clock((when - start).total_seconds()) if when and start else ""
+        lines.append(Line(kind="message", at=at, stamp=str(m.get("time") or ""), role=role,
+                          speaker=SPEAKERS.get(role, role.title()), text=str(m.get("content", "")),
+                          interrupted=bool(m.get("interrupted"))))
+        if role == "user":
+            caller_turns += 1
+            lines.extend(_tool_line(t) for t in by_turn.pop(caller_turns, []))
+    for rest in by_turn.values():
+        unplaced.extend(rest)
+    lines.extend(_tool_line(t) for t in unplaced)
+    return lines
+
+
+@dataclass(frozen=True)
+class Segment:
+    x: float
+    y: float
+    width: float
+    height: float
+    css: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Tick:
+    y: float
+    label: str
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A stacked bar per turn, in SVG user units (the page scales it to its width)."""
+
+    width: int
+    height: int
+    plot_left: int
+    plot_bottom: int
+    segments: list[Segment]
+    ticks: list[Tick]
+    labels: list[tuple[float, str]]
+    turns: int
+
+
+def _nice_ceiling(value: float) -> float:
+    """The next of 1, 2, 5 × 10^n at or above `value`, so the axis reads in round numbers."""
+    if value <= 0:
+        return 100.0
+    power = 10 ** math.floor(math.log10(value))
+    return next(step * power for step in (1, 2, 5, 10) if step * power >= value)
+
+
+def latency_chart(entries: Sequence[Mapping[str, Any]], width: int = 640, height: int = 240) -> Chart:
+    left, right, top, bottom = 56, 8, 10, 28
+    plot_w, plot_h = width - left - right, height - top - bottom
+    totals = [sum(float(e.get(name) or 0) for name, _, _ in STAGES) for e in entries]
+    ceiling = _nice_ceiling(max(totals, default=0.0))
+    slot = plot_w / max(len(entries), 1)
+    bar = max(2.0, slot * 0.7)
+    segments: list[Segment] = []
+    labels: list[tuple[float, str]] = []
+    every = max(1, math.ceil(len(entries) / 20))  # at most about 20 turn numbers under the axis
+    for i, entry in enumerate(entries):
+        x = left + i * slot + (slot - bar) / 2
+        y = float(top + plot_h)
+        for name, label, css in STAGES:
+            ms = float(entry.get(name) or 0)
+            h = ms / ceiling * plot_h
+            y -= h
+            if h > 0:
+                segments.append(Segment(round(x, 1), round(y, 1), round(bar, 1), round(h, 1), css,
+                                        f"Turn {i + 1}: {label} {ms:.0f} ms"))
+        if i % every == 0:
+            labels.append((round(x + bar / 2, 1), str(i + 1)))
+    ticks = [Tick(round(top + plot_h - f * plot_h, 1), f"{ceiling * f:.0f} ms") for f in (0, 0.5, 1)]
+    return Chart(width, height, left, top + plot_h, segments, ticks, labels, len(entries))
+
+
+def latency_rows(entries: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The chart's figures as table rows, for screen readers and exact values."""
+    return [{"turn": i + 1, **{name: float(e.get(name) or 0) for name, _, _ in STAGES},
+             "total_ms": float(e.get("total_ms") or 0), "abandoned": e.get("abandoned")}
+            for i, e in enumerate(entries)]
