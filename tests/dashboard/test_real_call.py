@@ -12,10 +12,9 @@ from playwright.async_api import async_playwright, expect
 
 from api.app import create_app
 from tests.server import voicedock
-from tests.telephony.audio import tone, write_wav
-from tests.telephony.callers import dial
+from tests.telephony.audio import tone
 from tests.telephony.conftest import asterisk, call_settings, controller, store  # noqa: F401  (shared fixtures)
-from tests.telephony.harness import add_assistant, add_number, call, only_call, uri, wait_for
+from tests.telephony.harness import add_assistant, add_number, call, short_tone_call, wait_for
 from voicedock.config import Settings
 from voicedock.conversation.base import AudioPort, CallActions, CallEvents, CallInfo
 from voicedock.store import Database
@@ -50,16 +49,8 @@ async def test_a_real_call_is_found_in_the_dashboard_with_transcript_and_recordi
         controller: CallController, store: Database, call_settings: Settings, tmp_path: Path) -> None:  # noqa: F811
     controller.session_factory = GreetingSession
     add_number(store, add_assistant(store, recording_enabled=True))
-    source = tmp_path / "caller.wav"
-    write_wav(source, tone(440.0, 5.0))
-    caller = await dial(tmp_path / "baresip", source, uri(controller), seconds=3)
-    try:
-        row = await wait_for(only_call(store), 10, "the call record")
-        await asyncio.wait_for(caller.process.wait(), 15)
-        done = await wait_for(lambda: (c := call(store, row["id"]))["status"] == "ended" and c["recording_url"] and c,
-                              15, "the call ended with its recording")
-    finally:
-        await caller.stop()
+    ended = await short_tone_call(controller, store, tmp_path)
+    done = await wait_for(lambda: (c := call(store, ended["id"]))["recording_url"] and c, 10, "the recording")
 
     server = TestServer(create_app(call_settings, db=store))
     await server.start_server()
