@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import pages, render, routes, signin
+from . import live, pages, render, routes, signin
 from .routes import Access, Page
 
 PAGES = [
@@ -16,9 +16,13 @@ PAGES = [
     Page("GET", "/dashboard/calls/{id}", pages.call_detail, Access.VIEW),
     Page("GET", "/dashboard/calls/{id}/recording", pages.recording, Access.VIEW),
     Page("POST", "/dashboard/deliveries/{id}/retry", pages.retry_delivery, Access.ADMIN),
+    Page("GET", "/dashboard/live", live.live_view, Access.VIEW),
+    Page("GET", "/dashboard/live/events", live.events, Access.VIEW),
+    Page("POST", "/dashboard/calls/{id}/control", live.control, Access.ADMIN),
 ]
 
 
 def add_dashboard(app: web.Application) -> None:
     render.setup(app)
+    live.setup(app)
     routes.add(app, PAGES)

@@ -99,3 +99,24 @@ def seed_calls(db: Database, count: int, assistant_id: str | None = None, status
 
     db.write_sync(write)
     return ids
+
+
+def seed_live_call(db: Database, assistant_id: str | None = None) -> str:
+    """A call in progress, one exchange in."""
+    call_id = new_id("call")
+    now = datetime.now(UTC) - timedelta(seconds=8)  # the two lines were said 8 and 4 s ago
+    db.write_sync(lambda d: store_calls.create_call(
+        d, id=call_id, type="inbound_phone_call", status="in-progress", assistant_id=assistant_id,
+        caller_phone="+15550123", agent_phone="+15550100", started_at=iso(now), created_at=iso(now),
+        messages=_messages(now)[:2]))
+    return call_id
+
+
+def say_in_call(db: Database, call_id: str, role: str, text: str) -> None:
+    """A new transcript line, as the call side appends one."""
+    def write(d: Any) -> None:
+        call = store_calls.get_call(d, call_id)
+        line = {"role": role, "content": text, "time": iso(datetime.now(UTC))}
+        store_calls.update_call(d, call_id, messages=[*call["messages"], line])
+
+    db.write_sync(write)
