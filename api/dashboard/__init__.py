@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import live, pages, render, routes, signin
+from . import assistants, live, pages, render, routes, signin
 from .routes import Access, Page
 
 PAGES = [
@@ -19,6 +19,9 @@ PAGES = [
     Page("GET", "/dashboard/live", live.live_view, Access.VIEW),
     Page("GET", "/dashboard/live/events", live.events, Access.VIEW),
     Page("POST", "/dashboard/calls/{id}/control", live.control, Access.ADMIN),
+    Page("GET", "/dashboard/assistants", assistants.assistant_list, Access.VIEW),
+    Page("GET", "/dashboard/assistants/{id}", assistants.assistant_form, Access.VIEW),
+    Page("POST", "/dashboard/assistants/{id}", assistants.save_assistant, Access.ADMIN),
 ]
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from voicedock.ids import new_id
+from voicedock.schemas.assistants import AssistantCreate, stored_document
 from voicedock.store import Database
 from voicedock.store import calls as store_calls
 from voicedock.store.documents import ASSISTANTS
@@ -55,8 +56,9 @@ def write_wav(path: Path, seconds: float = 2.0, rate: int = 8000) -> None:
 
 def seed_assistant(db: Database, name: str = "Booking line") -> str:
     ident = new_id("assistant")
-    doc = {"id": ident, "name": name, "is_active": True, "webhook_url": HOOK,
-           "webhook_events": ["end-of-call-report"]}
+    doc = stored_document(AssistantCreate.model_validate(
+        {"name": name, "system_prompt": "You take table bookings.", "webhook_url": HOOK,
+         "webhook_events": ["end-of-call-report"]}))
     db.write_sync(lambda d: ASSISTANTS.insert(d, ident, doc))
     return ident
 

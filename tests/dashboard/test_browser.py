@@ -135,6 +135,25 @@ def test_a_post_without_the_csrf_token_is_rejected(page: Page, server: dict[str,
     assert page.url.endswith("/dashboard/sign-in")
 
 
+def test_editing_an_assistant_shows_a_bad_field_next_to_it(page: Page, server: dict[str, str],
+                                                           tmp_path: Path) -> None:
+    page.goto(link(server))
+    page.get_by_role("link", name="Assistants").click()
+    page.get_by_role("link", name="Booking line").click()
+    duration = page.get_by_label("Max duration seconds")
+    duration.fill("5")
+    page.get_by_role("button", name="Save").click()
+    error = page.locator("#err-max_duration_seconds")
+    expect(error).to_contain_text("greater than or equal to 10")
+    expect(duration).to_have_attribute("aria-invalid", "true")
+    expect(duration).to_have_value("5")
+    shot(page, "dashboard-assistant.png", tmp_path)
+    page.get_by_label("Max duration seconds").fill("600")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_have_text("Saved.")
+    expect(page.get_by_label("Max duration seconds")).to_have_value("600")
+
+
 def test_the_keyboard_reaches_the_content_first(page: Page, server: dict[str, str]) -> None:
     page.goto(link(server))
     page.keyboard.press("Tab")
