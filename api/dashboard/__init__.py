@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import assistants, live, pages, render, routes, signin
+from . import assistants, health, live, pages, render, routes, signin
 from .routes import Access, Page
 
 PAGES = [
@@ -22,6 +22,7 @@ PAGES = [
     Page("GET", "/dashboard/assistants", assistants.assistant_list, Access.VIEW),
     Page("GET", "/dashboard/assistants/{id}", assistants.assistant_form, Access.VIEW),
     Page("POST", "/dashboard/assistants/{id}", assistants.save_assistant, Access.ADMIN),
+    Page("GET", "/dashboard/health", health.health_page, Access.VIEW),
 ]
 
 

@@ -7,7 +7,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 # (latency entry field, legend label, CSS class), bottom of the bar first: the order a turn runs through them
@@ -128,30 +128,44 @@ def _nice_ceiling(value: float) -> float:
     return next(step * power for step in (1, 2, 5, 10) if step * power >= value)
 
 
-def latency_chart(entries: Sequence[Mapping[str, Any]], width: int = 640, height: int = 240) -> Chart:
+Stage = tuple[str, str, str]  # (entry field, legend label, CSS class)
+
+
+def bar_chart(entries: Sequence[Mapping[str, Any]], stages: Sequence[Stage], unit: str,
+              names: Sequence[str] | None = None, axis: Sequence[str] | None = None,
+              width: int = 640, height: int = 240) -> Chart:
+    """A stacked bar per entry, stages bottom up, on an axis rounded up to 1, 2 or 5 × 10^n `unit`;
+    `names` title the bars, `axis` (the names, when not given) label them under the axis."""
     left, right, top, bottom = 56, 8, 10, 28
     plot_w, plot_h = width - left - right, height - top - bottom
-    totals = [sum(float(e.get(name) or 0) for name, _, _ in STAGES) for e in entries]
+    totals = [sum(float(e.get(name) or 0) for name, _, _ in stages) for e in entries]
     ceiling = _nice_ceiling(max(totals, default=0.0))
     slot = plot_w / max(len(entries), 1)
     bar = max(2.0, slot * 0.7)
+    names = names or [str(i + 1) for i in range(len(entries))]
+    axis = axis or names
     segments: list[Segment] = []
     labels: list[tuple[float, str]] = []
-    every = max(1, math.ceil(len(entries) / 20))  # at most about 20 turn numbers under the axis
+    every = max(1, math.ceil(len(entries) / 16))  # at most about 16 names under the axis
     for i, entry in enumerate(entries):
         x = left + i * slot + (slot - bar) / 2
         y = float(top + plot_h)
-        for name, label, css in STAGES:
-            ms = float(entry.get(name) or 0)
-            h = ms / ceiling * plot_h
+        for name, label, css in stages:
+            value = float(entry.get(name) or 0)
+            h = value / ceiling * plot_h
             y -= h
             if h > 0:
                 segments.append(Segment(round(x, 1), round(y, 1), round(bar, 1), round(h, 1), css,
-                                        f"Turn {i + 1}: {label} {ms:.0f} ms"))
+                                        f"{names[i]}: {label} {value:.0f} {unit}"))
         if i % every == 0:
-            labels.append((round(x + bar / 2, 1), str(i + 1)))
-    ticks = [Tick(round(top + plot_h - f * plot_h, 1), f"{ceiling * f:.0f} ms") for f in (0, 0.5, 1)]
+            labels.append((round(x + bar / 2, 1), axis[i]))
+    ticks = [Tick(round(top + plot_h - f * plot_h, 1), f"{ceiling * f:g} {unit}") for f in (0, 0.5, 1)]
     return Chart(width, height, left, top + plot_h, segments, ticks, labels, len(entries))
+
+
+def latency_chart(entries: Sequence[Mapping[str, Any]]) -> Chart:
+    turns = range(1, len(entries) + 1)
+    return bar_chart(entries, STAGES, "ms", [f"Turn {n}" for n in turns], [str(n) for n in turns])
 
 
 def latency_rows(entries: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -159,3 +173,20 @@ def latency_rows(entries: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return [{"turn": i + 1, **{name: float(e.get(name) or 0) for name, _, _ in STAGES},
              "total_ms": float(e.get("total_ms") or 0), "abandoned": e.get("abandoned")}
             for i, e in enumerate(entries)]
+
+
+USAGE_STAGES: tuple[Stage, ...] = (("minutes", "Minutes", "seg-minutes"),)
+
+
+def daily_usage(rows: Sequence[Mapping[str, Any]], first: date, days: int) -> list[dict[str, Any]]:
+    """Minutes and calls per UTC day from `first`, every day present (a quiet day is a zero bar)."""
+    per_day: dict[date, dict[str, Any]] = {
+        first + timedelta(days=i): {"day": (first + timedelta(days=i)).isoformat(), "minutes": 0.0, "calls": 0}
+        for i in range(days)}
+    for row in rows:
+        stamp = _parse(row.get("created_at"))
+        bucket = per_day.get(stamp.date()) if stamp else None
+        if bucket is not None:
+            bucket["minutes"] += float(row.get("duration_sec") or 0) / 60
+            bucket["calls"] += 1
+    return list(per_day.values())

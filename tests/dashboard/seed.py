@@ -64,8 +64,8 @@ def seed_assistant(db: Database, name: str = "Booking line") -> str:
 
 
 def seed_full_call(db: Database, data_dir: Path, assistant_id: str, start: datetime = START) -> str:
-    """An ended inbound call with transcript, a tool call, latency, analysis, a recording and a failed
-    webhook delivery."""
+    """An ended inbound call with transcript, a tool call, latency, analysis, a recording, a failed
+    webhook delivery and its usage row."""
     call_id = new_id("call")
     recording = data_dir / "recordings" / f"{call_id}.wav"
     write_wav(recording)
@@ -81,6 +81,7 @@ def seed_full_call(db: Database, data_dir: Path, assistant_id: str, start: datet
                       "webhook_events": ["end-of-call-report"]}, assistant_id=assistant_id, call_id=call_id,
                       payload={"message": {"type": "end-of-call-report"}})
         d.execute("UPDATE webhook_events SET status = 'failed', attempts = 5 WHERE id = ?", [ids[0]])
+        store_calls.record_usage(d, call_id, None, 24.0, 0.04)
 
     db.write_sync(write)
     return call_id

@@ -154,6 +154,15 @@ def test_editing_an_assistant_shows_a_bad_field_next_to_it(page: Page, server: d
     expect(page.get_by_label("Max duration seconds")).to_have_value("600")
 
 
+def test_health_and_usage(page: Page, server: dict[str, str], tmp_path: Path) -> None:
+    page.goto(link(server))
+    page.get_by_role("link", name="Health").click()
+    expect(page.locator("#health-status")).to_have_text("ok")
+    expect(page.locator("#usage-chart rect")).to_have_count(1)  # today's 24 seconds
+    expect(page.locator("#usage-minutes")).to_have_text("0.4")
+    shot(page, "dashboard-health.png", tmp_path)
+
+
 def test_the_keyboard_reaches_the_content_first(page: Page, server: dict[str, str]) -> None:
     page.goto(link(server))
     page.keyboard.press("Tab")
