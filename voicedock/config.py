@@ -16,14 +16,35 @@ def default_data_dir() -> Path:
     return Path(base) / "voicedock"
 
 
-def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    return int(raw) if raw not in (None, "") else default
+class SettingsError(ValueError):
+    """A setting from the environment that no server could run with; its message names the variable."""
 
 
-def _env_float(name: str, default: float) -> float:
+def _env_int(name: str, default: int, minimum: int = 0, maximum: int | None = None) -> int:
     raw = os.environ.get(name)
-    return float(raw) if raw not in (None, "") else default
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < minimum or (maximum is not None and value > maximum):
+        bounds = f"from {minimum} to {maximum}" if maximum is not None else f"{minimum} or more"
+        raise SettingsError(f"{name} must be {bounds}, not {value}")
+    return value
+
+
+def _env_float(name: str, default: float, minimum: float = 0.0) -> float:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, not {raw!r}") from None
+    if not value >= minimum or value == float("inf"):  # also refuses nan
+        raise SettingsError(f"{name} must be a finite number of {minimum:g} or more, not {raw}")
+    return value
 
 
 def _env_path(name: str) -> Path | None:
@@ -79,16 +100,16 @@ class Settings:
         base = cls(
             data_dir=Path(env["VOICEDOCK_DATA_DIR"]) if env.get("VOICEDOCK_DATA_DIR") else default_data_dir(),
             host=env.get("VOICEDOCK_HOST", "127.0.0.1"),
-            port=_env_int("VOICEDOCK_PORT", 8000),
+            port=_env_int("VOICEDOCK_PORT", 8000, maximum=65535),
             company_name=env.get("VOICEDOCK_COMPANY_NAME", "VoiceDock"),
-            rate_limit_per_minute=_env_int("VOICEDOCK_RATE_LIMIT_PER_MINUTE", 100),
-            control_limit_per_minute=_env_int("VOICEDOCK_CONTROL_LIMIT_PER_MINUTE", 10),
+            rate_limit_per_minute=_env_int("VOICEDOCK_RATE_LIMIT_PER_MINUTE", 100, minimum=1),
+            control_limit_per_minute=_env_int("VOICEDOCK_CONTROL_LIMIT_PER_MINUTE", 10, minimum=1),
             price_per_minute=_env_float("VOICEDOCK_PRICE_PER_MINUTE", 0.0),
-            header_timeout=_env_float("VOICEDOCK_HEADER_TIMEOUT", 15.0),
-            body_timeout=_env_float("VOICEDOCK_BODY_TIMEOUT", 30.0),
-            max_connections=_env_int("VOICEDOCK_MAX_CONNECTIONS", 512),
-            auth_failures_per_minute=_env_int("VOICEDOCK_AUTH_FAILURES_PER_MINUTE", 30),
-            max_records=_env_int("VOICEDOCK_MAX_RECORDS", 1000),
+            header_timeout=_env_float("VOICEDOCK_HEADER_TIMEOUT", 15.0, minimum=0.1),
+            body_timeout=_env_float("VOICEDOCK_BODY_TIMEOUT", 30.0, minimum=0.1),
+            max_connections=_env_int("VOICEDOCK_MAX_CONNECTIONS", 512, minimum=1),
+            auth_failures_per_minute=_env_int("VOICEDOCK_AUTH_FAILURES_PER_MINUTE", 30, minimum=1),
+            max_records=_env_int("VOICEDOCK_MAX_RECORDS", 1000, minimum=1),
             drain_seconds=_env_float("VOICEDOCK_DRAIN_SECONDS", 300.0),
             call_capacity=_env_int("VOICEDOCK_CALL_CAPACITY", default_capacity()),
             tls_cert=_env_path("VOICEDOCK_TLS_CERT"),

@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from voicedock import __version__
-from voicedock.config import Settings
+from voicedock.config import Settings, SettingsError
 from voicedock.secrets import generate_api_key
 from voicedock.store import Database, records
 from voicedock.store.errors import NotFound
@@ -167,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     except DatabaseTooNew as err:  # starting again cannot help: no traceback, and a supervisor must not retry
         print(f"error: {_settings(args).database_path}: {err}", file=sys.stderr)
         return EXIT_REFUSED
-    except ServerRunning as err:
+    except (ServerRunning, SettingsError) as err:  # a supervisor must not retry these either
         print(f"error: {err}", file=sys.stderr)
         return EXIT_REFUSED
 
