@@ -14,6 +14,7 @@ from .sessions import CSRF_FIELD, Session
 
 HERE = Path(__file__).parent
 SESSION = web.RequestKey("dashboard_session", Session)
+ASSETS = web.AppKey("dashboard_assets", dict)
 
 # Everything the pages load comes from this server: no script, style or media from anywhere else,
 # no inline script, and no framing (clickjacking).
@@ -31,13 +32,15 @@ def setup(app: web.Application) -> None:
     env = aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(HERE / "templates"),
                                autoescape=True, undefined=jinja2.StrictUndefined)
     env.filters.update(clock=views.clock, money=views.money)
-    app.router.add_static("/dashboard/static", HERE / "static", append_version=True, name="dashboard-static")
+    static = app.router.add_static("/dashboard/static", HERE / "static", append_version=True)
+    # Versioned once here: aiohttp reads and hashes the file at every url_for(), on the event loop.
+    app[ASSETS] = {p.name: str(static.url_for(filename=p.name)) for p in (HERE / "static").iterdir()}
 
 
 def page(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
     session = request.get(SESSION)
     context.update(session=session, csrf=session.csrf if session else "", csrf_field=CSRF_FIELD,
-                   static=lambda name: request.app.router["dashboard-static"].url_for(filename=name))
+                   static=request.app[ASSETS].__getitem__)
     return aiohttp_jinja2.render_template(template, request, context, status=status)
 
 

@@ -134,3 +134,12 @@ async def test_pages_carry_a_language_and_a_strict_content_policy(signed_in: Tes
     assert '<html lang="en">' in await resp.text()
     assert "script-src 'self'" in resp.headers["Content-Security-Policy"]
     assert resp.headers["X-Frame-Options"] == "DENY" and resp.headers["Cache-Control"] == "no-store"
+
+
+async def test_styles_and_script_come_from_this_server(signed_in: TestClient) -> None:
+    text = await (await signed_in.get("/dashboard")).text()
+    for pattern, kind in ((r'<link rel="stylesheet" href="([^"]+)"', "text/css"), (r'<script src="([^"]+)"', "javascript")):
+        found = re.search(pattern, text)
+        assert found and found.group(1).startswith("/dashboard/static/") and "?v=" in found.group(1)
+        asset = await signed_in.get(found.group(1))
+        assert asset.status == 200 and kind in asset.content_type
