@@ -5,7 +5,8 @@ prompt a call builds (their own text, the spoken style, the calendar, four tools
 once, as at call start; then they take turns in rotation, so every turn follows another assistant.
 It runs twice on fresh models: with the per-assistant prompt cache off (0 bytes: the context keeps
 only the last head, as before the cache existed) and on. Per turn: time to first token and the
-tokens llama.cpp decoded (its own counter). Also the background `warm()` of a changed prompt.
+tokens llama.cpp decoded (its own counter). Also the background `warm()` of a changed prompt, and a
+call 13 minutes later to an assistant already evaluated (its calendar line says another minute).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import asyncio
 import json
 import statistics
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,12 +35,12 @@ QUESTIONS = ["Are you open on Saturday morning?", "Where can I park?", "How long
 NOW = datetime(2025, 6, 2, 14, 35)  # fixed, so a head is the same at prefill and at every turn
 
 
-def head(i: int, change: str = "") -> list[Message]:
+def head(i: int, change: str = "", now: datetime = NOW) -> list[Message]:
     """Assistant `i`'s system message, built as a call builds it; `change` is added to its own text."""
     specs = normalise_tools([{"type": "function", **t["function"]} for t in TOOLS] + [{"type": "end_call"}])
     business = BUSINESSES[i]
     prompt = SYSTEM_PROMPT.replace("Tandarts Jansen", business) + f" Your desk number is {i + 1}.{change}"
-    return [{"role": "system", "content": system_prompt(prompt, specs, NOW, business)}]
+    return [{"role": "system", "content": system_prompt(prompt, specs, now, business)}]
 
 
 async def turn(llm: LlamaLLM, messages: list[Message]) -> dict[str, float]:
@@ -67,6 +68,12 @@ async def run_mode(path: Path, spec: dict[str, Any], cache_bytes: int, rounds: i
     warmed = await llm.warm(changed)
     warm_seconds = time.perf_counter() - started
     after_warm = await turn(llm, [*changed, {"role": "user", "content": QUESTIONS[0]}])
+    # A call to the same assistant 13 minutes later: its prompt's calendar says another minute.
+    later = head(1, now=NOW + timedelta(minutes=13))
+    before_later = llm.heads.decoded()
+    later_prefill = await llm.prefill(later)
+    later_call = {"prefill_seconds": later_prefill, "prefill_decoded_tokens": llm.heads.decoded() - before_later,
+                  "first_turn": await turn(llm, [*later, {"role": "user", "content": QUESTIONS[0]}])}
     ttfts = sorted(t["ttft_seconds"] for t in turns)
     report = {
         "prompt_cache_bytes": cache_bytes,
@@ -80,6 +87,7 @@ async def run_mode(path: Path, spec: dict[str, Any], cache_bytes: int, rounds: i
         "cache_mib": round(llm.prompts.nbytes / 2**20, 1),
         "warm_changed_prompt_seconds": warm_seconds if warmed else None,
         "turn_after_warm": after_warm,
+        "later_call": later_call,
     }
     llm.close()
     return report

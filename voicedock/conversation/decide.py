@@ -39,23 +39,28 @@ SPOKEN_STYLE = (
 
 
 def calendar_lines(now: datetime, days: int = 7) -> str:
-    """Weekday names next to ISO dates, so the model can copy a date instead of computing one."""
-    out = [f"Now it is {now:%A} {now:%Y-%m-%d}, {now:%H:%M}."]
+    """Weekday names next to ISO dates, so the model can copy a date instead of computing one.
+
+    The minute comes last: every call in a later minute shares the prompt's evaluated head up to
+    it, so a cached prompt re-evaluates a dozen tokens instead of everything after the calendar."""
+    out = []
     for i in range(days + 1):
         day = now + timedelta(days=i)
         label = " (today)" if i == 0 else " (tomorrow)" if i == 1 else ""
         out.append(f"{day:%A} = {day:%Y-%m-%d}{label}")
+    out.append(f"Now it is {now:%A} {now:%Y-%m-%d}, {now:%H:%M}.")
     return "\n".join(out)
 
 
 def system_prompt(
     assistant_prompt: str, specs: Sequence[ToolSpec], now: datetime, business_name: str | None = None
 ) -> str:
+    """The assistant's instructions, the spoken style, the tools, then the calendar: what changes
+    between calls (the day, the minute) goes last, so the prompt caches hold the rest."""
     parts = [assistant_prompt.strip()]
     if business_name:
         parts.append(f"You answer the phone for {business_name}.")
     parts.append(SPOKEN_STYLE)
-    parts.append(calendar_lines(now))
     if specs:
         parts.append(
             "Tools (the system runs them and gives you the result):\n"
@@ -64,6 +69,7 @@ def system_prompt(
             "\nWhen the caller asks for something a tool does, use that tool. Dates are YYYY-MM-DD, "
             "times are HH:MM (24-hour). Never invent a value the caller did not give.\n" + tool_examples(specs)
         )
+    parts.append(calendar_lines(now))
     return "\n\n".join(parts)
 
 
