@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ssl
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from aiohttp.test_utils import TestClient
+from aiohttp import web
+from aiohttp.test_utils import TestClient, make_mocked_request
 
+from api.dashboard import sessions
 from tests.server import voicedock
 from voicedock.config import Settings
 from voicedock.secrets import generate_api_key
@@ -138,3 +141,12 @@ async def test_tokens_cookies_and_keys_never_reach_the_log(
     text = "\n".join(line for line in log_text().splitlines() if "aiohttp.access" not in line)
     for secret in (link.split("=", 1)[1], cookie, key):
         assert secret not in text
+
+
+def test_the_cookie_is_secure_over_tls() -> None:
+    for tls, secure in ((ssl.create_default_context(), True), (None, False)):
+        request = make_mocked_request("GET", "/dashboard/login", sslcontext=tls)
+        response = web.Response()
+        sessions.set_cookie(response, request, sessions.COOKIE, "t0ken", max_age=60)
+        header = response.cookies[sessions.COOKIE].output()
+        assert ("Secure" in header) is secure and "HttpOnly" in header and "SameSite=Strict" in header
