@@ -11,6 +11,7 @@ not say.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -130,8 +131,10 @@ def _score(asked: dict[str, float], lines: list[str], topics: list[set[str]]) ->
     lines_with = {word: sum(word in t for t in topics) for word in asked}
     weight = {word: w / (1.0 + lines_with[word]) if lines_with[word] else w for word, w in asked.items()}
     known = {word for word in asked if lines_with[word]}
-    score = sum(weight[w] for w in known) / sum(weight.values())
-    scores = [sum(weight[w] for w in asked.keys() & topic) for topic in topics]
+    # fsum: exactly rounded, so the score does not depend on the order a set of words comes in
+    # (a plain sum gave 0.25 or 0.2499… for the same question, by the interpreter's hash seed)
+    score = math.fsum(weight[w] for w in known) / math.fsum(weight.values())
+    scores = [math.fsum(weight[w] for w in asked.keys() & topic) for topic in topics]
     ranked = sorted(range(len(lines)), key=lambda i: scores[i], reverse=True)
     best = tuple(lines[i] for i in ranked[:2] if scores[i] > 0 and scores[i] >= scores[ranked[0]] - 1e-9)
     return Lookup(score, best)
