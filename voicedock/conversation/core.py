@@ -86,6 +86,7 @@ class SessionCore:
         self.goodbye_started = False
         self.pending: Any = None  # a tool waiting for values the caller has not given yet (tool_turn.py)
         self.done: Any = None  # the last action tool run, which a correction may run again
+        self.looked_up: Any = None  # the last look-up run, whose values a following action may take
         self.caller_turns = 0
         self.tool_turn = 0  # the caller turn whose reply speaks a tool's result
         self._said: list[Said] = []  # what values may come from: caller turns, tool results, context

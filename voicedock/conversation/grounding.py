@@ -198,7 +198,10 @@ def affirmed(text: str) -> str:
 
 
 def _ground_moment(fmt: str, sources: Sequence[Said], now: datetime) -> Grounded | None:
+    offered = offered_times(sources)
     for said in sources:
+        if said.source == "tool_result":
+            offered = []  # a turn before the times were offered cannot have picked one
         if said.source != "caller":
             continue
         found = resolve(affirmed(said.text), now)
@@ -206,11 +209,38 @@ def _ground_moment(fmt: str, sources: Sequence[Said], now: datetime) -> Grounded
             return Grounded(found.date.isoformat(), "resolver", said.turn, said.text)
         if fmt == "time" and found.time:
             return Grounded(found.time.strftime("%H:%M"), "resolver", said.turn, said.text)
+        if fmt == "time" and (picked := picked_time(said.text, offered)):
+            return Grounded(picked, "tool_result", said.turn, said.text)
         if fmt == "date-time" and found.date and found.time:
             moment = found.to_datetime(now)
             assert moment is not None
             return Grounded(moment.isoformat(), "resolver", said.turn, said.text)
     return None
+
+
+_CLOCK = re.compile(r"\b([01]?\d|2[0-3]):([0-5]\d)\b")
+_COUNTED = re.compile(r"\b(?:people|persons|guests|adults|kids|children|of us|party|we'?re|we are|days?|weeks?)\b",
+                      re.I)
+PICK_MAX_WORDS = 6  # "Okay, three then.", "The four o'clock one": a choice, not a story with numbers in it
+
+
+def offered_times(sources: Sequence[Said]) -> list[str]:
+    """The clock times ("15:00") the call's tool results hold, newest result first."""
+    out: list[str] = []
+    for said in sources:
+        if said.source == "tool_result":
+            out += [f"{int(h):02d}:{m}" for h, m in _CLOCK.findall(said.text) if f"{int(h):02d}:{m}" not in out]
+    return out
+
+
+def picked_time(text: str, offered: Sequence[str]) -> str | None:
+    """The one offered time a short turn names by its hour alone ("three then" of 15:00 and 16:00),
+    which the resolver rightly does not read as a time without a cue. None unless exactly one fits."""
+    if not offered or len(_words(text)) > PICK_MAX_WORDS or _COUNTED.search(text):
+        return None
+    hours = {int(n) % 12 for n in _numbers(text) if n.is_integer() and 1 <= n <= 12}
+    fits = [t for t in offered if int(t[:2]) % 12 in hours]
+    return fits[0] if len(fits) == 1 else None
 
 
 def _ground_enum(enum: list[Any], proposed: Any, sources: Sequence[Said]) -> Grounded | None:
@@ -314,10 +344,11 @@ def answer_for(key: str, prop: Mapping[str, Any], said: Said) -> Grounded | None
             number = numbers.pop()
             return Grounded(int(number) if number.is_integer() else number, said.source, said.turn, text)
         return None
-    if "name" in key.lower():
-        name = _LEAD_IN.sub("", text).strip(" .,!?")
-        words = name.split()
-        if 1 <= len(words) <= 4 and all(re.fullmatch(r"[A-Za-z][A-Za-z'.-]*", w) for w in words) \
-                and not {w.lower() for w in words} & _NOT_A_NAME:
-            return Grounded(name, said.source, said.turn, text)
+    if "name" in key.lower():  # the whole answer, else its first sentence ("Lena Fischer. And my number's ...")
+        for part in dict.fromkeys((text, re.split(r"(?<=\w)[.;!?]\s+", text)[0])):
+            name = _LEAD_IN.sub("", part).strip(" .,!?")
+            words = name.split()
+            if 1 <= len(words) <= 4 and all(re.fullmatch(r"[A-Za-z][A-Za-z'.-]*", w) for w in words) \
+                    and not {w.lower() for w in words} & _NOT_A_NAME:
+                return Grounded(name, said.source, said.turn, text)
     return None

@@ -33,7 +33,7 @@ from .cues import (
 )
 from .decide import choose_tool, extract_arguments
 from .extract import code_proposals, is_free_text
-from .grounding import Grounded, answer_for, ground_arguments, missing_required, question_for
+from .grounding import Grounded, answer_for, ground_arguments, missing_required, offered_times, question_for
 from .speech import Timings, speak_text
 from .state import Hangup, State, TransferTo
 from .tool_runner import TOOL_TIMEOUT_SECONDS, ToolError
@@ -46,6 +46,7 @@ TRANSFER_MESSAGE = "Please hold while I transfer your call."
 FILLER = "One moment, let me check."
 FILLER_AFTER_SECONDS = 0.7
 CORRECTION = re.compile(r"\b(?:no|wait|actually|sorry|i meant|make it|change it to|instead|rather)\b", re.I)
+LOOK_UP_FOLLOW_TURNS = 2  # how many caller turns after a look-up its action may still be taken up
 LOOK_UP_MAX_WORDS = 6  # "Anything tomorrow?", "And Friday at 3?": a value with little around it
 MODEL_MIN_WORDS = 3  # a shorter turn holds no value that code cannot read
 TOOL_TIMEOUT_APOLOGY = "I'm sorry, that is taking too long right now. Could we try again in a moment?"
@@ -59,6 +60,7 @@ class PendingTool:
     spec: ToolSpec
     values: dict[str, Grounded] = field(default_factory=dict)
     asked: str | None = None  # the value asked for last
+    turn: int = 0  # the caller turn it ran in
 
 
 async def tool_step(s: SessionCore, text: str, timings: Timings) -> bool:
@@ -94,7 +96,11 @@ async def tool_step(s: SessionCore, text: str, timings: Timings) -> bool:
     if actions:
         candidates = actions  # "reschedule my delivery" is not a request to track it
     if not candidates:
-        return False
+        follow = None if question else await _action_after_look_up(s, text)
+        if follow is None:
+            return False
+        s.pending = follow
+        return await _run_or_ask(s, follow, timings)
     spec: ToolSpec | None = candidates[0]
     if len(candidates) > 1:
         try:
@@ -112,6 +118,32 @@ async def _fresh_values(s: SessionCore, spec: ToolSpec, text: str) -> dict[str, 
     """The tool's values this very turn gives, read in code (no model call)."""
     values = await _read_values(s, spec, text, ask_model=False)
     return {k: v for k, v in values.items() if v.turn == s.caller_turns}
+
+
+async def _action_after_look_up(s: SessionCore, text: str) -> PendingTool | None:
+    """The action a look-up leads to, taken up without a cue word: after "Is there an opening on
+    the 12th at 2:30?" was checked, "Okay, three then." picks an offered time and "Lena Fischer,
+    555 0134" gives what only the booking needs. The action must take every value the look-up
+    ran with; the turn must give it a value of its own; exactly one action may fit."""
+    look = s.looked_up
+    if not isinstance(look, PendingTool) or not 0 < s.caller_turns - look.turn <= LOOK_UP_FOLLOW_TURNS:
+        return None
+    fits: list[tuple[ToolSpec, dict[str, Grounded]]] = []
+    for spec in s.specs:
+        props = spec.parameters.get("properties") or {}
+        if spec.kind in (END_CALL, TRANSFER_CALL) or reads_only(spec) or not set(look.values) <= set(props):
+            continue
+        fresh = await _fresh_values(s, spec, text)
+        if fresh:
+            fits.append((spec, fresh))
+    if len(fits) != 1:
+        return None
+    spec, fresh = fits[0]
+    carried = dict(look.values)
+    if offered_times(s.grounding_sources()):  # times were offered instead: the caller picks one, or is asked
+        props = spec.parameters.get("properties") or {}
+        carried = {k: v for k, v in carried.items() if (props.get(k) or {}).get("format") != "time"}
+    return PendingTool(spec, {**carried, **fresh})
 
 
 def _looks_up(s: SessionCore, spec: ToolSpec, text: str) -> bool:
@@ -185,7 +217,9 @@ async def _run_or_ask(s: SessionCore, pending: PendingTool, timings: Timings) ->
         await _say(s, question, timings)
         return True
     s.pending = None
+    pending.turn = s.caller_turns
     s.done = None if reads_only(spec) else pending
+    s.looked_up = pending if reads_only(spec) else None
     s.set_state(State.TOOL)
     return await _run_function(s, spec, record, timings)
 

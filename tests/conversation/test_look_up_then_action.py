@@ -1,0 +1,65 @@
+"""After a look-up, the caller takes up its action without naming it: "Okay, three then." picks an
+offered time, and a name and number given next book it. Nothing is booked on a value nobody gave."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.conversation.harness import run_call
+from tests.conversation.test_slot_filling import BOOK, turns
+from tests.conversation.test_tools import ScriptedRunner
+from voicedock.engines.fakes import FakeLLM, FakeSTT
+from voicedock.engines.loader import fake_engines
+
+CHECK = {
+    "type": "function", "name": "check_availability", "description": "Check free appointment times on a day.",
+    "parameters": {"type": "object", "required": ["date"], "properties": {
+        "date": {"type": "string", "format": "date"}, "time": {"type": "string", "format": "time"}}},
+}
+CANCEL = {
+    "type": "function", "name": "cancel_appointment", "description": "Cancel an appointment.",
+    "parameters": {"type": "object", "required": ["date", "name"], "properties": {
+        "date": {"type": "string", "format": "date"}, "name": {"type": "string"}}},
+}
+ASSISTANT = {"system_prompt": "You are the receptionist of Bright Smile Dental.", "first_message": None,
+             "llm_config": {"tools": [CHECK, BOOK, CANCEL, {"type": "end_call"}]}}
+
+
+def converse(said: list[str]) -> Any:
+    runner = ScriptedRunner(check_availability={"available": False, "slots": ["15:00", "16:00"]},
+                            book_appointment={"booked": True, "reference": "BK-7"})
+    llm = FakeLLM(["Two thirty is taken; three or four o'clock are free."])  # never asked for a value
+    result = run_call(turns(len(said)), assistant=ASSISTANT, engines=fake_engines(llm=llm, stt=FakeSTT(said)),
+                      tool_runner=runner, max_seconds=8.0 * len(said) + 5)
+    return result, runner
+
+
+def test_an_offered_time_picked_by_its_hour_is_booked_once_name_and_number_are_given() -> None:
+    result, runner = converse([
+        "Is there an opening on Friday around two thirty?",
+        "Okay, three then.",
+        "Lena Fischer. And my number's five five five, four four one, double seven, zero nine.",
+    ])
+    assert runner.calls == [
+        ("check_availability", {"date": "2025-06-06", "time": "14:30"}),
+        ("book_appointment", {"date": "2025-06-06", "time": "15:00", "name": "Lena Fischer", "phone": "5554417709"}),
+    ]
+    assert result.recorder.messages("assistant")[1] == "May I have your name, please?"
+    booked = result.recorder.of("tool_call")[-1]
+    assert booked["sources"]["time"] == {"from": "tool_result", "turn": 2, "said": "Okay, three then."}
+    assert booked["sources"]["date"]["turn"] == 1
+
+
+def test_an_hour_that_was_not_offered_is_not_taken_and_the_time_is_asked_for() -> None:
+    result, runner = converse(["Is there an opening on Friday around two thirty?", "Hmm, five maybe.",
+                               "My name is Lena Fischer, 555 441 7709."])
+    assert [name for name, _ in runner.calls] == ["check_availability"]  # not the 2:30 that was taken
+    asked = result.recorder.of("tool_call")[-1]
+    assert asked["name"] == "book_appointment" and asked["status"] == "needs_arguments"
+    assert asked["missing"] == ["time"] and result.recorder.messages("assistant")[-1] == "At what time?"
+
+
+def test_a_question_after_the_look_up_is_not_an_order() -> None:
+    _, runner = converse(["Is there an opening on Friday around two thirty?", "Is three better than four?",
+                          "Thanks, I'll think about it."])
+    assert [name for name, _ in runner.calls] == ["check_availability"]
