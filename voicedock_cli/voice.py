@@ -16,7 +16,15 @@ from voicedock.conversation.voice import voice_session_factory
 from voicedock.conversation.warming import PromptWarmer, Warmable
 from voicedock.engines.credentials import KeySource, ProviderKey
 from voicedock.engines.llm_providers import llm_engines_for, llm_for
-from voicedock.engines.loader import Engines, default_models_dir, default_profile, get_engines, load_llm, read_manifest
+from voicedock.engines.loader import (
+    Engines,
+    default_models_dir,
+    default_profile,
+    get_engines,
+    load_llm,
+    model_server_address,
+    read_manifest,
+)
 from voicedock.engines.local_choice import LocalModels
 from voicedock.engines.speech_providers import speech_engines_for
 from voicedock.secrets import SecretBox
@@ -98,4 +106,8 @@ async def load_voice(
         return await analyse(llm, assistant, messages, tool_calls)
 
     warmer = PromptWarmer(engines.llm) if isinstance(engines.llm, Warmable) else None
-    return factory, analyser, {"status": "ok", "profile": profile, "load_seconds": load_seconds}, warmer
+    health: dict[str, Any] = {"status": "ok", "profile": profile, "load_seconds": load_seconds}
+    served = model_server_address()
+    if served:
+        health["llm_server"] = served
+    return factory, analyser, health, warmer

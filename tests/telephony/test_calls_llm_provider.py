@@ -17,7 +17,7 @@ from voicedock.conversation.decide import system_prompt
 from voicedock.conversation.turns import LLM_ERROR_APOLOGY
 from voicedock.conversation.voice import voice_session_factory
 from voicedock.engines.fakes import FakeLLM, FakeSTT, FakeTTS
-from voicedock.engines.loader import fake_engines
+from voicedock.engines.loader import fake_engines, load_llm
 from voicedock.store import Database, records
 from voicedock_ari.controller import CallController
 from voicedock_bench.ports import free_port
@@ -93,3 +93,29 @@ async def test_a_server_that_is_down_is_heard_as_an_apology_and_the_call_goes_on
     assert [m["content"] for m in done["messages"] if m["role"] == "user"] == SAID
     assert local.requests == [] and " ".join(tts.spoken) == f"{LLM_ERROR_APOLOGY} {LLM_ERROR_APOLOGY}"
     assert done["status"] == "ended" and done["ended_reason"] == "customer-ended-call", done["ended_reason"]
+
+
+async def test_a_node_model_server_answers_the_local_assistants_calls(
+    controller: CallController, store: Database, tmp_path: Path, server: ChatServer, ci_models_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`VOICEDOCK_LLM_URL`: the profile's own LLM runs in a model server of its own, which the
+    assistant with the default (local) provider is answered by, with no BYOK entry."""
+    monkeypatch.setenv("VOICEDOCK_LLM_URL", server.base_url)
+    monkeypatch.setenv("VOICEDOCK_LLM_KEY", server.api_key)
+    tts = FakeTTS()
+    controller.session_factory = voice_session_factory(
+        fake_engines(stt=FakeSTT(SAID), llm=load_llm("ci", ci_models_dir), tts=tts))
+    now = datetime.now().astimezone()
+    await asyncio.to_thread(prime, server, [{"role": "system", "content": system_prompt(
+        ASSISTANT["system_prompt"], [], now, None)}, {"role": "user", "content": SAID[0]}])
+    before = len(server.requests())
+    async with start_live_call(controller, store, tmp_path, turns(1, 15), seconds=17, answered=False,
+                               first_message_mode="assistant-waits-for-user", llm_config={"max_tokens": 16}) as placed:
+        await asyncio.wait_for(placed.caller.process.wait(), 40)
+        done = await placed.ended(20)
+
+    assert [line for line in server.requests()[before:] if " 200" in line], server.requests()[before:]
+    said = [m["content"] for m in done["messages"] if m["role"] == "assistant"]
+    assert len(said) == 1 and said[0].strip() and LLM_ERROR_APOLOGY not in said, done["messages"]
+    assert " ".join(tts.spoken).split() == " ".join(said).split()

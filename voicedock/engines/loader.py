@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from voicedock.config import default_data_dir
 from voicedock.engines.base import LLM, STT, TTS, VAD, EngineError, TurnDetector
@@ -101,9 +102,30 @@ def build_stt(spec: Mapping[str, Any], manifest: Mapping[str, Any], models_dir: 
     )
 
 
+def model_server_url() -> str | None:
+    """`VOICEDOCK_LLM_URL`: an OpenAI-compatible model server (llama.cpp's `llama-server`, vLLM) that
+    serves the local provider's LLM instead of a model in this process; several VoiceDock
+    processes, or machines, can share it."""
+    return os.environ.get("VOICEDOCK_LLM_URL") or None
+
+
+def model_server_address() -> str | None:
+    """The model server's address for health pages: without the credentials or query it may carry."""
+    url = model_server_url()
+    if not url:
+        return None
+    parts = urlsplit(url)
+    host = f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname or ""
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
 def build_llm(spec: Mapping[str, Any], manifest: Mapping[str, Any], models_dir: Path) -> LLM:
     from voicedock.engines.llm_llama import LlamaLLM
     from voicedock.engines.prompt_cache import max_bytes_from_env
+
+    url = model_server_url()
+    if url:
+        return _served_llm(url, str(spec["model"]))
 
     return LlamaLLM(
         model_path(manifest, models_dir, spec["model"]),
@@ -113,6 +135,18 @@ def build_llm(spec: Mapping[str, Any], manifest: Mapping[str, Any], models_dir: 
         chat_format=spec.get("chat_format"),
         prompt_cache_bytes=max_bytes_from_env(),
     )
+
+
+def _served_llm(url: str, model: str) -> LLM:
+    """The profile's LLM on the node's model server. It queues requests from every call on the node
+    (and other nodes), so a first token may wait longer than a hosted API's would: the timeouts are
+    wider than the BYOK provider's. `VOICEDOCK_LLM_KEY` is its API key, if it was started with one."""
+    from voicedock.engines.credentials import ProviderKey, static_keys
+    from voicedock.engines.llm_openai import OpenAILLM
+
+    key = ProviderKey(os.environ.get("VOICEDOCK_LLM_KEY", ""), url)
+    return OpenAILLM(static_keys({"openai": key}), model=model, base_url=url, call_id="",
+                     first_token_timeout=30.0, read_timeout=30.0, complete_timeout=60.0)
 
 
 def build_tts(spec: Mapping[str, Any], manifest: Mapping[str, Any], models_dir: Path) -> TTS:
@@ -157,7 +191,8 @@ def load_engines(
         role: {**manifest["profiles"][profile].get(role, {}), **(overrides or {}).get(role, {})}
         for role in ("vad", "stt", "turn", "llm", "tts")
     }
-    missing = missing_files(manifest, models_dir, [s["model"] for s in spec.values() if s.get("model")])
+    local = [s["model"] for role, s in spec.items() if s.get("model") and not (role == "llm" and model_server_url())]
+    missing = missing_files(manifest, models_dir, local)
     if missing:
         raise EngineError(
             "model_missing",
