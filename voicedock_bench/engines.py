@@ -111,6 +111,12 @@ class RecordingLine:
     def clear_output(self) -> int:
         return 0
 
+    def pause_output(self) -> None:
+        return None
+
+    def resume_output(self) -> None:
+        return None
+
     @property
     def sent_seconds(self) -> float:
         return 0.0

@@ -30,6 +30,9 @@ class RealtimeLine:
         self._count = 0
         self._closed = False
         self._play_until = 0.0
+        self._paused_at: float | None = None
+        self._unpaused = asyncio.Event()
+        self._unpaused.set()
         self._queued = 0
         self.speech_end: float | None = None  # when the last frame of the latest utterance was read
         self.first_audio: float | None = None  # first loud audio queued after that
@@ -70,24 +73,49 @@ class RealtimeLine:
             if self.speech_end is not None and self.first_audio is None:
                 self.first_audio = now
                 self._replied.set()
-        self._play_until = max(now, self._play_until) + len(pcm) / RATE
+        self._play_until = max(self._playing_at(), self._play_until) + len(pcm) / RATE
         self._queued += len(pcm)
+
+    def _playing_at(self) -> float:
+        """The playout clock: it stands still while the output is paused."""
+        return self._paused_at if self._paused_at is not None else time.perf_counter()
 
     def flush(self) -> None:
         return None
 
     def clear_output(self) -> int:
-        left = max(0.0, self._play_until - time.perf_counter())
+        now = self._playing_at()
+        left = max(0.0, self._play_until - now)
+        self._paused_at = None
+        self._unpaused.set()
         self._play_until = time.perf_counter()
         self._queued -= int(left * RATE)
         return int(left * RATE) // FRAME
 
+    def pause_output(self) -> None:
+        if self._paused_at is None:
+            self._paused_at = time.perf_counter()
+            self._unpaused.clear()
+
+    def resume_output(self) -> None:
+        if self._paused_at is not None:
+            if self._play_until > self._paused_at:
+                self._play_until += time.perf_counter() - self._paused_at
+            self._paused_at = None
+            self._unpaused.set()
+
     @property
     def sent_seconds(self) -> float:
-        return (self._queued - max(0.0, self._play_until - time.perf_counter()) * RATE) / RATE
+        return (self._queued - max(0.0, self._play_until - self._playing_at()) * RATE) / RATE
 
     async def wait_sent(self) -> None:
-        await asyncio.sleep(max(0.0, self._play_until - time.perf_counter()))
+        """Until everything queued has played; a pause holds it back."""
+        while True:
+            await self._unpaused.wait()
+            left = self._play_until - time.perf_counter()
+            if left <= 0:
+                return
+            await asyncio.sleep(left)
 
     async def reply_after(self, seconds: float) -> float | None:
         """Seconds from the end of the caller's speech to the first assistant audio; None if none came."""

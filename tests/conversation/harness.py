@@ -90,14 +90,19 @@ Step = tuple[Any, ...]
 
 
 class FakeAudioPort:
-    """Delivers the caller script frame by frame in virtual time; plays assistant audio on a timeline."""
+    """Delivers the caller script frame by frame in virtual time; plays assistant audio on a timeline.
+
+    The timeline runs on the playout clock: virtual time less the time spent paused, so `segments`
+    are where each piece of audio sits in what the caller heard; `pauses` are in virtual time.
+    """
 
     def __init__(self, script: Sequence[Step]) -> None:
         self._frames = self._schedule(script)
-        self.segments: list[list[float]] = []  # [start, end] of each send_pcm
+        self.segments: list[list[float]] = []  # [start, end] of each send_pcm, on the playout clock
         self.clears: list[tuple[float, int]] = []
         self.sends: list[tuple[float, float]] = []  # (time, seconds)
         self.pcm_out: list[np.ndarray] = []
+        self.pauses: list[list[float]] = []  # [start, end] in virtual time; end is inf while paused
         self._t0: float | None = None
 
     @staticmethod
@@ -125,18 +130,31 @@ class FakeAudioPort:
         return out
 
     @staticmethod
-    def _now() -> float:
+    def _virtual() -> float:
         return asyncio.get_running_loop().time()
+
+    @property
+    def paused(self) -> bool:
+        return bool(self.pauses) and self.pauses[-1][1] == float("inf")
+
+    def _now(self) -> float:
+        """The playout clock: virtual time less the time spent paused."""
+        now = self._virtual()
+        return now - sum(min(b, now) - a for a, b in self.pauses)
+
+    def playout_time(self, virtual: float) -> float:
+        """Where virtual time `virtual` falls on the playout clock."""
+        return virtual - sum(max(0.0, min(b, virtual) - a) for a, b in self.pauses)
 
     async def read(self) -> np.ndarray | None:
         if not self._frames:
             await asyncio.Event().wait()  # the line stays open and silent
         if self._t0 is None:
-            self._t0 = self._now()
+            self._t0 = self._virtual()
         at, frame = self._frames[0]
         at += self._t0
-        if at > self._now():
-            await asyncio.sleep(at - self._now())
+        if at > self._virtual():
+            await asyncio.sleep(at - self._virtual())
         self._frames.pop(0)
         return frame
 
@@ -145,21 +163,30 @@ class FakeAudioPort:
         start = max(now, self.segments[-1][1] if self.segments else 0.0)
         seconds = len(pcm) / SAMPLE_RATE
         self.segments.append([start, start + seconds])
-        self.sends.append((now, seconds))
+        self.sends.append((self._virtual(), seconds))
         self.pcm_out.append(np.asarray(pcm, dtype=np.int16))
 
     def flush(self) -> None:
         pass
 
     def clear_output(self) -> int:
+        self.resume_output()
         now = self._now()
         dropped = 0.0
         for seg in self.segments:
             if seg[1] > now:
                 dropped += seg[1] - max(seg[0], now)
                 seg[0], seg[1] = min(seg[0], now), max(min(seg[1], now), min(seg[0], now))
-        self.clears.append((now, int(dropped / 0.02)))
+        self.clears.append((self._virtual(), int(dropped / 0.02)))
         return int(dropped / 0.02)
+
+    def pause_output(self) -> None:
+        if not self.paused:
+            self.pauses.append([self._virtual(), float("inf")])
+
+    def resume_output(self) -> None:
+        if self.paused:
+            self.pauses[-1][1] = self._virtual()
 
     @property
     def sent_seconds(self) -> float:
@@ -176,9 +203,10 @@ class FakeAudioPort:
         return self.segments[-1][1] if self.segments else 0.0
 
     async def wait_sent(self) -> None:
-        """Polls at frame rate like a pacer would: the end moves whenever audio is queued or cleared."""
+        """Polls at frame rate like a pacer would: the end moves whenever audio is queued or cleared,
+        and stands still while paused."""
         while self.play_end > self._now() + 1e-9:  # noqa: ASYNC110
-            await asyncio.sleep(min(0.02, self.play_end - self._now()))
+            await asyncio.sleep(0.02 if self.paused else min(0.02, self.play_end - self._now()))
 
 
 @dataclass

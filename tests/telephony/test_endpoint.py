@@ -100,3 +100,24 @@ async def test_readers_end_when_the_endpoint_closes() -> None:
     await endpoint.aclose()
     await endpoint.aclose()
     assert await asyncio.wait_for(reader, 1) is None
+
+
+async def test_pause_output_holds_the_audio_until_resumed() -> None:
+    sock = far_end()
+    loop = asyncio.get_running_loop()
+    async with await RtpEndpoint.open() as endpoint:
+        endpoint.set_remote(*sock.getsockname())
+        endpoint.send_pcm(np.zeros(160 * 10, dtype=np.int16))
+        await asyncio.wait_for(loop.sock_recv(sock, 2048), 1)
+        endpoint.pause_output()
+        sent = endpoint.stats.sent_packets
+        waiter = asyncio.ensure_future(endpoint.wait_sent())
+        await asyncio.sleep(0.15)
+        assert endpoint.stats.sent_packets <= sent + 1  # a frame may have been on its way
+        assert endpoint.sent_seconds <= 0.04
+        assert not waiter.done()  # the held audio is still to be sent
+        endpoint.resume_output()
+        await asyncio.wait_for(waiter, 1)
+        assert endpoint.stats.sent_packets == 10
+        assert abs(endpoint.sent_seconds - 0.2) < 1e-9
+    sock.close()

@@ -107,3 +107,35 @@ def test_a_late_sender_gets_a_short_burst_not_the_whole_backlog() -> None:
 def test_next_deadline_is_none_when_empty() -> None:
     pacer = RtpPacer()
     assert pacer.next_deadline() is None
+
+
+def numbered(n: int) -> bytes:
+    """n frames whose bytes say their number, so the order they leave in can be read back."""
+    return b"".join(bytes([i]) * ULAW.frame_bytes for i in range(n))
+
+
+def test_a_pause_keeps_the_queue_and_resumes_with_the_next_frame_as_a_new_talkspurt() -> None:
+    pacer = RtpPacer(ULAW, ssrc=1, sequence=0, timestamp=0)
+    pacer.enqueue(numbered(10))
+    before = [parse(p) for t in (0.0, 0.02, 0.04) for p in pacer.due(t)]
+    pacer.pause()
+    assert pacer.next_deadline() is None
+    assert run(pacer, 0.06, 0.5) == []  # nothing is sent while paused
+    pacer.enqueue(numbered(2))  # audio synthesized meanwhile waits behind the kept queue
+    assert pacer.queued_frames == 9
+    pacer.resume()
+    after = [p for _, p in run(pacer, 0.5, 0.8)]
+    assert [p.payload[0] for p in before + after] == [*range(10), 0, 1]  # nothing lost, nothing repeated
+    assert after[0].marker and not any(p.marker for p in after[1:])
+    assert after[0].sequence == 3  # no gap in the sequence
+    assert after[0].timestamp == 8000 * 0.5  # RTP time ran on through the pause
+    assert pacer.sent_frames == 12
+
+
+def test_clear_ends_a_pause() -> None:
+    pacer = RtpPacer(ULAW, ssrc=1, sequence=0, timestamp=0)
+    pacer.enqueue(frames(5))
+    pacer.pause()
+    assert pacer.clear() == 5
+    pacer.enqueue(frames(1))
+    assert len(pacer.due(1.0)) == 1

@@ -37,14 +37,21 @@ class AudioPort(Protocol):
         """End of an utterance: send the trailing partial frame."""
 
     def clear_output(self) -> int:
-        """Barge-in: drop all queued audio at once; returns the frames dropped."""
+        """Barge-in: drop all queued audio at once, ending any pause; returns the frames dropped."""
+
+    def pause_output(self) -> None:
+        """The caller may be interrupting: stop sending before the next 20 ms frame, keeping what is
+        queued (and what is queued next); `sent_seconds` stays where the caller stopped hearing."""
+
+    def resume_output(self) -> None:
+        """It was a backchannel or noise: go on sending the kept audio from where it paused."""
 
     @property
     def sent_seconds(self) -> float:
         """Seconds of assistant audio actually sent so far (what the caller heard)."""
 
     async def wait_sent(self) -> None:
-        """Return once everything queued has been sent or cleared."""
+        """Return once everything queued has been sent or cleared (a pause holds it back)."""
 
 
 class CallEvents(Protocol):

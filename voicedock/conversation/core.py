@@ -24,6 +24,7 @@ from voicedock.engines.loader import Engines
 from .base import AudioPort, CallActions, CallEvents, CallInfo, Pcm
 from .decide import system_prompt
 from .grounding import Said
+from .interruption import Hold
 from .latency import Abandoned, abandoned_entry, turn_entry
 from .listener import Listener, caller_endpointer
 from .settings import VoiceSettings
@@ -79,6 +80,7 @@ class SessionCore:
         self.phase = Phase.IDLE
         self.carry: Pcm | None = None  # caller audio of an abandoned turn, joined to what follows
         self.early: tuple[int, asyncio.Task[Transcript]] | None = None  # transcription begun at a pause
+        self.hold: Hold | None = None  # the assistant's audio paused on the caller's voice (barge_in.py)
         self.queued: deque[QueuedTurn] = deque()
         self.idle_since: float | None = None
         self.silence_prompts = 0
@@ -98,7 +100,6 @@ class SessionCore:
             caller_endpointer(self.settings.wait_seconds, engines.turn),
             self.clock,
             self.inbox.put_nowait,
-            sustain_seconds=self.settings.barge_in_voice_seconds,
             turn=engines.turn,
         )
 
@@ -146,8 +147,9 @@ class SessionCore:
         """Silence the assistant now, stop the turn, keep in the history only what was heard."""
         at, cut = self.clock(), self.unanswered(queued=False)  # queued turns go on, joined to what follows
         utterance, self.utterance = self.utterance, None
-        if utterance is not None and utterance.segments:
-            self.playout.clear()
+        held, self.hold = self.hold, None
+        if (utterance is not None and utterance.segments) or held is not None:
+            self.playout.clear()  # also ends a pause
         self.set_state(why)
         heard = utterance.heard_text(self.audio.sent_seconds) if utterance else ""
         await self.stop_turn()
@@ -156,6 +158,12 @@ class SessionCore:
         await self.report_abandoned(Abandoned.BARGE_IN if why is State.BARGE_IN else Abandoned.STOPPED, cut, at)
         if heard:
             await self.add_message("assistant", heard, interrupted=True)
+
+    def keep_early(self, early: tuple[int, asyncio.Task[Transcript]]) -> None:
+        """A transcription of the caller's words up to a pause, for the turn that ends with it."""
+        if self.early is not None and self.early[1] is not early[1]:
+            self.early[1].cancel()
+        self.early = early
 
     def unstored_caller_audio(self) -> Pcm | None:
         """Caller audio whose words no turn has stored yet, oldest first: what a turn abandoned
@@ -179,8 +187,21 @@ class SessionCore:
         if self.utterance is not utterance:
             return  # cut off by a barge-in, which recorded what was heard
         self.utterance = None
+        self.end_hold()
         if utterance.text:
             await self.add_message("assistant", utterance.text)
+
+    def end_hold(self) -> None:
+        """The paused utterance is over (all of it heard, or its turn failed): the output goes on,
+        and a caller turn that ended meanwhile is an ordinary one."""
+        hold, self.hold = self.hold, None
+        if hold is None:
+            return
+        if hold.judging is not None:
+            self.keep_early(hold.judging)
+        self.playout.resume()
+        if hold.ended is not None:
+            self.inbox.put_nowait(hold.ended)
 
     # -- what turns report --------------------------------------------------------------------
 

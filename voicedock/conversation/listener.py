@@ -26,6 +26,11 @@ from .base import SAMPLE_RATE, AudioPort, Pcm
 GAP_SECONDS = 0.1  # no frame for this long counts as this much silence
 PREROLL_SECONDS = 0.3  # audio kept from before speech was confirmed, so the first syllable is not lost
 PAUSE_SECONDS = 0.1  # silence after speech that may be the end of the turn: transcription can start
+# Voiced frames in a row that pause the assistant's audio (`SpeechOnset`). The endpointer wants
+# 150 ms before it calls it speech; a pause is undone at once when it was noise, so it may come
+# sooner: 60 ms here and about 40 ms more through the line leave the caller hearing the assistant
+# stop about 100 ms after they began.
+ONSET_SECONDS = 0.06
 # A frame quieter than this RMS (about -44 dBFS) is silence whatever the VAD says. WebRTC VAD keeps
 # reporting speech for 100-200 ms after a voice has faded out (its hangover); telephone speech sits
 # far above this level (about -20 to -30 dBFS), and line noise loud enough to pass it is still
@@ -41,11 +46,11 @@ class SpeechStarted:
 
 
 @dataclass(frozen=True)
-class SpeechSustained:
-    """Speech has lasted the barge-in threshold; `pcm` is the audio so far (for a word count)."""
+class SpeechOnset:
+    """`ONSET_SECONDS` of voice in a row, before speech is confirmed or after a `SpeechPaused`:
+    the caller may be starting to talk, and an assistant speaking over them pauses at once."""
 
     at: float
-    pcm: Pcm
 
 
 @dataclass(frozen=True)
@@ -75,7 +80,7 @@ class MediaEnded:
     at: float
 
 
-ListenEvent = SpeechStarted | SpeechSustained | SpeechPaused | SpeechEnded | MediaEnded
+ListenEvent = SpeechOnset | SpeechStarted | SpeechPaused | SpeechEnded | MediaEnded
 
 
 class Listener:
@@ -86,7 +91,6 @@ class Listener:
         endpointer: Endpointer,
         clock: Callable[[], float],
         emit: Callable[[ListenEvent], None],
-        sustain_seconds: float,
         turn: TurnDetector | None = None,
     ) -> None:
         self.audio = audio
@@ -94,14 +98,15 @@ class Listener:
         self.endpointer = endpointer
         self.clock = clock
         self.emit = emit
-        self.sustain_seconds = sustain_seconds
         self.turn = turn
         self._asking: set[asyncio.Future[float]] = set()
         self._preroll: deque[Pcm] = deque(maxlen=max(1, int(PREROLL_SECONDS / 0.02)))
         self._speech: list[Pcm] = []
         self._voice_end = 0  # frames of `_speech` up to the last voiced one: what the turn model hears
-        self._sustained = False
         self._voiced = 0.0  # speech seconds in this utterance, trailing silence not counted
+        self.voiced_total = 0.0  # speech seconds in the whole call, counted the same way
+        self._run = 0.0  # voiced seconds in a row
+        self._onset_due = True  # a `SpeechOnset` may be reported (none since the last silence or pause)
         self.last_voice_at = 0.0
         self._pauses = 0
         self._pause: int | None = None  # the pause the utterance currently ends with
@@ -146,6 +151,7 @@ class Listener:
             self._pause = None
         was_speaking = self.endpointer.in_speech
         event = self.endpointer.process(seconds, is_speech)
+        self._note_onset(now, seconds, is_speech)
         if frame is not None:
             (self._speech if was_speaking else self._preroll).append(frame)
             if is_speech and was_speaking:
@@ -154,11 +160,12 @@ class Listener:
             self._speech = list(self._preroll)
             self._voice_end = len(self._speech)
             self._preroll.clear()
-            self._sustained = False
             self._voiced = self.endpointer.speech_seconds
+            self.voiced_total += self._voiced
             self.emit(SpeechStarted(now))
         elif is_speech and was_speaking:
             self._voiced += seconds
+            self.voiced_total += seconds
         elif event is EndpointEvent.SPEECH_ENDED:
             self._end(now, by_model=False)
             return
@@ -169,13 +176,22 @@ class Listener:
         ):
             self._pauses += 1
             self._pause = self._pauses
+            self._onset_due = True
             self.emit(SpeechPaused(now, _join(self._speech), self._pause))
         if event is EndpointEvent.PAUSE_CHECK:
             self._ask(self.endpointer.pause)
-        if self.endpointer.in_speech and not self._sustained:
-            if self._voiced >= self.sustain_seconds - 1e-9:
-                self._sustained = True
-                self.emit(SpeechSustained(now, _join(self._speech)))
+
+    def _note_onset(self, now: float, seconds: float, is_speech: bool) -> None:
+        """Report the first `ONSET_SECONDS` of voice in a row of a new utterance, or after a pause."""
+        if not is_speech:
+            self._run = 0.0
+            if not self.endpointer.in_speech:
+                self._onset_due = True
+            return
+        self._run += seconds
+        if self._onset_due and self._run >= ONSET_SECONDS - 1e-9:
+            self._onset_due = False
+            self.emit(SpeechOnset(now))
 
     def _end(self, now: float, by_model: bool) -> None:
         pcm = _join(self._speech)

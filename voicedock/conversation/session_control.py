@@ -11,6 +11,7 @@ from typing import assert_never
 
 from voicedock.schemas.calls import EndCall, InjectContext, Say, Transfer
 
+from .barge_in import hold_deadline
 from .base import Dtmf, SessionCommand
 from .core import SessionCore
 from .speech import Timings
@@ -33,6 +34,8 @@ def next_deadline(s: SessionCore) -> float:
         deadlines.append(s.started + max(limit - GOODBYE_MARGIN_SECONDS, limit * 0.8))
     if s.settings.silence_handling and s.idle_since is not None and s.turn is None and not s.listener.in_speech:
         deadlines.append(s.idle_since + s.settings.silence_timeout_seconds)
+    if (hold_due := hold_deadline(s)) is not None:
+        deadlines.append(hold_due)
     return min(deadlines)
 
 

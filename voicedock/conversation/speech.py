@@ -91,6 +91,13 @@ class Playout:
         self.queued_until = self.audio.sent_seconds
         return dropped
 
+    def pause(self) -> None:
+        """Hold the output: `sent_seconds`, and so the timeline, stands still until `resume`."""
+        self.audio.pause_output()
+
+    def resume(self) -> None:
+        self.audio.resume_output()
+
     @property
     def playing(self) -> bool:
         return self.audio.sent_seconds < self.queued_until - 1e-3

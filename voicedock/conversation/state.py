@@ -34,6 +34,9 @@ class State(StrEnum):
     REPLY_ABANDONED = "reply-abandoned"
     CALLER_SPOKE_DURING_TURN = "caller-spoke-during-turn"
     BACKCHANNEL_IGNORED = "backchannel-ignored"
+    PAUSED = "paused"  # the assistant's audio, on the caller's voice
+    RESUMED = "resumed"  # a backchannel, a cough or noise: the same audio goes on
+    TALKED_OVER = "talked-over"  # the caller kept talking past the pause's limit
     BARGE_IN = "barge-in"
     TIME_LIMIT = "time-limit"
     COMMAND = "command"
@@ -71,6 +74,13 @@ EndRequest = Hangup | TransferTo
 
 
 @dataclass(frozen=True)
+class Judged:
+    """The caller's words said over the assistant, up to their pause number `pause`, are transcribed."""
+
+    pause: int
+
+
+@dataclass(frozen=True)
 class PendingCommand:
     """A control command and the future its sender awaits for the reply text."""
 
@@ -78,4 +88,4 @@ class PendingCommand:
     result: asyncio.Future[str]
 
 
-InboxEvent = ListenEvent | TurnDone | Hangup | TransferTo | PendingCommand
+InboxEvent = ListenEvent | TurnDone | Hangup | TransferTo | PendingCommand | Judged

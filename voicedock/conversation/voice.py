@@ -18,13 +18,22 @@ import numpy as np
 
 from voicedock.engines.loader import Engines
 
+from .barge_in import (
+    hold_deadline,
+    hold_turn_end,
+    judge_at_pause,
+    on_hold_timer,
+    on_judged,
+    on_speech_confirmed,
+    pause_on_onset,
+)
 from .base import SAMPLE_RATE, AudioPort, CallActions, CallEvents, CallInfo, Session, SessionCommand, SessionFactory
 from .core import SessionCore, join_audio
 from .latency import Abandoned
-from .listener import MediaEnded, SpeechEnded, SpeechPaused, SpeechStarted, SpeechSustained
+from .listener import MediaEnded, SpeechEnded, SpeechOnset, SpeechPaused, SpeechStarted
 from .session_control import end_now, handle_command, handle_timer, next_deadline
 from .speech import Timings
-from .state import Hangup, InboxEvent, PendingCommand, Phase, State, TransferTo, TurnDone
+from .state import Hangup, InboxEvent, Judged, PendingCommand, Phase, State, TransferTo, TurnDone
 from .tool_runner import ToolRunner
 from .turns import LLM_ERROR_APOLOGY, NO_SPEECH_PROB, reply_turn, say_turn
 
@@ -62,7 +71,7 @@ class VoiceSession(SessionCore):
                     item, getter = getter.result(), None
                     reason = await self._handle(item)
                 else:
-                    reason = await handle_timer(self)
+                    reason = await self._on_timer()
                 if reason is not None:
                     return reason or None
         finally:
@@ -124,11 +133,13 @@ class VoiceSession(SessionCore):
     async def _handle(self, item: InboxEvent) -> str | None:
         """One inbox event; an ended_reason ("" for media gone) when the session must stop."""
         match item:
+            case SpeechOnset():
+                pause_on_onset(self)
             case SpeechStarted():
+                await on_speech_confirmed(self)
                 await self._on_speech_started()
-            case SpeechSustained():
-                if self.speaking and self.interruptible and self.settings.barge_in_words <= 0:
-                    await self.barge_in(State.BARGE_IN)
+            case Judged():
+                self._answer(await on_judged(self, item.pause))
             case SpeechPaused():
                 self._on_speech_paused(item)
             case SpeechEnded():
@@ -146,12 +157,24 @@ class VoiceSession(SessionCore):
                 assert_never(item)
         return None
 
+    async def _on_timer(self) -> str | None:
+        if (hold_due := hold_deadline(self)) is not None and self.clock() >= hold_due - 1e-9:
+            self._answer(await on_hold_timer(self))
+            return None
+        return await handle_timer(self)
+
+    def _answer(self, ended: SpeechEnded | None) -> None:
+        """A caller turn that ended while the assistant was paused, now found to interrupt it."""
+        if ended is not None:
+            self._queue_reply(ended)
+
     def _on_turn_done(self, task: asyncio.Task[None]) -> None:
         failed = not task.cancelled() and task.exception() is not None
         if failed:
             log.error("turn failed", extra={"call_id": self.info.call_id}, exc_info=task.exception())
         if task is self.turn:
             self.turn = None
+            self.end_hold()
             if failed:  # never leave the caller in silence: apologise and listen again
                 self.queued.appendleft((lambda: say_turn(self, LLM_ERROR_APOLOGY), None, None))
             self.next_turn()
@@ -174,9 +197,12 @@ class VoiceSession(SessionCore):
     def _on_speech_paused(self, event: SpeechPaused) -> None:
         """Start transcribing at the first pause, while endpointing still waits to be sure the caller
         is done: if nothing but silence follows, the turn's transcript is ready sooner."""
+        if self.hold is not None:
+            judge_at_pause(self, event)
+            return
         self._drop_early()
         if self.speaking or self.carry is not None:
-            return  # a barge-in or backchannel check, or audio that will be joined: transcribed later
+            return  # over the assistant's goodbye, or audio that will be joined: transcribed later
         self.early = (event.pause, self.spawn(self.engines.stt.transcribe(event.pcm, SAMPLE_RATE)))
 
     def _drop_early(self) -> None:
@@ -185,35 +211,28 @@ class VoiceSession(SessionCore):
             self.early = None
 
     async def _on_speech_ended(self, event: SpeechEnded) -> None:
-        if self.speaking:
-            if self.settings.barge_in_words <= 0 or not self.interruptible:
-                self.set_state(State.BACKCHANNEL_IGNORED)
-                return
-            transcript = await self.engines.stt.transcribe(event.pcm, 8000)
-            if len(transcript.text.split()) < self.settings.barge_in_words or not self.speaking:
-                self.set_state(State.BACKCHANNEL_IGNORED)
-                return
-            await self.barge_in(State.BARGE_IN)
-            self._queue_reply(event, transcript.text.strip())
+        if self.hold is not None:  # its words decide whether it interrupts
+            self._answer(await hold_turn_end(self, event))
+            return
+        if self.speaking:  # judged a backchannel already, or said over a goodbye
+            self.set_state(State.BACKCHANNEL_IGNORED)
             return
         if self.turn is not None:
             self.set_state(State.CALLER_SPOKE_DURING_TURN)
-        self._queue_reply(event, None)
+        self._queue_reply(event)
 
-    def _queue_reply(self, event: SpeechEnded, text: str | None) -> None:
-        carry, self.carry = self.carry, None
-        if carry is not None:  # earlier words not transcribed yet: transcribed with these, in order
-            text = None
+    def _queue_reply(self, event: SpeechEnded) -> None:
+        carry, self.carry = self.carry, None  # earlier words not transcribed yet: transcribed with these, in order
         pcm = event.pcm if carry is None else np.concatenate([carry, event.pcm])
         early = None
-        if self.early is not None and text is None and carry is None and self.early[0] == event.pause:
+        if self.early is not None and carry is None and self.early[0] == event.pause:
             early, self.early = self.early[1], None
         self._drop_early()
         timings = Timings()
         timings.mark("voice_end", event.last_voice_at)
         timings.mark("endpoint", event.at)
         timings.speak_not_before = event.last_voice_at + self.settings.wait_seconds
-        self.start_turn(lambda: reply_turn(self, pcm, timings, text, early), pcm=pcm, timings=timings)
+        self.start_turn(lambda: reply_turn(self, pcm, timings, None, early), pcm=pcm, timings=timings)
 
     async def _prefill(self) -> None:
         """Evaluate the head every request of this call starts with, while the greeting plays: the

@@ -115,6 +115,12 @@ class HeardFirst:
     def clear_output(self) -> int:
         return self._audio.clear_output()
 
+    def pause_output(self) -> None:
+        self._audio.pause_output()
+
+    def resume_output(self) -> None:
+        self._audio.resume_output()
+
     @property
     def sent_seconds(self) -> float:
         return self._audio.sent_seconds

@@ -199,8 +199,22 @@ class RtpEndpoint:
         self._schedule_send()
         return dropped
 
+    def pause_output(self) -> None:
+        """Barge-in: stop sending before the next frame, keeping the queued audio and `sent_seconds`.
+
+        Nothing is sent while paused (as between utterances); the resumed audio starts a new
+        talkspurt whose RTP timestamp has advanced by the pause.
+        """
+        self.pacer.pause()
+        self._schedule_send()
+
+    def resume_output(self) -> None:
+        """Go on sending the kept audio from the frame where it paused."""
+        self.pacer.resume()
+        self._schedule_send()
+
     async def wait_sent(self) -> None:
-        """Wait until all queued audio has gone out (or was cleared)."""
+        """Wait until all queued audio has gone out (or was cleared); a pause holds it back."""
         await self._idle.wait()
 
     def _schedule_send(self) -> None:

@@ -1,8 +1,8 @@
 """Outbound RTP scheduling: turns queued audio into 20 ms packets at the right moments.
 
 Pure logic driven by the times passed in, so tests run on a virtual clock. The queue can be
-cleared at once for barge-in; `sent_bytes` tells the caller how much audio really went out,
-which is what the caller heard.
+paused (kept, nothing sent) and resumed, or cleared at once, for barge-in; `sent_bytes` tells the
+caller how much audio really went out, which is what the caller heard.
 """
 
 from __future__ import annotations
@@ -60,6 +60,7 @@ class RtpPacer:
         self._spurt_frames = 0
         self._last_sent_at: float | None = None
         self._drained = False
+        self.paused = False
 
     @property
     def queued_frames(self) -> int:
@@ -86,16 +87,27 @@ class RtpPacer:
             self._partial = b""
 
     def clear(self) -> int:
-        """Drop all queued audio now (barge-in); returns the number of frames dropped."""
+        """Drop all queued audio now (barge-in), ending any pause; returns the number of frames dropped."""
         dropped = len(self._queue) + (1 if self._partial else 0)
         self._queue.clear()
         self._partial = b""
         self._spurt_start = None
+        self.paused = False
         return dropped
 
+    def pause(self) -> None:
+        """Send nothing from now on, keeping the queue: the caller may only be saying "uh-huh"."""
+        self.paused = True
+
+    def resume(self) -> None:
+        """Go on with the kept queue as a new talkspurt: marker set, RTP time advanced over the pause."""
+        if self.paused:
+            self.paused = False
+            self._spurt_start = None
+
     def next_deadline(self) -> float | None:
-        """Time the next frame is due, or None when the queue is empty."""
-        if not self._queue:
+        """Time the next frame is due, or None when the queue is empty or paused."""
+        if not self._queue or self.paused:
             return None
         if self._spurt_start is None:
             return float("-inf")
@@ -104,7 +116,7 @@ class RtpPacer:
     def due(self, now: float) -> list[bytes]:
         """Packets to send at `now`; a late caller gets at most a short burst, not a flood."""
         out: list[bytes] = []
-        if not self._queue:
+        if not self._queue or self.paused:
             return out
         if self._drained and self._spurt_start is not None and now - self._deadline() >= FRAME_SECONDS:
             # Only audio that resumes within a frame of schedule continues the talkspurt unmarked.
