@@ -46,3 +46,30 @@ class Admission:
         """What `/health` shows a load balancer: the limit, the load, what is left, and whether it is full."""
         return {"capacity": None if self.capacity == UNLIMITED else self.capacity, "active_calls": load,
                 "available": self.available(load), "status": "ok" if self.admits(load) else "full"}
+
+
+class WaitingLine:
+    """Callers waiting for a free line, first come first served, at most `size` of them.
+
+    Pure bookkeeping: the controller asks whether a caller is first when a line may be free."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._order: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def join(self, call_id: str) -> bool:
+        """Whether the caller may wait (False: the line is full, or there is none)."""
+        if len(self._order) >= self.size:
+            return False
+        self._order.append(call_id)
+        return True
+
+    def first(self, call_id: str) -> bool:
+        return bool(self._order) and self._order[0] == call_id
+
+    def leave(self, call_id: str) -> None:
+        if call_id in self._order:
+            self._order.remove(call_id)

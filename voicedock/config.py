@@ -70,6 +70,8 @@ class Settings:
     max_records: int = 1000  # API-created keys, assistants, trunks, numbers, templates: each kind at most this many
     drain_seconds: float = 300.0  # on SIGTERM, how long live calls may go on before they are ended
     call_capacity: int = field(default_factory=default_capacity)  # calls at once on this node; 0: no limit
+    call_queue: int = 0  # callers who may wait (with music) for a free line past the capacity; 0: none wait
+    queue_seconds: float = 60.0  # the longest such wait before the busy message
     tls_cert: Path | None = None  # with tls_key: the API serves HTTPS
     tls_key: Path | None = None
     recording_retention_days: int = 0  # recordings of calls ended longer ago are deleted; 0 keeps them
@@ -112,6 +114,8 @@ class Settings:
             max_records=_env_int("VOICEDOCK_MAX_RECORDS", 1000, minimum=1),
             drain_seconds=_env_float("VOICEDOCK_DRAIN_SECONDS", 300.0),
             call_capacity=_env_int("VOICEDOCK_CALL_CAPACITY", default_capacity()),
+            call_queue=_env_int("VOICEDOCK_CALL_QUEUE", 0),
+            queue_seconds=_env_float("VOICEDOCK_QUEUE_SECONDS", 60.0, minimum=1.0),
             tls_cert=_env_path("VOICEDOCK_TLS_CERT"),
             tls_key=_env_path("VOICEDOCK_TLS_KEY"),
             recording_retention_days=_env_int("VOICEDOCK_RECORDING_RETENTION_DAYS", 0),

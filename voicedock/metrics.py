@@ -36,6 +36,8 @@ class Metrics:
                                    registry=self.registry)
         self.call_load = Gauge("voicedock_call_load", "Calls holding a line now, counted against the capacity",
                                registry=self.registry)
+        self.calls_waiting = Gauge("voicedock_calls_waiting", "Callers waiting with music for a free line now",
+                                   registry=self.registry)
         self.turns_abandoned = Histogram(
             "voicedock_turn_abandoned_wait_seconds",
             "Turns given up on before their reply was out, by reason: how long the caller had heard nothing",

@@ -14,7 +14,7 @@ import logging
 import uuid
 from typing import Any
 
-from voicedock.admission import CAPACITY_REASON, Admission
+from voicedock.admission import CAPACITY_REASON, Admission, WaitingLine
 from voicedock.config import Settings
 from voicedock.conversation.analysis import Analyser
 from voicedock.conversation.base import SessionFactory
@@ -55,6 +55,7 @@ log = logging.getLogger("voicedock.calls")
 MEDIA_PREFIX = "vd-media-"
 BRIDGE_PREFIX = "vd-"
 DRAINING_REASON = "server-draining"
+LINE_POLL_SECONDS = 0.25  # how often a waiting caller's turn is checked; a line frees at a call's end
 
 
 class CallController:
@@ -86,6 +87,8 @@ class CallController:
         self.admission = Admission(settings.call_capacity)
         self.metrics.call_capacity.set(self.admission.capacity)
         self.metrics.call_load.set_function(self.load)
+        self.waiting = WaitingLine(settings.call_queue)
+        self.metrics.calls_waiting.set_function(lambda: len(self.waiting))
         self.webhooks = webhook_client or WebhookClient(db, box)
         self._own_webhooks = webhook_client is None or own_webhook_client
         self.session_factory = session_factory or placeholder_sessions("tone")
@@ -235,16 +238,33 @@ class CallController:
         record = CallRecord(call_id=new_id("call"), direction="inbound", status="ringing",
                             caller_phone=start.channel.caller.number or None)
         refuse = self._refusal()
+        queued = refuse == CAPACITY_REASON and self.waiting.join(record.call_id)
         call = LiveCall(self.deps(), record, start.channel.id)
         call.holds_line = refuse is None
         self.register(call)
-        call.start(call.run_inbound(start, refuse=refuse))
+        call.start(call.run_inbound(start, refuse=None if queued else refuse,
+                                    wait_for_line=self.wait_for_line if queued else None))
+
+    async def wait_for_line(self, call: LiveCall) -> bool:
+        """Hold a caller past the capacity until a line is free and every caller before them has one;
+        False once `queue_seconds` pass or the node drains (the caller then hears the busy message)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.settings.queue_seconds
+        try:
+            while loop.time() < deadline and not self.draining:
+                if self.waiting.first(call.call_id) and self.admission.admits(self.load()):
+                    call.holds_line = True
+                    return True
+                await asyncio.sleep(LINE_POLL_SECONDS)
+            return False
+        finally:
+            self.waiting.leave(call.call_id)
 
     def _refusal(self) -> str | None:
         """Why a new inbound call cannot start here, if it cannot: the node drains or is full."""
         if self.draining:
             return DRAINING_REASON
-        if not self.admission.admits(self.load()):
+        if not self.admission.admits(self.load()) or len(self.waiting):  # no one jumps the waiting line
             return CAPACITY_REASON
         return None
 
@@ -361,4 +381,7 @@ class CallController:
         trunks_ok = all(t.get("status") not in ("rejected", "failed") for t in trunks.values())
         status = "ok" if connected and trunks_ok else ("degraded" if connected else "error")
         return {"status": status, "ari": "connected" if connected else "disconnected",
-                "active_calls": len(self._by_call), "capacity": self.admission.health(self.load()), "trunks": trunks}
+                "active_calls": len(self._by_call),
+                "capacity": {**self.admission.health(self.load()), "waiting": len(self.waiting),
+                             "queue": self.waiting.size},
+                "trunks": trunks}

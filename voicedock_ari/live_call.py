@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from voicedock.admission import CAPACITY_REASON
@@ -74,6 +75,7 @@ class LiveCall:
         self._recording = RecordingSpool(deps.asterisk_root, deps.settings.data_dir, record.call_id)
         self._playback_done: dict[str, asyncio.Future[None]] = {}
         self._side = TaskSet()
+        self._held = False  # answered to wait for a free line
 
     @property
     def call_id(self) -> str:
@@ -99,8 +101,10 @@ class LiveCall:
 
     # -- inbound: route, ask assistant-request, answer or reject ---------------------------------
 
-    async def run_inbound(self, start: StasisStart, refuse: str | None = None) -> None:
-        """`refuse` (the node drains, or is full) rejects the call, with its record, whatever its route."""
+    async def run_inbound(self, start: StasisStart, refuse: str | None = None,
+                          wait_for_line: Callable[[LiveCall], Awaitable[bool]] | None = None) -> None:
+        """`refuse` (the node drains, or is full) rejects the call, with its record, whatever its route.
+        `wait_for_line`: the node is full but the caller may wait, answered, with music on hold."""
         dialed = dialed_number(start)
         self.record.agent_phone = dialed
         route = await self.deps.read(lambda d: route_inbound(d, dialed))
@@ -118,11 +122,38 @@ class LiveCall:
             route = await self.deps.read(lambda d: apply_assistant_reply(d, route, reply))
             self._apply_route(route)
             await self.deps.write(lambda d: call_state.set_assistant(d, self.record))
+        if route.reject is None and wait_for_line is not None and not await self._wait_for_line(wait_for_line):
+            self.deps.metrics.calls_refused.labels(reason=CAPACITY_REASON).inc()
+            route = route.replace(reject=CAPACITY_REASON)
         if route.reject is not None:
             await self._reject(route.reject, route.message)
             return
-        await self.deps.ari.answer(self.channel_id)
+        if not self._held:
+            await self.deps.ari.answer(self.channel_id)
         await self.converse()
+
+    async def _wait_for_line(self, wait_for_line: Callable[[LiveCall], Awaitable[bool]]) -> bool:
+        """Answer and play music on hold until the node gives this call a line (True) or gives up."""
+        log.info("all lines busy: the caller waits", extra={"call_id": self.call_id})
+        await self.deps.ari.answer(self.channel_id)
+        self._held = True
+        music = await self._hold_music("POST")
+        try:
+            return await wait_for_line(self)
+        finally:
+            if music:
+                await self._hold_music("DELETE")
+
+    async def _hold_music(self, method: str) -> bool:
+        """Start (POST) or stop (DELETE) Asterisk's music on hold; a failure leaves the caller in silence."""
+        try:
+            await self.deps.ari.request(method, f"/channels/{self.channel_id}/moh")
+            return True
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.warning("music on hold failed", extra={"call_id": self.call_id, "method": method}, exc_info=True)
+            return False
 
     def _apply_route(self, route: Route) -> None:
         self.record.assistant = route.assistant
@@ -140,7 +171,8 @@ class LiveCall:
                 return
             sound = REFUSAL_SOUNDS.get(reason, NO_SERVICE_SOUND)
             if reason != "assistant-request-returned-error" and await self.deps.has_sound(sound):
-                await self.deps.ari.answer(self.channel_id)
+                if not self._held:  # a caller who waited for a line was answered already
+                    await self.deps.ari.answer(self.channel_id)
                 await self.play_and_wait(f"sound:{sound}")
         except asyncio.CancelledError:
             raise

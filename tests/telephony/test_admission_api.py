@@ -44,7 +44,7 @@ async def test_a_full_node_refuses_an_outbound_call_with_429_and_shows_its_load(
 
     health = await (await client.get("/api/v1/health")).json()
     assert health["checks"]["asterisk"]["capacity"] == {"capacity": 1, "active_calls": 1, "available": 0,
-                                                        "status": "full"}
+                                                        "status": "full", "waiting": 0, "queue": 0}
     metrics = (await (await client.get("/metrics")).read()).decode()
     assert "voicedock_call_capacity 1.0" in metrics and "voicedock_call_load 1.0" in metrics
     assert 'voicedock_calls_refused_total{reason="capacity"} 1.0' in metrics
@@ -61,3 +61,14 @@ def test_capacity_admits_up_to_its_limit_and_zero_means_no_limit() -> None:
     assert Admission(2).admits(1) and not Admission(2).admits(2)
     assert Admission(0).admits(10_000) and Admission(0).health(3)["capacity"] is None
     assert default_capacity(cores=2) == 2 and default_capacity(cores=0) == 1
+
+
+def test_the_waiting_line_is_first_come_first_served_and_bounded() -> None:
+    from voicedock.admission import WaitingLine
+
+    line = WaitingLine(2)
+    assert line.join("a") and line.join("b") and not line.join("c")  # full: the third hears "busy"
+    assert line.first("a") and not line.first("b")
+    line.leave("a")
+    assert line.first("b") and len(line) == 1
+    assert not WaitingLine(0).join("a")  # no queue unless configured

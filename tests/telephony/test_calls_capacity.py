@@ -56,7 +56,8 @@ async def test_a_call_past_capacity_hears_the_busy_message_and_the_first_call_go
         await first.stop()
         done = await wait_for(lambda: (c := call(store, row["id"]))["status"] == "ended" and c, 10, "the end")
         assert done["ended_reason"] == "customer-ended-call"
-        assert controller.health()["capacity"] == {"capacity": 1, "active_calls": 0, "available": 1, "status": "ok"}
+        assert controller.health()["capacity"] == {"capacity": 1, "active_calls": 0, "available": 1, "status": "ok",
+                                                 "waiting": 0, "queue": 0}
     finally:
         for phone in (first, second):
             if phone is not None:
