@@ -151,8 +151,9 @@ class LiveCall:
             return True
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.warning("music on hold failed", extra={"call_id": self.call_id, "method": method}, exc_info=True)
+        except Exception:  # stopping it for a caller who hung up fails too: that is no news
+            level = logging.WARNING if method == "POST" else logging.DEBUG
+            log.log(level, "music on hold failed", extra={"call_id": self.call_id, "method": method}, exc_info=True)
             return False
 
     def _apply_route(self, route: Route) -> None:
