@@ -123,3 +123,44 @@ async def test_a_read_only_session_sees_a_disabled_form(client: TestClient, db: 
 async def test_the_list_links_each_assistant(client: TestClient, assistant: str) -> None:
     text = await (await client.get("/dashboard/assistants")).text()
     assert f'<a href="/dashboard/assistants/{assistant}">Front desk</a>' in text and "1 assistant" in text
+
+
+async def test_a_new_assistant_is_created_through_the_api(client: TestClient, db: Database, assistant: str) -> None:
+    reader = FormReader()
+    reader.feed((await (await client.get("/dashboard/assistants/new")).text()).split('class="edit"', 1)[1])
+    typed = dict(reader.pairs)
+    assert typed["name"] == "New assistant" and typed["max_duration_seconds"] == "300"
+    data = [(k, v) for k, v in reader.pairs if k not in ("name", "system_prompt")]
+    missing = await client.post("/dashboard/assistants/new", data=[*data, ("name", "Sales")])
+    assert missing.status == 400 and 'id="err-system_prompt"' in await missing.text()
+
+    created = await client.post("/dashboard/assistants/new",
+                                data=[*data, ("name", "Sales"), ("system_prompt", "Sell politely.")])
+    text = await created.text()
+    assert created.status == 201 and "shown this once" in text
+    secret = re.search(r'<code id="webhook-secret">([^<]+)</code>', text)
+    docs = db.read_sync(lambda d: ASSISTANTS.page_json(d, 10, 0))[0]
+    assert secret and len(docs) == 2 and secret.group(1) not in "".join(docs)  # stored encrypted only
+    ident = re.search(r"<code>(asst_[0-9a-f]+)</code>", text).group(1)  # type: ignore[union-attr]
+    saved = db.read_sync(lambda d: ASSISTANTS.get(d, ident))
+    assert saved["name"] == "Sales" and saved["system_prompt"] == "Sell politely."
+    assert saved["max_duration_seconds"] == 300 and saved["llm_config"]["provider"] == "local"
+    again = await (await client.get(f"/dashboard/assistants/{ident}")).text()
+    assert secret.group(1) not in again
+
+
+async def test_delete_asks_first_and_refuses_while_a_number_uses_it(client: TestClient, db: Database,
+                                                                    assistant: str) -> None:
+    confirm = await (await client.get(f"/dashboard/assistants/{assistant}/delete")).text()
+    assert "Delete Front desk?" in confirm
+    assert db.read_sync(lambda d: ASSISTANTS.get(d, assistant))  # asking deletes nothing
+    db.write_sync(lambda d: records.create_number(d, {"phone_number": "+15550100", "assistant_id": assistant}))
+    refused = await client.post(f"/dashboard/assistants/{assistant}/delete", data={"csrf_token": csrf_of(confirm)})
+    assert refused.status == 409 and "+15550100" in await refused.text()
+    number = db.read_sync(lambda d: records.number_by_phone(d, "+15550100"))
+    db.write_sync(lambda d: records.delete_number(d, number["id"]))
+    done = await client.post(f"/dashboard/assistants/{assistant}/delete", data={"csrf_token": csrf_of(confirm)},
+                             allow_redirects=False)
+    assert done.status == 303
+    listing = await (await client.get(done.headers["Location"])).text()
+    assert "Deleted." in listing and "Front desk" not in listing
