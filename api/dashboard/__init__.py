@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import assistants, health, live, pages, render, routes, signin
+from . import assistants, health, live, numbers, pages, render, routes, signin
 from .routes import Access, Page
 
 PAGES = [
@@ -26,6 +26,7 @@ PAGES = [
     Page("POST", "/dashboard/assistants/{id}", assistants.save_assistant, Access.ADMIN),
     Page("GET", "/dashboard/assistants/{id}/delete", assistants.confirm_delete, Access.VIEW),
     Page("POST", "/dashboard/assistants/{id}/delete", assistants.delete_assistant, Access.ADMIN),
+    Page("GET", "/dashboard/numbers", numbers.numbers_page, Access.VIEW),
     Page("GET", "/dashboard/health", health.health_page, Access.VIEW),
 ]
 
