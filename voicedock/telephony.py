@@ -23,6 +23,10 @@ class TelephonyError(Exception):
 
 
 class Telephony(Protocol):
+    @property
+    def sip_port(self) -> int:
+        """The port Asterisk takes SIP on at 127.0.0.1: a softphone on this host dials a number there."""
+
     async def start_outbound(self, request: CallCreate) -> str:
         """Store a new outbound call for a validated `POST /calls` body, start dialling, return its id."""
 

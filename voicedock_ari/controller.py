@@ -375,6 +375,10 @@ class CallController:
     async def config_changed(self) -> None:
         await self.trunks.sync()
 
+    @property
+    def sip_port(self) -> int:
+        return self.asterisk.sip_port
+
     def health(self) -> dict[str, Any]:
         connected = self.events is not None and self.events.connected
         trunks = self.trunks.health()

@@ -20,13 +20,10 @@ PAGES = [
     Page("GET", "/dashboard/live/events", live.events, Access.VIEW),
     Page("POST", "/dashboard/calls/{id}/control", live.control, Access.ADMIN),
     Page("GET", "/dashboard/assistants", assistants.assistant_list, Access.VIEW),
-    Page("GET", "/dashboard/assistants/new", assistants.new_assistant_form, Access.VIEW),
-    Page("POST", "/dashboard/assistants/new", assistants.create_assistant, Access.ADMIN),
-    Page("GET", "/dashboard/assistants/{id}", assistants.assistant_form, Access.VIEW),
-    Page("POST", "/dashboard/assistants/{id}", assistants.save_assistant, Access.ADMIN),
-    Page("GET", "/dashboard/assistants/{id}/delete", assistants.confirm_delete, Access.VIEW),
-    Page("POST", "/dashboard/assistants/{id}/delete", assistants.delete_assistant, Access.ADMIN),
+    *assistants.EDITABLE.pages(create=assistants.create_assistant),
     Page("GET", "/dashboard/numbers", numbers.numbers_page, Access.VIEW),
+    *numbers.NUMBERS.pages(),
+    *numbers.TRUNKS.pages(),
     Page("GET", "/dashboard/health", health.health_page, Access.VIEW),
 ]
 

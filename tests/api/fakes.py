@@ -11,6 +11,8 @@ from voicedock.telephony import ControlCommand
 
 
 class FakeTelephony:
+    sip_port = 5070  # not the default, so a page that shows it is seen to read it
+
     def __init__(self, db: Database) -> None:
         self.db = db
         self.commands: list[tuple[str, dict[str, Any]]] = []

@@ -11,6 +11,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from tests.api.conftest import db, log_text, make_client, make_key, settings  # noqa: F401  (shared fixtures)
+from tests.api.fakes import FakeTelephony
 from voicedock.store import Database
 from voicedock.store.dashboard import create_login_link, new_token, token_hash
 
@@ -33,6 +34,12 @@ def login_link(db: Database, age: float = 0.0) -> str:  # noqa: F811
 @pytest.fixture
 async def client(make_client: Callable[..., Awaitable[TestClient]]) -> TestClient:  # noqa: F811
     return await make_client()
+
+
+@pytest.fixture
+def telephony(db: Database) -> FakeTelephony:  # noqa: F811
+    """A telephony side that records what was asked of it; a test module hands it to its `client`."""
+    return FakeTelephony(db)
 
 
 @pytest.fixture

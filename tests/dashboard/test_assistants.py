@@ -65,6 +65,8 @@ class FormReader(HTMLParser):
             self.pairs.append((a["name"], a.get("value", "on")))
         elif tag == "select":
             self._select = a.get("name", "")
+        elif tag == "option" and "selected" in a and "value" in a:
+            self.pairs.append((self._select, a["value"]))
         elif tag in ("textarea", "option") and (tag == "textarea" or "selected" in a):
             self._field, self._text = a.get("name", self._select), ""
 

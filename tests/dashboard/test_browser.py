@@ -154,6 +154,25 @@ def test_editing_an_assistant_shows_a_bad_field_next_to_it(page: Page, server: d
     expect(page.get_by_label("Max duration seconds")).to_have_value("600")
 
 
+def test_creating_a_number_through_the_form(page: Page, server: dict[str, str], tmp_path: Path) -> None:
+    page.goto(link(server))
+    page.get_by_role("link", name="Numbers").click()
+    page.get_by_role("link", name="New number").click()
+    page.get_by_label("Phone number").fill("5550199")
+    page.get_by_label("Assistant ID").select_option(label="Booking line")
+    page.get_by_role("button", name="Create").click()
+    expect(page.locator("#err-phone_number")).to_contain_text("phone_number")
+    expect(page.get_by_label("Phone number")).to_have_attribute("aria-invalid", "true")
+    page.get_by_label("Phone number").fill("+15550199")
+    page.get_by_label("Name").fill("Front desk line")
+    page.get_by_role("button", name="Create").click()
+    expect(page.get_by_role("status")).to_have_text("Saved.")
+    row = page.locator("table.numbers tbody tr", has_text="+15550199")
+    expect(row).to_contain_text("Front desk line")
+    expect(row.get_by_role("link", name="Booking line")).to_be_visible()
+    shot(page, "dashboard-numbers.png", tmp_path)
+
+
 def test_health_and_usage(page: Page, server: dict[str, str], tmp_path: Path) -> None:
     page.goto(link(server))
     page.get_by_role("link", name="Health").click()

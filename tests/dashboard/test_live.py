@@ -20,11 +20,6 @@ from .conftest import csrf_of, login_link, sign_in_by_key
 
 
 @pytest.fixture
-def telephony(db: Database) -> FakeTelephony:
-    return FakeTelephony(db)
-
-
-@pytest.fixture
 async def client(make_client: Callable[..., Awaitable[TestClient]], telephony: FakeTelephony) -> TestClient:
     return await make_client(telephony_service=telephony)
 
