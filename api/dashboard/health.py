@@ -1,5 +1,5 @@
 """Health and usage: the same checks `GET /health` answers (through its handler), the account's
-totals, and minutes per day for the last 30 days from the usage rows `GET /usage` reads."""
+totals, and minutes and cost per day for the last 30 days from the usage rows `GET /usage` reads."""
 
 from __future__ import annotations
 
@@ -24,9 +24,11 @@ async def health_page(request: web.Request) -> web.StreamResponse:
     first = utcnow().date() - timedelta(days=USAGE_DAYS - 1)
     since = iso(datetime.combine(first, time(0), tzinfo=UTC))
     usage = await read(request, lambda d: store_calls.usage(d, since, None))
+    costs = await read(request, lambda d: store_calls.usage_costs(d, since))
     account = await read(request, lambda d: store_calls.account(d, request.app[SETTINGS].company_name))
-    days = views.daily_usage(usage["usage"], first, USAGE_DAYS)
-    chart = views.bar_chart(days, views.USAGE_STAGES, "min", [d["day"] for d in days],
-                            [d["day"][5:] for d in days])
+    days = views.daily_usage(costs, first, USAGE_DAYS)
+    names, axis = [d["day"] for d in days], [d["day"][5:] for d in days]
+    chart = views.bar_chart(days, views.USAGE_STAGES, "min", names, axis)
+    cost_chart = views.bar_chart(days, views.COST_STAGES, "", names, axis, digits=4)
     return page(request, "health.html", title="Health and usage", health=health, account=account,
-                usage=usage["summary"], days=days, chart=chart, usage_days=USAGE_DAYS)
+                usage=usage["summary"], days=days, chart=chart, cost_chart=cost_chart, usage_days=USAGE_DAYS)

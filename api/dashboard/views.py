@@ -133,7 +133,7 @@ Stage = tuple[str, str, str]  # (entry field, legend label, CSS class)
 
 def bar_chart(entries: Sequence[Mapping[str, Any]], stages: Sequence[Stage], unit: str,
               names: Sequence[str] | None = None, axis: Sequence[str] | None = None,
-              width: int = 640, height: int = 240) -> Chart:
+              width: int = 640, height: int = 240, digits: int = 0) -> Chart:
     """A stacked bar per entry, stages bottom up, on an axis rounded up to 1, 2 or 5 × 10^n `unit`;
     `names` title the bars, `axis` (the names, when not given) label them under the axis."""
     left, right, top, bottom = 56, 8, 10, 28
@@ -156,7 +156,7 @@ def bar_chart(entries: Sequence[Mapping[str, Any]], stages: Sequence[Stage], uni
             y -= h
             if h > 0:
                 segments.append(Segment(round(x, 1), round(y, 1), round(bar, 1), round(h, 1), css,
-                                        f"{names[i]}: {label} {value:.0f} {unit}"))
+                                        f"{names[i]}: {label} {value:.{digits}f} {unit}".rstrip()))
         if i % every == 0:
             labels.append((round(x + bar / 2, 1), axis[i]))
     ticks = [Tick(round(top + plot_h - f * plot_h, 1), f"{ceiling * f:g} {unit}") for f in (0, 0.5, 1)]
@@ -176,17 +176,20 @@ def latency_rows(entries: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 
 USAGE_STAGES: tuple[Stage, ...] = (("minutes", "Minutes", "seg-minutes"),)
+COST_STAGES: tuple[Stage, ...] = (("cost", "Cost", "seg-cost"),)
 
 
 def daily_usage(rows: Sequence[Mapping[str, Any]], first: date, days: int) -> list[dict[str, Any]]:
-    """Minutes and calls per UTC day from `first`, every day present (a quiet day is a zero bar)."""
+    """Minutes, cost and calls per UTC day from `first`, every day present (a quiet day is a zero bar)."""
     per_day: dict[date, dict[str, Any]] = {
-        first + timedelta(days=i): {"day": (first + timedelta(days=i)).isoformat(), "minutes": 0.0, "calls": 0}
+        first + timedelta(days=i): {"day": (first + timedelta(days=i)).isoformat(), "minutes": 0.0, "cost": 0.0,
+                                    "calls": 0}
         for i in range(days)}
     for row in rows:
         stamp = _parse(row.get("created_at"))
         bucket = per_day.get(stamp.date()) if stamp else None
         if bucket is not None:
             bucket["minutes"] += float(row.get("duration_sec") or 0) / 60
+            bucket["cost"] += float(row.get("cost") or 0)
             bucket["calls"] += 1
     return list(per_day.values())

@@ -37,6 +37,8 @@ async def test_health_and_usage_show_what_the_api_reports(
     assert re.search(r'id="usage-minutes">2.0<', text) and re.search(r'id="usage-cost">0.4000<', text)
     bars = re.findall(r'<rect class="seg-minutes"[^>]*><title>([^<]+)</title>', text)
     assert bars == [f"{datetime.now(UTC).date().isoformat()}: Minutes 2 min"]
+    costs = re.findall(r'<rect class="seg-cost"[^>]*><title>([^<]+)</title>', text)
+    assert costs == [f"{datetime.now(UTC).date().isoformat()}: Cost 0.4000"]
 
 
 def test_usage_is_grouped_by_utc_day_with_quiet_days_as_zero() -> None:
