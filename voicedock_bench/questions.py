@@ -10,4 +10,7 @@ QUESTIONS = (
 )
 LONG_QUESTION = "Could you tell me about everything you sell, please?"
 INTERRUPTION = "Sorry, actually I just need a loaf of bread."
+# Said over the long answer before the interruption; the assistant should pause and go on. Piper's
+# "Uh-huh." is heard by tiny.en as "Oh." or "Wow."; "Okay." is heard right every time.
+BACKCHANNEL = "Okay."
 VOICES = ("piper", "espeak-ng")

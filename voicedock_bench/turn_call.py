@@ -1,4 +1,5 @@
-"""One measured call of the turn benchmark: greeting, questions, an interrupted answer, hang-up.
+"""One measured call of the turn benchmark: greeting, questions, a long answer the caller says
+"okay" over and then interrupts, hang-up.
 
 Everything is timed at the caller, from the frames `SipCall` sends and hears, so the figures
 include Asterisk and the network path a real phone would see.
@@ -14,12 +15,13 @@ from typing import Any
 import numpy as np
 
 from . import turn_metrics as tm
-from .questions import INTERRUPTION, LONG_QUESTION, QUESTIONS
+from .questions import BACKCHANNEL, INTERRUPTION, LONG_QUESTION, QUESTIONS
 from .sip_caller import CallFailed, SipCall
 
 LOUD = 300.0  # rms of a 20 ms frame that counts as assistant speech (silence from Asterisk is 0)
 QUIET = 1.2  # seconds without speech that end an assistant reply
-BARGE_AFTER = 0.6  # seconds into a long answer at which the caller interrupts
+BARGE_AFTER = 0.6  # seconds into a long answer (or after it resumed) at which the caller speaks over it
+RESUME_WITHIN = 6.0  # seconds after the backchannel in which the assistant's voice again means it went on
 
 
 @dataclass
@@ -38,9 +40,10 @@ class CallResult:
     index: int
     said: list[str] = field(default_factory=list)
     turns: list[Turn] = field(default_factory=list)
-    barge_in_ms: float | None = None
-    barge_in_raw_ms: float | None = None
+    barge_in_ms: float | None = None  # the interruption's onset -> the assistant's audio stopped
     barge_in_note: str | None = None
+    backchannel_ms: float | None = None  # the same for the backchannel
+    backchannel_heard_again: bool | None = None  # the assistant's voice came back after it
     heard: list[tuple[float, float]] = field(default_factory=list)
     sent: list[tuple[float, float]] = field(default_factory=list)
     record: dict[str, Any] | None = None
@@ -78,20 +81,39 @@ async def ask(call: SipCall, result: CallResult, text: str, audio: np.ndarray, r
     return first
 
 
-async def interrupt(call: SipCall, result: CallResult, audio: np.ndarray, voice_seconds: float,
-                    reply_timeout: float) -> None:
-    """Talk over the answer that is playing; measure how soon it stops and how soon the next reply starts."""
-    sending = call.play(audio)
-    result.said.append(INTERRUPTION)
-    played = await sending
+async def speaking_after(call: SipCall, at: float) -> None:
+    """Wait until `at`, then until the assistant is heard speaking (not in a gap between sentences,
+    which TTS leaves on a busy machine), so the caller talks over its voice."""
+    loop = asyncio.get_running_loop()
+    await asyncio.sleep(max(0.0, at - loop.time()))
+    await wait_voice(call, loop.time() - 0.04, 5.0)
+
+
+def _pause_ms(call: SipCall, onset: float) -> float | None:
+    found = tm.pause_time(call.heard, onset, LOUD)
+    return None if found is None else round(found * 1000, 1)
+
+
+async def backchannel(call: SipCall, result: CallResult, audio: np.ndarray) -> float | None:
+    """Say "okay" over the answer that is playing: measure how soon it pauses and whether it goes
+    on (not said for the WER: it must not become a turn). Returns when it was heard again."""
+    played = await call.play(audio)
     onset = played.voice_started or played.started
-    stopped = tm.voice_stops(call.heard, onset, LOUD, 0.8)
+    result.backchannel_ms = _pause_ms(call, onset)
+    again = await wait_voice(call, played.voice_ended or played.ended, RESUME_WITHIN)
+    result.backchannel_heard_again = again is not None
+    return again
+
+
+async def interrupt(call: SipCall, result: CallResult, audio: np.ndarray, reply_timeout: float) -> None:
+    """Talk over the answer that is playing; measure how soon it stops and how soon the next reply starts."""
+    played = await call.play(audio)
+    result.said.append(INTERRUPTION)
+    onset = played.voice_started or played.started
     end = played.voice_ended or played.ended
-    if stopped is None or not tm.loud_between(call.heard, onset, onset + voice_seconds, LOUD):
-        result.barge_in_note = "the answer ended before the interruption could stop it"
-    else:
-        result.barge_in_raw_ms = round((stopped - onset) * 1000, 1)
-        result.barge_in_ms = round((stopped - onset - voice_seconds) * 1000, 1)
+    result.barge_in_ms = _pause_ms(call, onset)
+    if result.barge_in_ms is None:
+        result.barge_in_note = "the answer was not playing when the caller interrupted"
     reply = await wait_voice(call, end, reply_timeout)
     result.turns.append(Turn(result.voice, result.index, INTERRUPTION, round((end - played.started) * 1000),
                              None if reply is None else round((reply - end) * 1000, 1), "interruption"))
@@ -99,8 +121,8 @@ async def interrupt(call: SipCall, result: CallResult, audio: np.ndarray, voice_
         await wait_quiet(call, reply, 30)
 
 
-async def one_call(uri: str, voice: str, index: int, audio: dict[str, np.ndarray], voice_seconds: float,
-                   reply_timeout: float, questions: int = len(QUESTIONS)) -> CallResult:
+async def one_call(uri: str, voice: str, index: int, audio: dict[str, np.ndarray], reply_timeout: float,
+                   questions: int = len(QUESTIONS)) -> CallResult:
     result = CallResult(voice, index)
     call = SipCall(user=f"bench{index}")
     loop = asyncio.get_running_loop()
@@ -115,8 +137,10 @@ async def one_call(uri: str, voice: str, index: int, audio: dict[str, np.ndarray
                 await wait_quiet(call, first, 30)
         first = await ask(call, result, LONG_QUESTION, audio[LONG_QUESTION], reply_timeout, kind="long")
         if first is not None:
-            await asyncio.sleep(max(0.0, first + BARGE_AFTER - loop.time()))
-            await interrupt(call, result, audio[INTERRUPTION], voice_seconds, reply_timeout)
+            await speaking_after(call, first + BARGE_AFTER)
+            again = await backchannel(call, result, audio[BACKCHANNEL])
+            await speaking_after(call, (again or loop.time()) + BARGE_AFTER)
+            await interrupt(call, result, audio[INTERRUPTION], reply_timeout)
     except CallFailed as err:
         result.error = str(err)
     finally:

@@ -51,6 +51,16 @@ def loud_between(frames: Frames, start: float, end: float, level: float) -> bool
     return any(start <= t < end and rms >= level for t, rms in frames)
 
 
+def pause_time(frames: Frames, onset: float, level: float, quiet: float = 0.2) -> float | None:
+    """Seconds from the caller's speech onset until the assistant's voice stopped at the caller
+    (its last loud frame before `quiet` seconds without one); None when it was not speaking then
+    (no loud frame in the 60 ms before the onset: a gap between its sentences)."""
+    if not loud_between(frames, onset - 0.06, onset + 0.02, level):
+        return None
+    stopped = voice_stops(frames, onset - 0.3, level, quiet)
+    return None if stopped is None else stopped - onset
+
+
 def words(text: str) -> list[str]:
     """Lower-case words with punctuation dropped and small number words as digits ("seven" = "7")."""
     text = text.lower().replace("-", " ")

@@ -3,11 +3,12 @@
 The command starts Asterisk (if it is not running) and a `voicedock serve` of its own on a
 temporary data directory with the chosen model profile, then places calls one after another
 with `SipCall`. Each call waits for the greeting, asks a few questions (recorded with Piper and
-with espeak-ng, sent through the 8 kHz µ-law path), interrupts one long answer, and hangs up.
-It measures at the caller:
+with espeak-ng, sent through the 8 kHz µ-law path), says "okay" over one long answer and then
+interrupts it, and hangs up. It measures at the caller:
 
 - turn latency: end of the caller's last voiced frame → first assistant audio heard;
-- barge-in reaction: (caller speech onset + the assistant's `voice_seconds`) → assistant audio stops;
+- barge-in pause: caller speech onset → assistant audio stops, for the "okay" and the interruption;
+- backchannel resumes: the answer went on after the "okay", which did not become a caller turn;
 - WER of VoiceDock's stored transcript of the caller against the text that was spoken;
 
 and adds the per-stage latencies VoiceDock stored on each call. Prints JSON (also written to
@@ -113,8 +114,7 @@ async def run_bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         known: set[str] = set()
         for _ in range(args.calls):
             for voice in args.voices:
-                result = await one_call(uri, voice, len(results), audio[voice], args.voice_seconds,
-                                        args.reply_timeout, args.questions)
+                result = await one_call(uri, voice, len(results), audio[voice], args.reply_timeout, args.questions)
                 result.record = await finished_record(db, known)
                 if result.record is not None:
                     known.add(result.record["id"])

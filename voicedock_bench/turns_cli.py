@@ -16,7 +16,7 @@ from .questions import QUESTIONS, VOICES
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("turns", help="turn latency, barge-in and WER over real SIP calls (needs root, Asterisk)")
+    p = sub.add_parser("turns", help="turn latency, barge-in, backchannels and WER over real SIP calls (needs root, Asterisk)")
     p.add_argument("--profile", default=default_profile(), help="model profile (default: $VOICEDOCK_MODEL_PROFILE or cpu)")
     p.add_argument("--models-dir", type=Path, default=default_models_dir())
     p.add_argument("--calls", type=int, default=2, help="calls per voice")
@@ -24,8 +24,6 @@ def add_parser(sub: Any) -> None:
                    help="plain questions per call before the long one that is interrupted")
     p.add_argument("--voices", default=",".join(VOICES),
                    type=lambda s: [v.strip() for v in s.split(",") if v.strip()])
-    p.add_argument("--voice-seconds", type=float, default=0.2,
-                   help="the demo assistant's stop_speaking_plan.voice_seconds (barge-in threshold)")
     p.add_argument("--reply-timeout", type=float, default=20.0, help="seconds to wait for a reply to start")
     p.add_argument("--load-timeout", type=float, default=300.0, help="seconds for the server to load its models")
     p.add_argument("--out", default=str(Path.cwd() / "bench-results" / "turns.json"))

@@ -14,9 +14,11 @@ import numpy as np
 
 from . import turn_metrics as tm
 from .machine import describe as describe_machine
-from .turn_call import LOUD, CallResult
+from .questions import BACKCHANNEL
+from .turn_call import LOUD, RESUME_WITHIN, CallResult
 
-GOALS = {"turn_p50_ms": 1000, "turn_p95_ms": 1500, "barge_in_ms": 150, "wer": 0.05}
+GOALS = {"turn_p50_ms": 1000, "turn_p95_ms": 1500, "barge_in_pause_ms": 120, "backchannel_resumed_percent": 90,
+         "wer": 0.05}
 
 
 def stored_caller_words(result: CallResult) -> str:
@@ -49,17 +51,35 @@ def abandoned_turns(results: list[CallResult]) -> int:
     return sum(1 for r in results for e in (r.record or {}).get("latency") or [] if e.get("abandoned"))
 
 
+def backchannel_resumed(result: CallResult) -> bool | None:
+    """The answer went on after the caller's "okay", and VoiceDock did not store it as a caller turn."""
+    if result.backchannel_heard_again is None:
+        return None
+    messages = (result.record or {}).get("messages") or []
+    taken = any(m.get("role") == "user" and tm.words(m["content"]) == tm.words(BACKCHANNEL) for m in messages)
+    return result.backchannel_heard_again and not taken
+
+
+def resumes(results: list[CallResult]) -> dict[str, Any]:
+    said = [r for r in results if backchannel_resumed(r) is not None]
+    resumed = sum(1 for r in said if backchannel_resumed(r))
+    return {"n": len(said), "resumed": resumed, "percent": round(100 * resumed / len(said), 1) if said else None}
+
+
 def call_line(result: CallResult) -> dict[str, Any]:
     """One call's figures, printed as each call ends."""
     return {"call": result.index, "voice": result.voice, "error": result.error,
             "turn_latency_ms": [t.latency_ms for t in result.turns], "barge_in_ms": result.barge_in_ms,
+            "backchannel_ms": result.backchannel_ms, "backchannel_heard_again": result.backchannel_heard_again,
             "barge_in_note": result.barge_in_note}
 
 
 def report(args: argparse.Namespace, results: list[CallResult], models: dict[str, Any]) -> dict[str, Any]:
     latencies = [t.latency_ms for r in results for t in r.turns if t.latency_ms is not None]
     unanswered = sum(1 for r in results for t in r.turns if t.latency_ms is None)
-    barge = tm.summary([r.barge_in_ms for r in results if r.barge_in_ms is not None])
+    pauses = [p for r in results for p in (r.backchannel_ms, r.barge_in_ms) if p is not None]
+    barge = tm.summary(pauses)
+    resumed = resumes(results)
     overall = tm.summary(latencies)
     errors = tm.wer(transcript_pairs(results))
     figures = {
@@ -68,9 +88,9 @@ def report(args: argparse.Namespace, results: list[CallResult], models: dict[str
                                                     if r.voice == v and t.latency_ms is not None])
                                      for v in args.voices},
         "turns_without_reply": unanswered,
-        "barge_in_ms": barge,
-        "barge_in_raw_ms": tm.summary([r.barge_in_raw_ms for r in results if r.barge_in_raw_ms is not None]),
+        "barge_in_pause_ms": barge,
         "barge_in_not_measured": [r.barge_in_note for r in results if r.barge_in_note],
+        "backchannel_resumes": resumed,
         "wer": None if errors is None else round(errors, 4),
         "wer_by_voice": {v: (None if (w := tm.wer(transcript_pairs(results, v))) is None else round(w, 4))
                          for v in args.voices},
@@ -80,7 +100,9 @@ def report(args: argparse.Namespace, results: list[CallResult], models: dict[str
     goals = {
         "turn_p50": _met(overall["p50"], GOALS["turn_p50_ms"]),
         "turn_p95": _met(overall["p95"], GOALS["turn_p95_ms"]),
-        "barge_in": _met(barge["max"], GOALS["barge_in_ms"]),
+        "barge_in_pause": _met(barge["max"], GOALS["barge_in_pause_ms"]),
+        "backchannel_resumed": None if resumed["percent"] is None
+        else resumed["percent"] >= GOALS["backchannel_resumed_percent"],
         "wer": _met(errors, GOALS["wer"]),
     }
     return {
@@ -90,8 +112,10 @@ def report(args: argparse.Namespace, results: list[CallResult], models: dict[str
         "definitions": {
             "turn_latency_ms": "caller's last voiced frame sent -> first assistant frame received (2 frames "
                                f"with rms >= {LOUD:.0f})",
-            "barge_in_ms": "assistant audio stopped at the caller - (caller speech onset + voice_seconds "
-                           f"{args.voice_seconds})",
+            "barge_in_pause_ms": "caller speech onset (first voiced frame sent) -> end of the last assistant "
+                                 "frame heard before 0.2 s without one, over the 'okay' and the interruption",
+            "backchannel_resumes": f"after '{BACKCHANNEL}' said over a long answer, the assistant's voice is heard "
+                                   f"again within {RESUME_WITHIN:.0f} s and no caller turn '{BACKCHANNEL}' is stored",
             "wer": "word errors of the stored caller transcript against the spoken text, over all calls",
         },
         **figures,

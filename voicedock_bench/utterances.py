@@ -18,7 +18,7 @@ import numpy as np
 from voicedock.audio import resample
 from voicedock.engines.loader import build_tts, read_manifest
 
-from .questions import INTERRUPTION, LONG_QUESTION, QUESTIONS
+from .questions import BACKCHANNEL, INTERRUPTION, LONG_QUESTION, QUESTIONS
 
 RATE = 8000
 
@@ -55,7 +55,7 @@ async def espeak_audio(text: str, workdir: Path) -> np.ndarray:
 
 async def utterances(voices: list[str], profile: str, models_dir: Path, workdir: Path) -> dict[str, dict[str, Any]]:
     """Per voice, the 8 kHz audio of every sentence the caller says."""
-    return await synthesize(voices, [*QUESTIONS, LONG_QUESTION, INTERRUPTION], profile, models_dir, workdir)
+    return await synthesize(voices, [*QUESTIONS, LONG_QUESTION, BACKCHANNEL, INTERRUPTION], profile, models_dir, workdir)
 
 
 async def synthesize(voices: Sequence[str], texts: Sequence[str], profile: str, models_dir: Path,

@@ -26,6 +26,13 @@ def test_voice_stops_needs_the_whole_quiet_stretch() -> None:
     assert tm.voice_stops(frames("####...."), after=0.0, level=300, quiet=0.5) is None
 
 
+def test_pause_time_runs_from_the_callers_onset_to_the_assistants_last_frame_before_silence() -> None:
+    heard = frames("#" * 30 + "." * 40 + "#" * 10)  # speaking until 0.6 s, paused, then resumed
+    assert tm.pause_time(heard, onset=0.56, level=300) == pytest.approx(0.04)
+    assert tm.pause_time(heard, onset=1.0, level=300) is None  # it was not speaking then
+    assert tm.pause_time(heard, onset=0.7, level=300) is None  # nor in the 60 ms before
+
+
 def test_words_normalise_case_punctuation_and_small_numbers() -> None:
     assert tm.words("We open at Seven, on Saturday!") == ["we", "open", "at", "7", "on", "saturday"]
     assert tm.words("Sorry, actually, I'm fine - thanks.") == ["sorry", "actually", "i'm", "fine", "thanks"]

@@ -7,7 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 from tests.conversation.harness import CallResult, run_call
-from voicedock.conversation.interruption import PAUSE_LIMIT_SECONDS, QUIET_SECONDS, TALK_LIMIT_SECONDS
+from voicedock.conversation.interruption import (
+    NOISE_QUIET_SECONDS,
+    PAUSE_LIMIT_SECONDS,
+    QUIET_SECONDS,
+    TALK_LIMIT_SECONDS,
+)
 from voicedock.conversation.listener import ONSET_SECONDS, PAUSE_SECONDS
 from voicedock.engines.fakes import FakeLLM, FakeSTT, FakeTTS, FakeTurn
 from voicedock.engines.loader import fake_engines
@@ -111,20 +116,20 @@ def test_a_cough_resumes() -> None:
         assert_resumed_whole(call(UH_HUH, [said]))
 
 
-def assert_resumed_untranscribed(seconds: float, **assistant: Any) -> None:
-    """`seconds` of voice over the welcome resume it once `QUIET_SECONDS` without voice have passed,
+def assert_resumed_untranscribed(seconds: float, quiet: float, **assistant: Any) -> None:
+    """`seconds` of voice over the welcome resume it once `quiet` seconds without voice have passed,
     without the caller's words ever being transcribed."""
     stt = FakeSTT(["Stop."])
     script = [("silence", SPEECH_AT), ("speak", seconds), ("silence", 6.0), ("hangup",)]
     result = run_call(script, assistant={"first_message": WELCOME, **assistant}, engines=fake_engines(stt=stt))
     assert_resumed_whole(result)
     (_, end), = result.audio.pauses
-    assert abs(end - (SPEECH_AT + seconds + QUIET_SECONDS)) <= FRAME
+    assert abs(end - (SPEECH_AT + seconds + quiet)) <= FRAME
     assert stt.calls == []
 
 
 def test_a_click_too_short_to_be_speech_resumes_without_transcribing() -> None:
-    assert_resumed_untranscribed(0.1)
+    assert_resumed_untranscribed(0.1, NOISE_QUIET_SECONDS)
 
 
 def test_a_soft_start_the_vad_flickers_on_is_not_taken_for_noise() -> None:
@@ -181,7 +186,7 @@ def test_num_words_needs_that_many_words_besides_backchannels() -> None:
 
 
 def test_speech_shorter_than_voice_seconds_resumes_after_a_silence() -> None:
-    assert_resumed_untranscribed(0.3, stop_speaking_plan={"voice_seconds": 0.5})
+    assert_resumed_untranscribed(0.3, QUIET_SECONDS, stop_speaking_plan={"voice_seconds": 0.5})
 
 
 def test_a_short_word_then_a_comma_is_not_resumed_when_the_caller_goes_on() -> None:

@@ -3,8 +3,9 @@
 The caller's voice pauses the assistant's audio within a frame (`AudioPort.pause_output`), keeping
 what is queued; their words, once they pause, decide (`interruption.py`): a backchannel, a cough
 or noise resumes the same audio where it stopped, anything else stops the turn, keeps in the
-history what was heard up to the pause, and the caller's words become the next turn. Each
-function returns the caller turn that must now be answered, if any, for the session to queue.
+history what was heard up to the pause, and the caller's words become the next turn. A function
+that may interrupt returns the caller turn that must now be answered, if any, for the session to
+queue.
 """
 
 from __future__ import annotations

@@ -16,10 +16,13 @@ from voicedock.engines.base import Transcript
 from .cues import is_chatter
 from .listener import SpeechEnded
 
-# Voice followed by this much silence before it added up to `voice_seconds` was a click, a cough or
-# a crackle: the assistant resumes. Measured from the last voiced frame, as the VAD flickers on a
-# word's soft start; longer than a comma, since Piper's "Wait," is 0.2 s of voice and 0.35 s of pause.
+# Voice followed by this much silence before it added up to `voice_seconds` was a cough or an "uh":
+# the assistant resumes. Measured from the last voiced frame; longer than a comma, since Piper's
+# "Wait," is 0.2 s of voice and 0.35 s of pause.
 QUIET_SECONDS = 0.5
+# The same for voice the endpointer never confirmed as speech (a click, a crackle): the VAD only
+# flickers on a word's soft start for a few frames, so the assistant goes on sooner.
+NOISE_QUIET_SECONDS = 0.2
 # The caller still talking this long after the pause began is taking the floor, whatever the words:
 # "okay, I see" lasts under a second.
 TALK_LIMIT_SECONDS = 1.5
@@ -51,7 +54,8 @@ class Hold:
     def deadline(self, voiced: float, voice_seconds: float, last_voice_at: float) -> float:
         """When the pause must be decided without (more) words, given the `voiced` seconds since it began."""
         if voiced < voice_seconds - 1e-9:  # resumes after a silence, unless the caller goes on
-            return min(max(self.since, last_voice_at) + QUIET_SECONDS, self.since + TALK_LIMIT_SECONDS)
+            quiet = QUIET_SECONDS if self.confirmed else NOISE_QUIET_SECONDS
+            return min(max(self.since, last_voice_at) + quiet, self.since + TALK_LIMIT_SECONDS)
         if self.judging is None and self.ended is None:  # the caller is talking
             return self.since + max(TALK_LIMIT_SECONDS, voice_seconds)
         return max(self.since, last_voice_at) + PAUSE_LIMIT_SECONDS
