@@ -24,7 +24,13 @@ from voicedock.engines.endpointing import Endpointer, EndpointEvent
 from .base import SAMPLE_RATE, AudioPort, Pcm
 
 GAP_SECONDS = 0.1  # no frame for this long counts as this much silence
-PREROLL_SECONDS = 0.3  # audio kept from before speech was confirmed, so the first syllable is not lost
+PREROLL_SECONDS = 1.0
+"""Audio kept from before speech was confirmed, so the first word is not lost. Silero's decision
+flickers over a soft first word ("Perfect, thank you!" through µ-law: 5 frames voiced, 3 not, 3
+voiced, ...), so 0.15 s of voice in a row may come only 0.7 s after the caller began; with 0.3 s
+kept, 11 of 60 dev-set caller lines (Piper, µ-law) lost part of their start, and through a real
+call "Perfect, thank you!" was heard as "Thank you."; with 1.0 s none did. Whisper ignores the
+silence this adds."""
 PAUSE_SECONDS = 0.1  # silence after speech that may be the end of the turn: transcription can start
 # Voiced frames in a row that pause the assistant's audio (`SpeechOnset`). The endpointer wants
 # 150 ms before it calls it speech; a pause is undone at once when it was noise, so it may come
