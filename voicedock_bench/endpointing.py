@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from voicedock.audio import rms
-from voicedock.conversation.listener import ENERGY_FLOOR, PREROLL_SECONDS
+from voicedock.conversation.listener import ENERGY_FLOOR, TURN_PREROLL_SECONDS
 from voicedock.engines.endpointing import Endpointer, EndpointEvent
 from voicedock.engines.loader import build_tts, build_turn, build_vad, read_manifest
 from voicedock.engines.vad_webrtc import WebRtcVad
@@ -82,7 +82,7 @@ def first_end(item: Item, speech: list[bool], config: Config, model: Model | Non
         if is_speech and was_speaking:
             voice_end = i + 1
         if event is EndpointEvent.SPEECH_STARTED:
-            start = max(0, i + 1 - round((endpointer.min_speech_seconds + PREROLL_SECONDS) / STEP))
+            start = max(0, i + 1 - round((endpointer.min_speech_seconds + TURN_PREROLL_SECONDS) / STEP))
             voice_end = i + 1
         elif event is EndpointEvent.SPEECH_ENDED:
             return now
