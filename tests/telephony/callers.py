@@ -89,7 +89,20 @@ async def listen(workdir: Path, source_wav: Path, port: int, seconds: int = 20, 
             "baresip", "-f", str(workdir), "-t", str(seconds),
             stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=asyncio.subprocess.STDOUT,
         )
+    await _udp_bound(port)
     return BaresipCall(process=process, workdir=workdir)
+
+
+async def _udp_bound(port: int, seconds: float = 10.0) -> None:
+    """Wait until something in this network namespace listens on UDP `port`: a call placed before
+    baresip has bound its port fails at once (on a loaded machine it takes longer than half a second)."""
+    wanted = f":{port:04X}"
+    deadline = asyncio.get_running_loop().time() + seconds
+    while asyncio.get_running_loop().time() < deadline:
+        table = Path("/proc/net/udp").read_text()  # noqa: ASYNC240 - a few hundred bytes of procfs
+        if any(line.split()[1].endswith(wanted) for line in table.splitlines()[1:]):
+            return
+        await asyncio.sleep(0.05)
 
 
 def write_listener_config(workdir: Path, source_wav: Path, port: int, user: str) -> BinaryIO:
