@@ -76,16 +76,29 @@ def _stem(word: str) -> str:
     return str(_STEMMER.stemWord(word))
 
 
-def instruction_lines(prompt: str) -> list[str]:
+@lru_cache(maxsize=64)
+def instruction_lines(prompt: str) -> tuple[str, ...]:
     """The instructions as lines and sentences, each a candidate fact. Lines about the assistant's
     own role ("You are the phone assistant of...", "You book appointments") and what a tool needs
-    ("To book you need the date...") state no fact about the business."""
+    ("To book you need the date...") state no fact about the business.
+
+    Cached: every question of every call to an assistant reads the same instructions."""
     parts = re.split(r"(?<=[.!?])\s+(?=[A-Z])|\n+", prompt)
     lines = [p.strip(" -•*\t") for p in parts if len(p.strip()) > 3]
-    return [line for line in lines if not _NOT_A_FACT.match(line)]
+    return tuple(line for line in lines if not _NOT_A_FACT.match(line))
+
+
+@lru_cache(maxsize=64)
+def _line_topics(prompt: str) -> tuple[frozenset[str], ...]:
+    """The topic words of each of `instruction_lines(prompt)`, in the same order."""
+    return tuple(frozenset(_topic(line)) for line in instruction_lines(prompt))
 
 
 _NOT_A_FACT = re.compile(r"(?i)(?:you|your|always|never|be|keep|answer|do not|don't|to (?:\w+ ){1,3}you need)\b")
+
+
+LABEL = re.compile(r"^\s*([A-Z][\w' -]{0,30}):\s*")
+"""A fact line's "Label:" ("Payment:", "Depot pickup:"), which names what the line is about."""
 
 
 def spoken_answer(lines: tuple[str, ...]) -> str:
@@ -93,7 +106,7 @@ def spoken_answer(lines: tuple[str, ...]) -> str:
     accept checks." -> "Cards and cash; we do not accept checks.")."""
     out = []
     for line in lines:
-        text = re.sub(r"^[A-Z][\w' -]{0,30}:\s*", "", line).strip().rstrip(".")
+        text = LABEL.sub("", line).strip().rstrip(".")
         if text:
             out.append(text[0].upper() + text[1:] + ".")
     return " ".join(out)
@@ -111,8 +124,7 @@ def look_up(question: str, prompt: str, before: Sequence[str] = ()) -> Lookup:
     back ("How long will they keep it?", "Is there a charge for that?") is about their topic too,
     so their words join the question's at half weight.
     """
-    lines = instruction_lines(prompt)
-    topics = [_topic(line) for line in lines]
+    lines, topics = instruction_lines(prompt), _line_topics(prompt)
     said = dict.fromkeys(_topic(question), 1.0)
     own = _score(said, lines, topics)
     if not before or not _REFERS.search(question):
@@ -125,7 +137,7 @@ def look_up(question: str, prompt: str, before: Sequence[str] = ()) -> Lookup:
     return Lookup(max(own.score, referred.score), referred.lines or own.lines)
 
 
-def _score(asked: dict[str, float], lines: list[str], topics: list[set[str]]) -> Lookup:
+def _score(asked: dict[str, float], lines: Sequence[str], topics: Sequence[frozenset[str]]) -> Lookup:
     if not asked:
         return Lookup(1.0, ())
     lines_with = {word: sum(word in t for t in topics) for word in asked}

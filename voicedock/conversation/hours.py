@@ -19,6 +19,8 @@ from datetime import datetime, timedelta
 from voicedock.engines.datetime_resolve import resolve_date
 from voicedock.engines.datetime_words import WEEKDAY_RE, WEEKDAYS
 
+from .facts import LABEL
+
 
 @dataclass(frozen=True)
 class Clock:
@@ -176,7 +178,7 @@ def _label(line: str) -> str | None:
     """The line's own name for what the hours are of ("Depot pickup"); "" for plain opening
     hours, which are "we"; None for a line that is neither ("There are no deliveries on Sunday"),
     whose days are better said in its own words."""
-    match = re.match(r"^\s*([A-Z][\w' -]{0,30}):", line)
+    match = LABEL.match(line)
     if match and not _ABOUT_HOURS.search(match[1]):
         return match[1].strip()
     return "" if _ABOUT_HOURS.search(line) else None
