@@ -38,6 +38,7 @@ from .ari.events import (
 )
 from .call_deps import CallDeps
 from .call_media import MediaLeg, connect_media
+from .hold_music import hold_music
 from .recording import RecordingSpool
 from .recovery import Resumption
 from .routing import Route, apply_assistant_reply, dialed_number, route_inbound
@@ -75,7 +76,7 @@ class LiveCall:
         self._recording = RecordingSpool(deps.asterisk_root, deps.settings.data_dir, record.call_id)
         self._playback_done: dict[str, asyncio.Future[None]] = {}
         self._side = TaskSet()
-        self._held = False  # answered to wait for a free line
+        self._answered_inbound = False
 
     @property
     def call_id(self) -> str:
@@ -128,33 +129,25 @@ class LiveCall:
         if route.reject is not None:
             await self._reject(route.reject, route.message)
             return
-        if not self._held:
-            await self.deps.ari.answer(self.channel_id)
+        await self._answer_inbound()
         await self.converse()
+
+    async def _answer_inbound(self) -> None:
+        """Answer the caller's channel once: one who waited for a line was answered then."""
+        if not self._answered_inbound:
+            await self.deps.ari.answer(self.channel_id)
+            self._answered_inbound = True
 
     async def _wait_for_line(self, wait_for_line: Callable[[LiveCall], Awaitable[bool]]) -> bool:
         """Answer and play music on hold until the node gives this call a line (True) or gives up."""
         log.info("all lines busy: the caller waits", extra={"call_id": self.call_id})
-        await self.deps.ari.answer(self.channel_id)
-        self._held = True
-        music = await self._hold_music("POST")
+        await self._answer_inbound()
+        music = await hold_music(self.deps.ari, self.channel_id, self.call_id, on=True)
         try:
             return await wait_for_line(self)
         finally:
             if music:
-                await self._hold_music("DELETE")
-
-    async def _hold_music(self, method: str) -> bool:
-        """Start (POST) or stop (DELETE) Asterisk's music on hold; a failure leaves the caller in silence."""
-        try:
-            await self.deps.ari.request(method, f"/channels/{self.channel_id}/moh")
-            return True
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # stopping it for a caller who hung up fails too: that is no news
-            level = logging.WARNING if method == "POST" else logging.DEBUG
-            log.log(level, "music on hold failed", extra={"call_id": self.call_id, "method": method}, exc_info=True)
-            return False
+                await hold_music(self.deps.ari, self.channel_id, self.call_id, on=False)
 
     def _apply_route(self, route: Route) -> None:
         self.record.assistant = route.assistant
@@ -167,13 +160,12 @@ class LiveCall:
         self.holds_line = False
         try:
             if message:
-                await self.deps.ari.answer(self.channel_id)
+                await self._answer_inbound()
                 await self.say_and_end(message, ("rejected", reason))
                 return
             sound = REFUSAL_SOUNDS.get(reason, NO_SERVICE_SOUND)
             if reason != "assistant-request-returned-error" and await self.deps.has_sound(sound):
-                if not self._held:  # a caller who waited for a line was answered already
-                    await self.deps.ari.answer(self.channel_id)
+                await self._answer_inbound()
                 await self.play_and_wait(f"sound:{sound}")
         except asyncio.CancelledError:
             raise
