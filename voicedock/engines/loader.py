@@ -120,12 +120,12 @@ def model_server_address() -> str | None:
 
 
 def build_llm(spec: Mapping[str, Any], manifest: Mapping[str, Any], models_dir: Path) -> LLM:
+    url = model_server_url()
+    if url:  # before importing llama.cpp, which a node whose model runs elsewhere need not load
+        return _served_llm(url, str(spec["model"]))
+
     from voicedock.engines.llm_llama import LlamaLLM
     from voicedock.engines.prompt_cache import max_bytes_from_env
-
-    url = model_server_url()
-    if url:
-        return _served_llm(url, str(spec["model"]))
 
     return LlamaLLM(
         model_path(manifest, models_dir, spec["model"]),
