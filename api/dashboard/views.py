@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from voicedock.timeutil import parse_iso
+
 # (latency entry field, legend label, CSS class), bottom of the bar first: the order a turn runs through them
 STAGES = (
     ("endpointing_ms", "Endpointing", "seg-endpointing"),
@@ -36,8 +38,9 @@ class Line:
 
 
 def _parse(stamp: Any) -> datetime | None:
+    """The store's ISO time, or None for a missing or malformed one (a page never fails on it)."""
     try:
-        return datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
+        return parse_iso(str(stamp))
     except ValueError:
         return None
 
