@@ -23,10 +23,9 @@ async def health_page(request: web.Request) -> web.StreamResponse:
     health = json.loads((await api_system.health(request)).text or "{}")
     first = utcnow().date() - timedelta(days=USAGE_DAYS - 1)
     since = iso(datetime.combine(first, time(0), tzinfo=UTC))
-    usage = await read(request, lambda d: store_calls.usage(d, since, None))
-    costs = await read(request, lambda d: store_calls.usage_costs(d, since))
+    usage = await read(request, lambda d: store_calls.usage(d, since, None, with_cost=True))
     account = await read(request, lambda d: store_calls.account(d, request.app[SETTINGS].company_name))
-    days = views.daily_usage(costs, first, USAGE_DAYS)
+    days = views.daily_usage(usage["usage"], first, USAGE_DAYS)
     names, axis = [d["day"] for d in days], [d["day"][5:] for d in days]
     chart = views.bar_chart(days, views.USAGE_STAGES, "min", names, axis)
     cost_chart = views.bar_chart(days, views.COST_STAGES, "", names, axis, digits=4)

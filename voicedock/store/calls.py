@@ -79,14 +79,9 @@ def record_usage(db: sqlite_utils.Database, call_id: str, number_id: str | None,
                         "duration_sec": seconds, "cost": cost, "created_at": now_iso()})
 
 
-def usage_costs(db: sqlite_utils.Database, start: str) -> list[dict[str, Any]]:
-    """Each usage row's time, length and cost since `start`, for charts per day (the API's `/usage`
-    lists rows without their cost, as the contract has it)."""
-    return list(db.query("SELECT created_at, duration_sec, cost FROM usage WHERE created_at >= ? ORDER BY created_at",
-                         [start]))
-
-
-def usage(db: sqlite_utils.Database, start: str | None, end: str | None) -> dict[str, Any]:
+def usage(db: sqlite_utils.Database, start: str | None, end: str | None, *, with_cost: bool = False) -> dict[str, Any]:
+    """Usage rows and their totals. The API's `/usage` lists rows without their cost, as the contract
+    has it; `with_cost` keeps each row's cost (the dashboard charts cost per day)."""
     where, params = [], []
     if start is not None:
         where.append("created_at >= ?")
@@ -100,7 +95,8 @@ def usage(db: sqlite_utils.Database, start: str | None, end: str | None) -> dict
     seconds = sum(r["duration_sec"] for r in rows)
     cost = sum(r["cost"] for r in rows)
     return {
-        "usage": [{k: r[k] for k in ("id", "call_id", "duration_sec", "created_at", "number_id")} for r in rows],
+        "usage": [{k: r[k] for k in ("id", "call_id", "duration_sec", "created_at", "number_id",
+                                     *(("cost",) if with_cost else ()))} for r in rows],
         "summary": {"total_seconds": round(seconds, 3), "total_minutes": round(seconds / 60, 3),
                     "total_cost": round(cost, 6)},
     }
