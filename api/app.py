@@ -11,7 +11,7 @@ from voicedock.conversation.warming import PromptWarmer
 from voicedock.draining import Drain
 from voicedock.metrics import Metrics
 from voicedock.secrets import SecretBox
-from voicedock.store import Database
+from voicedock.store import Database, open_database
 from voicedock.telephony import Telephony
 from voicedock.webhooks import DeliveryWorker
 
@@ -65,7 +65,7 @@ def create_app(settings: Settings, db: Database | None = None, telephony_service
 
     async def database(app: web.Application) -> AsyncIterator[None]:
         owned = db is None
-        database = db or Database(settings.database_path)
+        database = db or open_database(settings.database_url, settings.database_path)
         if owned:
             await database.migrate()
         app[DB] = database

@@ -46,10 +46,10 @@ async def read(request: web.Request, fn: Callable[[sqlite_utils.Database], T]) -
         raise from_store_error(err) from None
 
 
-def read_now(request: web.Request, fn: Callable[[sqlite_utils.Database], T]) -> T:
-    """A short, bounded read (a page, a row by id) without leaving the event loop's thread."""
+async def read_now(request: web.Request, fn: Callable[[sqlite_utils.Database], T]) -> T:
+    """A short, bounded read (a page, a row by id): on SQLite without leaving the event loop's thread."""
     try:
-        return request.app[DB].read_inline(fn)
+        return await request.app[DB].read_bounded(fn)
     except StoreError as err:
         raise from_store_error(err) from None
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.store_backends import backend, both_backends, postgres_server  # noqa: F401 - fixtures for every folder
 from voicedock.engines.loader import Engines, load_engines
 
 INSTALLER = Path(__file__).resolve().parents[1] / "scripts" / "install-models"

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
+import socket
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import SplitResult, urlsplit
 
 from .admission import default_capacity
 
@@ -52,6 +55,60 @@ def _env_path(name: str) -> Path | None:
     return Path(raw) if raw else None
 
 
+DATABASE_SCHEMES = ("postgresql", "postgres")
+_NODE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
+
+
+def redact_database_url(url: str) -> str:
+    """The URL as it may appear in a log or an error: the password replaced by `***`."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return parts._replace(netloc=f"{parts.username or ''}:***@{host}").geturl()
+
+
+def _env_database_url(name: str) -> str | None:
+    """`postgresql://user:pass@host:port/db` (or a socket: `postgresql://user@/db?host=/run/postgresql`)."""
+    raw = os.environ.get(name) or None
+    if raw is None:
+        return None
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise SettingsError(f"{name} is not a valid URL ({redact_database_url_safely(raw)})") from None
+    problem = _database_url_problem(parts)
+    if problem:
+        raise SettingsError(f"{name} {problem} ({redact_database_url_safely(raw)})")
+    return raw
+
+
+def _database_url_problem(parts: SplitResult) -> str | None:
+    if parts.scheme not in DATABASE_SCHEMES:
+        return "must be a postgresql:// URL"
+    if not parts.hostname and "host=" not in parts.query:
+        return "must name the database server's host (or its socket directory as ?host=)"
+    if not parts.path.strip("/"):
+        return "must name the database (postgresql://user:password@host:port/DATABASE)"
+    return None
+
+
+def redact_database_url_safely(raw: str) -> str:
+    """Redacted even when the URL does not parse: then nothing after the scheme is shown."""
+    try:
+        return redact_database_url(raw)
+    except ValueError:
+        return raw.split("://", 1)[0] + "://..."
+
+
+def _env_node_id(name: str) -> str:
+    raw = os.environ.get(name) or socket.gethostname()
+    if not _NODE_ID.fullmatch(raw):
+        raise SettingsError(f"{name} must be 1 to 63 letters, digits, '.', '_' or '-', not {raw!r}")
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = field(default_factory=default_data_dir)
@@ -79,6 +136,8 @@ class Settings:
     smtp_url: str | None = field(default=None, repr=False)  # smtp[s|+starttls]://user:pass@host:port; holds a password
     mail_from: str = "voicedock@localhost"  # the sender of notification email
     public_url: str | None = None  # the API's address as readers of an email reach it; host and port when unset
+    database_url: str | None = field(default=None, repr=False)  # PostgreSQL (holds a password); else SQLite
+    node_id: str = field(default_factory=socket.gethostname)  # this node's name on call records and heartbeats
 
     @property
     def api_base(self) -> str:
@@ -91,6 +150,11 @@ class Settings:
     @property
     def database_path(self) -> Path:
         return self.data_dir / "voicedock.db"
+
+    @property
+    def database_name(self) -> str:
+        """The store as a log line or an error may name it: the SQLite file, or the redacted URL."""
+        return redact_database_url(self.database_url) if self.database_url else str(self.database_path)
 
     @property
     def secret_key_path(self) -> Path:
@@ -123,6 +187,8 @@ class Settings:
             smtp_url=env.get("VOICEDOCK_SMTP_URL") or None,
             mail_from=env.get("VOICEDOCK_MAIL_FROM") or "voicedock@localhost",
             public_url=env.get("VOICEDOCK_PUBLIC_URL") or None,
+            database_url=_env_database_url("VOICEDOCK_DATABASE_URL"),
+            node_id=_env_node_id("VOICEDOCK_NODE_ID"),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         return replace(base, **given)  # type: ignore[arg-type]

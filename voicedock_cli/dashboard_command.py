@@ -11,14 +11,14 @@ import time
 from pathlib import Path
 
 from voicedock.config import Settings
-from voicedock.store import Database
+from voicedock.store import open_database
 from voicedock.store.dashboard import LINK_SECONDS, create_login_link, new_token, token_hash
 
 
 def cmd_link(args: argparse.Namespace) -> int:
     settings = Settings.from_env(data_dir=Path(args.data_dir) if args.data_dir else None)
     token = new_token()
-    db = Database(settings.database_path)
+    db = open_database(settings.database_url, settings.database_path)
     try:
         db.migrate_sync()
         db.write_sync(lambda d: create_login_link(d, token_hash(token), time.time()))

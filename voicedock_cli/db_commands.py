@@ -7,22 +7,41 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from voicedock.store import Database
+from voicedock.store import open_database
 from voicedock.store.migration_preview import preview
+from voicedock.store.migrations import pending
 
 from .datadir import settings_for
 
 
 def cmd_db_migrate(args: argparse.Namespace) -> int:
     settings = settings_for(args)
+    if args.dry_run and settings.database_url:
+        return _dry_run_postgres(settings.database_url, settings.database_name)
     if args.dry_run:
         return _dry_run(settings.database_path)
-    db = Database(settings.database_path)
+    db = open_database(settings.database_url, settings.database_path)
     try:
         applied = db.migrate_sync()
     finally:
         db.close()
-    print(f"{settings.database_path}: applied {applied or 'nothing (up to date)'}")
+    print(f"{settings.database_name}: applied {applied or 'nothing (up to date)'}")
+    return 0
+
+
+def _dry_run_postgres(url: str, name: str) -> int:
+    """On PostgreSQL the preview lists the pending migrations; their statements are in migrations.py."""
+    db = open_database(url, Path())
+    try:
+        todo = db.read_sync(lambda d: pending(d.conn))
+    finally:
+        db.close()
+    if not todo:
+        print(f"{name}: up to date; nothing would change")
+        return 0
+    print(f"{name}: would apply {len(todo)} migration(s); nothing was changed")
+    for number, title in todo:
+        print(f"  {number:>3}  {title}")
     return 0
 
 

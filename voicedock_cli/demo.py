@@ -8,7 +8,7 @@ from voicedock.config import Settings
 from voicedock.ids import new_id
 from voicedock.schemas.assistants import AssistantCreate, stored_document
 from voicedock.secrets import SecretBox, generate_webhook_secret
-from voicedock.store import Database, records
+from voicedock.store import open_database, records
 from voicedock.store.documents import ASSISTANTS
 
 DEMO_NUMBER = "+15550100"
@@ -25,7 +25,7 @@ DEMO_ASSISTANT = {
 
 def ensure_demo(settings: Settings, number: str = DEMO_NUMBER) -> dict[str, Any]:
     """Create the demo assistant and number when the number is missing; returns the number row."""
-    db = Database(settings.database_path)
+    db = open_database(settings.database_url, settings.database_path)
     box = SecretBox(settings.secret_key_path)
     try:
         db.migrate_sync()

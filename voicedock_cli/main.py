@@ -10,7 +10,7 @@ from pathlib import Path
 from voicedock import __version__
 from voicedock.config import Settings, SettingsError
 from voicedock.secrets import generate_api_key
-from voicedock.store import Database, records
+from voicedock.store import Database, open_database, records
 from voicedock.store.errors import NotFound
 from voicedock.store.migrations import DatabaseTooNew
 
@@ -29,7 +29,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _database(settings: Settings) -> Database:
-    db = Database(settings.database_path)
+    db = open_database(settings.database_url, settings.database_path)
     db.migrate_sync()
     return db
 
@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.fn(args) or 0)
     except DatabaseTooNew as err:  # starting again cannot help: no traceback, and a supervisor must not retry
-        print(f"error: {_settings(args).database_path}: {err}", file=sys.stderr)
+        print(f"error: {_settings(args).database_name}: {err}", file=sys.stderr)
         return EXIT_REFUSED
     except (ServerRunning, SettingsError) as err:  # a supervisor must not retry these either
         print(f"error: {err}", file=sys.stderr)

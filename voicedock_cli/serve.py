@@ -21,7 +21,7 @@ from voicedock.metrics import Metrics
 from voicedock.private_files import private_dir
 from voicedock.retention import RetentionJob
 from voicedock.secrets import SecretBox
-from voicedock.store import Database
+from voicedock.store import Database, open_database
 from voicedock.webhooks import DeliveryWorker, WebhookClient
 from voicedock_ari.settings import asterisk_root
 
@@ -35,7 +35,7 @@ log = logging.getLogger("voicedock")
 
 async def _run(settings: Settings, session: str = "tone", tls: ssl.SSLContext | None = None) -> None:
     private_dir(settings.data_dir)  # transcripts, recordings and keys: the service user's alone
-    db = Database(settings.database_path)
+    db = open_database(settings.database_url, settings.database_path)
     try:
         applied = await db.migrate()
     except BaseException:  # e.g. a database newer than this code: refuse to start, leave it untouched

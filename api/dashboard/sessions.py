@@ -60,7 +60,7 @@ async def current(request: web.Request) -> Session | None:
     if not token or len(token) > 100:
         return None
     now = time.time()
-    row = read_now(request, lambda d: find_session(d, token_hash(token), now))
+    row = await read_now(request, lambda d: find_session(d, token_hash(token), now))
     if row is None:
         return None
     if now - row["last_seen_at"] > TOUCH_EVERY:

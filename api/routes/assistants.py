@@ -32,7 +32,7 @@ from ..spec import Operation, validate
 
 
 async def list_assistants(request: web.Request, query: PageQuery) -> web.Response:
-    items, total = read_now(request, lambda d: ASSISTANTS.page_json(d, query.limit, query.offset))
+    items, total = await read_now(request, lambda d: ASSISTANTS.page_json(d, query.limit, query.offset))
     return reply_page("assistants", items, query.limit, query.offset, total)
 
 
@@ -60,7 +60,7 @@ def warm_later(request: web.Request, ident: str, document: dict[str, Any]) -> No
 
 async def get_assistant(request: web.Request) -> web.Response:
     ident = request.match_info["id"]
-    return reply({"assistant": read_now(request, lambda d: ASSISTANTS.get(d, ident))})
+    return reply({"assistant": await read_now(request, lambda d: ASSISTANTS.get(d, ident))})
 
 
 async def update_assistant(request: web.Request, body: BaseModel) -> web.Response:

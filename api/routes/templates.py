@@ -22,7 +22,7 @@ def crud(path: str, table: DocumentTable, id_kind: str, singular: str, plural: s
     """The five routes of a document resource whose body is validated by `create_model`."""
 
     async def list_items(request: web.Request, query: PageQuery) -> web.Response:
-        items, total = read_now(request, lambda d: table.page_json(d, query.limit, query.offset))
+        items, total = await read_now(request, lambda d: table.page_json(d, query.limit, query.offset))
         return reply_page(plural, items, query.limit, query.offset, total)
 
     async def create_item(request: web.Request, body: BaseModel) -> web.Response:
@@ -33,7 +33,7 @@ def crud(path: str, table: DocumentTable, id_kind: str, singular: str, plural: s
 
     async def get_item(request: web.Request) -> web.Response:
         ident = request.match_info["id"]
-        return reply({singular: read_now(request, lambda d: table.get(d, ident))})
+        return reply({singular: await read_now(request, lambda d: table.get(d, ident))})
 
     async def update_item(request: web.Request, body: BaseModel) -> web.Response:
         ident = request.match_info["id"]

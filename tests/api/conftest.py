@@ -1,9 +1,10 @@
-"""An API client against a real SQLite file in a temporary data directory."""
+"""An API client against a real store: a SQLite file in a temporary data directory, or (for modules that
+ask for `backend` on both) a PostgreSQL database of its own."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from api.app import create_app
+from tests.store_backends import open_test_database
 from voicedock.config import Settings
 from voicedock.secrets import generate_api_key
 from voicedock.store import Database, records
@@ -23,9 +25,8 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def db(settings: Settings) -> Database:
-    database = Database(settings.database_path)
-    database.migrate_sync()
+def db(settings: Settings, backend: str, request: pytest.FixtureRequest) -> Iterator[Database]:
+    database = open_test_database(backend, settings.database_path, request)
     yield database
     database.close()
 

@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.store_backends import open_test_database
 from tests.telephony.harness import add_assistant, call, usage_rows, webhook_events
 from voicedock.assistant import CallAssistant
 from voicedock.store import Database, call_state
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = Database(tmp_path / "t.db")
-    database.migrate_sync()
+def db(tmp_path: Path, both_backends: str, request: pytest.FixtureRequest) -> Iterator[Database]:
+    database = open_test_database(both_backends, tmp_path / "t.db", request)
     yield database
     database.close()
 

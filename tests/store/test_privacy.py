@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.store_backends import open_test_database
 from tests.telephony.harness import add_assistant, call, usage_rows, webhook_events
 from voicedock.assistant import CallAssistant
 from voicedock.retention import recording_path, run_once
@@ -20,9 +21,8 @@ OLD = "2020-01-01T00:00:00.000Z"
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = Database(tmp_path / "data" / "voicedock.db")
-    database.migrate_sync()
+def db(tmp_path: Path, both_backends: str, request: pytest.FixtureRequest) -> Iterator[Database]:
+    database = open_test_database(both_backends, tmp_path / "data" / "voicedock.db", request)
     add_assistant(database)
     yield database
     database.close()

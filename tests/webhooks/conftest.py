@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from tests.store_backends import open_test_database
 from voicedock.secrets import SecretBox
 from voicedock.store import Database
 from voicedock.webhooks import DeliveryWorker, RetryPolicy
@@ -16,9 +17,8 @@ FAST = RetryPolicy(schedule=(0.05, 0.1, 0.15), jitter=0.0)
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = Database(tmp_path / "vd.db")
-    database.migrate_sync()
+def db(tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> Iterator[Database]:
+    database = open_test_database(backend, tmp_path / "vd.db", request)
     yield database
     database.close()
 

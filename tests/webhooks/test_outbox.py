@@ -15,6 +15,12 @@ from voicedock.webhooks.routing import redact_url, targets
 
 from .helpers import add_assistant, event_rows
 
+
+@pytest.fixture
+def backend(both_backends: str) -> str:
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return both_backends
+
 CTX = p.MessageContext(call=p.CallRef("call_1", "inbound_phone_call", "in-progress"), assistant={})
 CONFIG: dict[str, Any] = {
     "webhook_url": "http://hooks.test/main",
@@ -90,6 +96,8 @@ def test_enqueue_commits_or_rolls_back_with_the_callers_change(db: Database) -> 
 
 
 def test_enqueue_accepts_a_plain_connection(tmp_path: Any, db: Database) -> None:
+    if db.dialect != "sqlite":
+        pytest.skip("a plain sqlite3 connection is SQLite's alone")
     conn = sqlite3.connect(db.path)
     with conn:
         ids = enqueue(

@@ -6,6 +6,7 @@ import asyncio
 import time
 from typing import Any
 
+import pytest
 from aiohttp import web
 
 from voicedock.secrets import SecretBox
@@ -15,6 +16,12 @@ from voicedock.webhooks import payloads as p
 from voicedock_bench.ports import free_port
 
 from .helpers import add_assistant, event_rows, fresh, wait_for, wait_for_db
+
+
+@pytest.fixture
+def backend(both_backends: str) -> str:
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return both_backends
 
 CTX = p.MessageContext(call=p.CallRef("call_1", "inbound_phone_call", "ended"), assistant={"name": "A"})
 EVENTS = ["status-update", "end-of-call-report", "transcript"]

@@ -1,4 +1,4 @@
-"""SQLite access that never blocks the event loop.
+"""Store access that never blocks the event loop (SQLite here; PostgreSQL in `postgres.py`).
 
 Every write goes through one thread holding the only writing connection, so writers never contend
 for the lock and each `write()` callable runs inside one transaction. Reads run on a small pool of
@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import sqlite_utils
 
@@ -27,6 +27,10 @@ from ..private_files import PRIVATE_FILE, private_dir, private_file, restrict
 from .migrations import migrate
 
 T = TypeVar("T")
+
+
+class _Closable(Protocol):
+    def close(self) -> None: ...
 
 
 def _connect(path: Path | str) -> sqlite3.Connection:
@@ -40,6 +44,11 @@ def _connect(path: Path | str) -> sqlite3.Connection:
 
 
 class Database:
+    """The SQLite store (the embedded default); `PostgresDatabase` is the same API over PostgreSQL."""
+
+    dialect = "sqlite"
+    _BEGIN = "BEGIN IMMEDIATE"
+
     def __init__(self, path: Path | str, readers: int = 4) -> None:
         self.path = Path(path)
         if not self.path.parent.exists():
@@ -48,33 +57,46 @@ class Database:
         private_file(self.path)
         for suffix in ("-wal", "-shm"):
             restrict(self.path.with_name(self.path.name + suffix), PRIVATE_FILE)
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vd-sqlite-writer")
-        self._readers = ThreadPoolExecutor(max_workers=readers, thread_name_prefix="vd-sqlite-reader")
+        self._start_pools(readers, "vd-sqlite")
+
+    def _start_pools(self, readers: int, prefix: str) -> None:
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{prefix}-writer")
+        self._readers = ThreadPoolExecutor(max_workers=readers, thread_name_prefix=f"{prefix}-reader")
         self._local = threading.local()
         self._write_db: sqlite_utils.Database | None = None
         self._inline_db: sqlite_utils.Database | None = None
-        self._all_conns: list[sqlite3.Connection] = []
+        self._all_conns: list[_Closable] = []
         self._lock = threading.Lock()
 
     # -- connections -------------------------------------------------------------------------
+    def _open(self, read_only: bool) -> tuple[sqlite_utils.Database, _Closable]:
+        """A new connection, as the store functions take it, and what closes it."""
+        conn = _connect(self.path)
+        if read_only:
+            conn.execute("PRAGMA query_only=ON")
+        return sqlite_utils.Database(conn), conn
+
+    def _usable(self, db: sqlite_utils.Database) -> bool:
+        """False for a connection that can no longer be used (a database server that went away)."""
+        return True
+
+    def _opened(self, read_only: bool) -> sqlite_utils.Database:
+        db, closable = self._open(read_only)
+        with self._lock:
+            self._all_conns.append(closable)
+        return db
+
     def _writer_db(self) -> sqlite_utils.Database:
-        if self._write_db is None:
-            conn = _connect(self.path)
-            with self._lock:
-                self._all_conns.append(conn)
-            self._write_db = sqlite_utils.Database(conn)
+        if self._write_db is None or not self._usable(self._write_db):
+            self._write_db = self._opened(read_only=False)
         return self._write_db
 
     def _read_only_db(self) -> sqlite_utils.Database:
-        conn = _connect(self.path)
-        conn.execute("PRAGMA query_only=ON")
-        with self._lock:
-            self._all_conns.append(conn)
-        return sqlite_utils.Database(conn)
+        return self._opened(read_only=True)
 
     def _reader_db(self) -> sqlite_utils.Database:
         db = getattr(self._local, "db", None)
-        if db is None:
+        if db is None or not self._usable(db):
             db = self._local.db = self._read_only_db()
         return db
 
@@ -82,11 +104,12 @@ class Database:
     def _run_write(self, fn: Callable[[sqlite_utils.Database], T]) -> T:
         db = self._writer_db()
         conn = db.conn
-        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(self._BEGIN)
         try:
             result = fn(db)
         except BaseException:
-            conn.execute("ROLLBACK")
+            if self._usable(db):
+                conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
         return result
@@ -114,11 +137,18 @@ class Database:
             self._inline_db = self._read_only_db()
         return fn(self._inline_db)
 
+    async def read_bounded(self, fn: Callable[[sqlite_utils.Database], T]) -> T:
+        """A short, bounded read, by the quickest way that never blocks the loop: inline on SQLite."""
+        return self.read_inline(fn)
+
+    def _migrate(self) -> list[int]:
+        return migrate(self._writer_db())
+
     def migrate_sync(self) -> list[int]:
-        return self._writer.submit(lambda: migrate(self._writer_db())).result()
+        return self._writer.submit(self._migrate).result()
 
     async def migrate(self) -> list[int]:
-        return await asyncio.wrap_future(self._writer.submit(lambda: migrate(self._writer_db())))
+        return await asyncio.wrap_future(self._writer.submit(self._migrate))
 
     def close(self) -> None:
         self._writer.shutdown(wait=True)

@@ -166,9 +166,15 @@ class DatabaseTooNew(RuntimeError):
             f"migrations only go forward, so run the newer VoiceDock, or restore a backup taken before the upgrade")
 
 
+def _is_postgres(conn: sqlite3.Connection) -> bool:
+    return getattr(conn, "dialect", "sqlite") == "postgresql"
+
+
 def applied_versions(conn: sqlite3.Connection) -> set[int]:
     """Migration numbers recorded in the database (none for a new, empty one)."""
-    if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_migrations'").fetchone() is None:
+    exists = ("SELECT to_regclass('_migrations') IS NOT NULL" if _is_postgres(conn) else
+              "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '_migrations'")
+    if not conn.execute(exists).fetchone()[0]:
         return set()
     return {row[0] for row in conn.execute("SELECT version FROM _migrations")}
 
@@ -186,27 +192,42 @@ def check_not_newer(done: set[int]) -> None:
         raise DatabaseTooNew(max(done), unknown)
 
 
+MIGRATION_LOCK = 0x766F6963  # PostgreSQL advisory lock key: one node migrates at a time
+
+
+def _begin(conn: sqlite3.Connection) -> None:
+    """Open a migration's transaction; on PostgreSQL also wait for any other node migrating (the
+    lock is the transaction's, so it is PgBouncer-safe and released by COMMIT or ROLLBACK)."""
+    conn.execute("BEGIN IMMEDIATE")
+    if _is_postgres(conn):
+        conn.execute("SELECT pg_advisory_xact_lock(?)", [MIGRATION_LOCK])
+
+
 def migrate(db: sqlite_utils.Database) -> list[int]:
-    """Apply every migration newer than the database; return the numbers applied."""
+    """Apply every migration newer than the database; return the numbers applied.
+
+    Each migration is one transaction, recorded in `_migrations` in it; the applied versions are
+    read again inside it, so nodes starting together each apply a migration at most once between them.
+    """
     conn = db.conn
     check_not_newer(applied_versions(conn))
+    _begin(conn)
     conn.execute(
         "CREATE TABLE IF NOT EXISTS _migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
     )
-    done = {row[0] for row in conn.execute("SELECT version FROM _migrations")}
+    conn.execute("COMMIT")
     applied = []
     for version, name, fn in MIGRATIONS:
-        if version in done:
-            continue
-        conn.execute("BEGIN IMMEDIATE")
+        _begin(conn)
         try:
-            fn(db)
-            conn.execute(
-                "INSERT INTO _migrations (version, name, applied_at) VALUES (?, ?, ?)", (version, name, now_iso())
-            )
+            if version not in {row[0] for row in conn.execute("SELECT version FROM _migrations")}:
+                fn(db)
+                conn.execute(
+                    "INSERT INTO _migrations (version, name, applied_at) VALUES (?, ?, ?)", (version, name, now_iso())
+                )
+                applied.append(version)
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
-        applied.append(version)
     return applied

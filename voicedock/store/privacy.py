@@ -37,6 +37,30 @@ class Forgotten:
                 "usage": self.usage, "recordings": len(self.recordings)}
 
 
+# The JSON inside `calls.data`, read and changed in each dialect's own functions.
+_JSON: dict[str, dict[str, str]] = {
+    "sqlite": {
+        "has_recording": "json_extract(data, '$.recording_url') IS NOT NULL",
+        "drop_recording": "json_set(data, '$.recording_url', NULL)",
+        "has_transcript": "(json_array_length(data, '$.messages') > 0 OR json_array_length(data, '$.tool_calls') > 0)",
+        "drop_transcript": "json_set(data, '$.messages', json('[]'), '$.tool_calls', json('[]'))",
+    },
+    "postgresql": {
+        "has_recording": "(data::jsonb ->> 'recording_url') IS NOT NULL",
+        "drop_recording": "jsonb_set(data::jsonb, '{recording_url}', 'null')::text",
+        "has_transcript": "(CASE WHEN jsonb_typeof(data::jsonb -> 'messages') = 'array' "
+                          "THEN jsonb_array_length(data::jsonb -> 'messages') ELSE 0 END "
+                          "+ CASE WHEN jsonb_typeof(data::jsonb -> 'tool_calls') = 'array' "
+                          "THEN jsonb_array_length(data::jsonb -> 'tool_calls') ELSE 0 END) > 0",
+        "drop_transcript": "(data::jsonb || '{\"messages\": [], \"tool_calls\": []}'::jsonb)::text",
+    },
+}
+
+
+def _json(d: sqlite_utils.Database, name: str) -> str:
+    return _JSON[getattr(d, "dialect", "sqlite")][name]
+
+
 def _ids(d: sqlite_utils.Database, sql: str, params: list[Any]) -> list[str]:
     return [str(row[0]) for row in d.execute(sql, params).fetchall()]
 
@@ -53,16 +77,16 @@ def expire(d: sqlite_utils.Database, recordings_before: str | None, transcripts_
     """
     out = Forgotten()
     if recordings_before is not None:
-        out.recordings = _ids(d, "SELECT id FROM calls WHERE ended_at < ? AND json_extract(data, '$.recording_url') "
-                                 "IS NOT NULL LIMIT ?", [recordings_before, BATCH])
+        out.recordings = _ids(d, f"SELECT id FROM calls WHERE ended_at < ? AND {_json(d, 'has_recording')} "
+                                 "LIMIT ?", [recordings_before, BATCH])
         if out.recordings:
-            d.execute(f"UPDATE calls SET data = json_set(data, '$.recording_url', NULL), updated_at = ? "
+            d.execute(f"UPDATE calls SET data = {_json(d, 'drop_recording')}, updated_at = ? "
                       f"WHERE id IN ({_in(out.recordings)})", [now_iso(), *out.recordings])
     if transcripts_before is not None:
-        ids = _ids(d, "SELECT id FROM calls WHERE ended_at < ? AND (json_array_length(data, '$.messages') > 0 "
-                      "OR json_array_length(data, '$.tool_calls') > 0) LIMIT ?", [transcripts_before, BATCH])
+        ids = _ids(d, f"SELECT id FROM calls WHERE ended_at < ? AND {_json(d, 'has_transcript')} LIMIT ?",
+                   [transcripts_before, BATCH])
         if ids:
-            d.execute(f"UPDATE calls SET data = json_set(data, '$.messages', json('[]'), '$.tool_calls', json('[]')), "
+            d.execute(f"UPDATE calls SET data = {_json(d, 'drop_transcript')}, "
                       f"updated_at = ? WHERE id IN ({_in(ids)})", [now_iso(), *ids])
             out.webhook_events = d.execute(
                 f"UPDATE webhook_events SET payload = ?, updated_at = ? WHERE status != 'pending' "
@@ -84,8 +108,7 @@ def erase_customer(d: sqlite_utils.Database, number: str) -> Forgotten:
     out = Forgotten(calls=len(ids))
     if not ids:
         return out
-    out.recordings = _ids(d, f"SELECT id FROM calls WHERE id IN ({_in(ids)}) "
-                             f"AND json_extract(data, '$.recording_url') IS NOT NULL", ids)
+    out.recordings = _ids(d, f"SELECT id FROM calls WHERE id IN ({_in(ids)}) AND {_json(d, 'has_recording')}", ids)
     events = _ids(d, f"SELECT id FROM webhook_events WHERE call_id IN ({_in(ids)})", ids)
     if events:
         d.execute(f"DELETE FROM webhook_attempts WHERE event_id IN ({_in(events)})", events)

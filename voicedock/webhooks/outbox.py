@@ -201,6 +201,42 @@ def fetch_due(
     db: DbLike, *, now: datetime, limit: int, exclude_ids: Sequence[str] = (), exclude_urls: Sequence[str] = ()
 ) -> list[DueEvent]:
     """Oldest due outbox events, skipping ones already in flight and endpoints at their cap."""
+    sql, params = _due_query(now=now, limit=limit, exclude_ids=exclude_ids, exclude_urls=exclude_urls)
+    return [DueEvent(**dict(row)) for row in cursor(db).execute(sql, params)]
+
+
+def claim_due(
+    db: DbLike, *, now: datetime, limit: int, lease: float, exclude_ids: Sequence[str] = (),
+    exclude_urls: Sequence[str] = (),
+) -> list[DueEvent]:
+    """`fetch_due` for several processes sharing a PostgreSQL store; run inside ``db.write``.
+
+    The rows are locked as they are read (``FOR UPDATE SKIP LOCKED``: a row another node is claiming
+    is passed over, not waited for) and stay claimed after the commit by moving their next attempt
+    `lease` seconds on, so no other node sends them meanwhile. `record_attempts` then sets the real
+    next attempt; a node that dies with events in flight leaves them due again when the lease ends.
+    """
+    sql, params = _due_query(now=now, limit=limit, exclude_ids=exclude_ids, exclude_urls=exclude_urls)
+    cur = cursor(db)
+    due = [DueEvent(**dict(row)) for row in cur.execute(sql + " FOR UPDATE OF e SKIP LOCKED", params)]
+    if due:
+        until = iso(now + timedelta(seconds=lease))
+        cur.execute(f"UPDATE webhook_events SET next_attempt_at = ? WHERE id IN ({','.join('?' * len(due))})",
+                    [until, *(ev.id for ev in due)])
+    return due
+
+
+def release_claims(db: DbLike, event_ids: Sequence[str], now: datetime) -> None:
+    """Claimed events this node will not send now (their endpoint's slots filled up): due again at once."""
+    if event_ids:
+        cursor(db).execute(
+            f"UPDATE webhook_events SET next_attempt_at = ? WHERE status = ? AND id IN ({','.join('?' * len(event_ids))})",
+            [iso(now), DeliveryStatus.PENDING, *event_ids])
+
+
+def _due_query(
+    *, now: datetime, limit: int, exclude_ids: Sequence[str], exclude_urls: Sequence[str]
+) -> tuple[str, list[Any]]:
     sql = [
         "SELECT e.id, e.event_type, e.call_id, e.assistant_id, e.url, e.payload, e.attempts, e.attempt_base,"
         " COALESCE(a.webhook_secret_enc, e.secret_enc) AS secret_enc"
@@ -216,7 +252,7 @@ def fetch_due(
         params.extend(exclude_urls)
     sql.append(" ORDER BY e.next_attempt_at LIMIT ?")
     params.append(limit)
-    return [DueEvent(**dict(row)) for row in cursor(db).execute("".join(sql), params)]
+    return "".join(sql), params
 
 
 @dataclass(frozen=True)
@@ -249,8 +285,9 @@ def disable_endpoint(
     """410 Gone: stop sending to this endpoint for this assistant, durably, and park its queue."""
     cur = cursor(db)
     cur.execute(
-        "INSERT OR REPLACE INTO webhook_disabled_endpoints (assistant_id, url, status_code, event_id, disabled_at)"
-        " VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO webhook_disabled_endpoints (assistant_id, url, status_code, event_id, disabled_at)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (assistant_id, url) DO UPDATE SET status_code = excluded.status_code,"
+        " event_id = excluded.event_id, disabled_at = excluded.disabled_at",
         (assistant_id or "", url, status_code, event_id, now),
     )
     cur.execute(

@@ -5,6 +5,9 @@ hangs for the full request timeout only ever occupies its own slots. Finished at
 written in batches on the single writer thread; an event leaves the in-flight set only once its
 attempt is committed, so it can be neither lost nor sent twice by one process. After a crash,
 every row still ``pending`` is simply due again.
+
+With a PostgreSQL store shared by several nodes, each node claims the due rows it will send (see
+``claim_due``), so two nodes never send the same event; a node that dies leaves its claims to lapse.
 """
 
 from __future__ import annotations
@@ -26,13 +29,16 @@ from ..secrets import SecretBox
 from ..store import Database
 from ..timeutil import now_iso, utcnow
 from .backoff import Decision, DeliveryStatus, RetryPolicy, decide
-from .outbox import AttemptRecord, DueEvent, fetch_due, record_attempts
+from .outbox import AttemptRecord, DueEvent, claim_due, fetch_due, record_attempts, release_claims
 from .transport import AttemptResult, MailOutcome, post_signed
 
 log = logging.getLogger("voicedock.webhooks")
 
 SessionFactory = Callable[[], aiohttp.ClientSession]
 MAILTO = "mailto:"
+# How long an event claimed from a shared (PostgreSQL) outbox stays this node's: well past one
+# attempt (the request timeout) and the batched write of its result; after a crash it is due again.
+CLAIM_LEASE_SECONDS = 60.0
 
 
 class MailTransport(Protocol):
@@ -159,12 +165,19 @@ class DeliveryWorker:
         if free <= 0:
             return False
         saturated = [url for url, n in self._per_url.items() if n >= self._per_endpoint]
-        due = await self._db.read(
-            partial(fetch_due, now=self._clock(), limit=free, exclude_ids=list(self._in_flight), exclude_urls=saturated)
-        )
-        started = 0
+        if self._db.dialect == "postgresql":  # other nodes deliver from the same outbox: claim, don't just read
+            due = await self._db.write(partial(
+                claim_due, now=self._clock(), limit=free, lease=CLAIM_LEASE_SECONDS,
+                exclude_ids=list(self._in_flight), exclude_urls=saturated))
+        else:
+            due = await self._db.read(partial(
+                fetch_due, now=self._clock(), limit=free, exclude_ids=list(self._in_flight), exclude_urls=saturated))
+        started, skipped = 0, []
         for event in due:
-            if event.id in self._in_flight or self._per_url[event.url] >= self._per_endpoint:
+            if event.id in self._in_flight:
+                continue
+            if self._per_url[event.url] >= self._per_endpoint:
+                skipped.append(event.id)
                 continue
             self._in_flight[event.id] = event.url
             self._per_url[event.url] += 1
@@ -172,6 +185,8 @@ class DeliveryWorker:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
             started += 1
+        if skipped and self._db.dialect == "postgresql":
+            await self._db.write(partial(release_claims, event_ids=skipped, now=self._clock()))
         return started > 0 and len(due) == free
 
     # -- one attempt -----------------------------------------------------------------------

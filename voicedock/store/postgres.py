@@ -1,0 +1,45 @@
+"""The PostgreSQL store: the same API as the SQLite `Database`, for several nodes sharing one database.
+
+Writes still go through one thread per process (each `write()` callable one transaction, as on
+SQLite); reads run on the pool, each thread with its own connection. Nothing runs on the event
+loop's thread: a round trip to a database server is not the tens of microseconds of a SQLite read,
+so `read_bounded` goes through the pool too. A connection the server dropped (a restart, a
+failover behind PgBouncer) is replaced on its next use; the transaction it was in fails as a whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar, cast
+
+import sqlite_utils
+
+from .db import Database, _Closable
+from .pg_adapter import POSTGRESQL, PgDb, connect
+
+T = TypeVar("T")
+
+
+class PostgresDatabase(Database):
+    dialect = POSTGRESQL
+    _BEGIN = "BEGIN"
+
+    def __init__(self, url: str, readers: int = 4) -> None:
+        self.url = url  # holds the password: never logged (see `config.redact_database_url`)
+        self._start_pools(readers, "vd-postgres")
+
+    def _open(self, read_only: bool) -> tuple[sqlite_utils.Database, _Closable]:
+        # No session settings (not even read-only readers): behind PgBouncer they would leak to
+        # whichever client gets the server connection next.
+        db = PgDb(connect(self.url))
+        return cast(sqlite_utils.Database, db), db  # the subset of sqlite-utils the store uses
+
+    def _usable(self, db: sqlite_utils.Database) -> bool:
+        return not cast(PgDb, db).conn.closed
+
+    def read_inline(self, fn: Callable[[sqlite_utils.Database], T]) -> T:
+        """For tools without an event loop: on PostgreSQL every read goes to the pool."""
+        return self.read_sync(fn)
+
+    async def read_bounded(self, fn: Callable[[sqlite_utils.Database], T]) -> T:
+        return await self.read(fn)
