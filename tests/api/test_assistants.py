@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import pytest
+
 from voicedock.store import Database
 
 from .conftest import Api, assert_error
+
+
+@pytest.fixture
+def backend(both_backends: str) -> str:
+    """These API tests run on SQLite and on PostgreSQL."""
+    return both_backends
 
 BASE = {"name": "Receptionist", "system_prompt": "Answer the phone politely."}
 

@@ -5,12 +5,20 @@ from __future__ import annotations
 import wave
 from typing import Any
 
+import pytest
+
 from voicedock.config import Settings
 from voicedock.store import Database
 from voicedock.store import calls as store_calls
 
 from .conftest import Api, assert_error
 from .fakes import FakeTelephony
+
+
+@pytest.fixture
+def backend(both_backends: str) -> str:
+    """These API tests run on SQLite and on PostgreSQL."""
+    return both_backends
 
 
 def seed_call(db: Database, **fields: Any) -> dict[str, Any]:

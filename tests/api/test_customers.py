@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.store.test_privacy import ended_call
 from tests.telephony.harness import usage_rows
 from voicedock.retention import recording_path
 from voicedock.store import Database, call_state
 
 from .conftest import Api, assert_error
+
+
+@pytest.fixture
+def backend(both_backends: str) -> str:
+    """These API tests run on SQLite and on PostgreSQL."""
+    return both_backends
 
 
 async def test_erasure_removes_everything_about_the_number(api: Api, db: Database) -> None:

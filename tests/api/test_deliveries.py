@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from voicedock.store import Database
 from voicedock.webhooks import enqueue
 
 from .conftest import Api, assert_error
+
+
+@pytest.fixture
+def backend(both_backends: str) -> str:
+    """These API tests run on SQLite and on PostgreSQL."""
+    return both_backends
 
 ASSISTANT = {"webhook_url": "https://user:hunter2@hooks.example.com/in",
              "webhook_events": ["status-update", "end-of-call-report"]}

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from voicedock.store import Database
 
 from .fakes import FakeTelephony
+
+
+@pytest.fixture
+def backend(both_backends: str) -> str:
+    """These API tests run on SQLite and on PostgreSQL."""
+    return both_backends
 
 
 class AsteriskGone(FakeTelephony):

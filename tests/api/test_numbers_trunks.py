@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
+
 from .conftest import Api, assert_error
 from .fakes import FakeTelephony
+
+
+@pytest.fixture
+def backend(both_backends: str) -> str:
+    """These API tests run on SQLite and on PostgreSQL."""
+    return both_backends
 
 
 async def assistant(api: Api) -> str:

@@ -29,9 +29,9 @@ def _page(db: sqlite_utils.Database, table: str, limit: int, offset: int) -> tup
 
 # -- API keys ----------------------------------------------------------------------------------
 # Each kind a client can create without bound, with the rows that count towards its cap.
-CAPPED = {"api keys": ("api_keys", "revoked_at IS NULL"), "assistants": ("assistants", "1"),
-          "SIP trunks": ("sip_trunks", "1"), "phone numbers": ("numbers", "1"),
-          "tool templates": ("tool_templates", "1"), "analysis templates": ("analysis_templates", "1")}
+CAPPED = {"api keys": ("api_keys", "revoked_at IS NULL"), "assistants": ("assistants", "1 = 1"),
+          "SIP trunks": ("sip_trunks", "1 = 1"), "phone numbers": ("numbers", "1 = 1"),
+          "tool templates": ("tool_templates", "1 = 1"), "analysis templates": ("analysis_templates", "1 = 1")}
 
 
 def ensure_room(db: sqlite_utils.Database, kind: str, limit: int) -> None:
