@@ -138,6 +138,7 @@ class Settings:
     public_url: str | None = None  # the API's address as readers of an email reach it; host and port when unset
     database_url: str | None = field(default=None, repr=False)  # PostgreSQL (holds a password); else SQLite
     node_id: str = field(default_factory=socket.gethostname)  # this node's name on call records and heartbeats
+    node_timeout_seconds: float = 15.0  # another node silent this long has failed: its calls are closed
 
     @property
     def api_base(self) -> str:
@@ -189,6 +190,7 @@ class Settings:
             public_url=env.get("VOICEDOCK_PUBLIC_URL") or None,
             database_url=_env_database_url("VOICEDOCK_DATABASE_URL"),
             node_id=_env_node_id("VOICEDOCK_NODE_ID"),
+            node_timeout_seconds=_env_float("VOICEDOCK_NODE_TIMEOUT_SECONDS", 15.0, minimum=2.0),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         return replace(base, **given)  # type: ignore[arg-type]

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from functools import partial
 from typing import Any
 
 from voicedock.admission import CAPACITY_REASON, Admission, WaitingLine
@@ -236,7 +237,7 @@ class CallController:
 
     def _start_inbound(self, start: StasisStart) -> None:
         record = CallRecord(call_id=new_id("call"), direction="inbound", status="ringing",
-                            caller_phone=start.channel.caller.number or None)
+                            caller_phone=start.channel.caller.number or None, node=self.settings.node_id)
         refuse = self._refusal()
         queued = refuse == CAPACITY_REASON and self.waiting.join(record.call_id)
         call = LiveCall(self.deps(), record, start.channel.id)
@@ -300,7 +301,7 @@ class CallController:
         await self._recover(channels)
 
     async def _recover(self, channels: set[str]) -> None:
-        for lost in await self.db.read(lost_calls.live_calls):
+        for lost in await self.db.read(partial(lost_calls.live_calls, node=self.settings.node_id)):
             if lost.record.call_id in self._by_call:
                 continue  # a call of this process
             action = decide(lost.record, channels)
@@ -337,7 +338,7 @@ class CallController:
         record = CallRecord(
             call_id=new_id("call"), direction="outbound", assistant=plan.assistant,
             assistant_id=plan.assistant_id, phone_number_id=plan.phone_number_id, agent_phone=plan.agent_phone,
-            caller_phone=plan.customer, channel_id=f"vd-call-{uuid.uuid4()}",
+            caller_phone=plan.customer, channel_id=f"vd-call-{uuid.uuid4()}", node=self.settings.node_id,
         )
         await self.db.write(lambda d: call_state.create(d, record, plan.metadata))
         call = LiveCall(self.deps(), record, record.channel_id or "", metadata=dict(plan.metadata))

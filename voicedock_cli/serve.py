@@ -16,6 +16,7 @@ from voicedock.config import Settings
 from voicedock.conversation.warming import PromptWarmer
 from voicedock.draining import Drain
 from voicedock.engines.waits import WAITS
+from voicedock.heartbeat import NodeHeartbeat
 from voicedock.mail import Mailer
 from voicedock.metrics import Metrics
 from voicedock.private_files import private_dir
@@ -42,10 +43,13 @@ async def _run(settings: Settings, session: str = "tone", tls: ssl.SSLContext | 
         db.close()
         raise
     if applied:
-        log.info("database migrated", extra={"applied": applied, "path": str(settings.database_path)})
+        log.info("database migrated", extra={"applied": applied, "database": settings.database_name})
     box = SecretBox(settings.secret_key_path)
     worker = DeliveryWorker(db, box, mailer=Mailer(settings, db, box))
     await worker.start()
+    heartbeat = NodeHeartbeat(db, settings.node_id, settings.call_capacity, settings.price_per_minute,
+                              timeout=settings.node_timeout_seconds, poke=worker.poke)
+    heartbeat.start()
     retention = RetentionJob(db, settings.data_dir, settings.recording_retention_days,
                              settings.transcript_retention_days)
     retention.start()
@@ -84,6 +88,7 @@ async def _run(settings: Settings, session: str = "tone", tls: ssl.SSLContext | 
         if controller is not None:
             await controller.aclose()
         await retention.aclose()
+        await heartbeat.aclose()
         await worker.aclose()
         db.close()
 

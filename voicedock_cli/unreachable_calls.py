@@ -36,7 +36,7 @@ def asterisk_configured(root: Path) -> bool:
 
 async def close_unreachable(db: Database, settings: Settings, worker: DeliveryWorker) -> int:
     """End every live call `ended`/`service-restarted` at its last activity; how many there were."""
-    lost = await db.read(lost_calls.live_calls)
+    lost = await db.read(partial(lost_calls.live_calls, node=settings.node_id))
     for call in lost:
         await db.write(partial(lost_calls.close, lost=call, price_per_minute=settings.price_per_minute))
         log.warning("call closed: no Asterisk is configured to recover it",

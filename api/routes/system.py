@@ -14,6 +14,7 @@ from voicedock.schemas.calls import UsageOut, UsageQuery
 from voicedock.secrets import generate_api_key
 from voicedock.store import calls as store_calls
 from voicedock.store import records
+from voicedock.store.nodes import list_nodes
 from voicedock.timeutil import iso, now_iso
 
 from ..context import DB, DRAIN, KEYS, MODELS, OPENAPI, SETTINGS, TELEPHONY, create, read, reply, write
@@ -28,9 +29,11 @@ def _takes_calls(asterisk: dict[str, Any]) -> bool:
 
 async def health(request: web.Request) -> web.Response:
     started = time.perf_counter()
+    nodes: list[dict[str, Any]] = []
     try:
         await request.app[DB].read(lambda d: d.execute("SELECT 1").fetchone())
         database = {"status": "ok", "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
+        nodes = [node.to_dict() for node in await request.app[DB].read(list_nodes)]
     except Exception as err:  # noqa: BLE001 - a health check reports, it does not raise
         database = {"status": "error", "error": type(err).__name__}
     service = request.app.get(TELEPHONY)
@@ -46,10 +49,10 @@ async def health(request: web.Request) -> web.Response:
     drain = request.app[DRAIN]
     if drain.active:  # 503 so a load balancer sends new work to another node while live calls finish
         checks["drain"] = {"status": "draining", "seconds_left": round(drain.seconds_left(), 1)}
-        return reply({"status": "draining", "timestamp": now_iso(), "version": __version__, "checks": checks},
-                     status=503)
+        return reply({"status": "draining", "timestamp": now_iso(), "version": __version__, "checks": checks,
+                      "nodes": nodes}, status=503)
     return reply({"status": "ok" if healthy else "degraded", "timestamp": now_iso(), "version": __version__,
-                  "checks": checks}, status=200 if database["status"] == "ok" and _takes_calls(asterisk) else 503)
+                  "checks": checks, "nodes": nodes}, status=200 if database["status"] == "ok" and _takes_calls(asterisk) else 503)
 
 
 async def get_account(request: web.Request) -> web.Response:

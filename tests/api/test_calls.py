@@ -59,6 +59,14 @@ async def test_get_call_has_every_documented_field(api: Api, db: Database) -> No
     assert got["messages"][0]["content"] == "hi" and got["latency"][0]["total_ms"] == 990
 
 
+async def test_a_call_names_the_node_that_carried_it(api: Api, db: Database) -> None:
+    call = seed_call(db, status="in-progress", node="node-b")
+    status, body, _ = await api.call("GET", f"/calls/{call['id']}")
+    assert status == 200 and body["call"]["node"] == "node-b"
+    status, body, _ = await api.call("GET", "/calls")
+    assert [c["node"] for c in body["calls"]] == ["node-b"]
+
+
 async def test_outbound_call_without_telephony_is_503(api: Api) -> None:
     _, a, _ = await api.call("POST", "/assistants", {"system_prompt": "x"})
     status, body, _ = await api.call("POST", "/calls", {"assistant_id": a["assistant"]["id"],

@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 
 from voicedock.store import Database
+from voicedock.store.nodes import beat
+from voicedock.timeutil import now_iso
 
 from .fakes import FakeTelephony
 
@@ -44,3 +46,12 @@ async def test_health_is_200_when_connected_or_api_only_by_choice(make_client: A
     api_only = await make_client(telephony=False)
     resp = await api_only.get("/api/v1/health")
     assert resp.status == 200 and (await resp.json())["checks"]["asterisk"]["status"] == "disabled"
+
+
+async def test_health_lists_every_node_sharing_the_store(make_client: Any, db: Database) -> None:
+    for node, capacity in (("node-a", 2), ("node-b", 4)):
+        db.write_sync(lambda d, node=node, capacity=capacity: beat(d, node, capacity, now_iso(), now_iso()))
+    client = await make_client(telephony=False)
+    body = await (await client.get("/api/v1/health")).json()
+    assert body["nodes"] == [{"id": "node-a", "status": "up", "active_calls": 0, "capacity": 2},
+                             {"id": "node-b", "status": "up", "active_calls": 0, "capacity": 4}]

@@ -88,3 +88,4 @@ class HealthOut(Out):
     timestamp: str
     version: str
     checks: dict[str, dict[str, Any]]
+    nodes: list[dict[str, Any]] = []  # the nodes sharing this store: {id, status, active_calls, capacity}

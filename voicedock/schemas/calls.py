@@ -102,6 +102,7 @@ class CallOut(Out):
     latency: list[dict[str, Any]]
     metadata: dict[str, Any]
     created_at: str
+    node: str | None = None  # the node that carried the call, when several share one store
 
 
 class CallEnvelope(Out):

@@ -50,6 +50,7 @@ class CallRecord:
     started_at: str | None = None
     report_pending: bool = False
     channel_id: str | None = None  # the caller's channel in Asterisk, for recovery after a restart
+    node: str | None = None  # the node carrying the call (`VOICEDOCK_NODE_ID`), stored on its row
 
     @property
     def call_type(self) -> str:
@@ -90,7 +91,7 @@ def create(d: sqlite_utils.Database, record: CallRecord, metadata: Mapping[str, 
     store_calls.create_call(
         d, id=record.call_id, type=record.call_type, status=record.status, assistant_id=record.assistant_id,
         phone_number_id=record.phone_number_id, caller_phone=record.caller_phone, agent_phone=record.agent_phone,
-        metadata=dict(metadata or {}),
+        node=record.node, metadata=dict(metadata or {}),
     )
     keep_live(d, record)
 

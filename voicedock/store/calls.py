@@ -17,7 +17,7 @@ DATA_DEFAULTS: dict[str, Any] = {
     "latency": [], "metadata": {},
 }
 COLUMNS = ("id", "type", "status", "ended_reason", "assistant_id", "phone_number_id", "caller_phone",
-           "agent_phone", "started_at", "ended_at", "duration_seconds", "cost", "created_at")
+           "agent_phone", "started_at", "ended_at", "duration_seconds", "cost", "created_at", "node")
 
 
 def call_out(row: dict[str, Any]) -> dict[str, Any]:

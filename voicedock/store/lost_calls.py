@@ -16,6 +16,7 @@ from .call_state import CallRecord, finish, set_recording
 from .calls import ACTIVE_STATUSES
 
 SERVICE_RESTARTED = "service-restarted"  # the ended reason of a call its process lost
+NODE_FAILURE = "node-failure"  # the ended reason of a call whose node stopped beating (see `nodes.py`)
 
 
 @dataclass(frozen=True)
@@ -24,11 +25,23 @@ class LostCall:
     last_activity: str  # when the row last changed: the best end time a crashed process leaves
 
 
-def live_calls(d: sqlite_utils.Database) -> list[LostCall]:
-    """Every call not ended, with its stored record (or one rebuilt from the row for older rows)."""
+def live_calls(d: sqlite_utils.Database, node: str | None = None) -> list[LostCall]:
+    """Every call not ended, with its stored record (or one rebuilt from the row for older rows).
+
+    With `node`, only that node's calls (and those stored before calls named their node): in a store
+    shared by several nodes, a node restarting recovers its own calls, never another's live ones.
+    """
     marks = ",".join("?" * len(ACTIVE_STATUSES))
-    rows = d.query(f"SELECT * FROM calls WHERE status IN ({marks}) ORDER BY created_at", ACTIVE_STATUSES)
-    return [LostCall(record=_record(row), last_activity=row["updated_at"]) for row in rows]
+    where, params = f"status IN ({marks})", list(ACTIVE_STATUSES)
+    if node is not None:
+        where, params = where + " AND (node = ? OR node IS NULL)", [*params, node]
+    rows = d.query(f"SELECT * FROM calls WHERE {where} ORDER BY created_at", params)
+    return [lost_call(row) for row in rows]
+
+
+def lost_call(row: dict[str, object]) -> LostCall:
+    """A live call's row as what closing it needs."""
+    return LostCall(record=_record(row), last_activity=str(row["updated_at"]))
 
 
 def _record(row: dict[str, object]) -> CallRecord:
@@ -42,7 +55,7 @@ def _record(row: dict[str, object]) -> CallRecord:
         direction="outbound" if row["type"] == "outbound_phone_call" else "inbound",
         assistant_id=_text(row["assistant_id"]), phone_number_id=_text(row["phone_number_id"]),
         agent_phone=_text(row["agent_phone"]), caller_phone=_text(row["caller_phone"]),
-        started_at=_text(row["started_at"]),
+        started_at=_text(row["started_at"]), node=_text(row.get("node")),
     )
 
 
@@ -52,11 +65,11 @@ def _text(value: object) -> str | None:
 
 def close(
     d: sqlite_utils.Database, lost: LostCall, price_per_minute: float, *, analyse: bool = False,
-    recording_url: str | None = None,
+    recording_url: str | None = None, reason: str = SERVICE_RESTARTED,
 ) -> list[str]:
-    """End a lost call `ended`/`service-restarted` at its last activity; the webhook ids to deliver."""
+    """End a lost call `ended` (`service-restarted` unless another `reason`) at its last activity; the
+    webhook ids to deliver."""
     if recording_url:
         set_recording(d, lost.record, recording_url)
     ended_at = max(lost.last_activity, lost.record.started_at or "")
-    return finish(d, lost.record, "ended", SERVICE_RESTARTED, price_per_minute, analyse=analyse,
-                  ended_at=ended_at)
+    return finish(d, lost.record, "ended", reason, price_per_minute, analyse=analyse, ended_at=ended_at)

@@ -141,6 +141,17 @@ def _m007_dashboard_sign_in(db: sqlite_utils.Database) -> None:
     db.table("dashboard_sessions").create_index(["token_hash"], unique=True)
 
 
+def _m008_nodes(db: sqlite_utils.Database) -> None:
+    """Several nodes share one store: each call names the node that carries it, and each running node
+    keeps a heartbeat row, so the others can close its calls when it stops beating."""
+    db.table("calls").add_column("node", str)
+    db.table("calls").create_index(["node", "status"])
+    db.table("nodes").create(
+        {"id": str, "status": str, "active_calls": int, "capacity": int, "started_at": str, "heartbeat_at": str},
+        pk="id", not_null={"status", "active_calls", "capacity", "started_at", "heartbeat_at"},
+    )
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial schema", _m001_initial),
     (2, "webhook delivery state", _m002_webhook_delivery),
@@ -149,6 +160,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (5, "live call records", _m005_live_records),
     (6, "API key roles", _m006_key_roles),
     (7, "dashboard sign-in", _m007_dashboard_sign_in),
+    (8, "nodes", _m008_nodes),
 ]
 
 

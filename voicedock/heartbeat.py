@@ -1,0 +1,81 @@
+"""The node heartbeat: this server's row in `nodes`, kept fresh, and the calls of silent nodes closed.
+
+Every `interval` seconds one short write says this node is up and how many calls it carries; in the
+same pass the node closes the calls of any other node silent for `timeout` seconds (see
+`store.nodes`), then wakes the webhook worker so their end-of-call webhooks go out at once. On a
+clean stop the row says `stopped`, so the node is not taken for a failed one. With one node (the
+SQLite default) the pass finds no other node and only keeps the row `/health` lists.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import sqlite_utils
+
+from .store import Database
+from .store.nodes import STOPPED, beat, close_failed
+from .tasks import cancel_and_wait
+from .timeutil import iso, utcnow
+
+log = logging.getLogger("voicedock")
+
+HEARTBEAT_SECONDS = 5.0
+
+
+class NodeHeartbeat:
+    def __init__(self, db: Database, node_id: str, capacity: int, price_per_minute: float, *,
+                 timeout: float, poke: Callable[[], None], interval: float = HEARTBEAT_SECONDS,
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        self.db = db
+        self.node_id = node_id
+        self.capacity = capacity
+        self.price_per_minute = price_per_minute
+        self.timeout = timeout
+        self.interval = interval
+        self._poke = poke
+        self._clock = clock
+        self._started_at = iso(clock())
+        self._task: asyncio.Task[None] | None = None
+
+    async def run_once(self) -> list[str]:
+        """One heartbeat and one sweep; the webhook ids the closed calls enqueued."""
+        now = self._clock()
+        stale_before = iso(now - timedelta(seconds=self.timeout))
+
+        def step(d: sqlite_utils.Database) -> list[str]:
+            beat(d, self.node_id, self.capacity, self._started_at, iso(now))
+            return close_failed(d, self.node_id, stale_before, self.price_per_minute)
+
+        ids = await self.db.write(step)
+        if ids:
+            log.warning("calls of a failed node closed", extra={"node": self.node_id, "webhook_events": len(ids)})
+            self._poke()
+        return ids
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="node-heartbeat")
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("node heartbeat failed; the next one retries")
+            await asyncio.sleep(self.interval)
+
+    async def aclose(self) -> None:
+        """Stop beating and mark this node `stopped` (best effort: a store that is gone stays gone)."""
+        if self._task is not None:
+            await cancel_and_wait(self._task)
+            self._task = None
+        try:
+            await self.db.write(lambda d: beat(d, self.node_id, self.capacity, self._started_at,
+                                               iso(self._clock()), status=STOPPED))
+        except Exception:
+            log.exception("could not mark the node stopped")
