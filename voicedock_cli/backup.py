@@ -131,8 +131,16 @@ WARNING: Anyone who can read this backup can read those secrets: keep it as prot
 WARNING: server itself (encrypted storage, access limited to administrators), never beside it in the clear."""
 
 
+POSTGRES_BACKUP = ("the store is PostgreSQL (VOICEDOCK_DATABASE_URL): back it up with the database's own tools "
+                   "(pg_dump, or the server's base backups); this command copies only a SQLite store")
+
+
 def cmd_backup(args: argparse.Namespace) -> int:
-    data_dir = settings_for(args).data_dir
+    settings = settings_for(args)
+    if settings.database_url:
+        print(f"error: {POSTGRES_BACKUP}", file=sys.stderr)
+        return 1
+    data_dir = settings.data_dir
     dest = Path(args.dest)
     try:
         manifest = backup(data_dir, dest)
@@ -147,7 +155,11 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    data_dir = settings_for(args).data_dir
+    settings = settings_for(args)
+    if settings.database_url:
+        print(f"error: {POSTGRES_BACKUP.replace('back it up', 'restore it')}", file=sys.stderr)
+        return 1
+    data_dir = settings.data_dir
     try:
         aside = restore(Path(args.src), data_dir, args.force)
     except ServerRunning as err:

@@ -144,3 +144,12 @@ def test_a_claim_lapses_so_a_dead_node_s_events_are_sent_by_another(pg: Postgres
     assert pg.write_sync(lambda d: claim_due(d, now=now + timedelta(seconds=30), limit=10, lease=60.0)) == []
     later = pg.write_sync(lambda d: claim_due(d, now=now + timedelta(seconds=61), limit=10, lease=60.0))
     assert [e.id for e in later] == [event_id]
+
+
+def test_backup_and_restore_point_a_postgresql_store_to_its_own_tools(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("VOICEDOCK_DATABASE_URL", "postgresql://vd:s3cret@db.internal/voicedock")
+    assert main(["backup", str(tmp_path / "b"), "--data-dir", str(tmp_path)]) == 1
+    assert main(["restore", str(tmp_path / "b"), "--data-dir", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("pg_dump") == 2 and "s3cret" not in err and not (tmp_path / "b").exists()

@@ -177,18 +177,18 @@ def _report(d: sqlite_utils.Database, record: CallRecord, row: Mapping[str, Any]
     return ids
 
 
-def is_report_pending(d: sqlite_utils.Database, call_id: str) -> bool:
-    found = d.conn.execute("SELECT pending_report FROM calls WHERE id = ?", [call_id]).fetchone()
-    return bool(found and found[0])
-
-
 def complete_report(d: sqlite_utils.Database, record: CallRecord, analysis: Mapping[str, Any] | None) -> list[str]:
-    """Store the analysis (None when it failed) and send the end-of-call-report, in one transaction."""
-    if not is_report_pending(d, record.call_id):
+    """Store the analysis (None when it failed) and send the end-of-call-report, in one transaction.
+
+    Taking the pending report is one conditional UPDATE, so of two processes completing the same
+    report (nodes sharing a PostgreSQL store, both finishing reports left by a restart) one sends it.
+    """
+    taken = d.conn.execute("UPDATE calls SET pending_report = NULL WHERE id = ? AND pending_report IS NOT NULL",
+                           [record.call_id]).rowcount
+    if not taken:
         return []
     if analysis is not None:
         store_calls.update_call(d, record.call_id, summary=analysis.get("summary"), analysis=dict(analysis))
-    d.conn.execute("UPDATE calls SET pending_report = NULL WHERE id = ?", [record.call_id])
     record.report_pending = False
     return _report(d, record, store_calls.get_call(d, record.call_id))
 
