@@ -124,8 +124,9 @@ def open_test_database(backend: str, path: Path, request: pytest.FixtureRequest)
 
 @pytest.fixture
 def backend() -> str:
-    """The store a test's `db` uses; a module overrides it with `params=BACKENDS` to run on both."""
-    return "sqlite"
+    """The store a test's `db` uses; a module overrides it with `params=BACKENDS` to run on both.
+    VOICEDOCK_TEST_BACKEND=postgresql runs every other test that takes `db` on PostgreSQL."""
+    return os.environ.get("VOICEDOCK_TEST_BACKEND") or "sqlite"
 
 
 @pytest.fixture(params=BACKENDS)
