@@ -153,3 +153,17 @@ def test_backup_and_restore_point_a_postgresql_store_to_its_own_tools(
     assert main(["restore", str(tmp_path / "b"), "--data-dir", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert err.count("pg_dump") == 2 and "s3cret" not in err and not (tmp_path / "b").exists()
+
+
+def test_connections_the_server_dropped_are_replaced(postgres_server: PostgresServer, url: str,
+                                                     pg: PostgresDatabase) -> None:
+    import psycopg
+
+    assert pg.read_sync(lambda d: d.execute("SELECT 1").fetchone()[0]) == 1
+    pg.write_sync(lambda d: d.execute("SELECT 1"))
+    with psycopg.connect(postgres_server.url("postgres"), autocommit=True) as admin:
+        killed = admin.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                               "WHERE datname = %s", [url.rsplit("/", 1)[1]]).fetchone()
+    assert killed is not None and killed[0] >= 2
+    assert pg.read_sync(lambda d: d.execute("SELECT 2").fetchone()[0]) == 2
+    assert pg.write_sync(lambda d: d.execute("SELECT 3").fetchone()[0]) == 3

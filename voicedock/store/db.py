@@ -101,10 +101,15 @@ class Database:
         return db
 
     # -- sync API (writer thread / tools) ----------------------------------------------------
-    def _run_write(self, fn: Callable[[sqlite_utils.Database], T]) -> T:
+    def _begin(self) -> sqlite_utils.Database:
+        """The writer's connection, in a new transaction."""
         db = self._writer_db()
+        db.conn.execute(self._BEGIN)
+        return db
+
+    def _run_write(self, fn: Callable[[sqlite_utils.Database], T]) -> T:
+        db = self._begin()
         conn = db.conn
-        conn.execute(self._BEGIN)
         try:
             result = fn(db)
         except BaseException:
