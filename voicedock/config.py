@@ -59,13 +59,18 @@ DATABASE_SCHEMES = ("postgresql", "postgres")
 _NODE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
 
 
+_QUERY_PASSWORD = re.compile(r"(?i)(^|&)(password=)[^&]*")
+
+
 def redact_database_url(url: str) -> str:
-    """The URL as it may appear in a log or an error: the password replaced by `***`."""
+    """The URL as it may appear in a log or an error: the password (in the address or as
+    `?password=`) replaced by `***`."""
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rsplit("@", 1)[1]
-    return parts._replace(netloc=f"{parts.username or ''}:***@{host}").geturl()
+    parts = parts._replace(query=_QUERY_PASSWORD.sub(r"\1\2***", parts.query))
+    if parts.password is not None:
+        host = parts.netloc.rsplit("@", 1)[1]
+        parts = parts._replace(netloc=f"{parts.username or ''}:***@{host}")
+    return parts.geturl()
 
 
 def _env_database_url(name: str) -> str | None:

@@ -62,6 +62,8 @@ def test_settings_pick_the_backend_and_never_show_the_password(monkeypatch: pyte
     assert settings.database_name == "postgresql://vd:***@db.internal:5432/voicedock"
     assert "s3cret" not in repr(settings)
     assert redact_database_url("postgresql://vd@db/voicedock") == "postgresql://vd@db/voicedock"
+    assert redact_database_url("postgresql://vd@db/voicedock?sslmode=require&password=s3cret") == (
+        "postgresql://vd@db/voicedock?sslmode=require&password=***")
     monkeypatch.setenv("VOICEDOCK_NODE_ID", "node 2; rm")
     with pytest.raises(SettingsError, match="VOICEDOCK_NODE_ID"):
         Settings.from_env()
