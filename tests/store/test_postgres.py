@@ -6,6 +6,7 @@ import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,6 +30,8 @@ def test_sqlite_spelling_is_translated_for_postgresql() -> None:
         'SELECT * FROM "calls" WHERE id = %s ORDER BY created_at DESC, ctid DESC LIMIT %s')
     assert translate("BEGIN IMMEDIATE") == "BEGIN"
     assert translate("SELECT '100%' WHERE x = ?") == "SELECT '100%%' WHERE x = %s"
+    assert translate("""SELECT 'why? [x] rowid', "rowid" FROM t WHERE a = ?""") == (
+        """SELECT 'why? [x] rowid', "rowid" FROM t WHERE a = %s""")
 
 
 @pytest.mark.parametrize(("url", "says"), [
@@ -169,3 +172,11 @@ def test_connections_the_server_dropped_are_replaced(postgres_server: PostgresSe
     assert killed is not None and killed[0] >= 2
     assert pg.read_sync(lambda d: d.execute("SELECT 2").fetchone()[0]) == 2
     assert pg.write_sync(lambda d: d.execute("SELECT 3").fetchone()[0]) == 3
+
+
+def test_sql_reads_the_same_through_the_adapter(pg: PostgresDatabase) -> None:
+    def read(d: Any) -> tuple[Any, ...]:
+        row = d.execute("SELECT '100%' AS pct, ? AS given, 'a?b' = 'a?b' AS same", ["x%"]).fetchone()
+        return row[0], row["given"], row["same"], dict(row), d.execute("SELECT '50%'").fetchone()[0]
+
+    assert pg.read_sync(read) == ("100%", "x%", True, {"pct": "100%", "given": "x%", "same": True}, "50%")

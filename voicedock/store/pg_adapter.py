@@ -28,14 +28,21 @@ _BEGIN_IMMEDIATE = re.compile(r"^\s*BEGIN\s+IMMEDIATE\b", re.IGNORECASE)
 _TYPES: dict[type, str] = {str: "TEXT", int: "BIGINT", float: "DOUBLE PRECISION", bytes: "BYTEA"}
 
 
+_QUOTED = re.compile(r"""('(?:[^']|'')*'|"(?:[^"]|"")*")""")
+
+
 @functools.lru_cache(maxsize=1024)
 def translate(sql: str) -> str:
-    """SQLite's spelling of a statement, as PostgreSQL (with psycopg's `%s` placeholders) reads it."""
+    """SQLite's spelling of a statement, as PostgreSQL (with psycopg's `%s` placeholders) reads it.
+    Quoted strings and names are kept as they are (only their `%` doubled, as psycopg wants)."""
     sql = _BEGIN_IMMEDIATE.sub("BEGIN", sql)
-    sql = sql.replace("%", "%%")
-    sql = _BRACKETED.sub(r'"\1"', sql)
-    sql = _ROWID.sub("ctid", sql)
-    return sql.replace("?", "%s")
+    pieces = _QUOTED.split(sql)
+    for i, piece in enumerate(pieces):
+        piece = piece.replace("%", "%%")
+        if i % 2 == 0:  # outside quotes
+            piece = _ROWID.sub("ctid", _BRACKETED.sub(r'"\1"', piece)).replace("?", "%s")
+        pieces[i] = piece
+    return "".join(pieces)
 
 
 class Row(tuple[Any, ...]):
