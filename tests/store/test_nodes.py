@@ -114,3 +114,14 @@ async def test_the_heartbeat_runs_in_the_background_until_closed(db: Database) -
         await job.aclose()
     [node] = await db.read(nodes.list_nodes)
     assert node.id == "node-a" and node.status == "stopped" and node.heartbeat_at <= iso(utcnow())
+
+
+async def test_a_report_a_failed_node_was_still_analysing_is_sent_without_the_analysis(db: Database) -> None:
+    record = live_call(db, "call_a", "node-a")
+    db.write_sync(lambda d: call_state.finish(d, record, "ended", "customer-ended-call", 1.0, analyse=True))
+    assert record.report_pending and "end-of-call-report" not in webhook_events(db, "call_a")
+    await heartbeat(db, "node-a", START).run_once()
+    assert len(await heartbeat(db, "node-b", START + timedelta(seconds=20)).run_once()) == 1
+    assert webhook_events(db, "call_a")[-1] == "end-of-call-report"
+    row = call(db, "call_a")
+    assert (row["status"], row["ended_reason"], row["analysis"]) == ("ended", "customer-ended-call", None)

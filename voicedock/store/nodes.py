@@ -4,7 +4,8 @@ Each running server writes its row every few seconds (`beat`). A node whose row 
 the timeout has died with its calls still `in-progress` in the store; whichever other node notices
 first (`close_failed`) marks it `failed` and ends those calls `ended`/`node-failure` exactly as a
 normal end would (usage row, status-update and end-of-call-report through the outbox), so their
-webhooks are still delivered. Marking the node is a conditional UPDATE, so when two survivors notice
+webhooks are still delivered; calls it had ended but not yet analysed get their report, without
+the analysis. Marking the node is a conditional UPDATE, so when two survivors notice
 at once only one of them closes its calls.
 """
 
@@ -15,6 +16,7 @@ from typing import Any
 
 import sqlite_utils
 
+from .call_state import CallRecord, complete_report
 from .calls import ACTIVE_STATUSES
 from .lost_calls import NODE_FAILURE, LostCall, close, lost_call
 
@@ -66,6 +68,8 @@ def close_failed(d: sqlite_utils.Database, this_node: str, stale_before: str, pr
     ids: list[str] = []
     for lost in _live_calls_of(d, failed):
         ids += close(d, lost, price_per_minute, reason=NODE_FAILURE)
+    for record in _pending_reports_of(d, failed):  # its analysis died with the node: the report goes without
+        ids += complete_report(d, record, None)
     return ids
 
 
@@ -78,3 +82,11 @@ def _live_calls_of(d: sqlite_utils.Database, nodes: list[str]) -> list[LostCall]
     rows = d.query(f"SELECT * FROM calls WHERE node IN ({_marks(nodes)}) AND status IN ({_marks(ACTIVE_STATUSES)}) "
                    f"ORDER BY created_at{lock}", [*nodes, *ACTIVE_STATUSES])
     return [lost_call(row) for row in rows]
+
+
+def _pending_reports_of(d: sqlite_utils.Database, nodes: list[str]) -> list[CallRecord]:
+    if not nodes:
+        return []
+    rows = d.execute(f"SELECT pending_report FROM calls WHERE node IN ({_marks(nodes)}) "
+                     "AND pending_report IS NOT NULL ORDER BY created_at", nodes).fetchall()
+    return [CallRecord.from_json(row[0]) for row in rows]
