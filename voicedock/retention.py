@@ -38,14 +38,16 @@ def _cutoff(days: int) -> str | None:
     return iso(utcnow() - timedelta(days=days)) if days > 0 else None
 
 
-async def run_once(db: Database, data_dir: Path, recording_days: int, transcript_days: int) -> Forgotten:
-    """One pass: batches until nothing older than the cutoffs is left. 0 days keeps forever."""
+async def run_once(db: Database, data_dir: Path, recording_days: int, transcript_days: int,
+                   node: str | None = None) -> Forgotten:
+    """One pass: batches until nothing older than the cutoffs is left. 0 days keeps forever.
+    With `node` (nodes sharing one store), only the recordings of this node's calls, which are on its disk."""
     total = Forgotten()
     recordings_before, transcripts_before = _cutoff(recording_days), _cutoff(transcript_days)
     if recordings_before is None and transcripts_before is None:
         return total
     while True:
-        batch = await db.write(lambda d: expire(d, recordings_before, transcripts_before))
+        batch = await db.write(lambda d: expire(d, recordings_before, transcripts_before, node))
         await asyncio.to_thread(delete_recordings, data_dir, batch.recordings)
         total.recordings += batch.recordings
         total.transcripts += batch.transcripts
@@ -62,8 +64,9 @@ class RetentionJob:
     """Runs a pass at start and then every `interval` seconds until closed."""
 
     def __init__(self, db: Database, data_dir: Path, recording_days: int, transcript_days: int,
-                 interval: float = 3600.0) -> None:
+                 interval: float = 3600.0, node: str | None = None) -> None:
         self.db = db
+        self.node = node
         self.data_dir = data_dir
         self.recording_days = recording_days
         self.transcript_days = transcript_days
@@ -77,7 +80,7 @@ class RetentionJob:
     async def _loop(self) -> None:
         while True:
             try:
-                await run_once(self.db, self.data_dir, self.recording_days, self.transcript_days)
+                await run_once(self.db, self.data_dir, self.recording_days, self.transcript_days, self.node)
             except asyncio.CancelledError:
                 raise
             except Exception:

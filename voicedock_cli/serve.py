@@ -51,7 +51,8 @@ async def _run(settings: Settings, session: str = "tone", tls: ssl.SSLContext | 
                               timeout=settings.node_timeout_seconds, poke=worker.poke)
     heartbeat.start()
     retention = RetentionJob(db, settings.data_dir, settings.recording_retention_days,
-                             settings.transcript_retention_days)
+                             settings.transcript_retention_days,
+                             node=settings.node_id if settings.database_url else None)
     retention.start()
     metrics = Metrics()
     WAITS.listen(metrics.observe_wait)

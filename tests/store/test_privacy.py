@@ -28,12 +28,13 @@ def db(tmp_path: Path, both_backends: str, request: pytest.FixtureRequest) -> It
     database.close()
 
 
-def ended_call(db: Database, call_id: str, caller: str, *, old: bool, recorded: bool = True) -> None:
+def ended_call(db: Database, call_id: str, caller: str, *, old: bool, recorded: bool = True,
+               node: str | None = None) -> None:
     """A finished call with a transcript, webhook rows, usage and (optionally) a recording file."""
     record = call_state.CallRecord(call_id=call_id, direction="inbound", assistant=CallAssistant.parse({
         "system_prompt": "x", "webhook_url": "http://127.0.0.1:9/h",
         "webhook_events": ["status-update", "end-of-call-report", "transcript"]}),
-        assistant_id="asst_test", agent_phone="+15550100", caller_phone=caller, status="ringing")
+        assistant_id="asst_test", agent_phone="+15550100", caller_phone=caller, status="ringing", node=node)
     db.write_sync(lambda d: call_state.create(d, record))
     db.write_sync(lambda d: call_state.set_in_progress(d, record))
     db.write_sync(lambda d: call_state.append(d, record, "messages", {"role": "user", "content": f"I am {caller}"}))
@@ -83,6 +84,15 @@ async def test_retention_settings_are_independent_and_zero_keeps_everything(db: 
     assert row["recording_url"] is None and row["messages"], "transcript kept when only recordings expire"
     await run_once(db, data_dir, recording_days=0, transcript_days=30)
     assert call(db, "call_old")["messages"] == []
+
+
+async def test_with_nodes_sharing_the_store_each_expires_the_recordings_on_its_own_disk(db: Database) -> None:
+    data_dir = db.path.parent
+    ended_call(db, "call_a", "+15551111", old=True, node="node-a")
+    ended_call(db, "call_b", "+15552222", old=True, node="node-b")
+    gone = await run_once(db, data_dir, recording_days=30, transcript_days=30, node="node-a")
+    assert gone.recordings == ["call_a"] and gone.transcripts == 2  # transcripts live in the store alone
+    assert call(db, "call_b")["recording_url"] and recording_path(data_dir, "call_b").exists()
 
 
 def test_erasing_a_caller_removes_calls_usage_and_webhook_log_of_that_number_only(db: Database) -> None:

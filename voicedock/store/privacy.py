@@ -69,16 +69,19 @@ def _in(ids: list[str]) -> str:
     return ",".join("?" * len(ids))
 
 
-def expire(d: sqlite_utils.Database, recordings_before: str | None, transcripts_before: str | None) -> Forgotten:
+def expire(d: sqlite_utils.Database, recordings_before: str | None, transcripts_before: str | None,
+           node: str | None = None) -> Forgotten:
     """Drop recordings (their URL; the caller deletes the files) and transcripts of calls ended before the cutoffs.
 
     A transcript is the call's messages and tool calls, and the delivered webhook payloads that
-    carry them; the record itself (status, times, cost, summary, analysis) stays.
+    carry them; the record itself (status, times, cost, summary, analysis) stays. With `node`, only
+    the recordings of that node's calls: each node keeps the recordings of the calls it carried.
     """
     out = Forgotten()
     if recordings_before is not None:
-        out.recordings = _ids(d, f"SELECT id FROM calls WHERE ended_at < ? AND {_json(d, 'has_recording')} "
-                                 "LIMIT ?", [recordings_before, BATCH])
+        mine, params = ("", []) if node is None else (" AND (node = ? OR node IS NULL)", [node])
+        out.recordings = _ids(d, f"SELECT id FROM calls WHERE ended_at < ? AND {_json(d, 'has_recording')}{mine} "
+                                 "LIMIT ?", [recordings_before, *params, BATCH])
         if out.recordings:
             d.execute(f"UPDATE calls SET data = {_json(d, 'drop_recording')}, updated_at = ? "
                       f"WHERE id IN ({_in(out.recordings)})", [now_iso(), *out.recordings])
