@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import psycopg
 from psycopg.rows import RowMaker
@@ -25,10 +25,8 @@ POSTGRESQL = "postgresql"
 _BRACKETED = re.compile(r"\[(\w+)\]")
 _ROWID = re.compile(r"\browid\b", re.IGNORECASE)
 _BEGIN_IMMEDIATE = re.compile(r"^\s*BEGIN\s+IMMEDIATE\b", re.IGNORECASE)
-_TYPES: dict[type, str] = {str: "TEXT", int: "BIGINT", float: "DOUBLE PRECISION", bytes: "BYTEA"}
-
-
 _QUOTED = re.compile(r"""('(?:[^']|'')*'|"(?:[^"]|"")*")""")
+_TYPES: dict[type, str] = {str: "TEXT", int: "BIGINT", float: "DOUBLE PRECISION", bytes: "BYTEA"}
 
 
 @functools.lru_cache(maxsize=1024)
@@ -135,7 +133,7 @@ class PgConnection:
 class PgTable:
     """`db.table(name)`: the writes and schema changes the store and its migrations make."""
 
-    _primary_keys: dict[str, tuple[str, ...]] = {}  # the schema is the same for every connection
+    _primary_keys: ClassVar[dict[str, tuple[str, ...]]] = {}  # the schema is the same for every connection
 
     def __init__(self, db: PgDb, name: str) -> None:
         self.db = db
