@@ -32,6 +32,7 @@ class Turn:
     spoken_ms: float
     latency_ms: float | None
     kind: str = "question"
+    concurrent: int = 1  # calls in progress together in this round of the benchmark
 
 
 @dataclass
@@ -48,6 +49,13 @@ class CallResult:
     sent: list[tuple[float, float]] = field(default_factory=list)
     record: dict[str, Any] | None = None
     error: str | None = None
+    concurrent: int = 1
+    greeting_ms: float | None = None  # answered -> first frame of the greeting heard
+
+    @property
+    def user(self) -> str:
+        """The SIP user the call comes from, which VoiceDock stores as the caller's number."""
+        return f"bench{self.index}"
 
 
 async def _watch(call: SipCall, find: Callable[[], float | None], within: float, every: float) -> float | None:
@@ -77,7 +85,8 @@ async def ask(call: SipCall, result: CallResult, text: str, audio: np.ndarray, r
     end = played.voice_ended or played.ended
     first = await wait_voice(call, end, reply_timeout)
     latency = None if first is None else round((first - end) * 1000, 1)
-    result.turns.append(Turn(result.voice, result.index, text, round((end - played.started) * 1000), latency, kind))
+    result.turns.append(Turn(result.voice, result.index, text, round((end - played.started) * 1000), latency, kind,
+                             result.concurrent))
     return first
 
 
@@ -116,20 +125,23 @@ async def interrupt(call: SipCall, result: CallResult, audio: np.ndarray, reply_
         result.barge_in_note = "the answer was not playing when the caller interrupted"
     reply = await wait_voice(call, end, reply_timeout)
     result.turns.append(Turn(result.voice, result.index, INTERRUPTION, round((end - played.started) * 1000),
-                             None if reply is None else round((reply - end) * 1000, 1), "interruption"))
+                             None if reply is None else round((reply - end) * 1000, 1), "interruption",
+                             result.concurrent))
     if reply is not None:
         await wait_quiet(call, reply, 30)
 
 
 async def one_call(uri: str, voice: str, index: int, audio: dict[str, np.ndarray], reply_timeout: float,
-                   questions: int = len(QUESTIONS)) -> CallResult:
-    result = CallResult(voice, index)
-    call = SipCall(user=f"bench{index}")
+                   questions: int = len(QUESTIONS), concurrent: int = 1) -> CallResult:
+    result = CallResult(voice, index, concurrent=concurrent)
+    call = SipCall(user=result.user)
     loop = asyncio.get_running_loop()
     try:
         await call.dial(uri)
-        greeting = await wait_voice(call, loop.time(), 15)
+        answered = loop.time()
+        greeting = await wait_voice(call, answered, 15)
         if greeting is not None:
+            result.greeting_ms = round((greeting - answered) * 1000, 1)
             await wait_quiet(call, greeting, 30)
         for text in QUESTIONS[:questions]:
             first = await ask(call, result, text, audio[text], reply_timeout)

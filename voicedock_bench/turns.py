@@ -2,11 +2,14 @@
 
 The command starts Asterisk (if it is not running) and a `voicedock serve` of its own on a
 temporary data directory with the chosen model profile, then places calls one after another
-with `SipCall`. Each call waits for the greeting, asks a few questions (recorded with Piper and
-with espeak-ng, sent through the 8 kHz µ-law path), says "okay" over one long answer and then
-interrupts it, and hangs up. It measures at the caller:
+with `SipCall` (`--concurrent 1,3` then places rounds of three calls at once). Each call waits
+for the greeting, asks a few questions (recorded with Piper and with espeak-ng, sent through the
+8 kHz µ-law path), says "okay" over one long answer and then interrupts it, and hangs up. It measures at the caller:
 
-- turn latency: end of the caller's last voiced frame → first assistant audio heard;
+- turn latency: end of the caller's last voiced frame → first assistant audio heard, per number
+  of calls in progress together;
+- greeting: call answered → first frame of the greeting heard (the first call of a run is the
+  first call of an assistant just created);
 - barge-in pause: caller speech onset → assistant audio stops, for the "okay" and the interruption;
 - backchannel resumes: the answer went on after the "okay", which did not become a caller turn;
 - WER of VoiceDock's stored transcript of the caller against the text that was spoken;
@@ -71,22 +74,33 @@ async def ari_app_connected(settings: Any) -> bool:
     return any(app.get("name") == settings.app for app in apps)
 
 
-def stored_call(db: Database, after: set[str]) -> dict[str, Any] | None:
+def stored_calls(db: Database, after: set[str]) -> list[dict[str, Any]]:
     rows, _ = db.read_sync(lambda d: call_store.list_calls(d, limit=50, offset=0))
-    new = [r for r in rows if r["id"] not in after]
-    return new[0] if new else None
+    return [r for r in rows if r["id"] not in after]
 
 
-async def finished_record(db: Database, known: set[str], within: float = 90.0) -> dict[str, Any] | None:
-    """The call's record once it has ended and its post-call analysis is stored, so that the next
-    call's turns do not share the CPU with this call's analysis (each call is measured alone)."""
+def _finished(row: dict[str, Any]) -> bool:
+    return row["status"] in ("ended", "failed", "rejected") and bool(row.get("analysis"))
+
+
+async def finished_records(db: Database, known: set[str], results: list[CallResult],
+                           within: float = 90.0) -> None:
+    """Give each call of a round its record once the record has ended and its post-call analysis
+    is stored, so that the next round's turns do not share the CPU with this round's analyses.
+    A record is matched by the caller's number (the call's SIP user), else by order."""
     deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        row = await asyncio.to_thread(stored_call, db, known)
-        if row is not None and row["status"] in ("ended", "failed", "rejected") and row.get("analysis"):
-            return row
+    while True:
+        rows = await asyncio.to_thread(stored_calls, db, known)
+        done = len([r for r in rows if _finished(r)]) >= len(results)
+        if done or time.monotonic() >= deadline:
+            break
         await asyncio.sleep(0.25)
-    return await asyncio.to_thread(stored_call, db, known)
+    by_user = {r.get("caller_phone"): r for r in rows}
+    for result in results:
+        row = by_user.get(result.user) or next((r for r in reversed(rows) if r["id"] not in known), None)
+        if row is not None:
+            result.record = row
+            known.add(row["id"])
 
 
 async def run_bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
@@ -112,14 +126,19 @@ async def run_bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         health = await wait_healthy(f"http://127.0.0.1:{port}/api/v1/health", server, args.load_timeout)
         uri = f"sip:{DEMO_NUMBER}@127.0.0.1:{asterisk.sip_port}"
         known: set[str] = set()
-        for _ in range(args.calls):
-            for voice in args.voices:
-                result = await one_call(uri, voice, len(results), audio[voice], args.reply_timeout, args.questions)
-                result.record = await finished_record(db, known)
-                if result.record is not None:
-                    known.add(result.record["id"])
-                results.append(result)
-                print(json.dumps(call_line(result)), file=sys.stderr, flush=True)
+        for concurrent in args.concurrent:
+            for _ in range(args.calls):
+                for voice_at in range(0, len(args.voices), 1 if concurrent == 1 else len(args.voices)):
+                    # One round: `concurrent` callers at once, voices taken in turn.
+                    voices = [args.voices[(voice_at + i) % len(args.voices)] for i in range(concurrent)]
+                    first = len(results)
+                    batch = await asyncio.gather(*(
+                        one_call(uri, voice, first + i, audio[voice], args.reply_timeout, args.questions, concurrent)
+                        for i, voice in enumerate(voices)))
+                    await finished_records(db, known, list(batch))
+                    for result in batch:
+                        results.append(result)
+                        print(json.dumps(call_line(result)), file=sys.stderr, flush=True)
     finally:
         if server.returncode is None:
             server.terminate()

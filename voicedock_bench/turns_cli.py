@@ -19,7 +19,9 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser("turns", help="turn latency, barge-in, backchannels and WER over real SIP calls (needs root, Asterisk)")
     p.add_argument("--profile", default=default_profile(), help="model profile (default: $VOICEDOCK_MODEL_PROFILE or cpu)")
     p.add_argument("--models-dir", type=Path, default=default_models_dir())
-    p.add_argument("--calls", type=int, default=2, help="calls per voice")
+    p.add_argument("--calls", type=int, default=2, help="calls per voice (rounds per voice with --concurrent)")
+    p.add_argument("--concurrent", default=[1], type=_counts,
+                   help="calls in progress at once, one run per number: 1,3 places single calls, then rounds of 3")
     p.add_argument("--questions", type=int, default=len(QUESTIONS), choices=range(len(QUESTIONS) + 1),
                    help="plain questions per call before the long one that is interrupted")
     p.add_argument("--voices", default=",".join(VOICES),
@@ -28,6 +30,16 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--load-timeout", type=float, default=300.0, help="seconds for the server to load its models")
     p.add_argument("--out", default=str(Path.cwd() / "bench-results" / "turns.json"))
     p.set_defaults(fn=cmd_bench_turns)
+
+
+def _counts(text: str) -> list[int]:
+    try:
+        counts = [int(n) for n in text.split(",") if n.strip()]
+    except ValueError:
+        counts = []
+    if not counts or any(n < 1 or n > 32 for n in counts):
+        raise argparse.ArgumentTypeError(f"expected numbers from 1 to 32 separated by commas, not {text!r}")
+    return counts
 
 
 def cmd_bench_turns(args: argparse.Namespace) -> int:

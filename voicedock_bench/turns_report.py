@@ -18,7 +18,7 @@ from .questions import BACKCHANNEL
 from .turn_call import LOUD, RESUME_WITHIN, CallResult
 
 GOALS = {"turn_p50_ms": 1000, "turn_p95_ms": 1500, "barge_in_pause_ms": 120, "backchannel_resumed_percent": 90,
-         "wer": 0.05}
+         "wer": 0.05, "three_calls_turn_p95_ms": 2000, "first_greeting_ms": 1000}
 
 
 def stored_caller_words(result: CallResult) -> str:
@@ -68,7 +68,8 @@ def resumes(results: list[CallResult]) -> dict[str, Any]:
 
 def call_line(result: CallResult) -> dict[str, Any]:
     """One call's figures, printed as each call ends."""
-    return {"call": result.index, "voice": result.voice, "error": result.error,
+    return {"call": result.index, "voice": result.voice, "concurrent": result.concurrent, "error": result.error,
+            "greeting_ms": result.greeting_ms,
             "turn_latency_ms": [t.latency_ms for t in result.turns], "barge_in_ms": result.barge_in_ms,
             "backchannel_ms": result.backchannel_ms, "backchannel_heard_again": result.backchannel_heard_again,
             "barge_in_note": result.barge_in_note}
@@ -82,8 +83,20 @@ def report(args: argparse.Namespace, results: list[CallResult], models: dict[str
     resumed = resumes(results)
     overall = tm.summary(latencies)
     errors = tm.wer(transcript_pairs(results))
+    by_concurrent = {n: tm.summary([t.latency_ms for r in results for t in r.turns
+                                    if r.concurrent == n and t.latency_ms is not None])
+                     for n in sorted({r.concurrent for r in results})}
+    greetings = [r.greeting_ms for r in results if r.greeting_ms is not None]
+    first_greeting = results[0].greeting_ms if results else None
     figures = {
         "turn_latency_ms": overall,
+        "turn_latency_ms_by_concurrent": by_concurrent,
+        "turns_without_reply_by_concurrent": {n: sum(1 for r in results for t in r.turns
+                                                     if r.concurrent == n and t.latency_ms is None)
+                                              for n in by_concurrent},
+        "greeting_ms": tm.summary(greetings),
+        "first_greeting_ms": first_greeting,
+        "greetings_not_heard": sum(1 for r in results if r.greeting_ms is None and not r.error),
         "turn_latency_ms_by_voice": {v: tm.summary([t.latency_ms for r in results for t in r.turns
                                                     if r.voice == v and t.latency_ms is not None])
                                      for v in args.voices},
@@ -104,11 +117,14 @@ def report(args: argparse.Namespace, results: list[CallResult], models: dict[str
         "backchannel_resumed": None if resumed["percent"] is None
         else resumed["percent"] >= GOALS["backchannel_resumed_percent"],
         "wer": _met(errors, GOALS["wer"]),
+        "three_calls_turn_p95": None if 3 not in by_concurrent
+        else _met(by_concurrent[3]["p95"], GOALS["three_calls_turn_p95_ms"]),
+        "first_greeting": _met(first_greeting, GOALS["first_greeting_ms"]),
     }
     return {
         "benchmark": "turns: real SIP calls through Asterisk to the demo assistant, measured at the caller",
         "profile": args.profile, "models": models, "machine": describe_machine(),
-        "calls": len(results), "voices": args.voices, "failed_calls": [r.error for r in results if r.error],
+        "calls": len(results), "voices": args.voices, "concurrent": sorted(by_concurrent), "failed_calls": [r.error for r in results if r.error],
         "definitions": {
             "turn_latency_ms": "caller's last voiced frame sent -> first assistant frame received (2 frames "
                                f"with rms >= {LOUD:.0f})",
@@ -117,11 +133,15 @@ def report(args: argparse.Namespace, results: list[CallResult], models: dict[str
             "backchannel_resumes": f"after '{BACKCHANNEL}' said over a long answer, the assistant's voice is heard "
                                    f"again within {RESUME_WITHIN:.0f} s and no caller turn '{BACKCHANNEL}' is stored",
             "wer": "word errors of the stored caller transcript against the spoken text, over all calls",
+            "greeting_ms": "call answered (200 OK) -> first assistant frame heard; first_greeting_ms is the "
+                           "run's first call, the first call of an assistant created for the run",
+            "turn_latency_ms_by_concurrent": "turn latency of calls placed in rounds of N calls at once",
         },
         **figures,
         "goals": {"targets": GOALS, "met": goals},
         "turns": [t.__dict__ for r in results for t in r.turns],
-        "transcripts": [{"call": r.index, "voice": r.voice, "said": " ".join(r.said),
+        "transcripts": [{"call": r.index, "voice": r.voice, "caller": r.user,
+                         "record_caller": (r.record or {}).get("caller_phone"), "said": " ".join(r.said),
                          "stored": stored_caller_words(r)} for r in results],
         "timeline": {"call": results[0].index, "voice": results[0].voice, "sent": results[0].sent,
                      "heard": results[0].heard} if results else None,
@@ -142,15 +162,18 @@ def plot(data: dict[str, Any], path: Path) -> str | None:
     except ImportError:
         return "matplotlib is not installed (pip install 'voicedock[bench]')"
     fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.5), gridspec_kw={"width_ratios": [1, 2]})
-    voices = data["voices"]
-    for i, voice in enumerate(voices):
-        values = [t["latency_ms"] / 1000 for t in data["turns"] if t["voice"] == voice and t["latency_ms"]]
-        left.scatter(np.full(len(values), i) + np.linspace(-0.15, 0.15, len(values)), values, s=18, label=voice)
+    several = len(data.get("concurrent") or [1]) > 1
+    groups = sorted({(t.get("concurrent", 1), t["voice"]) for t in data["turns"]})
+    for i, (n, voice) in enumerate(groups):
+        values = [t["latency_ms"] / 1000 for t in data["turns"]
+                  if t["voice"] == voice and t.get("concurrent", 1) == n and t["latency_ms"]]
+        left.scatter(np.full(len(values), i) + np.linspace(-0.15, 0.15, len(values)), values, s=18,
+                     label=f"{voice}, {n} at once" if several else voice)
         if values:
             left.boxplot([values], positions=[i], widths=0.5, showfliers=False)
     left.axhline(GOALS["turn_p50_ms"] / 1000, color="green", linestyle="--", linewidth=1, label="p50 goal")
     left.axhline(GOALS["turn_p95_ms"] / 1000, color="orange", linestyle="--", linewidth=1, label="p95 goal")
-    left.set_xticks(range(len(voices)), voices)
+    left.set_xticks(range(len(groups)), [f"{v}\n{n} at once" if several else v for n, v in groups])
     left.set_ylabel("end of caller speech → first reply audio (s)")
     p50 = data["turn_latency_ms"]["p50"]
     left.set_title(f"Turn latency ({data['profile']}), p50 {p50} ms" if p50 is not None else "Turn latency")

@@ -21,20 +21,29 @@ def test_bench_turns_reports_latency_barge_in_and_wer_from_real_calls(
     out = tmp_path / "turns.json"
     run = subprocess.run(
         [sys.executable, "-m", "voicedock_cli.main", "bench", "turns", "--profile", "ci", "--models-dir",
-         str(ci_models_dir), "--calls", "1", "--questions", "1", "--voices", "piper,espeak-ng", "--out", str(out)],
+         str(ci_models_dir), "--calls", "1", "--questions", "1", "--voices", "piper,espeak-ng", "--concurrent", "1,2",
+         "--out", str(out)],
         capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
     data = json.loads(out.read_text())
-    assert data["calls"] == 2 and data["failed_calls"] == []
+    # one call per voice alone, then one round of both voices at once
+    assert data["calls"] == 4 and data["failed_calls"] == [] and data["concurrent"] == [1, 2]
     answered = [t for t in data["turns"] if t["latency_ms"] is not None]
-    assert len(answered) >= 3, data["turns"]
+    assert len(answered) >= 6, data["turns"]
+    assert {t["concurrent"] for t in answered} == {1, 2}
+    assert data["turn_latency_ms_by_concurrent"]["2"]["n"] >= 3
+    # every call heard its greeting, and the first (a new assistant's first call) is reported apart
+    assert data["greeting_ms"]["n"] == 4 and data["greetings_not_heard"] == 0
+    assert 0 < data["first_greeting_ms"] < 15000
+    # each call, the two placed together included, is matched with its own stored record
+    assert all(t["record_caller"] == t["caller"] and t["stored"] for t in data["transcripts"]), data["transcripts"]
     assert all(0 < t["latency_ms"] < 30000 for t in answered)
     # the stored transcript is VoiceDock's own STT of what the caller sent through Asterisk
     piper = next(t for t in data["transcripts"] if t["voice"] == "piper")
     assert "saturday" in piper["stored"].lower(), data["transcripts"]
     assert data["wer_by_voice"]["piper"] is not None and data["wer_by_voice"]["piper"] <= 0.2
     assert data["wer_by_voice"]["espeak-ng"] is not None
-    assert data["barge_in_pause_ms"]["n"] + len(data["barge_in_not_measured"]) >= 2
-    assert data["backchannel_resumes"]["n"] == 2
+    assert data["barge_in_pause_ms"]["n"] + len(data["barge_in_not_measured"]) >= 4
+    assert data["backchannel_resumes"]["n"] == 4
     assert data["server_latency_ms"]["stt_ms"]["n"] >= 2
     assert Path(data["plot"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
