@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import SplitResult, urlsplit
@@ -73,8 +74,10 @@ def redact_database_url(url: str) -> str:
     return parts.geturl()
 
 
-def _env_database_url(name: str) -> str | None:
-    """`postgresql://user:pass@host:port/db` (or a socket: `postgresql://user@/db?host=/run/postgresql`)."""
+def _env_url(name: str, problem: Callable[[SplitResult], str | None],
+             shown: Callable[[str], str] = str) -> str | None:
+    """The URL in `name`, or None when unset; one that does not parse, or has a `problem`, is refused
+    with a message that shows it as `shown` makes it."""
     raw = os.environ.get(name) or None
     if raw is None:
         return None
@@ -82,11 +85,16 @@ def _env_database_url(name: str) -> str | None:
         parts = urlsplit(raw)
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number
     except ValueError:
-        raise SettingsError(f"{name} is not a valid URL ({redact_database_url_safely(raw)})") from None
-    problem = _database_url_problem(parts)
-    if problem:
-        raise SettingsError(f"{name} {problem} ({redact_database_url_safely(raw)})")
+        raise SettingsError(f"{name} is not a valid URL ({shown(raw)})") from None
+    found = problem(parts)
+    if found:
+        raise SettingsError(f"{name} {found} ({shown(raw)})")
     return raw
+
+
+def _env_database_url(name: str) -> str | None:
+    """`postgresql://user:pass@host:port/db` (or a socket: `postgresql://user@/db?host=/run/postgresql`)."""
+    return _env_url(name, _database_url_problem, redact_database_url_safely)
 
 
 def _database_url_problem(parts: SplitResult) -> str | None:
@@ -105,6 +113,18 @@ def redact_database_url_safely(raw: str) -> str:
         return redact_database_url(raw)
     except ValueError:
         return raw.split("://", 1)[0] + "://..."
+
+
+def _node_url_problem(parts: SplitResult) -> str | None:
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/") or parts.query:
+        return "must be http(s)://host[:port]"
+    return None
+
+
+def _env_node_url(name: str) -> str | None:
+    """An `http(s)://host[:port]` base the other nodes reach this node's API at."""
+    url = _env_url(name, _node_url_problem)
+    return url.rstrip("/") if url else None
 
 
 def _env_node_id(name: str) -> str:
@@ -144,6 +164,7 @@ class Settings:
     database_url: str | None = field(default=None, repr=False)  # PostgreSQL (holds a password); else SQLite
     node_id: str = field(default_factory=socket.gethostname)  # this node's name on call records and heartbeats
     node_timeout_seconds: float = 15.0  # another node silent this long has failed: its calls are closed
+    node_url: str | None = None  # where the other nodes reach this node's API; host and port when unset
 
     @property
     def api_base(self) -> str:
@@ -152,6 +173,17 @@ class Settings:
             return self.public_url.rstrip("/")
         scheme = "https" if self.tls_cert else "http"
         return f"{scheme}://{self.host}:{self.port}"
+
+    @property
+    def node_base_url(self) -> str:
+        """Where another node sends the control commands of this node's calls: `node_url`, else the
+        address the server binds (the host name for a wildcard bind, which no other node can dial)."""
+        if self.node_url:
+            return self.node_url
+        host = socket.gethostname() if self.host in ("", "0.0.0.0", "::") else self.host
+        host = f"[{host}]" if ":" in host else host
+        scheme = "https" if self.tls_cert else "http"
+        return f"{scheme}://{host}:{self.port}"
 
     @property
     def database_path(self) -> Path:
@@ -196,6 +228,7 @@ class Settings:
             database_url=_env_database_url("VOICEDOCK_DATABASE_URL"),
             node_id=_env_node_id("VOICEDOCK_NODE_ID"),
             node_timeout_seconds=_env_float("VOICEDOCK_NODE_TIMEOUT_SECONDS", 15.0, minimum=2.0),
+            node_url=_env_node_url("VOICEDOCK_NODE_URL"),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         return replace(base, **given)  # type: ignore[arg-type]

@@ -28,13 +28,14 @@ HEARTBEAT_SECONDS = 5.0
 
 class NodeHeartbeat:
     def __init__(self, db: Database, node_id: str, capacity: int, price_per_minute: float, *,
-                 timeout: float, poke: Callable[[], None], interval: float = HEARTBEAT_SECONDS,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 timeout: float, poke: Callable[[], None], url: str | None = None,
+                 interval: float = HEARTBEAT_SECONDS, clock: Callable[[], datetime] = utcnow) -> None:
         self.db = db
         self.node_id = node_id
         self.capacity = capacity
         self.price_per_minute = price_per_minute
         self.timeout = timeout
+        self.url = url  # where the other nodes send the control commands of this node's calls
         self.interval = interval
         self._poke = poke
         self._clock = clock
@@ -47,7 +48,7 @@ class NodeHeartbeat:
         stale_before = iso(now - timedelta(seconds=self.timeout))
 
         def step(d: sqlite_utils.Database) -> list[str]:
-            beat(d, self.node_id, self.capacity, self._started_at, iso(now))
+            beat(d, self.node_id, self.capacity, self._started_at, iso(now), url=self.url)
             return close_failed(d, self.node_id, stale_before, self.price_per_minute)
 
         ids = await self.db.write(step)
@@ -76,6 +77,6 @@ class NodeHeartbeat:
             self._task = None
         try:
             await self.db.write(lambda d: beat(d, self.node_id, self.capacity, self._started_at,
-                                               iso(self._clock()), status=STOPPED))
+                                               iso(self._clock()), status=STOPPED, url=self.url))
         except Exception:
             log.exception("could not mark the node stopped")

@@ -48,7 +48,8 @@ async def _run(settings: Settings, session: str = "tone", tls: ssl.SSLContext | 
     worker = DeliveryWorker(db, box, mailer=Mailer(settings, db, box))
     await worker.start()
     heartbeat = NodeHeartbeat(db, settings.node_id, settings.call_capacity, settings.price_per_minute,
-                              timeout=settings.node_timeout_seconds, poke=worker.poke)
+                              timeout=settings.node_timeout_seconds, poke=worker.poke,
+                              url=settings.node_base_url)
     heartbeat.start()
     retention = RetentionJob(db, settings.data_dir, settings.recording_retention_days,
                              settings.transcript_retention_days,

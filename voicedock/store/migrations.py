@@ -152,6 +152,11 @@ def _m008_nodes(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m009_node_urls(db: sqlite_utils.Database) -> None:
+    """A node's heartbeat says where its API is, so a control command sent to another node reaches it."""
+    db.table("nodes").add_column("url", str)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial schema", _m001_initial),
     (2, "webhook delivery state", _m002_webhook_delivery),
@@ -161,6 +166,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (6, "API key roles", _m006_key_roles),
     (7, "dashboard sign-in", _m007_dashboard_sign_in),
     (8, "nodes", _m008_nodes),
+    (9, "node URLs", _m009_node_urls),
 ]
 
 

@@ -32,6 +32,7 @@ class Node:
     active_calls: int
     capacity: int
     heartbeat_at: str
+    url: str | None = None  # this node's API for the other nodes (not listed: an internal address)
 
     def to_dict(self) -> dict[str, Any]:
         """As `/health` lists it."""
@@ -43,20 +44,30 @@ def _marks(values: tuple[str, ...] | list[str]) -> str:
 
 
 def beat(d: sqlite_utils.Database, node_id: str, capacity: int, started_at: str, now: str,
-         status: str = UP) -> None:
-    """Write this node's heartbeat: up (again, after a failure), with the calls it carries now."""
+         status: str = UP, url: str | None = None) -> None:
+    """Write this node's heartbeat: up (again, after a failure), with the calls it carries now and
+    where its API is."""
     active = d.execute(f"SELECT count(*) FROM calls WHERE node = ? AND status IN ({_marks(ACTIVE_STATUSES)})",
                        [node_id, *ACTIVE_STATUSES]).fetchone()[0]
     d.execute(
-        "INSERT INTO nodes (id, status, active_calls, capacity, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?) "
+        "INSERT INTO nodes (id, status, active_calls, capacity, started_at, heartbeat_at, url) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (id) DO UPDATE SET status = excluded.status, active_calls = excluded.active_calls, "
-        "capacity = excluded.capacity, started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at",
-        [node_id, status, int(active), capacity, started_at, now])
+        "capacity = excluded.capacity, started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at, "
+        "url = excluded.url",
+        [node_id, status, int(active), capacity, started_at, now, url])
+
+
+_COLUMNS = "id, status, active_calls, capacity, heartbeat_at, url"
 
 
 def list_nodes(d: sqlite_utils.Database) -> list[Node]:
-    rows = d.query("SELECT id, status, active_calls, capacity, heartbeat_at FROM nodes ORDER BY id")
-    return [Node(**row) for row in rows]
+    return [Node(**row) for row in d.query(f"SELECT {_COLUMNS} FROM nodes ORDER BY id")]
+
+
+def find_node(d: sqlite_utils.Database, node_id: str) -> Node | None:
+    rows = list(d.query(f"SELECT {_COLUMNS} FROM nodes WHERE id = ?", [node_id]))
+    return Node(**rows[0]) if rows else None
 
 
 def close_failed(d: sqlite_utils.Database, this_node: str, stale_before: str, price_per_minute: float) -> list[str]:
