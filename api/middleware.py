@@ -10,6 +10,7 @@ from aiohttp.typedefs import Handler
 
 from .context import API_KEY_ID, KEYS, LIMITER, RATE_DECISION
 from .errors import ApiError, error_response, from_http_exception
+from .forwarding import node_grant
 
 log = logging.getLogger("voicedock.api")
 
@@ -22,7 +23,9 @@ async def _dispatch(request: web.Request, handler: Handler) -> web.StreamRespons
         raise match.http_exception
     op = getattr(match.handler, "__operation__", None)
     if op is not None and op.auth:
-        grant = await request.app[KEYS].authenticate(request.headers.get("Authorization"), request.remote or "")
+        grant = await node_grant(request) if op.node_signed else None
+        grant = grant or await request.app[KEYS].authenticate(request.headers.get("Authorization"),
+                                                              request.remote or "")
         request[API_KEY_ID] = grant.key_id
         decision = request.app[LIMITER].hit(grant.key_id)
         request[RATE_DECISION] = decision

@@ -34,6 +34,7 @@ class Operation:
     status: int = 200
     errors: tuple[int, ...] = ()
     auth: bool = True
+    node_signed: bool = False  # another node may send it on signed, in place of an API key (api.forwarding)
     media_type: str = "application/json"
     raw_response: bool = False
     extra: dict[str, Any] = field(default_factory=dict)

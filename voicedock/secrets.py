@@ -7,6 +7,7 @@ alone does not reveal BYOK keys, webhook secrets or trunk passwords.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 import secrets
 from pathlib import Path
@@ -38,7 +39,9 @@ class SecretBox:
     """Symmetric encryption of small strings with a key file created on first use (mode 0600)."""
 
     def __init__(self, key_path: Path) -> None:
-        self._fernet = Fernet(self._load_or_create(key_path))
+        key = self._load_or_create(key_path)
+        self._fernet = Fernet(key)
+        self._mac_key = hashlib.sha256(b"voicedock node requests\0" + key).digest()  # not the Fernet keys
 
     @staticmethod
     def _load_or_create(path: Path) -> bytes:
@@ -55,6 +58,11 @@ class SecretBox:
 
     def encrypt(self, plaintext: str) -> str:
         return self._fernet.encrypt(plaintext.encode()).decode()
+
+    def sign(self, message: bytes) -> str:
+        """A hex HMAC-SHA256 of `message`: every node holds the same key file, so one node's request
+        to another proves where it comes from."""
+        return hmac.new(self._mac_key, message, hashlib.sha256).hexdigest()
 
     def decrypt(self, token: str) -> str:
         try:

@@ -15,6 +15,7 @@ from voicedock.store.records import check_references
 from voicedock.telephony import TelephonyError
 from voicedock.timeutil import iso
 
+from .. import forwarding
 from ..context import CONTROL_LIMITER, SETTINGS, read, reply, telephony
 from ..errors import ApiError
 from ..llm_check import check_llm_now
@@ -65,6 +66,9 @@ async def control_call(request: web.Request, body: ControlRequest) -> web.Respon
     call = await read(request, lambda d: store_calls.get_call(d, ident))
     if call["status"] not in ACTIVE_STATUSES:
         raise ApiError(400, "call_not_active", f"Call {ident} is {call['status']}; only active calls take commands")
+    owner = call.get("node")
+    if owner and owner != request.app[SETTINGS].node_id:  # the owner counts the command against its limit
+        return await forwarding.to_owner(request, ident, owner, body)
     decision = request.app[CONTROL_LIMITER].hit(ident)
     if not decision.allowed:
         raise ApiError(429, "rate_limit_exceeded",
@@ -93,7 +97,7 @@ OPERATIONS = [
               response=CallEnvelope, status=201, errors=(409, 422, 503)),
     Operation("GET", "/calls/{id}", get_call, "Get a call", "Calls", response=CallEnvelope, errors=(404,)),
     Operation("POST", "/calls/{id}/control", control_call, "Control a live call", "Calls", body=ControlRequest,
-              response=ControlResult, errors=(404, 503)),
+              response=ControlResult, errors=(404, 409, 503), node_signed=True),
     Operation("GET", "/calls/{id}/recording", get_recording, "Download a call's recording (WAV)", "Calls",
               media_type="audio/wav", raw_response=True, errors=(404,)),
 ]
