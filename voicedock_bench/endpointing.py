@@ -20,19 +20,20 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
 from voicedock.audio import rms
-from voicedock.conversation.listener import ENERGY_FLOOR, TURN_PREROLL_SECONDS
-from voicedock.engines.endpointing import Endpointer, EndpointEvent
-from voicedock.engines.loader import build_tts, build_turn, build_vad, read_manifest
+from voicedock.conversation.listener import ENERGY_FLOOR, PAUSE_SECONDS, PREROLL_SECONDS, TURN_PREROLL_SECONDS
+from voicedock.engines.endpointing import Endpointer, EndpointEvent, looks_unfinished
+from voicedock.engines.loader import build_stt, build_tts, build_turn, build_vad, read_manifest
 from voicedock.engines.vad_webrtc import WebRtcVad
 
 from .machine import describe
 from .pause_set import FRAME, RATE, Item, build
 
+T = TypeVar("T")
 STEP = FRAME / RATE
 GOAL_CUTOFF_RATE = 0.03
 OLD_WAIT = 0.4
@@ -46,49 +47,75 @@ class Config:
     model: bool = False
     threshold: float = 0.5
     check_seconds: float = 0.2
+    text_gate: bool = False  # a "finished" verdict is dropped while the words so far end mid-phrase
 
 
-class Model:
-    """The turn model's probability per (utterance, last voiced frame), timed once and cached."""
+class Timed(Generic[T]):
+    """A model's answer per (utterance, audio span), timed once and cached: the turn model's
+    probability (`Model`), or the STT's transcript of the utterance so far (`Words`), which the
+    session begins at the caller's first short pause (`PAUSE_SECONDS`)."""
 
-    def __init__(self, predict: Callable[[np.ndarray, int], float]) -> None:
-        self.predict = predict
-        self.cache: dict[tuple[str, int, int], tuple[float, float]] = {}
+    def __init__(self, run: Callable[[np.ndarray, int], T]) -> None:
+        self.run = run
+        self.cache: dict[tuple[str, int, int], tuple[T, float]] = {}
 
-    def ask(self, item: Item, start: int, end: int) -> tuple[float, float]:
+    def ask(self, item: Item, start: int, end: int) -> tuple[T, float]:
         key = (item.name, start, end)
         if key not in self.cache:
             began = time.perf_counter()
-            probability = self.predict(item.pcm[start * FRAME: end * FRAME], RATE)
-            self.cache[key] = (probability, time.perf_counter() - began)
+            answer = self.run(item.pcm[start * FRAME: end * FRAME], RATE)
+            self.cache[key] = (answer, time.perf_counter() - began)
         return self.cache[key]
 
 
-def first_end(item: Item, speech: list[bool], config: Config, model: Model | None) -> float | None:
-    """When the caller's turn first ends (seconds into the item), or None if it never does."""
+Model = Timed[float]
+Words = Timed[str]
+
+
+def words_ready(item: Item, end: float, stt_start: int, voice_end: int, words: Words | None) -> float:
+    """When the turn's transcript is there, for a turn that ended at `end`: the session began it at
+    `PAUSE_SECONDS` into the silence the turn ended in, and the reply cannot start before it."""
+    if words is None:
+        return end
+    paused_at = voice_end + round(PAUSE_SECONDS / STEP)
+    _, took = words.ask(item, stt_start, paused_at)
+    return max(end, paused_at * STEP + took)
+
+
+def first_end(item: Item, speech: list[bool], config: Config, model: Model | None,
+              words: Words | None = None) -> tuple[float, float] | None:
+    """When the caller's turn first ends (seconds into the item) and when its transcript is ready,
+    or None if it never ends."""
     endpointer = Endpointer(wait_seconds=config.wait_seconds, timeout_seconds=0.0,
                             check_seconds=(config.check_seconds,) if config.model else ())
     pending: list[tuple[float, int, float]] = []
-    start = voice_end = 0
+    start = stt_start = voice_end = 0
     for i, is_speech in enumerate(speech):
         now = (i + 1) * STEP
         for due, pause, probability in sorted(pending):
             if due <= now:
                 pending.remove((due, pause, probability))
                 if endpointer.verdict(pause, probability >= config.threshold) is EndpointEvent.SPEECH_ENDED:
-                    return due
+                    return due, words_ready(item, due, stt_start, voice_end, words)
         was_speaking = endpointer.in_speech
         event = endpointer.process(STEP, is_speech)
         if is_speech and was_speaking:
             voice_end = i + 1
         if event is EndpointEvent.SPEECH_STARTED:
             start = max(0, i + 1 - round((endpointer.min_speech_seconds + TURN_PREROLL_SECONDS) / STEP))
+            stt_start = max(0, i + 1 - round((endpointer.min_speech_seconds + PREROLL_SECONDS) / STEP))
             voice_end = i + 1
         elif event is EndpointEvent.SPEECH_ENDED:
-            return now
+            return now, words_ready(item, now, stt_start, voice_end, words)
         elif event is EndpointEvent.PAUSE_CHECK and model is not None:
             probability, took = model.ask(item, start, voice_end)
-            pending.append((now + took, endpointer.pause, probability))
+            due = now + took
+            if config.text_gate and words is not None and probability >= config.threshold:
+                paused_at = i + 1 - round((config.check_seconds - PAUSE_SECONDS) / STEP)
+                text, stt_took = words.ask(item, stt_start, paused_at)
+                due = max(due, paused_at * STEP + stt_took)
+                probability = 0.0 if looks_unfinished(text) else probability
+            pending.append((due, endpointer.pause, probability))
     return None
 
 
@@ -106,21 +133,26 @@ def _ms(values: list[float]) -> dict[str, float] | None:
 
 
 def score(items: list[Item], decisions: dict[str, dict[str, list[bool]]], config: Config,
-          model: Model | None) -> dict[str, Any]:
-    """False cut-offs (the turn ended before the caller's last word) and end-of-turn delay."""
+          model: Model | None, words: Words | None = None) -> dict[str, Any]:
+    """False cut-offs (the turn ended before the caller's last word), end-of-turn delay and, with
+    the model, the delay until the turn's transcript is ready (the earliest a reply can begin)."""
     out: dict[str, Any] = {}
+    words = words if config.model else None
     for kind in ("paused", "complete"):
         chosen = [i for i in items if i.kind == kind]
-        cut, delays, longest = 0, [], 0
+        cut, delays, ready, longest = 0, [], [], 0
         for item in chosen:
-            end = first_end(item, decisions[config.vad][item.name], config, model)
-            if end is None or end < item.speech_end:
-                cut += end is not None
+            ended = first_end(item, decisions[config.vad][item.name], config, model, words)
+            if ended is None or ended[0] < item.speech_end:
+                cut += ended is not None
                 continue
-            delays.append(end - item.speech_end)
-            longest += end - item.speech_end >= config.wait_seconds - 0.05 and config.model
+            delays.append(ended[0] - item.speech_end)
+            ready.append(ended[1] - item.speech_end)
+            longest += ended[0] - item.speech_end >= config.wait_seconds - 0.05 and config.model
         out[kind] = {"n": len(chosen), "cut_off": cut, "cut_off_rate": round(cut / len(chosen), 3) if chosen else None,
                      "end_of_turn_delay_ms": _ms(delays), "waited_the_longest": int(longest)}
+        if words is not None:
+            out[kind]["transcript_ready_ms"] = _ms(ready)
     return out
 
 
@@ -161,23 +193,31 @@ def main(argv: list[str] | None = None) -> int:
     decisions = {"webrtc": {i.name: vad_decisions(i, WebRtcVad(2)) for i in items},
                  "silero": {i.name: vad_decisions(i, silero.stream()) for i in items}}
     model = Model(turn.predict)  # type: ignore[attr-defined]
+    stt = build_stt(profile["stt"], manifest, args.models_dir)
+    words = Words(lambda pcm, rate: stt.transcribe_sync(pcm, rate).text)  # type: ignore[attr-defined]
     configs = [Config(f"fixed {OLD_WAIT} s, WebRTC VAD (before)", "webrtc", OLD_WAIT),
                Config(f"fixed {OLD_WAIT} s, Silero VAD", "silero", OLD_WAIT),
                Config(f"Smart Turn (threshold {turn.threshold}, longest wait {turn.max_wait_seconds} s), Silero VAD",
-                      "silero", turn.max_wait_seconds, True, turn.threshold, turn.check_seconds[0])]
+                      "silero", turn.max_wait_seconds, True, turn.threshold, turn.check_seconds[0]),
+               Config(f"Smart Turn (threshold {turn.threshold}, longest wait {turn.max_wait_seconds} s) and the words "
+                      "so far, Silero VAD", "silero", turn.max_wait_seconds, True, turn.threshold,
+                      turn.check_seconds[0], text_gate=True)]
     report: dict[str, Any] = {
         "benchmark": "endpointing", "machine": machine, "profile": args.profile,
         "set": {"voices": sorted({i.voice for i in items}),
                 "counts": {f"{s}/{k}": sum(1 for i in items if i.split == s and i.kind == k)
                            for s in ("dev", "test") for k in ("paused", "complete")}},
         "goal": {"cut_off_rate_max": GOAL_CUTOFF_RATE, "complete_delay_below_ms": OLD_WAIT * 1000},
-        "results": {c.name: {s: score([i for i in items if i.split == s], decisions, c, model) for s in ("dev", "test")}
-                    for c in configs},
+        "results": {c.name: {s: score([i for i in items if i.split == s], decisions, c, model, words)
+                             for s in ("dev", "test")} for c in configs},
     }
     if args.tune:
         report["tuning_on_dev"] = tune(items, decisions, model)
     report["model_inference_ms"] = _ms([took for _, took in model.cache.values()])
     report["model_calls"] = len(model.cache)
+    report["stt_ms"] = _ms([took for _, took in words.cache.values()])
+    report["stt_calls"] = len(words.cache)
+    report["transcripts_at_pauses"] = {name: text for (name, _, _), (text, _) in sorted(words.cache.items())}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2))
     print(json.dumps(report, indent=2))

@@ -56,3 +56,30 @@ def test_wait_seconds_is_the_least_time_before_the_assistant_answers() -> None:
     result = run_call(CALLER, assistant=assistant, engines=fake_engines(turn=turn))
     assert _thinking_at(result)[0] < 2.5  # the turn ended at the model's word: STT and the LLM start
     assert result.audio.sends[0][0] >= 3.0 - 0.021  # ... but the caller hears nothing before 1.0 s
+
+
+def test_words_that_stop_mid_phrase_keep_the_turn_open_when_the_model_says_finished() -> None:
+    script = [("silence", 1.0), ("speak", 1.0), ("silence", 0.8), ("speak", 1.0), ("silence", 6.0), ("hangup",)]
+    turn = FakeTurn([0.9])  # calls every pause the end, the one after "My phone number is" too
+    stt = FakeSTT(["My phone number is", "My phone number is five five five, one two three four."])
+    result = run_call(script, assistant=NO_GREETING, engines=fake_engines(turn=turn, stt=stt))
+    assert result.recorder.messages("user") == ["My phone number is five five five, one two three four."]
+    assert len(_thinking_at(result)) == 1 and _thinking_at(result)[0] > 3.8
+    assert len(turn.asked) == 2
+
+
+def test_finished_words_end_the_turn_as_soon_as_the_model_says_so() -> None:
+    turn = FakeTurn([0.9], delay=0.05)
+    stt = FakeSTT(["What time do you close on Friday?"], delay=0.1)
+    result = run_call(CALLER, assistant=NO_GREETING, engines=fake_engines(turn=turn, stt=stt))
+    # transcription began at 0.1 s of silence and took 0.1 s; the model answered at 0.25 s
+    assert abs(_thinking_at(result)[0] - (2.0 + 0.25)) <= 0.03
+    assert len(stt.calls) == 1  # the turn's reply used the transcript begun at the pause
+
+
+def test_unfinished_words_leave_the_longest_wait_to_end_a_turn_that_does_end_there() -> None:
+    turn = FakeTurn([0.9], max_wait_seconds=1.5)
+    stt = FakeSTT(["I'm calling on behalf of"])
+    result = run_call(CALLER, assistant=NO_GREETING, engines=fake_engines(turn=turn, stt=stt))
+    assert abs(_thinking_at(result)[0] - 3.5) <= 0.06
+    assert result.recorder.messages("user") == ["I'm calling on behalf of"]

@@ -1,7 +1,8 @@
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from voicedock.engines.endpointing import Endpointer, EndpointEvent, transcription_wait_seconds
+from voicedock.engines.endpointing import Endpointer, EndpointEvent, looks_unfinished, transcription_wait_seconds
 
 FRAME = 0.02
 
@@ -74,3 +75,19 @@ def test_events_alternate_start_then_end(frames):
     seen = [ev for speech, secs in frames if (ev := ep.process(secs, speech)) is not EndpointEvent.NONE]
     expected = [EndpointEvent.SPEECH_STARTED, EndpointEvent.SPEECH_ENDED] * len(seen)
     assert seen == expected[: len(seen)]
+
+
+@pytest.mark.parametrize("text", [
+    "My phone number is", "The reason I'm calling is", "I'm calling on behalf of", "Could you check if",
+    "I've been trying to...", "I'd like to book,", "I need it for the", "Can I speak with", "So, um",
+    "Tuesday and", "My name is"])
+def test_words_that_cannot_end_a_sentence_look_unfinished(text: str) -> None:
+    assert looks_unfinished(text)
+
+
+@pytest.mark.parametrize("text", [
+    "", "Hello?", "Thank you.", "Yes, it is.", "That's what it is", "Can you book it?", "Book it.",
+    "I think so.", "Yes, I can.", "My number is 555 0192.", "What are you open for?", "Okay.",
+    "I need to log in", "Is there parking?"])
+def test_finished_sentences_do_not_look_unfinished(text: str) -> None:
+    assert not looks_unfinished(text)

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from voicedock.engines.base import Message, Transcript, vad_for_call
+from voicedock.engines.endpointing import looks_unfinished
 from voicedock.engines.loader import Engines
 
 from .base import AudioPort, CallActions, CallEvents, CallInfo, Pcm
@@ -101,6 +102,7 @@ class SessionCore:
             self.clock,
             self.inbox.put_nowait,
             turn=engines.turn,
+            words_unfinished=self._early_words_unfinished,
         )
 
     # -- turns --------------------------------------------------------------------------------
@@ -158,6 +160,17 @@ class SessionCore:
         await self.report_abandoned(Abandoned.BARGE_IN if why is State.BARGE_IN else Abandoned.STOPPED, cut, at)
         if heard:
             await self.add_message("assistant", heard, interrupted=True)
+
+    async def _early_words_unfinished(self, pause: int) -> bool:
+        """Whether the transcription begun at `pause` stops mid-phrase; False when there is none
+        or it failed (the end-of-turn model alone decides then)."""
+        if self.early is None or self.early[0] != pause:
+            return False
+        try:
+            transcript = await asyncio.shield(self.early[1])  # the turn's reply takes the same result
+        except Exception:  # the reply reports a failed transcription; here the model decides alone
+            return False
+        return looks_unfinished(transcript.text)
 
     def keep_early(self, early: tuple[int, asyncio.Task[Transcript]]) -> None:
         """A transcription of the caller's words up to a pause, for the turn that ends with it."""

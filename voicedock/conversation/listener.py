@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -102,13 +102,17 @@ class Listener:
         clock: Callable[[], float],
         emit: Callable[[ListenEvent], None],
         turn: TurnDetector | None = None,
+        words_unfinished: Callable[[int], Awaitable[bool]] | None = None,
     ) -> None:
+        """`words_unfinished(pause)` tells whether the transcript of the utterance up to that
+        `SpeechPaused` stops mid-phrase; the model's "finished" then does not end the turn."""
         self.audio = audio
         self.vad = vad
         self.endpointer = endpointer
         self.clock = clock
         self.emit = emit
         self.turn = turn
+        self.words_unfinished = words_unfinished
         self._asking: set[asyncio.Future[float]] = set()
         self._preroll: deque[Pcm] = deque(maxlen=max(1, int(PREROLL_SECONDS / 0.02)))
         self._speech: list[Pcm] = []
@@ -191,7 +195,7 @@ class Listener:
             self._onset_due = True
             self.emit(SpeechPaused(now, _join(self._speech), self._pause))
         if event is EndpointEvent.PAUSE_CHECK:
-            self._ask(self.endpointer.pause)
+            self._ask(self.endpointer.pause, self._pause)
 
     def _note_onset(self, now: float, seconds: float, is_speech: bool) -> None:
         """Report the first `ONSET_SECONDS` of voice in a row of a new utterance, or after a pause."""
@@ -211,8 +215,9 @@ class Listener:
         pause, self._pause = self._pause, None
         self.emit(SpeechEnded(now, pcm, self.last_voice_at, pause, by_model))
 
-    def _ask(self, pause: int) -> None:
+    def _ask(self, pause: int, paused: int | None) -> None:
         """Ask the end-of-turn model about this pause; frames go on arriving while it thinks.
+        `paused` is the `SpeechPaused` this silence began with, whose transcript may overrule it.
 
         It hears the utterance up to the last voiced frame: trailing digital silence (the exact
         zeros a softphone sends) raised Smart Turn's probability for "I'd like to book," cut at
@@ -221,9 +226,21 @@ class Listener:
         if self.turn is None:
             return
         heard = _join(self._speech[self._turn_from : self._voice_end])
-        asked = asyncio.ensure_future(self.turn.complete_probability(heard, SAMPLE_RATE))
+        asked = asyncio.ensure_future(self._judge(heard, paused))
         self._asking.add(asked)
         asked.add_done_callback(lambda done: self._answered(done, pause))
+
+    async def _judge(self, heard: Pcm, paused: int | None) -> float:
+        """The model's probability that the caller has finished, unless the words so far stop
+        mid-phrase ("My number is"): a model that hears intonation calls a third of such pauses
+        the end on synthetic voices. Waiting for the words costs the turn nothing, as its reply
+        needs the same transcript; a caller who resumes cancels it."""
+        assert self.turn is not None
+        probability = await self.turn.complete_probability(heard, SAMPLE_RATE)
+        if (probability >= self.turn.threshold and paused is not None and self.words_unfinished is not None
+                and await self.words_unfinished(paused)):
+            return 0.0
+        return probability
 
     def _answered(self, done: asyncio.Future[float], pause: int) -> None:
         self._asking.discard(done)

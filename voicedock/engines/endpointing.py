@@ -129,3 +129,36 @@ def transcription_wait_seconds(text: str, plan: Mapping[str, Any] | None = None)
     if stripped.endswith((".", "!", "?")):
         return _plan_value(plan, "on_punctuation_seconds", 0.1)
     return _plan_value(plan, "on_no_punctuation_seconds", 1.5)
+
+
+# Words a finished sentence almost never ends on: articles and possessives, prepositions,
+# conjunctions, subject pronouns, fillers. Words that often end an answer ("thank you", "book
+# it", "I can", "I think so", "log in") are left out: holding a finished turn costs the longest
+# wait, cutting a caller off costs the turn.
+_OPEN_ENDINGS = frozenset("""a an the my your our their
+to for of with about from by into onto at than as like
+and or but because if whether when while although unless until
+i we they i'm we're they're i'd we'd i'll we'll
+um uh er erm""".split())
+_COPULAS = frozenset("is are was were am".split())
+# "Yes, it is." ends on a copula after a pronoun; "My number is" does not.
+_PRONOUNS = frozenset("it that this there he she they we you i what who here which".split())
+_TRAILING = ("...", "…", ",", "-", "–", "—", ";", ":")
+
+
+def looks_unfinished(text: str) -> bool:
+    """Whether a transcript of the caller's words so far stops mid-phrase ("My number is",
+    "I'm calling on behalf of", "I've been trying to..."): the end-of-turn model hears intonation,
+    these words say the sentence cannot be over. A question mark always counts as finished."""
+    stripped = text.strip()
+    if not stripped or stripped.endswith("?"):
+        return False
+    if stripped.endswith(_TRAILING):
+        return True
+    words = re.findall(r"[a-z0-9']+", stripped.lower())
+    if not words:
+        return False
+    last = words[-1]
+    if last in _COPULAS:
+        return len(words) < 2 or words[-2] not in _PRONOUNS
+    return last in _OPEN_ENDINGS
