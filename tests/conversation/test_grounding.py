@@ -184,6 +184,31 @@ def test_a_question_the_instructions_answer_gets_their_own_words() -> None:
     assert not any("you need" in line for line in look_up("What do you need to book?", prompt).lines)
 
 
+def test_of_a_line_that_lists_several_things_only_what_was_asked_is_said() -> None:
+    from voicedock.conversation.facts import look_up, spoken_answer
+
+    prompt = ("You are the host of Osteria Lucia.\n- Menu: the set lunch costs $24; there are vegan dishes; "
+              "gluten-free pasta is available for $3 extra; the kids' menu costs $12.\n"
+              "- Hours: Tuesday to Sunday 17:00 to 22:00; closed on Monday.")
+    question = "Do you have gluten-free pasta?"
+    assert spoken_answer(look_up(question, prompt).lines, question) == "Gluten-free pasta is available for $3 extra."
+    # a line of two parts is said whole, and so is a list the question names none of the parts of
+    question = "Are you open on Monday?"
+    assert spoken_answer(look_up(question, prompt).lines, question) == "Tuesday to Sunday 17:00 to 22:00; closed on Monday."
+    question = "What's on the menu?"
+    assert spoken_answer(look_up(question, prompt).lines, question).startswith("The set lunch costs $24; there are")
+
+
+def test_the_check_of_a_check_up_is_not_a_way_to_pay() -> None:
+    from voicedock.conversation.facts import look_up
+
+    prompt = ("You are the receptionist of Maple Dental.\n- Prices: a check-up costs $95.\n"
+              "- Payment: credit cards and cash; we do not accept checks.\n- Guest Wi-Fi: ask at the desk.")
+    assert look_up("Can I pay by check?", prompt).lines[0].startswith("Payment")
+    assert look_up("How much is a check-up?", prompt).lines[0].startswith("Prices")
+    assert look_up("Do you have wifi?", prompt).lines[0].startswith("Guest Wi-Fi")
+
+
 def test_a_question_in_other_forms_of_the_instructions_words_finds_their_line() -> None:
     from voicedock.conversation.facts import look_up
 

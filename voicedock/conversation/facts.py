@@ -56,14 +56,27 @@ class Lookup:
         return self.score >= THRESHOLD
 
 
+def _words(text: str) -> list[str]:
+    """The words of `text`; a compound of short parts ("Wi-Fi") is one word, a longer one ("check-up")
+    its whole and those of its parts that are not a topic's synonym: the "check" of "check-up" is
+    no way to pay, the "minute" of "two-minute walk" no waiting time."""
+    out = []
+    for token in re.findall(r"[a-z]+(?:-[a-z]+)*", text.lower().replace("'s", "")):
+        parts = token.split("-")
+        if len(parts) == 1 or all(len(p) < 3 for p in parts):
+            out.append("".join(parts))
+        else:
+            out.extend(["".join(parts), *(p for p in parts if p not in _SAME)])
+    return [w for w in out if w not in _STOP and len(w) >= 3]
+
+
 def _topic(text: str) -> set[str]:
-    words = re.findall(r"[a-z]+", text.lower().replace("'s", ""))
-    out = set()
-    for word in words:
-        if word in _STOP or len(word) < 3:
-            continue
-        out.add(_SAME.get(word) or _stem(word))
-    return out
+    return {_SAME.get(word) or _stem(word) for word in _words(text)}
+
+
+def _stems(text: str) -> set[str]:
+    """The words as said, synonyms apart: "check" stays "check" where the topic says "payment"."""
+    return {_stem(word) for word in _words(text)}
 
 
 _STEMMER = snowballstemmer.stemmer("english")
@@ -94,6 +107,11 @@ def _line_topics(prompt: str) -> tuple[frozenset[str], ...]:
     return tuple(frozenset(_topic(line)) for line in instruction_lines(prompt))
 
 
+@lru_cache(maxsize=64)
+def _line_stems(prompt: str) -> tuple[frozenset[str], ...]:
+    return tuple(frozenset(_stems(line)) for line in instruction_lines(prompt))
+
+
 _NOT_A_FACT = re.compile(r"(?i)(?:you|your|always|never|be|keep|answer|do not|don't|to (?:\w+ ){1,3}you need)\b")
 
 
@@ -101,12 +119,28 @@ LABEL = re.compile(r"^\s*([A-Z][\w' -]{0,30}):\s*")
 """A fact line's "Label:" ("Payment:", "Depot pickup:"), which names what the line is about."""
 
 
-def spoken_answer(lines: tuple[str, ...]) -> str:
+LIST_PARTS = 3  # parts (";") from which a line is a list whose parts stand alone
+
+
+def spoken_answer(lines: tuple[str, ...], question: str = "") -> str:
     """The matching lines as the answer, without their "Label:" ("Payment: cards and cash; we do not
-    accept checks." -> "Cards and cash; we do not accept checks.")."""
+    accept checks." -> "Cards and cash; we do not accept checks.").
+
+    Of a line that lists several things ("a check-up costs $95; whitening costs $350; ..."), only
+    the parts the `question` names are said, when it names some but not all: a caller who asks
+    about whitening hears the price of whitening, not the whole list. A line of two parts is said
+    whole: its second part often hangs on the first ("cancel 24 hours ahead; later cancellations
+    cost a $40 fee")."""
     out = []
     for line in lines:
+        label = LABEL.match(line)
+        # the label's words name every part ("What's on the menu?" of "Menu: ...")
+        asked = _topic(question) - (_topic(label.group(1)) if label else set())
         text = LABEL.sub("", line).strip().rstrip(".")
+        clauses = [c.strip() for c in text.split(";") if c.strip()]
+        named = [c for c in clauses if _topic(c) & asked]
+        if len(clauses) >= LIST_PARTS and 0 < len(named) < len(clauses):
+            text = "; ".join(named)
         if text:
             out.append(text[0].upper() + text[1:] + ".")
     return " ".join(out)
@@ -125,19 +159,23 @@ def look_up(question: str, prompt: str, before: Sequence[str] = ()) -> Lookup:
     so their words join the question's at half weight.
     """
     lines, topics = instruction_lines(prompt), _line_topics(prompt)
+    # Lines that share the question's topic rank by the words it said as said: "Can I pay by
+    # check?" is about payment, as are the prices, but it names the checks of the payment line.
+    same_words = [len(_stems(question) & line) for line in _line_stems(prompt)]
     said = dict.fromkeys(_topic(question), 1.0)
-    own = _score(said, lines, topics)
+    own = _score(said, lines, topics, same_words)
     if not before or not _REFERS.search(question):
         return own
     asked = dict(said)
     for text in before:
         for word in _topic(text):
             asked.setdefault(word, CONTEXT_WEIGHT)
-    referred = _score(asked, lines, topics)  # its words pick the line; they never make a question less answerable
+    referred = _score(asked, lines, topics, same_words)  # its words pick the line; they never make a question less answerable
     return Lookup(max(own.score, referred.score), referred.lines or own.lines)
 
 
-def _score(asked: dict[str, float], lines: Sequence[str], topics: Sequence[frozenset[str]]) -> Lookup:
+def _score(asked: dict[str, float], lines: Sequence[str], topics: Sequence[frozenset[str]],
+           same_words: Sequence[int]) -> Lookup:
     if not asked:
         return Lookup(1.0, ())
     lines_with = {word: sum(word in t for t in topics) for word in asked}
@@ -147,6 +185,8 @@ def _score(asked: dict[str, float], lines: Sequence[str], topics: Sequence[froze
     # (a plain sum gave 0.25 or 0.2499… for the same question, by the interpreter's hash seed)
     score = math.fsum(weight[w] for w in known) / math.fsum(weight.values())
     scores = [math.fsum(weight[w] for w in asked.keys() & topic) for topic in topics]
-    ranked = sorted(range(len(lines)), key=lambda i: scores[i], reverse=True)
-    best = tuple(lines[i] for i in ranked[:2] if scores[i] > 0 and scores[i] >= scores[ranked[0]] - 1e-9)
+    ranked = sorted(range(len(lines)), key=lambda i: (scores[i], same_words[i]), reverse=True)
+    top = ranked[0] if ranked else 0
+    best = tuple(lines[i] for i in ranked[:2]
+                 if scores[i] > 0 and scores[i] >= scores[top] - 1e-9 and same_words[i] == same_words[top])
     return Lookup(score, best)

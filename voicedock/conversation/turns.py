@@ -65,7 +65,8 @@ async def reply_turn(
                 return
             if found.lines:  # the instructions' own words: a small model contradicts them too often
                 others = instruction_lines(s.settings.system_prompt)
-                await _say_fixed(s, hours_answer(text, found.lines, s.now, others) or spoken_answer(found.lines), timings)
+                await _say_fixed(s, hours_answer(text, found.lines, s.now, others) or spoken_answer(found.lines, text),
+                                timings)
                 return
     await _speak_reply(s, timings)
 
