@@ -27,6 +27,14 @@ PARAMS = {"properties": {"name": {"type": "string"}, "phone": {"type": "string"}
     ("john dot smith at example dot com", {"email": "john.smith@example.com"}),
     ("I want to open a ticket, my laptop will not start", {"summary": "my laptop will not start"}),
     ("Book me for Friday", {}),
+    # a first and last name said on their own, without words that introduce them
+    ("Okay, then log a ticket: my docking station's dead. Emma Clarke. It's normal priority.", {"name": "Emma Clarke"}),
+    ("Sure, Ben Ortiz, ben dot ortiz at northwind dot example.",
+     {"name": "Ben Ortiz", "email": "ben.ortiz@northwind.example"}),
+    # ... but not a place's or a business's, nor a capitalised sentence start
+    ("It's on Linden Street.", {}),
+    ("Delta Dental.", {}),
+    ("Good Morning.", {}),
 ])
 def test_values_by_shape(text: str, expected: dict) -> None:
     got = {k: v for k, v in code_proposals(PARAMS, text).items() if k != "summary" or "summary" in expected}

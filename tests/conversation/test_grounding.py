@@ -147,6 +147,9 @@ def test_a_farewell_that_ends_on_punctuation_ends_the_call(text: str) -> None:
 
 def test_an_action_runs_only_when_asked_for_but_a_look_up_on_a_value() -> None:
     assert asks_for(BOOK_SPEC, "I'd like to book a cleaning")
+    ticket = ToolSpec("create_ticket", "function", "Open a support ticket.")
+    assert asks_for(ticket, "My Outlook keeps asking for my password. Can you log that?")
+    assert not asks_for(ticket, "Can you tell me the status of my ticket?")
     assert asks_for(BOOK_SPEC, "Can I make an appointment for Friday?")
     assert not asks_for(BOOK_SPEC, "Is Friday morning free?")
     assert not asks_for(BOOK_SPEC, "Do you accept new patients?")

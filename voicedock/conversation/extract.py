@@ -86,14 +86,29 @@ def _read(key: str, prop: Mapping[str, Any], text: str) -> Any:
     return None
 
 
+_BARE_NAME = re.compile(r"(?:^|[.!?,;:]\s*)((?:[A-Z][a-z'’-]+)(?:\s+(?:[A-Z][a-z'’-]+|de|van|von|da|del|la|le)){1,2})"
+                        r"\s*(?=[.!?,;:]|$)")
+_NOT_BARE_NAMES = {  # greetings and the words of places and businesses, said capitalised on their own
+    "Good", "Morning", "Afternoon", "Evening", "Thank", "You", "Hey", "Sorry", "Great", "Perfect", "Cool", "Bye",
+    "Goodbye", "Street", "Road", "Avenue", "Lane", "Drive", "Square", "Building", "Suite", "Floor", "Room", "Dental",
+    "Clinic", "Office", "Center", "Centre", "Station", "Airport", "Hospital", "School", "Team", "Desk"}
+
+
 def _name(text: str) -> str | None:
-    """The last name the turn gives: "under Priya... no sorry, under Daniel Okafor" is Daniel Okafor."""
+    """The last name the turn gives: "under Priya... no sorry, under Daniel Okafor" is Daniel Okafor.
+    Without words that introduce it, a first and last name said on their own ("...is dead. Emma
+    Clarke. It's normal priority", "Sure, Ben Ortiz, ben dot ortiz at...") is a name too; a
+    place's or a business's ("Linden Street", "Delta Dental"), or a greeting, is not."""
     names = []
     for found in _NAME.finditer(text):
         words = [w for w in found.group(1).split() if w not in _NOT_NAMES]
         if words and words[0][0].isupper():
             names.append(" ".join(words))
-    return names[-1] if names else None
+    if names:
+        return names[-1]
+    bare = [m.group(1) for m in _BARE_NAME.finditer(text)
+            if not set(m.group(1).split()) & (_NOT_NAMES | _NOT_BARE_NAMES)]
+    return bare[-1] if bare else None
 
 
 _GROUPED_ID = re.compile(r"\b[A-Z]{1,4}(?:[ -]?\d{2,})+\b|\b\d{3,}(?:[ -]\d{3,})+\b")
