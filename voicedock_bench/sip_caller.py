@@ -258,6 +258,8 @@ class SipCall:
             self.far_end_hung_up.set()
             if self._sender is not None:
                 self._sender.cancel()
+            while self._batches:  # audio that will never be sent: what was sent of it is what was played
+                self._finish(self._batches.popleft())
 
     def _branch(self) -> str:
         return f"z9hG4bK{secrets.token_hex(8)}"
@@ -301,7 +303,7 @@ class SipCall:
         rms = np.sqrt((samples.astype(np.float64) ** 2).mean(axis=1))
         batch = _Batch(deque(ulaw_encode(frame) for frame in samples), [bool(r >= self.voice_rms) for r in rms],
                        self._loop.create_future())
-        if not batch.frames:
+        if not batch.frames or self.far_end_hung_up.is_set():  # nothing to send, or no one to send it to
             batch.done.set_result(Played(self._loop.time(), self._loop.time(), None, None))
         else:
             self._batches.append(batch)

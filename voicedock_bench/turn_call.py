@@ -143,6 +143,9 @@ async def one_call(uri: str, voice: str, index: int, audio: dict[str, np.ndarray
         if greeting is not None:
             result.greeting_ms = round((greeting - answered) * 1000, 1)
             await wait_quiet(call, greeting, 30)
+        if call.far_end_hung_up.is_set():  # a busy message: the node was full
+            result.error = "hung up after the greeting"
+            return result
         for text in QUESTIONS[:questions]:
             first = await ask(call, result, text, audio[text], reply_timeout)
             if first is not None:

@@ -70,6 +70,23 @@ async def test_the_far_end_hanging_up_is_answered_and_noticed() -> None:
         server.close()
 
 
+async def test_audio_queued_or_played_after_the_far_end_hung_up_never_waits() -> None:
+    server = await ScriptedPhone().start()
+    try:
+        call = SipCall()
+        await call.dial(f"sip:+15550100@127.0.0.1:{server.port}")
+        queued = call.play(np.full(8000 * 5, 3000, dtype=np.int16))  # 5 s: still sending when the BYE comes
+        server.send_bye()
+        await asyncio.wait_for(call.far_end_hung_up.wait(), 2)
+        played = await asyncio.wait_for(queued, 1)
+        assert played.ended - played.started < 2
+        later = await asyncio.wait_for(call.play(np.full(8000, 3000, dtype=np.int16)), 1)
+        assert later.voice_started is None  # nothing of it was sent
+        await call.hangup()
+    finally:
+        server.close()
+
+
 async def test_a_busy_answer_fails_the_call_and_is_acknowledged() -> None:
     server = await ScriptedPhone(486, "Busy Here").start()
     try:
