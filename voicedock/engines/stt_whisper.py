@@ -53,15 +53,19 @@ class WhisperSTT:
         self._lock = threading.Lock()
 
     def transcribe_sync(self, pcm16: PCM16, rate: int, language: str | None = None,
-                        queued_at: float | None = None) -> Transcript:
+                        queued_at: float | None = None, dropped: threading.Event | None = None) -> Transcript:
         """Blocking transcription; use `transcribe` from async code. `language` overrides the model's
         default for one call's assistant (a multilingual model serves every language); `queued_at`
-        (perf_counter) is when the request was made, so its wait for a thread and the model is reported."""
+        (perf_counter) is when the request was made, so its wait for a thread and the model is reported.
+        `dropped` set while the request waits for the model: nobody wants the words any more (the
+        caller went on after a pause), so the model goes to the next request instead."""
         started = time.perf_counter()
         audio = resample(to_float32(pcm16), rate, WHISPER_RATE).astype(np.float32)
         before_lock = time.perf_counter()
         with self._lock:
             WAITS.observe("stt", started - (queued_at or started) + time.perf_counter() - before_lock)
+            if dropped is not None and dropped.is_set():
+                raise EngineError("stt_dropped", "the transcription was no longer wanted")
             segments, info = self.model.transcribe(
                 audio,
                 beam_size=self.beam_size,
@@ -82,9 +86,13 @@ class WhisperSTT:
         )
 
     async def transcribe(self, pcm16: PCM16, rate: int, language: str | None = None) -> Transcript:
+        dropped = threading.Event()
         try:
-            return await asyncio.to_thread(self.transcribe_sync, pcm16, rate, language, time.perf_counter())
-        except (asyncio.CancelledError, EngineError):
+            return await asyncio.to_thread(self.transcribe_sync, pcm16, rate, language, time.perf_counter(), dropped)
+        except asyncio.CancelledError:
+            dropped.set()  # a thread cannot be stopped, but one still waiting for the model need not run
+            raise
+        except EngineError:
             raise
         except Exception as err:
             raise EngineError("stt_failed", f"transcription failed: {err}") from err
