@@ -14,7 +14,7 @@ SCRIPTS = REPO / "scripts"
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="the scripts refuse to run without root")
 
 
-@pytest.mark.parametrize("name", ["install-asterisk", "asterisk-ctl", "run", "test"])
+@pytest.mark.parametrize("name", ["install-asterisk", "asterisk-ctl", "run", "test", "cluster"])
 def test_scripts_are_valid_bash(name: str) -> None:
     subprocess.run(["bash", "-n", str(SCRIPTS / name)], check=True)
 

@@ -1,0 +1,249 @@
+"""Two nodes (Asterisk + `voicedock serve` each, in network namespaces of their own, on one PostgreSQL
+store) behind Kamailio, placed by `scripts/cluster` as `VOICEDOCK_NODES=2 scripts/run` does: real SIP
+callers dial the one address, the calls spread over both nodes (each record names its node), a node
+whose Asterisk stops gets no new calls within seconds while the other answers them all, and the node
+rejoins once its Asterisk is back."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.store_backends import PostgresServer
+from tests.telephony.audio import dominant_hz, read_wav, tone, write_wav
+from tests.telephony.callers import dial
+from tests.telephony.harness import NUMBER, add_assistant, add_number, calls
+from voicedock.store import Database
+from voicedock.store.postgres import PostgresDatabase
+
+pytestmark = [pytest.mark.asterisk, pytest.mark.cluster]
+
+REPO = Path(__file__).resolve().parents[2]
+CLUSTER = REPO / "scripts" / "cluster"
+NODES = 2
+SIP_PORT = 5070  # not 5060: the single-node tests' Asterisk may hold 127.0.0.1:5060 in the same namespace
+ENV = {**os.environ, "VOICEDOCK_CLUSTER_PREFIX": "vdt", "VOICEDOCK_CLUSTER_SIP_PORT": str(SIP_PORT)}
+URI = f"sip:{NUMBER}@127.0.0.1:{SIP_PORT}"
+
+
+def cluster(*args: str, timeout: float = 120) -> str:
+    done = subprocess.run([str(CLUSTER), *args], env=ENV, capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, f"scripts/cluster {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+@dataclass
+class Node:
+    index: int
+    address: str
+    data_dir: Path
+    store: Database
+    store_url: str
+    server: subprocess.Popen[bytes] | None = None
+
+    @property
+    def id(self) -> str:
+        return f"node-{self.index}"
+
+    def start_server(self) -> None:
+        """`voicedock serve` of this node, in its namespace, with the echo session."""
+        log = (self.data_dir.parent / f"{self.id}-server.log").open("ab")
+        self.server = subprocess.Popen(
+            [str(CLUSTER), "exec", str(self.index), sys.executable, "-m", "voicedock_cli.main", "serve",
+             "--session", "echo", "--host", self.address, "--port", "8000", "--data-dir", str(self.data_dir)],
+            stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
+            env={**ENV, "VOICEDOCK_NODE_ID": self.id, "VOICEDOCK_DATABASE_URL": self.store_url})
+
+    def ari_connected(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"http://{self.address}:8000/api/v1/health", timeout=1) as resp:
+                body = json.loads(resp.read())
+        except OSError as err:
+            body = json.loads(err.read()) if hasattr(err, "read") else {}
+        return bool(body.get("checks", {}).get("asterisk", {}).get("ari") == "connected")
+
+    def stop_server(self) -> None:
+        if self.server is not None and self.server.poll() is None:
+            self.server.terminate()
+            try:
+                self.server.wait(20)
+            except subprocess.TimeoutExpired:
+                self.server.kill()
+                self.server.wait()
+
+    def call_count(self) -> int:
+        """Ended calls whose record names this node."""
+        return len([c for c in calls(self.store) if c["status"] == "ended" and c["node"] == self.id])
+
+
+def wait_until(check: object, seconds: float, what: str) -> float:
+    """Poll `check()` until true; returns the seconds it took."""
+    start = time.monotonic()
+    while not check():  # type: ignore[operator]
+        if time.monotonic() - start > seconds:
+            raise AssertionError(f"timed out after {seconds} s waiting for {what}")
+        time.sleep(0.2)
+    return time.monotonic() - start
+
+
+def node_flags(run_dir: Path) -> dict[str, str]:
+    """The dispatcher's flags by node address (AP: active, IP: inactive and probing)."""
+    flags: dict[str, str] = {}
+    uri = ""
+    for line in cluster("status", str(run_dir)).splitlines():
+        line = line.strip()
+        if line.startswith("URI:"):
+            uri = line.split("sip:")[1].split(":")[0]
+        elif line.startswith("FLAGS:") and uri:
+            flags[uri] = line.split(":", 1)[1].strip()
+    return flags
+
+
+def socket_url(server: PostgresServer, tcp_url: str) -> str:
+    """The database at `tcp_url` through the server's socket: a file, which the nodes reach from their
+    network namespaces (its TCP port is on the test namespace's 127.0.0.1)."""
+    socket = next(Path(tempfile.gettempdir()).glob(f"voicedock-pg-*/.s.PGSQL.{server.port}"))
+    return f"postgresql://{server.user}@/{tcp_url.rsplit('/', 1)[1]}?host={socket.parent}&port={server.port}"
+
+
+@pytest.fixture(scope="module")
+def nodes(tmp_path_factory: pytest.TempPathFactory, postgres_server: PostgresServer) -> Iterator[list[Node]]:
+    if os.geteuid() != 0:
+        pytest.skip("a cluster needs root (network namespaces, Asterisk's chroot)")
+    base = tmp_path_factory.mktemp("cluster")
+    run_dir = base / "run"
+    install = subprocess.run([str(REPO / "scripts" / "install-asterisk"), "--with-test-callers"],
+                             capture_output=True, text=True, timeout=900)
+    assert install.returncode == 0, install.stderr
+    tcp_url = postgres_server.new_database()
+    store = PostgresDatabase(tcp_url)
+    store.migrate_sync()
+    add_number(store, add_assistant(store))
+    cluster("up", str(NODES), str(run_dir))
+    made = [Node(i, cluster("address", str(i)).strip(), base / f"node-{i}", store, socket_url(postgres_server, tcp_url))
+            for i in range(1, NODES + 1)]
+    try:
+        for node in made:
+            node.start_server()
+        for node in made:
+            wait_until(node.ari_connected, 60, f"{node.id}'s server and its ARI connection")
+        yield made
+    finally:
+        for node in made:
+            node.stop_server()
+        cluster("down", str(NODES), str(run_dir))
+        store.close()
+
+
+@pytest.fixture
+def run_dir(nodes: list[Node]) -> Path:
+    return nodes[0].data_dir.parent / "run"
+
+
+def caller_source(workdir: Path, seconds: int = 2) -> Path:
+    workdir.mkdir(parents=True)
+    write_wav(workdir / "caller.wav", tone(440.0, seconds + 2.0))
+    return workdir / "caller.wav"
+
+
+async def call_once(workdir: Path, seconds: int = 2) -> Path:
+    """A caller that dials the cluster's one address, plays 440 Hz for `seconds` and hangs up;
+    the WAV of what it heard."""
+    source = workdir / "caller.wav"
+    caller = await dial(workdir / "baresip", source, URI, seconds=seconds)
+    try:
+        await asyncio.wait_for(caller.process.wait(), seconds + 20)
+    finally:
+        await caller.stop()
+    assert caller.heard_wav is not None, f"the call was not answered:\n{caller.log[-2000:]}"
+    return caller.heard_wav
+
+
+def place_call(workdir: Path) -> Path:
+    caller_source(workdir)
+    return asyncio.run(call_once(workdir))
+
+
+def calls_together(workdirs: list[Path], seconds: int) -> None:
+    for workdir in workdirs:
+        caller_source(workdir, seconds)
+    asyncio.run(_together(workdirs, seconds))
+
+
+async def _together(workdirs: list[Path], seconds: int) -> None:
+    await asyncio.gather(*(call_once(w, seconds) for w in workdirs))
+
+
+def counts(nodes: list[Node]) -> list[int]:
+    return [node.call_count() for node in nodes]
+
+
+def calls_in_a_row(nodes: list[Node], workdir: Path, how_many: int) -> list[int]:
+    """Place `how_many` calls one after the other; the new ended calls per node."""
+    before = counts(nodes)
+    for k in range(how_many):
+        place_call(workdir / f"call-{k}")
+    wait_until(lambda: sum(counts(nodes)) - sum(before) == how_many, 15, "every call's record to end")
+    return [after - was for after, was in zip(counts(nodes), before, strict=True)]
+
+
+def test_six_calls_in_a_row_are_all_answered_and_spread_over_both_nodes(nodes: list[Node], tmp_path: Path) -> None:
+    heard, rate = read_wav(place_call(tmp_path / "first"))
+    assert abs(dominant_hz(heard[rate // 2:], rate) - 440.0) < 15, "no echo: media did not pass the relay"
+    spread = calls_in_a_row(nodes, tmp_path, 6)
+    assert spread == [3, 3], f"calls per node: {spread}"
+
+
+def test_a_node_whose_asterisk_stops_gets_no_new_calls_and_rejoins_when_back(
+    nodes: list[Node], run_dir: Path, tmp_path: Path
+) -> None:
+    survivor, lost = nodes
+    cluster("asterisk", "stop", str(lost.index))
+    detected = wait_until(lambda: "I" in node_flags(run_dir).get(lost.address, ""), 10, "the node marked inactive")
+    print(f"node marked inactive {detected:.1f} s after its Asterisk stopped")
+    spread = calls_in_a_row(nodes, tmp_path / "one-node", 3)
+    assert spread == [3, 0], f"calls per node with {lost.id} down: {spread}"
+
+    cluster("asterisk", "start", str(lost.index))
+    back = wait_until(lambda: "A" in node_flags(run_dir).get(lost.address, "") and lost.ari_connected(), 20,
+                      "the node active again")
+    print(f"node active again {back:.1f} s after its Asterisk started")
+    spread = calls_in_a_row(nodes, tmp_path / "rejoined", 2)
+    assert spread == [1, 1], f"calls per node after {lost.id} rejoined: {spread}"
+    assert survivor.server is not None and survivor.server.poll() is None
+
+
+def test_a_call_sent_to_a_node_that_just_died_is_answered_by_the_other(
+    nodes: list[Node], run_dir: Path, tmp_path: Path
+) -> None:
+    """Two calls at once right after a node's Asterisk stops, before a probe notices: the dispatcher
+    sends one of them to the dead node, and that call goes on to the other node."""
+    lost = nodes[1]
+    wait_until(lambda: all("A" in f for f in node_flags(run_dir).values()), 20, "both nodes active")
+    log = run_dir / "kamailio.log"
+    failovers = log.read_text(errors="replace").count("trying the next")
+    before = counts(nodes)
+    cluster("asterisk", "stop", str(lost.index))
+    try:
+        started = time.monotonic()
+        calls_together([tmp_path / "a", tmp_path / "b"], seconds=5)  # the failover alone takes 2 s
+        took = time.monotonic() - started
+        wait_until(lambda: sum(counts(nodes)) - sum(before) == 2, 15, "both calls' records to end")
+        spread = [after - was for after, was in zip(counts(nodes), before, strict=True)]
+        assert spread == [2, 0], f"calls per node: {spread}"
+        assert log.read_text(errors="replace").count("trying the next") > failovers, "no call failed over"
+        print(f"two calls at once, one failed over, both ended in {took:.1f} s")
+    finally:
+        cluster("asterisk", "start", str(lost.index))
+        wait_until(lost.ari_connected, 20, "the node's server reconnected")
