@@ -33,7 +33,9 @@ REPO = Path(__file__).resolve().parents[2]
 CLUSTER = REPO / "scripts" / "cluster"
 NODES = 2
 SIP_PORT = 5070  # not 5060: the single-node tests' Asterisk may hold 127.0.0.1:5060 in the same namespace
-ENV = {**os.environ, "VOICEDOCK_CLUSTER_PREFIX": "vdt", "VOICEDOCK_CLUSTER_SIP_PORT": str(SIP_PORT)}
+# Names and a subnet of their own: a cluster of `scripts/run` may be up on this machine too.
+ENV = {**os.environ, "VOICEDOCK_CLUSTER_PREFIX": "vdt", "VOICEDOCK_CLUSTER_SUBNET": "10.78.0",
+       "VOICEDOCK_CLUSTER_SIP_PORT": str(SIP_PORT), "VOICEDOCK_RTPENGINE_PORT": "2224"}
 URI = f"sip:{NUMBER}@127.0.0.1:{SIP_PORT}"
 
 
