@@ -13,6 +13,7 @@ from voicedock.conversation.decide import decide, system_prompt
 from voicedock.conversation.tool_runner import ToolError
 from voicedock.conversation.tool_turn import FILLER, GOODBYE, TOOL_ERROR_APOLOGY, TOOL_TIMEOUT_APOLOGY
 from voicedock.conversation.tools import arguments_schema, intent_schema, normalise_tools, validation_errors
+from voicedock.conversation.turns import parrots
 from voicedock.engines.base import EngineError
 from voicedock.engines.fakes import FakeLLM, FakeSTT
 from voicedock.engines.loader import fake_engines
@@ -75,6 +76,38 @@ def test_a_tool_result_goes_back_to_the_llm_and_the_answer_is_spoken() -> None:
     notes = [m["content"] for m in llm.requests[-1]["messages"] if m["role"] == "system"]
     assert "free=['09:00', '14:00']" in notes[-1] or '["09:00", "14:00"]' in notes[-1]
     assert result.recorder.messages("assistant") == ["I have nine and two o'clock."]
+
+
+def test_a_reply_that_only_says_the_callers_words_back_speaks_the_tool_result_instead() -> None:
+    runner = ScriptedRunner(check_availability={"free": ["09:00", "14:00"]})
+    result, _ = _call(
+        {"tool": "check_availability", "arguments": {"date": "2025-06-04"}},
+        "Good morning! Do you have anything free tomorrow?",
+        runner,
+        "Good morning! Do you have anything free tomorrow?",
+    )
+    assert result.recorder.messages("assistant") == ["Good morning! Here is what I found: free 09:00 14:00."]
+
+
+def test_a_sentence_that_says_the_callers_words_back_is_not_spoken() -> None:
+    llm = FakeLLM(["My headset is not working in Teams calls, nobody can hear me. I'll note that for the team."])
+    result = run_call(ONE_TURN, assistant={"first_message": None, "system_prompt": "You help with IT problems."},
+                      engines=fake_engines(llm=llm, stt=FakeSTT(["My headset is not working in Teams calls, "
+                                                                 "nobody can hear me."])))
+    assert result.recorder.messages("assistant") == ["I'll note that for the team."]
+
+
+def test_parrots_spares_short_read_backs() -> None:
+    said = ["Good morning! Do you have anything free on Wednesday afternoon?", "Mm-hm.", "My name is Marcus Webb.",
+            "Sure, it's 555 867 2210."]
+    assert parrots(said)("Do you have anything free on Wednesday afternoon?")
+    assert parrots(said)("Good morning! Do you have anything free on Wednesday afternoon?")
+    assert not parrots(said)("Good morning!")  # two words: a greeting back is fine
+    assert not parrots(said)("Marcus Webb, 555 867 2210.")  # a read-back of the values
+    assert not parrots(said)("We have something free on Wednesday afternoon.")
+    pieces = parrots(said)  # a reply spoken in pieces: what follows a parroted piece in that turn goes too
+    assert [pieces(p) for p in ("Good morning!", "Do you have anything free", "on Wednesday afternoon?")] == [
+        False, True, True]
 
 
 def test_relative_dates_are_resolved_in_code_from_the_callers_words() -> None:

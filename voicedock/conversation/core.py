@@ -240,6 +240,10 @@ class SessionCore:
         self.history.append({"role": "system", "content": content})
         self._said.append(Said(content, "context"))
 
+    def last_result(self) -> str:
+        """The newest tool result, as plain text ("" when no tool has returned one)."""
+        return next((said.text for said in reversed(self._said) if said.source == "tool_result"), "")
+
     def last_said(self) -> str:
         """The assistant's last words in the history ("" before it has said anything)."""
         return next((str(m["content"]) for m in reversed(self.history) if m["role"] == "assistant"), "")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from voicedock.engines.base import EngineError, Transcript
 
@@ -28,6 +28,7 @@ __all__ = ["LLM_ERROR_APOLOGY", "reply_turn", "say_turn"]
 log = logging.getLogger("voicedock.conversation")
 
 NO_SPEECH_PROB = 0.8
+_WORD = re.compile(r"[a-z0-9']+")
 LLM_ERROR_APOLOGY = "I'm sorry, I didn't catch that. Could you say it again?"
 
 
@@ -97,6 +98,34 @@ def repeats(greeting: str | None) -> Callable[[str], bool] | None:
     return check
 
 
+def parrots(caller_turns: Sequence[str]) -> Callable[[str], bool]:
+    """Whether a sentence of a reply only says back what the caller said: a small model, given a
+    tool's result, sometimes answers "Good morning! Do you have anything free on Wednesday
+    afternoon?" with those very words. Not spoken: one of the caller's own sentences (three words or
+    more), five words or more of one of their turns, and the pieces that follow such a piece in the
+    same turn of theirs (a reply is spoken in pieces cut at commas). A short read-back ("Marcus
+    Webb.", "555 867 2210.") is spoken."""
+    turns = [f" {' '.join(_WORD.findall(t.lower()))} " for t in caller_turns]
+    sentences = {" ".join(_WORD.findall(part.lower())) for t in caller_turns for part in re.split(r"(?<=[.!?])\s+", t)}
+    following: list[str] = []  # the caller turn the last piece was taken from
+
+    def check(sentence: str) -> bool:
+        words = _WORD.findall(sentence.lower())
+        said = f" {' '.join(words)} "
+        inside = [turn for turn in turns if said in turn] if words else []
+        parrot = (len(words) >= 3 and said.strip() in sentences) or (len(words) >= 5 and bool(inside)) or (
+            bool(following) and following[0] in inside)
+        following[:] = inside[:1] if parrot else []
+        return parrot
+
+    return check
+
+
+def spoken_result(result_text: str) -> str:
+    """A tool's result in plain words, for a reply that had nothing of its own to say."""
+    return f"Here is what I found: {result_text.strip()}." if result_text.strip() else ""
+
+
 def _reply_check(s: SessionCore) -> ReplyCheck:
     given = [str(m.get("content") or "") for m in s.context() if m.get("role") != "assistant"]
     return ReplyCheck(known_numbers([*given, *(said.text for said in s.grounding_sources())]))
@@ -106,6 +135,19 @@ async def _speak_reply(s: SessionCore, timings: Timings) -> None:
     utterance = s.begin_utterance(True)
     check = _reply_check(s)
     greeting = repeats(s.settings.greeting)
+    parrot = parrots([str(m["content"]) for m in s.history if m["role"] == "user"])
+    spoken: list[str] = []
+    parroted: list[str] = []
+
+    def skip(sentence: str) -> bool:
+        if parrot(sentence):
+            parroted.append(sentence)
+            return True
+        if bool(greeting and greeting(sentence)) or check(sentence):
+            return True
+        spoken.append(sentence)
+        return False
+
     try:
         written = await speak_stream(
             s.engines.llm,
@@ -117,7 +159,7 @@ async def _speak_reply(s: SessionCore, timings: Timings) -> None:
             timings,
             max_tokens=s.settings.max_tokens,
             temperature=s.settings.temperature,
-            skip=lambda sentence: bool(greeting and greeting(sentence)) or check(sentence),
+            skip=skip,
         )
     except EngineError as err:
         log.warning("reply generation failed", extra={"call_id": s.info.call_id, "code": err.code})
@@ -127,8 +169,13 @@ async def _speak_reply(s: SessionCore, timings: Timings) -> None:
         log.info("reply sentences with numbers nobody gave were not spoken",
                  extra={"call_id": s.info.call_id, "sentences": len(check.dropped)})
         await speak_text(s.engines.tts, HONEST, s.playout, utterance, s.clock, timings)
-    elif not utterance.segments:  # only the greeting again, or nothing: the caller must not hear silence
-        log.info("reply had no speakable text", extra={"call_id": s.info.call_id, "chars": len(written)})
-        await speak_text(s.engines.tts, LLM_ERROR_APOLOGY, s.playout, utterance, s.clock, timings)
+    elif not utterance.segments or (parroted and all(is_chatter(p) for p in spoken)):
+        # only the greeting or the caller's words again ("Good morning!" at most), or nothing: the
+        # caller must not hear silence, nor their own words instead of an answer
+        log.info("reply had no speakable text", extra={"call_id": s.info.call_id, "chars": len(written),
+                                                      "parroted": len(parroted)})
+        result = s.last_result() if s.tool_turn == s.caller_turns else ""
+        await speak_text(s.engines.tts, spoken_result(result) or LLM_ERROR_APOLOGY, s.playout, utterance, s.clock,
+                         timings)
     await s.report_latency(timings)
     await s.finish_utterance(utterance)
