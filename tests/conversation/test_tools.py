@@ -13,7 +13,7 @@ from voicedock.conversation.decide import decide, system_prompt
 from voicedock.conversation.tool_runner import ToolError
 from voicedock.conversation.tool_turn import FILLER, GOODBYE, TOOL_ERROR_APOLOGY, TOOL_TIMEOUT_APOLOGY
 from voicedock.conversation.tools import arguments_schema, intent_schema, normalise_tools, validation_errors
-from voicedock.conversation.turns import parrots
+from voicedock.conversation.turns import parrots, spoken_result
 from voicedock.engines.base import EngineError
 from voicedock.engines.fakes import FakeLLM, FakeSTT
 from voicedock.engines.loader import fake_engines
@@ -86,7 +86,7 @@ def test_a_reply_that_only_says_the_callers_words_back_speaks_the_tool_result_in
         runner,
         "Good morning! Do you have anything free tomorrow?",
     )
-    assert result.recorder.messages("assistant") == ["Good morning! Here is what I found: free 09:00 14:00."]
+    assert result.recorder.messages("assistant") == ["Good morning! Here is what I found: free: 09:00 and 14:00."]
 
 
 def test_a_sentence_that_says_the_callers_words_back_is_not_spoken() -> None:
@@ -105,6 +105,8 @@ def test_parrots_spares_short_read_backs() -> None:
     assert not parrots(said)("Good morning!")  # two words: a greeting back is fine
     assert not parrots(said)("Marcus Webb, 555 867 2210.")  # a read-back of the values
     assert not parrots(said)("We have something free on Wednesday afternoon.")
+    assert spoken_result({"available": True, "slots": ["14:00", "16:30", "17:00"], "note": None}) == (
+        "Here is what I found: available: yes; slots: 14:00, 16:30 and 17:00.")
     pieces = parrots(said)  # a reply spoken in pieces: what follows a parroted piece in that turn goes too
     assert [pieces(p) for p in ("Good morning!", "Do you have anything free", "on Wednesday afternoon?")] == [
         False, True, True]

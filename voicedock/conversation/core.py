@@ -93,6 +93,7 @@ class SessionCore:
         self.caller_turns = 0
         self.tool_turn = 0  # the caller turn whose reply speaks a tool's result
         self._said: list[Said] = []  # what values may come from: caller turns, tool results, context
+        self._last_result: Any = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._ids = itertools.count(1)
         self.listener = Listener(
@@ -233,6 +234,7 @@ class SessionCore:
     def add_result(self, tool: str, result: Any) -> None:
         """A tool's result: later tool values may come from it (a booking reference, a tracking number)."""
         self.tool_turn = self.caller_turns
+        self._last_result = result
         self._said.append(Said(_flatten(result), "tool_result"))
 
     def add_context(self, content: str) -> None:
@@ -240,9 +242,9 @@ class SessionCore:
         self.history.append({"role": "system", "content": content})
         self._said.append(Said(content, "context"))
 
-    def last_result(self) -> str:
-        """The newest tool result, as plain text ("" when no tool has returned one)."""
-        return next((said.text for said in reversed(self._said) if said.source == "tool_result"), "")
+    def last_result(self) -> Any:
+        """The newest tool result as the tool returned it (None when no tool has returned one)."""
+        return self._last_result
 
     def last_said(self) -> str:
         """The assistant's last words in the history ("" before it has said anything)."""

@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from voicedock.engines.base import EngineError, Transcript
 
@@ -121,9 +122,23 @@ def parrots(caller_turns: Sequence[str]) -> Callable[[str], bool]:
     return check
 
 
-def spoken_result(result_text: str) -> str:
-    """A tool's result in plain words, for a reply that had nothing of its own to say."""
-    return f"Here is what I found: {result_text.strip()}." if result_text.strip() else ""
+def spoken_result(result: Any) -> str:
+    """A tool's result in plain words, for a reply that had nothing of its own to say:
+    {"available": true, "slots": ["14:00", "16:30"]} is "Here is what I found: available: yes;
+    slots: 14:00 and 16:30." """
+    text = _plain(result).strip()
+    return f"Here is what I found: {text}." if text else ""
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Mapping):
+        return "; ".join(f"{str(k).replace('_', ' ')}: {_plain(v)}" for k, v in value.items() if v not in (None, ""))
+    if isinstance(value, list | tuple):
+        items = [_plain(v) for v in value]
+        return " and ".join(items) if len(items) < 3 else ", ".join(items[:-1]) + " and " + items[-1]
+    return "" if value is None else str(value)
 
 
 def _reply_check(s: SessionCore) -> ReplyCheck:
@@ -174,7 +189,7 @@ async def _speak_reply(s: SessionCore, timings: Timings) -> None:
         # caller must not hear silence, nor their own words instead of an answer
         log.info("reply had no speakable text", extra={"call_id": s.info.call_id, "chars": len(written),
                                                       "parroted": len(parroted)})
-        result = s.last_result() if s.tool_turn == s.caller_turns else ""
+        result = s.last_result() if s.tool_turn == s.caller_turns else None
         await speak_text(s.engines.tts, spoken_result(result) or LLM_ERROR_APOLOGY, s.playout, utterance, s.clock,
                          timings)
     await s.report_latency(timings)
