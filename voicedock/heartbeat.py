@@ -1,10 +1,11 @@
 """The node heartbeat: this server's row in `nodes`, kept fresh, and the calls of silent nodes closed.
 
-Every `interval` seconds one short write says this node is up and how many calls it carries; in the
-same pass the node closes the calls of any other node silent for `timeout` seconds (see
-`store.nodes`), then wakes the webhook worker so their end-of-call webhooks go out at once. On a
-clean stop the row says `stopped`, so the node is not taken for a failed one. With one node (the
-SQLite default) the pass finds no other node and only keeps the row `/health` lists.
+Every `interval` seconds (5, or a third of the timeout when that is shorter) one short write says
+this node is up and how many calls it carries; in the same pass the node closes the calls of any
+other node silent for `timeout` seconds (see `store.nodes`), then wakes the webhook worker so their
+end-of-call webhooks go out at once. On a clean stop the row says `stopped`, so the node is not taken
+for a failed one. With one node (the SQLite default) the pass finds no other node and only keeps the
+row `/health` lists.
 """
 
 from __future__ import annotations
@@ -29,14 +30,15 @@ HEARTBEAT_SECONDS = 5.0
 class NodeHeartbeat:
     def __init__(self, db: Database, node_id: str, capacity: int, price_per_minute: float, *,
                  timeout: float, poke: Callable[[], None], url: str | None = None,
-                 interval: float = HEARTBEAT_SECONDS, clock: Callable[[], datetime] = utcnow) -> None:
+                 interval: float | None = None, clock: Callable[[], datetime] = utcnow) -> None:
         self.db = db
         self.node_id = node_id
         self.capacity = capacity
         self.price_per_minute = price_per_minute
         self.timeout = timeout
         self.url = url  # where the other nodes send the control commands of this node's calls
-        self.interval = interval
+        # A row must be rewritten well within the timeout, or a live node passes for a failed one.
+        self.interval = interval if interval is not None else min(HEARTBEAT_SECONDS, timeout / 3)
         self._poke = poke
         self._clock = clock
         self._started_at = iso(clock())

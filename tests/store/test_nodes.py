@@ -116,6 +116,14 @@ async def test_the_heartbeat_runs_in_the_background_until_closed(db: Database) -
     assert node.id == "node-a" and node.status == "stopped" and node.heartbeat_at <= iso(utcnow())
 
 
+def test_a_short_timeout_makes_the_heartbeat_beat_more_often(db: Database) -> None:
+    """A live node rewrites its row well within the timeout the others judge it by."""
+    def every(timeout: float) -> float:
+        return NodeHeartbeat(db, "node-a", capacity=1, price_per_minute=0.0, timeout=timeout,
+                             poke=lambda: None).interval
+    assert every(15.0) == 5.0 and every(3.0) == 1.0 and every(2.0) < 1.0
+
+
 async def test_a_report_a_failed_node_was_still_analysing_is_sent_without_the_analysis(db: Database) -> None:
     record = live_call(db, "call_a", "node-a")
     db.write_sync(lambda d: call_state.finish(d, record, "ended", "customer-ended-call", 1.0, analyse=True))
