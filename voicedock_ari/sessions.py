@@ -1,7 +1,7 @@
 """Placeholder sessions until the voice session is plugged in through the `SessionFactory`.
 
 - `EchoSession` sends every caller frame straight back (tests, benchmarks: measures the media
-  path alone).
+  path alone), except while it speaks a `say`.
 - `ToneSession` has no speech engine: `say` speaks one 200 ms tone per word (600 Hz, 60 ms gaps),
   so tests can count words by ear and FFT; `end-call`/`transfer` speak their message the same way
   and then act through `CallActions`; DTMF digits are noted on the call record.
@@ -52,14 +52,19 @@ class _BaseSession:
         self.events = events
         self.actions = actions
         self.digits: list[str] = []
+        self.speaking = False
 
     async def speak(self, text: str) -> None:
         pcm = word_tones(text)
         if len(pcm):
-            self.audio.send_pcm(pcm)
-            self.audio.flush()
-            await self.events.message("assistant", text)
-            await self.audio.wait_sent()
+            self.speaking = True
+            try:
+                self.audio.send_pcm(pcm)
+                self.audio.flush()
+                await self.events.message("assistant", text)
+                await self.audio.wait_sent()
+            finally:
+                self.speaking = False
 
     async def command(self, command: SessionCommand) -> str:
         match command:
@@ -99,14 +104,16 @@ class ToneSession(_BaseSession):
 
 
 class EchoSession(_BaseSession):
-    """Sends each caller frame back as soon as it arrives."""
+    """Sends each caller frame back as soon as it arrives; while it speaks, the caller's frames are
+    dropped, so what it says is sent whole (and a `say` returns) instead of queueing behind the echo."""
 
     async def run(self) -> str | None:
         while True:
             frame = await self.audio.read()
             if frame is None:
                 return None
-            self.audio.send_pcm(frame)
+            if not self.speaking:
+                self.audio.send_pcm(frame)
 
 
 def session_factory(kind: str = "tone") -> SessionFactory:
