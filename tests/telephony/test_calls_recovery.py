@@ -250,3 +250,25 @@ async def test_a_call_placed_while_no_server_is_connected_is_answered_once_one_i
         if server is not None:
             stop(server)
         await caller.stop()
+
+
+async def test_a_call_no_server_takes_within_the_hold_is_refused_with_503(
+    asterisk: AsteriskSettings, db: Database, tmp_path: Path
+) -> None:
+    """With no server at all the caller hears ringing while the dialplan waits for one, then a clear
+    refusal (503 Service Unavailable) about 10 s later, not silence until it gives up."""
+    add_number(db, add_assistant(db))
+    source = tmp_path / "caller.wav"
+    write_wav(source, tone(440.0, 20.0))
+    started = time.monotonic()
+    caller = await dial(tmp_path / "baresip", source, sip_uri(asterisk), seconds=25)
+    try:
+        await wait_for(lambda: "503" in caller.log or caller.process.returncode is not None, 20, "the refusal")
+        took = time.monotonic() - started
+    finally:
+        await caller.stop()
+    log = caller.log
+    assert "503" in log and "Service Unavailable" in log, log[-2000:]
+    assert "180" in log or "ringing" in log.lower(), log[-2000:]
+    assert 9 < took < 15, f"refused after {took:.1f} s"
+    assert caller.heard_wav is None, "the call was answered"
