@@ -2,21 +2,29 @@
 store) behind Kamailio, placed by `scripts/cluster` as `VOICEDOCK_NODES=2 scripts/run` does: real SIP
 callers dial the one address, the calls spread over both nodes (each record names its node), a node
 whose Asterisk stops gets no new calls within seconds while the other answers them all, and the node
-rejoins once its Asterisk is back."""
+rejoins once its Asterisk is back. A command sent to the node that does not carry a call reaches the one
+that does; a node whose server is killed mid-call has its call closed by the other, the call's webhooks
+delivered, its new calls answered by the other, and rejoins once its server is back."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import os
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,7 +32,10 @@ from tests.store_backends import PostgresServer
 from tests.telephony.audio import dominant_hz, read_wav, tone, write_wav
 from tests.telephony.callers import dial
 from tests.telephony.harness import NUMBER, add_assistant, add_number, calls
-from voicedock.store import Database
+from tests.telephony.harness import call as call_of
+from voicedock.secrets import SecretBox, generate_api_key
+from voicedock.store import Database, records
+from voicedock.store.nodes import list_nodes
 from voicedock.store.postgres import PostgresDatabase
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.cluster]
@@ -37,6 +48,8 @@ SIP_PORT = 5070  # not 5060: the single-node tests' Asterisk may hold 127.0.0.1:
 ENV = {**os.environ, "VOICEDOCK_CLUSTER_PREFIX": "vdt", "VOICEDOCK_CLUSTER_SUBNET": "10.78.0",
        "VOICEDOCK_CLUSTER_SIP_PORT": str(SIP_PORT), "VOICEDOCK_RTPENGINE_PORT": "2224"}
 URI = f"sip:{NUMBER}@127.0.0.1:{SIP_PORT}"
+NODE_TIMEOUT = 3  # seconds a node's heartbeat may be missing before the other closes its calls
+WEBHOOK_EVENTS = ["status-update", "end-of-call-report"]
 
 
 def cluster(*args: str, timeout: float = 120) -> str:
@@ -65,7 +78,8 @@ class Node:
             [str(CLUSTER), "exec", str(self.index), sys.executable, "-m", "voicedock_cli.main", "serve",
              "--session", "echo", "--host", self.address, "--port", "8000", "--data-dir", str(self.data_dir)],
             stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
-            env={**ENV, "VOICEDOCK_NODE_ID": self.id, "VOICEDOCK_DATABASE_URL": self.store_url})
+            env={**ENV, "VOICEDOCK_NODE_ID": self.id, "VOICEDOCK_DATABASE_URL": self.store_url,
+                 "VOICEDOCK_NODE_TIMEOUT_SECONDS": str(NODE_TIMEOUT)})
 
     def ari_connected(self) -> bool:
         try:
@@ -119,8 +133,45 @@ def socket_url(server: PostgresServer, tcp_url: str) -> str:
     return f"postgresql://{server.user}@/{tcp_url.rsplit('/', 1)[1]}?host={socket.parent}&port={server.port}"
 
 
+@dataclass
+class Hooks:
+    """A webhook receiver on the bridge address the nodes reach (not this namespace's 127.0.0.1)."""
+
+    received: list[dict[str, Any]] = field(default_factory=list)
+    url: str = ""
+
+    def serve(self, address: str) -> ThreadingHTTPServer:
+        received = self.received
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                received.append(json.loads(body))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        server = ThreadingHTTPServer((address, 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self.url = f"http://{address}:{server.server_address[1]}/hooks"
+        return server
+
+    def events(self, call_id: str) -> list[str]:
+        return [m["message"]["type"] for m in list(self.received) if m["message"]["call"]["id"] == call_id]
+
+
+@dataclass
+class Cluster:
+    nodes: list[Node]
+    hooks: Hooks
+    api_key: str
+
+
 @pytest.fixture(scope="module")
-def nodes(tmp_path_factory: pytest.TempPathFactory, postgres_server: PostgresServer) -> Iterator[list[Node]]:
+def cluster_up(tmp_path_factory: pytest.TempPathFactory, postgres_server: PostgresServer) -> Iterator[Cluster]:
     if os.geteuid() != 0:
         pytest.skip("a cluster needs root (network namespaces, Asterisk's chroot)")
     base = tmp_path_factory.mktemp("cluster")
@@ -131,21 +182,35 @@ def nodes(tmp_path_factory: pytest.TempPathFactory, postgres_server: PostgresSer
     tcp_url = postgres_server.new_database()
     store = PostgresDatabase(tcp_url)
     store.migrate_sync()
-    add_number(store, add_assistant(store))
+    api_key = generate_api_key()
+    store.write_sync(lambda d: records.create_api_key(d, "cluster tests", api_key))
+    box = SecretBox(base / "secret.key")  # one key for every node, as scripts/cluster serve gives them
     cluster("up", str(NODES), str(run_dir))
+    hooks, receiver = Hooks(), None
     made = [Node(i, cluster("address", str(i)).strip(), base / f"node-{i}", store, socket_url(postgres_server, tcp_url))
             for i in range(1, NODES + 1)]
     try:
+        receiver = hooks.serve(cluster("address", "0").strip())
+        add_number(store, add_assistant(store, box=box, webhook_url=hooks.url, webhook_events=WEBHOOK_EVENTS))
         for node in made:
+            node.data_dir.mkdir(mode=0o700)
+            shutil.copy2(base / "secret.key", node.data_dir / "secret.key")
             node.start_server()
         for node in made:
             wait_until(node.ari_connected, 60, f"{node.id}'s server and its ARI connection")
-        yield made
+        yield Cluster(made, hooks, api_key)
     finally:
         for node in made:
             node.stop_server()
+        if receiver is not None:
+            receiver.shutdown()
         cluster("down", str(NODES), str(run_dir))
         store.close()
+
+
+@pytest.fixture
+def nodes(cluster_up: Cluster) -> list[Node]:
+    return cluster_up.nodes
 
 
 @pytest.fixture
@@ -253,3 +318,98 @@ def test_a_call_sent_to_a_node_that_just_died_is_answered_by_the_other(
         cluster("rpc", str(run_dir), "dispatcher.ping_active", "1")
         cluster("asterisk", "start", str(lost.index))
         wait_until(lost.ari_connected, 20, "the node's server reconnected")
+
+
+def api_post(node: Node, path: str, body: dict[str, Any], key: str) -> tuple[int, Any]:
+    request = urllib.request.Request(f"http://{node.address}:8000/api/v1{path}", data=json.dumps(body).encode(),
+                                     headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=15) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+def live_call(store: Database) -> dict[str, Any] | None:
+    return next((c for c in calls(store) if c["status"] == "in-progress"), None)
+
+
+def node_status(store: Database, node: Node) -> str:
+    return next(n.status for n in store.read_sync(list_nodes) if n.id == node.id)
+
+
+def test_control_reaches_the_owner_and_a_killed_server_s_call_is_closed_by_the_other_node(
+    cluster_up: Cluster, run_dir: Path, tmp_path: Path
+) -> None:
+    """A live call on one node: `say` sent to the other node is spoken on the call. Then the owner's
+    server is killed (SIGKILL, nothing restarts it): the other node closes the call `node-failure` and
+    its end-of-call report is delivered; new calls, though the killed node's Asterisk still answers
+    Kamailio's probes, are all answered by the survivor; the server started again takes calls again."""
+    nodes, hooks = cluster_up.nodes, cluster_up.hooks
+    store = nodes[0].store
+    wait_until(lambda: all("A" in f for f in node_flags(run_dir).values()), 20, "both nodes active")
+    workdir = tmp_path / "long"
+    caller_source(workdir, seconds=30)
+
+    async def long_call() -> tuple[dict[str, Any], float]:
+        caller = await dial(workdir / "baresip", workdir / "caller.wav", URI, seconds=30)
+        try:
+            await asyncio.to_thread(wait_until, lambda: live_call(store) is not None, 10, "the call answered")
+            row = live_call(store)
+            assert row is not None
+            owner = next(n for n in nodes if n.id == row["node"])
+            other = next(n for n in nodes if n is not owner)
+            said = "said through the other node"
+            status, body = await asyncio.to_thread(
+                api_post, other, f"/calls/{row['id']}/control", {"type": "say", "content": said},
+                cluster_up.api_key)
+            assert status == 200, body
+            await asyncio.to_thread(wait_until, lambda: any(
+                m["role"] == "assistant" and m["content"] == said for m in call_of(store, row["id"])["messages"]),
+                5, "the said message on the owner's record")
+            assert owner.server is not None
+            os.kill(owner.server.pid, signal.SIGKILL)
+            killed = time.monotonic()
+            owner.server.wait()
+            closed = await asyncio.to_thread(wait_until, lambda: call_of(store, row["id"])["status"] == "ended",
+                                             NODE_TIMEOUT + 10, "the killed node's call closed")
+            reported = await asyncio.to_thread(wait_until, lambda: "end-of-call-report" in hooks.events(row["id"]),
+                                               10, "the end-of-call report delivered")
+            print(f"call closed {closed:.1f} s after the kill, report delivered {reported:.1f} s after that "
+                  f"({time.monotonic() - killed:.1f} s in all)")
+            return row, killed
+        finally:
+            await caller.stop()
+
+    row, _ = asyncio.run(long_call())
+    done = call_of(store, row["id"])
+    owner = next(n for n in nodes if n.id == row["node"])
+    survivor = next(n for n in nodes if n is not owner)
+    assert done["ended_reason"] == "node-failure" and done["node"] == owner.id
+    assert hooks.events(row["id"]).count("end-of-call-report") == 1
+    assert node_status(store, owner) == "failed"
+
+    log = run_dir / "kamailio.log"
+    failovers = log.read_text(errors="replace").count("trying the next")
+    failovers_503 = log.read_text(errors="replace").count("(503): trying the next")
+    before = counts(nodes)
+    started = time.monotonic()
+    for k in range(2):
+        place_call(tmp_path / f"after-kill-{k}")
+    wait_until(lambda: sum(counts(nodes)) - sum(before) == 2, 15, "both calls' records to end")
+    took = time.monotonic() - started
+    new = {n.id: after - was for n, after, was in zip(nodes, counts(nodes), before, strict=True)}
+    assert new == {survivor.id: 2, owner.id: 0}, f"calls per node with {owner.id}'s server dead: {new}"
+    text = log.read_text(errors="replace")
+    refused = text.count("trying the next") - failovers
+    assert text.count("(503): trying the next") - failovers_503 == refused, "a refusal that was not a 503"
+    print(f"two calls with {owner.id}'s server dead: {refused} refused there and answered by {survivor.id}, "
+          f"both done in {took:.1f} s")
+    assert refused >= 1, "no call was sent to the node whose server is dead"
+
+    owner.start_server()
+    back = wait_until(lambda: owner.ari_connected() and node_status(store, owner) == "up", 60,
+                      f"{owner.id}'s server back and up")
+    print(f"{owner.id} up again {back:.1f} s after its server started")
+    spread = calls_in_a_row(nodes, tmp_path / "rejoined", 2)
+    assert spread == [1, 1], f"calls per node after {owner.id}'s server came back: {spread}"
