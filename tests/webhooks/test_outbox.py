@@ -95,9 +95,10 @@ def test_enqueue_commits_or_rolls_back_with_the_callers_change(db: Database) -> 
     assert db.read_sync(lambda d: d["calls"].count) == 0
 
 
-def test_enqueue_accepts_a_plain_connection(tmp_path: Any, db: Database) -> None:
-    if db.dialect != "sqlite":
-        pytest.skip("a plain sqlite3 connection is SQLite's alone")
+def test_enqueue_accepts_a_plain_connection(tmp_path: Any) -> None:
+    """SQLite's alone: a plain sqlite3 connection (the store's own `db` fixture runs on both backends)."""
+    db = Database(tmp_path / "plain.db")
+    db.migrate_sync()
     conn = sqlite3.connect(db.path)
     with conn:
         ids = enqueue(
@@ -110,6 +111,7 @@ def test_enqueue_accepts_a_plain_connection(tmp_path: Any, db: Database) -> None
         )
     conn.close()
     assert list(db.read_sync(event_rows)) == ids
+    db.close()
 
 
 def test_disabled_endpoint_gets_nothing_new_and_parks_its_queue(db: Database) -> None:
