@@ -97,6 +97,16 @@ def test_a_sentence_that_says_the_callers_words_back_is_not_spoken() -> None:
     assert result.recorder.messages("assistant") == ["I'll note that for the team."]
 
 
+def test_a_reply_that_says_the_last_answer_again_to_a_backchannel_is_not_spoken() -> None:
+    script = [("silence", 1.0), ("speak", 1.0), ("silence", 8.0), ("speak", 0.5), ("silence", 8.0), ("hangup",)]
+    llm = FakeLLM(["Your order left our depot this morning.", "Your order left our depot this morning."])
+    result = run_call(script, assistant={"first_message": None, "system_prompt": "You track orders."},
+                      engines=fake_engines(llm=llm, stt=FakeSTT(["I'm calling about my order.", "Uh-huh."])),
+                      max_seconds=20)
+    assert result.recorder.messages("assistant") == ["Your order left our depot this morning.",
+                                                     "Is there anything else I can help you with?"]
+
+
 def test_parrots_spares_short_read_backs() -> None:
     said = ["Good morning! Do you have anything free on Wednesday afternoon?", "Mm-hm.", "My name is Marcus Webb.",
             "Sure, it's 555 867 2210."]

@@ -30,6 +30,7 @@ log = logging.getLogger("voicedock.conversation")
 
 NO_SPEECH_PROB = 0.8
 _WORD = re.compile(r"[a-z0-9']+")
+ANYTHING_ELSE = "Is there anything else I can help you with?"
 LLM_ERROR_APOLOGY = "I'm sorry, I didn't catch that. Could you say it again?"
 
 
@@ -122,6 +123,18 @@ def parrots(caller_turns: Sequence[str]) -> Callable[[str], bool]:
     return check
 
 
+def said_before(replies: Sequence[str]) -> Callable[[str], bool]:
+    """Whether a piece of a reply (four words or more) is one the assistant already said in this call:
+    to "Uh-huh." a small model says its last answer again, word for word."""
+    said = [f" {' '.join(_WORD.findall(r.lower()))} " for r in replies]
+
+    def check(sentence: str) -> bool:
+        words = _WORD.findall(sentence.lower())
+        return len(words) >= 4 and any(f" {' '.join(words)} " in reply for reply in said)
+
+    return check
+
+
 def spoken_result(result: Any) -> str:
     """A tool's result in plain words, for a reply that had nothing of its own to say:
     {"available": true, "slots": ["14:00", "16:30"]} is "Here is what I found: available: yes;
@@ -151,11 +164,12 @@ async def _speak_reply(s: SessionCore, timings: Timings) -> None:
     check = _reply_check(s)
     greeting = repeats(s.settings.greeting)
     parrot = parrots([str(m["content"]) for m in s.history if m["role"] == "user"])
+    again = said_before([str(m["content"]) for m in s.history if m["role"] == "assistant"])
     spoken: list[str] = []
     parroted: list[str] = []
 
     def skip(sentence: str) -> bool:
-        if parrot(sentence):
+        if parrot(sentence) or again(sentence):
             parroted.append(sentence)
             return True
         if bool(greeting and greeting(sentence)) or check(sentence):
@@ -190,7 +204,8 @@ async def _speak_reply(s: SessionCore, timings: Timings) -> None:
         log.info("reply had no speakable text", extra={"call_id": s.info.call_id, "chars": len(written),
                                                       "parroted": len(parroted)})
         result = s.last_result() if s.tool_turn == s.caller_turns else None
-        await speak_text(s.engines.tts, spoken_result(result) or LLM_ERROR_APOLOGY, s.playout, utterance, s.clock,
-                         timings)
+        heard = next((str(m["content"]) for m in reversed(s.history) if m["role"] == "user"), "")
+        fallback = spoken_result(result) or (ANYTHING_ELSE if parroted and is_chatter(heard) else LLM_ERROR_APOLOGY)
+        await speak_text(s.engines.tts, fallback, s.playout, utterance, s.clock, timings)
     await s.report_latency(timings)
     await s.finish_utterance(utterance)
