@@ -19,7 +19,7 @@ import sqlite_utils
 
 from .store import Database
 from .store.nodes import STOPPED, beat, close_failed
-from .tasks import cancel_and_wait
+from .tasks import cancel_and_wait, every
 from .timeutil import iso, utcnow
 
 log = logging.getLogger("voicedock")
@@ -60,17 +60,7 @@ class NodeHeartbeat:
         return ids
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="node-heartbeat")
-
-    async def _loop(self) -> None:
-        while True:
-            try:
-                await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("node heartbeat failed; the next one retries")
-            await asyncio.sleep(self.interval)
+        self._task = asyncio.create_task(every(self.interval, self.run_once, "node heartbeat"), name="node-heartbeat")
 
     async def aclose(self) -> None:
         """Stop beating and mark this node `stopped` (best effort: a store that is gone stays gone)."""

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .store import Database
 from .store.privacy import BATCH, Forgotten, expire
-from .tasks import cancel_and_wait
+from .tasks import cancel_and_wait, every
 from .timeutil import iso, utcnow
 
 log = logging.getLogger("voicedock.retention")
@@ -75,17 +75,10 @@ class RetentionJob:
 
     def start(self) -> None:
         if self.recording_days > 0 or self.transcript_days > 0:
-            self._task = asyncio.create_task(self._loop(), name="retention")
+            self._task = asyncio.create_task(every(self.interval, self._pass, "retention pass"), name="retention")
 
-    async def _loop(self) -> None:
-        while True:
-            try:
-                await run_once(self.db, self.data_dir, self.recording_days, self.transcript_days, self.node)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("retention pass failed; the next one retries")
-            await asyncio.sleep(self.interval)
+    async def _pass(self) -> None:
+        await run_once(self.db, self.data_dir, self.recording_days, self.transcript_days, self.node)
 
     async def aclose(self) -> None:
         if self._task is not None:

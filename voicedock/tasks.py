@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
 log = logging.getLogger("voicedock")
@@ -28,6 +28,19 @@ async def cancel_and_wait(task: asyncio.Task[Any]) -> None:
             raise
     except Exception as err:
         log.debug("cancelled task ended with %r", err)
+
+
+async def every(interval: float, step: Callable[[], Awaitable[Any]], what: str) -> None:
+    """Run `step` now and then every `interval` seconds until cancelled; a failed pass is logged
+    (as `what`) and the next one retries, so one bad pass never stops a background job."""
+    while True:
+        try:
+            await step()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("%s failed; the next one retries", what)
+        await asyncio.sleep(interval)
 
 
 class TaskSet:
