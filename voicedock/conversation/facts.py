@@ -161,7 +161,8 @@ def look_up(question: str, prompt: str, before: Sequence[str] = ()) -> Lookup:
     lines, topics = instruction_lines(prompt), _line_topics(prompt)
     # Lines that share the question's topic rank by the words it said as said: "Can I pay by
     # check?" is about payment, as are the prices, but it names the checks of the payment line.
-    same_words = [len(_stems(question) & line) for line in _line_stems(prompt)]
+    stems = _stems(question)
+    same_words = [len(stems & line) for line in _line_stems(prompt)]
     said = dict.fromkeys(_topic(question), 1.0)
     own = _score(said, lines, topics, same_words)
     if not before or not _REFERS.search(question):
