@@ -86,16 +86,22 @@ async def _say_fixed(s: SessionCore, text: str, timings: Timings) -> None:
     await s.finish_utterance(utterance)
 
 
+def _spaced(text: str) -> str:
+    """The words of `text`, lower-case, between single spaces and with one at each end, so that
+    `_spaced(piece) in _spaced(text)` matches whole words only."""
+    return f" {' '.join(_WORD.findall(text.lower()))} "
+
+
 def repeats(greeting: str | None) -> Callable[[str], bool] | None:
     """Whether a sentence of a reply only repeats the greeting ("Hello, Bright Smile Dental.")."""
     if not greeting:
         return None
-    said = " ".join(re.findall(r"[a-z0-9']+", greeting.lower()))
+    said = _spaced(greeting)
 
     def check(sentence: str) -> bool:
-        words = re.findall(r"[a-z0-9']+", sentence.lower())
+        words = _WORD.findall(sentence.lower())
         opener = len(words) == 1 and words[0] in ("hello", "hi", "hey")
-        return bool(words) and (len(words) >= 3 or opener) and f" {' '.join(words)} " in f" {said} "
+        return bool(words) and (len(words) >= 3 or opener) and _spaced(sentence) in said
 
     return check
 
@@ -107,15 +113,15 @@ def parrots(caller_turns: Sequence[str]) -> Callable[[str], bool]:
     more), five words or more of one of their turns, and the pieces that follow such a piece in the
     same turn of theirs (a reply is spoken in pieces cut at commas). A short read-back ("Marcus
     Webb.", "555 867 2210.") is spoken."""
-    turns = [f" {' '.join(_WORD.findall(t.lower()))} " for t in caller_turns]
-    sentences = {" ".join(_WORD.findall(part.lower())) for t in caller_turns for part in re.split(r"(?<=[.!?])\s+", t)}
+    turns = [_spaced(t) for t in caller_turns]
+    sentences = {_spaced(part) for t in caller_turns for part in re.split(r"(?<=[.!?])\s+", t)}
     following: list[str] = []  # the caller turn the last piece was taken from
 
     def check(sentence: str) -> bool:
         words = _WORD.findall(sentence.lower())
-        said = f" {' '.join(words)} "
+        said = _spaced(sentence)
         inside = [turn for turn in turns if said in turn] if words else []
-        parrot = (len(words) >= 3 and said.strip() in sentences) or (len(words) >= 5 and bool(inside)) or (
+        parrot = (len(words) >= 3 and said in sentences) or (len(words) >= 5 and bool(inside)) or (
             bool(following) and following[0] in inside)
         following[:] = inside[:1] if parrot else []
         return parrot
@@ -126,11 +132,10 @@ def parrots(caller_turns: Sequence[str]) -> Callable[[str], bool]:
 def said_before(replies: Sequence[str]) -> Callable[[str], bool]:
     """Whether a piece of a reply (four words or more) is one the assistant already said in this call:
     to "Uh-huh." a small model says its last answer again, word for word."""
-    said = [f" {' '.join(_WORD.findall(r.lower()))} " for r in replies]
+    said = [_spaced(r) for r in replies]
 
     def check(sentence: str) -> bool:
-        words = _WORD.findall(sentence.lower())
-        return len(words) >= 4 and any(f" {' '.join(words)} " in reply for reply in said)
+        return len(_WORD.findall(sentence.lower())) >= 4 and any(_spaced(sentence) in reply for reply in said)
 
     return check
 
