@@ -134,6 +134,20 @@ def _env_node_id(name: str) -> str:
     return raw
 
 
+def _env_address(name: str) -> str | None:
+    """`host:port` (an IPv4 address or a name; the port required)."""
+    raw = os.environ.get(name)
+    if not raw:
+        return None
+    host, _, port = raw.rpartition(":")
+    if not host or not _HOST.fullmatch(host) or not port.isdigit() or not 0 < int(port) < 65536:
+        raise SettingsError(f"{name} must be host:port, not {raw!r}")
+    return raw
+
+
+_HOST = re.compile(r"[A-Za-z0-9.-]{1,253}")
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = field(default_factory=default_data_dir)
@@ -165,6 +179,8 @@ class Settings:
     node_id: str = field(default_factory=socket.gethostname)  # this node's name on call records and heartbeats
     node_timeout_seconds: float = 15.0  # another node silent this long has failed: its calls are closed
     node_url: str | None = None  # where the other nodes reach this node's API; host and port when unset
+    sip_entry: str | None = None  # a cluster's Kamailio (host:port as nodes reach it): trunk calls leave through it
+    sip_entry_rpc: str | None = None  # its JSON-RPC socket (host:port): trunks register from there, not from Asterisk
 
     @property
     def api_base(self) -> str:
@@ -229,6 +245,11 @@ class Settings:
             node_id=_env_node_id("VOICEDOCK_NODE_ID"),
             node_timeout_seconds=_env_float("VOICEDOCK_NODE_TIMEOUT_SECONDS", 15.0, minimum=2.0),
             node_url=_env_node_url("VOICEDOCK_NODE_URL"),
+            sip_entry=_env_address("VOICEDOCK_SIP_ENTRY"),
+            sip_entry_rpc=_env_address("VOICEDOCK_SIP_ENTRY_RPC"),
         )
+        if (base.sip_entry is None) != (base.sip_entry_rpc is None):
+            # Trunks would either register from nowhere, or from both Kamailio and this node's Asterisk.
+            raise SettingsError("VOICEDOCK_SIP_ENTRY and VOICEDOCK_SIP_ENTRY_RPC are set together or not at all")
         given = {k: v for k, v in overrides.items() if v is not None}
         return replace(base, **given)  # type: ignore[arg-type]

@@ -47,6 +47,7 @@ from .live_call import LiveCall
 from .recovery import APOLOGY, Recovery, close_lost, decide, plan_resumption
 from .sessions import session_factory as placeholder_sessions
 from .settings import AsteriskSettings
+from .sip_entry import sip_entry
 from .trunk_sync import TrunkSync
 
 ANALYSIS_SECONDS = 120.0
@@ -98,7 +99,10 @@ class CallController:
         self.ari = AriClient(asterisk)
         self.starts = StasisStarts()
         self.events: EventStream | None = None
-        self.trunks = TrunkSync(asterisk, db, box)
+        entry = sip_entry(settings)
+        # Kamailio registers a new trunk within its 10 s timer: states are read as often.
+        self.trunks = TrunkSync(asterisk, db, box, sip_entry=settings.sip_entry, entry=entry,
+                                poll_seconds=10.0 if entry else 30.0)
         self._by_channel: dict[str, LiveCall] = {}
         self._by_call: dict[str, LiveCall] = {}
         self._tasks = TaskSet()

@@ -35,16 +35,21 @@ def trunk_endpoint(trunk_id: str) -> str:
     return trunk_id
 
 
-def render_trunks(trunks: Iterable[Mapping[str, Any]], passwords: Mapping[str, str | None]) -> str:
-    """The include file for all trunks; `trunks` are {id, config (JSON text or dict)} rows."""
+def render_trunks(trunks: Iterable[Mapping[str, Any]], passwords: Mapping[str, str | None],
+                  sip_entry: str | None = None) -> str:
+    """The include file for all trunks; `trunks` are {id, config (JSON text or dict)} rows.
+
+    With `sip_entry` (a cluster's Kamailio, `host:port`) calls to a trunk leave through it and the
+    trunk registers from there (voicedock_ari/sip_entry.py), not from this node's Asterisk.
+    """
     out = ["; Written by VoiceDock from the sip_trunks table; edits here are overwritten.", ""]
     for row in trunks:
         cfg = row["config"] if isinstance(row["config"], Mapping) else json.loads(row["config"])
-        out += _trunk_sections(str(row["id"]), cfg, passwords.get(str(row["id"])))
+        out += _trunk_sections(str(row["id"]), cfg, passwords.get(str(row["id"])), sip_entry)
     return "\n".join(out) + "\n"
 
 
-def _trunk_sections(ident: str, cfg: Mapping[str, Any], password: str | None) -> list[str]:
+def _trunk_sections(ident: str, cfg: Mapping[str, Any], password: str | None, sip_entry: str | None) -> list[str]:
     host, port = str(cfg["host"]), int(cfg.get("port") or 5060)
     transport = str(cfg.get("transport") or "udp")
     suffix = "" if transport == "udp" else f";transport={transport}"
@@ -70,13 +75,15 @@ def _trunk_sections(ident: str, cfg: Mapping[str, Any], password: str | None) ->
         lines.append(f"from_user = {username}")
     if has_auth:
         lines.append(f"outbound_auth = {ident}-auth")
+    if sip_entry:
+        lines.append(f"outbound_proxy = sip:{sip_entry}\\;lr")  # `;` opens a comment in Asterisk's files
     lines += ["", f"[{ident}]", "type = aor", f"contact = {server}", "qualify_frequency = 0", ""]
     if has_auth:
         lines += [f"[{ident}-auth]", "type = auth", "auth_type = userpass", f"username = {username}",
                   f"password = {password}", ""]
     if host not in LOOPBACK_HOSTS:
         lines += [f"[{ident}-identify]", "type = identify", f"endpoint = {ident}", f"match = {host}", ""]
-    if cfg.get("register") and username:
+    if cfg.get("register") and username and not sip_entry:
         lines += [f"[{ident}-reg]", "type = registration", f"transport = {TRANSPORT}", f"server_uri = {server}",
                   f"client_uri = sip:{username}@{host}:{port}", "retry_interval = 60", "expiration = 300"]
         if has_auth:

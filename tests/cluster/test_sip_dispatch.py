@@ -30,13 +30,14 @@ import pytest
 
 from tests.store_backends import PostgresServer
 from tests.telephony.audio import dominant_hz, read_wav, tone, write_wav
-from tests.telephony.callers import dial
+from tests.telephony.callers import dial, listen
 from tests.telephony.harness import NUMBER, add_assistant, add_number, calls
 from tests.telephony.harness import call as call_of
 from voicedock.secrets import SecretBox, generate_api_key
 from voicedock.store import Database, records
 from voicedock.store.nodes import list_nodes
 from voicedock.store.postgres import PostgresDatabase
+from voicedock_bench.ports import free_port
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.cluster]
 
@@ -45,8 +46,10 @@ CLUSTER = REPO / "scripts" / "cluster"
 NODES = 2
 SIP_PORT = 5070  # not 5060: the single-node tests' Asterisk may hold 127.0.0.1:5060 in the same namespace
 # Names and a subnet of their own: a cluster of `scripts/run` may be up on this machine too.
+RPC_PORT = 5063  # Kamailio's JSON-RPC on the nodes' network
 ENV = {**os.environ, "VOICEDOCK_CLUSTER_PREFIX": "vdt", "VOICEDOCK_CLUSTER_SUBNET": "10.78.0",
-       "VOICEDOCK_CLUSTER_SIP_PORT": str(SIP_PORT), "VOICEDOCK_RTPENGINE_PORT": "2224"}
+       "VOICEDOCK_CLUSTER_SIP_PORT": str(SIP_PORT), "VOICEDOCK_RTPENGINE_PORT": "2224",
+       "VOICEDOCK_CLUSTER_RPC_PORT": str(RPC_PORT)}
 URI = f"sip:{NUMBER}@127.0.0.1:{SIP_PORT}"
 NODE_TIMEOUT = 3  # seconds a node's heartbeat may be missing before the other closes its calls
 WEBHOOK_EVENTS = ["status-update", "end-of-call-report"]
@@ -62,6 +65,7 @@ def cluster(*args: str, timeout: float = 120) -> str:
 class Node:
     index: int
     address: str
+    entry: str  # Kamailio's address on the nodes' network
     data_dir: Path
     store: Database
     store_url: str
@@ -79,7 +83,8 @@ class Node:
              "--session", "echo", "--host", self.address, "--port", "8000", "--data-dir", str(self.data_dir)],
             stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
             env={**ENV, "VOICEDOCK_NODE_ID": self.id, "VOICEDOCK_DATABASE_URL": self.store_url,
-                 "VOICEDOCK_NODE_TIMEOUT_SECONDS": str(NODE_TIMEOUT)})
+                 "VOICEDOCK_NODE_TIMEOUT_SECONDS": str(NODE_TIMEOUT),
+                 "VOICEDOCK_SIP_ENTRY": f"{self.entry}:{SIP_PORT}", "VOICEDOCK_SIP_ENTRY_RPC": f"{self.entry}:{RPC_PORT}"})
 
     def ari_connected(self) -> bool:
         try:
@@ -103,13 +108,13 @@ class Node:
         return len([c for c in calls(self.store) if c["status"] == "ended" and c["node"] == self.id])
 
 
-def wait_until(check: object, seconds: float, what: str) -> float:
+def wait_until(check: object, seconds: float, what: str, every: float = 0.2) -> float:
     """Poll `check()` until true; returns the seconds it took."""
     start = time.monotonic()
     while not check():  # type: ignore[operator]
         if time.monotonic() - start > seconds:
             raise AssertionError(f"timed out after {seconds} s waiting for {what}")
-        time.sleep(0.2)
+        time.sleep(every)
     return time.monotonic() - start
 
 
@@ -187,10 +192,11 @@ def cluster_up(tmp_path_factory: pytest.TempPathFactory, postgres_server: Postgr
     box = SecretBox(base / "secret.key")  # one key for every node, as scripts/cluster serve gives them
     cluster("up", str(NODES), str(run_dir))
     hooks, receiver = Hooks(), None
-    made = [Node(i, cluster("address", str(i)).strip(), base / f"node-{i}", store, socket_url(postgres_server, tcp_url))
-            for i in range(1, NODES + 1)]
+    entry = cluster("address", "0").strip()
+    made = [Node(i, cluster("address", str(i)).strip(), entry, base / f"node-{i}", store,
+                 socket_url(postgres_server, tcp_url)) for i in range(1, NODES + 1)]
     try:
-        receiver = hooks.serve(cluster("address", "0").strip())
+        receiver = hooks.serve(entry)
         add_number(store, add_assistant(store, box=box, webhook_url=hooks.url, webhook_events=WEBHOOK_EVENTS))
         for node in made:
             node.data_dir.mkdir(mode=0o700)
@@ -224,11 +230,11 @@ def caller_source(workdir: Path, seconds: int = 2) -> Path:
     return workdir / "caller.wav"
 
 
-async def call_once(workdir: Path, seconds: int = 2) -> Path:
-    """A caller that dials the cluster's one address, plays 440 Hz for `seconds` and hangs up;
-    the WAV of what it heard."""
+async def call_once(workdir: Path, seconds: int = 2, uri: str = URI) -> Path:
+    """A caller that dials the cluster's one address (or `uri`), plays 440 Hz for `seconds` and hangs
+    up; the WAV of what it heard."""
     source = workdir / "caller.wav"
-    caller = await dial(workdir / "baresip", source, URI, seconds=seconds)
+    caller = await dial(workdir / "baresip", source, uri, seconds=seconds)
     try:
         await asyncio.wait_for(caller.process.wait(), seconds + 20)
     finally:
@@ -320,12 +326,14 @@ def test_a_call_sent_to_a_node_that_just_died_is_answered_by_the_other(
         wait_until(lost.ari_connected, 20, "the node's server reconnected")
 
 
-def api_post(node: Node, path: str, body: dict[str, Any], key: str) -> tuple[int, Any]:
-    request = urllib.request.Request(f"http://{node.address}:8000/api/v1{path}", data=json.dumps(body).encode(),
+def api_post(node: Node, path: str, body: dict[str, Any] | None, key: str, method: str = "POST") -> tuple[int, Any]:
+    request = urllib.request.Request(f"http://{node.address}:8000/api/v1{path}", method=method,
+                                     data=None if body is None else json.dumps(body).encode(),
                                      headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=15) as resp:
-            return resp.status, json.loads(resp.read())
+            data = resp.read()
+            return resp.status, json.loads(data) if data else None
     except urllib.error.HTTPError as err:
         return err.code, json.loads(err.read())
 
@@ -413,3 +421,150 @@ def test_control_reaches_the_owner_and_a_killed_server_s_call_is_closed_by_the_o
     print(f"{owner.id} up again {back:.1f} s after its server started")
     spread = calls_in_a_row(nodes, tmp_path / "rejoined", 2)
     assert spread == [1, 1], f"calls per node after {owner.id}'s server came back: {spread}"
+
+
+CARRIER_PORT = 5074
+DID = "+15550142"
+TRUNK_USER, TRUNK_PASSWORD = "voicedock-acct", "carrier-secret"
+
+
+@dataclass
+class Carrier:
+    log: Path
+    process: subprocess.Popen[bytes]
+
+    def text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def start_carrier(workdir: Path, customer_port: int) -> Carrier:
+    """The carrier stand-in (tests/cluster/carrier.cfg.in) on 127.0.0.1:CARRIER_PORT."""
+    workdir.mkdir(parents=True)
+    module_dir = next(Path("/usr/lib").glob("*/kamailio/modules/registrar.so")).parent
+    text = (Path(__file__).parent / "carrier.cfg.in").read_text()
+    for key, value in {"PORT": str(CARRIER_PORT), "MODULE_DIR": str(module_dir), "USER": TRUNK_USER,
+                       "PASSWORD": TRUNK_PASSWORD, "DID": DID, "CUSTOMER": f"127.0.0.1:{customer_port}"}.items():
+        text = text.replace(f"@{key}@", value)
+    (workdir / "carrier.cfg").write_text(text)
+    log = workdir / "carrier.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(["kamailio", "-f", str(workdir / "carrier.cfg"), "-DD", "-E", "-Y", str(workdir)],
+                                   stdout=out, stderr=subprocess.STDOUT)
+    carrier = Carrier(log, process)
+    wait_until(lambda: process.poll() is None and f":{CARRIER_PORT:04X} " in Path("/proc/net/udp").read_text(),
+               10, "the carrier listening")
+    return carrier
+
+
+def held_registrations(run_dir: Path) -> list[str]:
+    """The trunk ids Kamailio registers (uac.reg_dump)."""
+    return [line.split(":", 1)[1].strip() for line in cluster("rpc", str(run_dir), "uac.reg_dump").splitlines()
+            if line.strip().startswith("l_uuid:")]
+
+
+def registration(node: Node, trunk_id: str, key: str) -> str | None:
+    status, body = api_post(node, f"/sip-trunks/{trunk_id}", None, key, method="GET")
+    assert status == 200, body
+    return (body["sip_trunk"]["registration"] or {}).get("status")
+
+
+def test_a_trunk_registers_from_kamailio_and_carries_calls_both_ways(
+    cluster_up: Cluster, run_dir: Path, tmp_path: Path
+) -> None:
+    """A trunk created through one node's API registers once, from Kamailio's address (the carrier
+    never sees a node's); a customer dialing the trunk's number at the carrier reaches a node's
+    assistant; a call placed out through the trunk leaves through Kamailio, answers the carrier's
+    challenge and reaches the customer; the other node's Asterisk takes the trunk up too; deleting
+    the trunk unregisters it, so the carrier delivers no more calls to its number."""
+    nodes, key = cluster_up.nodes, cluster_up.api_key
+    customer_port = free_port("udp")
+    carrier = start_carrier(tmp_path / "carrier", customer_port)
+    trunk_id = number_id = ""
+    try:
+        status, body = api_post(nodes[0], "/sip-trunks", {
+            "name": "Carrier", "host": "127.0.0.1", "port": CARRIER_PORT, "username": TRUNK_USER,
+            "password": TRUNK_PASSWORD, "register": True}, key)
+        assert status == 201, body
+        trunk_id = body["sip_trunk"]["id"]
+        status, body = api_post(nodes[0], "/numbers", {"phone_number": DID, "assistant_id": "asst_test",
+                                                      "sip_trunk_id": trunk_id}, key)
+        assert status == 201, body
+        number_id = body["number"]["id"]
+        took = wait_until(lambda: f"REGISTER {TRUNK_USER} from 127.0.0.1:{SIP_PORT}" in carrier.text(), 20,
+                          "the trunk registered at the carrier")
+        print(f"trunk registered at the carrier {took:.1f} s after it was created")
+        assert held_registrations(run_dir) == [trunk_id]
+        wait_until(lambda: registration(nodes[0], trunk_id, key) == "registered", 30, "the trunk reported registered",
+                   every=1.0)
+        for node in nodes:
+            assert f"from {node.address}" not in carrier.text(), "a node reached the carrier itself"
+
+        # A customer dials the number at the carrier: the carrier sends it to Kamailio's contact.
+        before = counts(nodes)
+        workdir = tmp_path / "customer-calls"
+        caller_source(workdir)
+        caller = asyncio.run(call_once(workdir, uri=f"sip:{DID}@127.0.0.1:{CARRIER_PORT}"))
+        heard, rate = read_wav(caller)
+        assert abs(dominant_hz(heard[rate // 2:], rate) - 440.0) < 15, "the call through the carrier was not answered"
+        wait_until(lambda: sum(counts(nodes)) - sum(before) == 1, 15, "the call's record to end")
+        assert f"call to {DID} delivered" in carrier.text()
+
+        # Out through the trunk, from the node that did not create it once its Asterisk has it.
+        wait_until(lambda: registration(nodes[1], trunk_id, key) == "registered", 30,
+                   "the other node to take the trunk up", every=1.0)
+        (tmp_path / "customer").mkdir()
+        write_wav(tmp_path / "customer" / "customer.wav", tone(660.0, 8.0))
+        heard_out = asyncio.run(call_out(nodes[1], key, trunk_id, tmp_path / "customer", customer_port))
+        heard, rate = read_wav(heard_out)
+        assert abs(dominant_hz(heard[rate:], rate) - 660.0) < 20, "the customer did not hear the call's echo"
+        text = carrier.text()
+        assert f"call from {TRUNK_USER} at 127.0.0.1:{SIP_PORT} to +15550999" in text, text[-2000:]
+
+        assert api_post(nodes[0], f"/numbers/{number_id}", None, key, method="DELETE")[0] == 200
+        assert api_post(nodes[0], f"/sip-trunks/{trunk_id}", None, key, method="DELETE")[0] == 200
+        trunk_id = ""
+        wait_until(lambda: "expires 0" in carrier.text() or "expires=0" in carrier.text(), 10,
+                   "the carrier told the registration is gone")
+        wait_until(lambda: held_registrations(run_dir) == [], 25, "Kamailio to drop the registration", every=1.0)
+        caller_source(tmp_path / "after-delete")
+        refused = asyncio.run(dial_refused(tmp_path / "after-delete", f"sip:{DID}@127.0.0.1:{CARRIER_PORT}"))
+        assert refused, "the carrier still delivered the deleted trunk's calls"
+    finally:
+        if trunk_id:  # the other tests' calls must not meet this number or its registration
+            if number_id:
+                api_post(nodes[0], f"/numbers/{number_id}", None, key, method="DELETE")
+            api_post(nodes[0], f"/sip-trunks/{trunk_id}", None, key, method="DELETE")
+        carrier.stop()
+
+
+async def dial_refused(workdir: Path, uri: str) -> bool:
+    """True when a call to `uri` ends unanswered (the carrier has no contact for the number)."""
+    caller = await dial(workdir / "baresip", workdir / "caller.wav", uri, seconds=2)
+    try:
+        await asyncio.wait_for(caller.process.wait(), 20)
+    finally:
+        await caller.stop()
+    return caller.heard_wav is None
+
+
+async def call_out(node: Node, key: str, trunk_id: str, workdir: Path, port: int) -> Path:
+    """`POST /calls` through the trunk to a customer (baresip answering on `port`, playing
+    `workdir`/customer.wav); what the customer heard."""
+    customer = await listen(workdir / "baresip", workdir / "customer.wav", port, seconds=6, user="+15550999")
+    try:
+        status, body = await asyncio.to_thread(api_post, node, "/calls", {
+            "assistant_id": "asst_test", "customer": {"number": "+15550999"}, "sip_trunk_id": trunk_id}, key)
+        assert status == 201, body
+        await asyncio.wait_for(customer.process.wait(), 30)
+    finally:
+        await customer.stop()
+    assert customer.heard_wav is not None, f"the customer was not reached:\n{customer.log[-2000:]}"
+    return customer.heard_wav
