@@ -5,20 +5,21 @@ this node is up and how many calls it carries; in the same pass the node closes 
 other node silent for `timeout` seconds (see `store.nodes`), then wakes the webhook worker so their
 end-of-call webhooks go out at once. On a clean stop the row says `stopped`, so the node is not taken
 for a failed one. With one node (the SQLite default) the pass finds no other node and only keeps the
-row `/health` lists.
+row `/health` lists. `watch`, when given, is shown every node's row after each pass: in a cluster it
+keeps Kamailio from sending calls to nodes that are not up (voicedock_ari/sip_entry.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 import sqlite_utils
 
 from .store import Database
-from .store.nodes import STOPPED, beat, close_failed
+from .store.nodes import STOPPED, Node, beat, close_failed, list_nodes
 from .tasks import cancel_and_wait, every
 from .timeutil import iso, utcnow
 
@@ -30,7 +31,8 @@ HEARTBEAT_SECONDS = 5.0
 class NodeHeartbeat:
     def __init__(self, db: Database, node_id: str, capacity: int, price_per_minute: float, *,
                  timeout: float, poke: Callable[[], None], url: str | None = None,
-                 interval: float | None = None, clock: Callable[[], datetime] = utcnow) -> None:
+                 interval: float | None = None, clock: Callable[[], datetime] = utcnow,
+                 watch: Callable[[list[Node]], Awaitable[object]] | None = None) -> None:
         self.db = db
         self.node_id = node_id
         self.capacity = capacity
@@ -40,6 +42,7 @@ class NodeHeartbeat:
         # A row must be rewritten well within the timeout, or a live node passes for a failed one.
         self.interval = interval if interval is not None else min(HEARTBEAT_SECONDS, timeout / 3)
         self._poke = poke
+        self._watch = watch
         self._clock = clock
         self._started_at = iso(clock())
         self._task: asyncio.Task[None] | None = None
@@ -57,6 +60,13 @@ class NodeHeartbeat:
         if ids:
             log.warning("calls of a failed node closed", extra={"node": self.node_id, "webhook_events": len(ids)})
             self._poke()
+        if self._watch is not None:
+            try:
+                await self._watch(await self.db.read(list_nodes))
+            except asyncio.CancelledError:
+                raise
+            except Exception as err:  # the heartbeat itself must go on
+                log.warning("node states not passed on (%s: %s)", type(err).__name__, str(err)[:200])
         return ids
 
     def start(self) -> None:

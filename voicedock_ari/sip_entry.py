@@ -1,4 +1,6 @@
-"""Trunk registrations held by a cluster's SIP entry (Kamailio) instead of each node's Asterisk.
+"""A cluster's SIP entry (Kamailio) kept in step with the store: trunk registrations, node states.
+
+Trunk registrations are held by Kamailio instead of each node's Asterisk.
 
 A carrier keeps one registered contact per account. Were every node's Asterisk to register, the last
 one would win and take every call the carrier sends; the others would get none. In a cluster the
@@ -8,6 +10,13 @@ node keeps Kamailio in step with the store: it reads the registrations Kamailio 
 (`uac.reg_dump`), adds the missing or changed ones (`uac.reg_add` replaces one with the same id) and
 unregisters and removes the ones whose trunk is gone. Nodes agree on what Kamailio should hold (the
 store), so doing it on every node is idempotent, and it also refills a Kamailio that restarted.
+
+Node states: Kamailio's OPTIONS probes ask a node's Asterisk, which answers while the VoiceDock
+server beside it is dead, so the probes alone keep sending such a node calls (each refused with 503
+and failed over). Once the store says a node `failed` (its heartbeat stopped) or `stopped`, every
+node's heartbeat pass disables it in the dispatcher (`d`: no calls, no probes); when its row is `up`
+again, the next pass makes it active and probed (`ap`). Dispatcher targets are matched by their `duid`
+attribute, which is the node id (`VOICEDOCK_NODE_ID`).
 
 The wanted records and the changes are pure functions; `KamailioRpc` is the I/O: JSON-RPC datagrams
 to the socket Kamailio opens on the nodes' network (`VOICEDOCK_SIP_ENTRY_RPC`). The records carry the
@@ -19,10 +28,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+log = logging.getLogger("voicedock.telephony")
 
 # The order of uac.reg_add's parameters.
 REG_ADD_FIELDS = ("l_uuid", "l_username", "l_domain", "r_username", "r_domain", "realm", "auth_username",
@@ -32,6 +44,7 @@ REG_ADD_FIELDS = ("l_uuid", "l_username", "l_domain", "r_username", "r_domain", 
 COMPARED = ("l_username", "l_domain", "r_username", "r_domain", "auth_username", "auth_password",
             "auth_proxy", "expires")
 EXPIRES = 300
+DISPATCHER_SET = 1  # the nodes' set in kamailio_conf's dispatcher list
 # reg_dump's flags: 1 disabled, 2 in progress, 4 registered, 8 in progress with credentials.
 _DISABLED, _REGISTERED = 1, 4
 
@@ -102,6 +115,23 @@ def states(held: Sequence[Mapping[str, Any]]) -> dict[str, str]:
         else:
             state = "unregistered"
         out[str(record.get("l_uuid"))] = state
+    return out
+
+
+def dispatcher_changes(nodes: Iterable[Any], listed: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(state, duid) pairs for `dispatcher.set_duid_state` from the store's nodes (each with `id` and
+    `status`) and what `dispatcher.list` answered; targets the store does not know are left alone."""
+    status = {str(node.id): str(node.status) for node in nodes}
+    out = []
+    for record in listed.get("RECORDS") or []:
+        for target in (record.get("SET") or {}).get("TARGETS") or []:
+            dest = target.get("DEST") or {}
+            duid = str((dest.get("ATTRS") or {}).get("DUID") or "")
+            disabled = str(dest.get("FLAGS") or "").startswith("D")
+            if status.get(duid) in ("failed", "stopped") and not disabled:
+                out.append(("d", duid))
+            elif status.get(duid) == "up" and disabled:
+                out.append(("ap", duid))
     return out
 
 
@@ -185,6 +215,14 @@ class SipEntry:
                 await self.rpc.call("uac.reg_remove", ident)
                 del self._leaving[ident]
         return states(await self.held() if add or gone else held)
+
+    async def apply_nodes(self, nodes: Sequence[Any]) -> list[tuple[str, str]]:
+        """Disable the dispatcher targets of nodes that are not up, enable those up again; the changes."""
+        done = dispatcher_changes(nodes, await self.rpc.call("dispatcher.list") or {})
+        for state, duid in done:
+            await self.rpc.call("dispatcher.set_duid_state", state, DISPATCHER_SET, duid)
+            log.warning("node %s %s at the SIP entry", duid, "disabled" if state == "d" else "enabled again")
+        return done
 
 
 def sip_entry(settings: Any) -> SipEntry | None:

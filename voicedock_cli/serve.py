@@ -25,6 +25,7 @@ from voicedock.secrets import SecretBox
 from voicedock.store import Database, open_database
 from voicedock.webhooks import DeliveryWorker, WebhookClient
 from voicedock_ari.settings import asterisk_root
+from voicedock_ari.sip_entry import sip_entry
 
 from .datadir import server_lock
 from .lifecycle import StopSignals, drain_calls
@@ -47,9 +48,10 @@ async def _run(settings: Settings, session: str = "tone", tls: ssl.SSLContext | 
     box = SecretBox(settings.secret_key_path)
     worker = DeliveryWorker(db, box, mailer=Mailer(settings, db, box))
     await worker.start()
+    entry = sip_entry(settings)
     heartbeat = NodeHeartbeat(db, settings.node_id, settings.call_capacity, settings.price_per_minute,
                               timeout=settings.node_timeout_seconds, poke=worker.poke,
-                              url=settings.node_base_url)
+                              url=settings.node_base_url, watch=entry.apply_nodes if entry else None)
     heartbeat.start()
     retention = RetentionJob(db, settings.data_dir, settings.recording_retention_days,
                              settings.transcript_retention_days,

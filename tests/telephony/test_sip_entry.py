@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 
 from voicedock.config import Settings, SettingsError
+from voicedock.heartbeat import NodeHeartbeat
 from voicedock.secrets import SecretBox
 from voicedock.store import Database, records
+from voicedock.store.nodes import Node
 from voicedock_ari.settings import AsteriskSettings
 from voicedock_ari.sip_entry import KamailioRpc, Registration, RpcError, SipEntry, changes, sip_entry, states, wanted
 from voicedock_ari.trunk_sync import TrunkSync
@@ -76,6 +78,7 @@ class FakeKamailio(asyncio.DatagramProtocol):
 
     def __init__(self) -> None:
         self.held: dict[str, dict[str, Any]] = {}
+        self.targets = {"node-1": "AP", "node-2": "AP", "node-9": "AP"}  # duid -> dispatcher flags
         self.calls: list[str] = []
         self.transport: asyncio.DatagramTransport | None = None
         self.silent = False
@@ -103,6 +106,13 @@ class FakeKamailio(asyncio.DatagramProtocol):
             self.held[params[1]]["flags"] = 2
         elif method == "uac.reg_remove":
             self.held.pop(params[0])
+        elif method == "dispatcher.list":
+            result = {"NRSETS": 1, "RECORDS": [{"SET": {"ID": 1, "TARGETS": [
+                {"DEST": {"URI": f"sip:10.77.0.1{i}:5060", "FLAGS": flags, "ATTRS": {"DUID": duid}}}
+                for i, (duid, flags) in enumerate(self.targets.items())]}}]}
+        elif method == "dispatcher.set_duid_state":
+            assert params[1] == 1
+            self.targets[params[2]] = params[0].upper() + ("X" if params[0] == "d" else "")
         else:
             reply = {"jsonrpc": "2.0", "error": {"code": 500, "message": "command not found"}, "id": request["id"]}
             assert self.transport is not None
@@ -195,3 +205,32 @@ async def test_a_trunk_file_written_by_another_node_is_still_loaded_here(tmp_pat
     assert (writer.ami.reloads, other.ami.reloads) == (1, 1)  # type: ignore[attr-defined]
     await other.sync()
     assert other.ami.reloads == 1, "reloaded with nothing new"  # type: ignore[attr-defined]
+
+
+async def test_nodes_not_up_are_disabled_at_the_dispatcher_and_enabled_when_up_again(
+    kamailio: tuple[FakeKamailio, KamailioRpc], store: Database
+) -> None:
+    """The probes ask Asterisk, which answers while the server beside it is dead: the store's node
+    states, passed on by the heartbeat, take such a node out of the dispatcher and put it back."""
+    fake, rpc = kamailio
+    entry = SipEntry(rpc)
+
+    def node(ident: str, status: str) -> Node:
+        return Node(ident, status, 0, 1, "2026-01-01T00:00:00Z")
+
+    changed = await entry.apply_nodes([node("node-1", "up"), node("node-2", "failed"), node("node-3", "stopped")])
+    assert changed == [("d", "node-2")]  # node-3 has no target; node-9 is not in the store: left alone
+    assert fake.targets == {"node-1": "AP", "node-2": "DX", "node-9": "AP"}
+    assert await entry.apply_nodes([node("node-1", "stopped"), node("node-2", "failed")]) == [("d", "node-1")]
+    assert await entry.apply_nodes([node("node-1", "up"), node("node-2", "up")]) == [("ap", "node-1"), ("ap", "node-2")]
+    assert fake.targets == {"node-1": "AP", "node-2": "AP", "node-9": "AP"}
+
+    seen: list[list[str]] = []
+
+    async def watch(nodes: list[Node]) -> None:
+        seen.append([n.status for n in nodes])
+        raise RpcError("the SIP entry is down")
+
+    beat = NodeHeartbeat(store, "node-1", 1, 0.0, timeout=15.0, poke=lambda: None, watch=watch)
+    assert await beat.run_once() == []  # a watch that fails does not stop the heartbeat
+    assert seen == [["up"]]
