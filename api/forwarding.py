@@ -1,4 +1,5 @@
-"""Control commands for a call another node carries: sent on to that node, and its answer relayed.
+"""Control commands for a call another node carries, and recordings another node holds: sent on to
+that node, and its answer relayed.
 
 Each node's heartbeat row names its API (`VOICEDOCK_NODE_URL`). A node that gets a command for a call
 whose record names another node posts it there with a short timeout, with the caller's `Authorization`
@@ -6,7 +7,11 @@ header, and answers with the owner's status and JSON. Plain HTTP between nodes, 
 works behind PgBouncer's transaction pooling. The request says `X-VoiceDock-Forwarded: <this node>` and
 is never sent on again, so two nodes that disagree about a call cannot pass it back and forth. It is also
 signed with the nodes' shared `secret.key`; the signature stands in for an API key where there is none
-(a dashboard session's command), on the control route only.
+(a dashboard session's command or download), on the control and recording routes only.
+
+A recording is a file in the data directory of the node that recorded the call: asked of another
+node, it is fetched from the recording node the same way and streamed on, so the API on any node
+serves every call's recording while that node is up.
 """
 
 from __future__ import annotations
@@ -73,24 +78,70 @@ async def node_grant(request: web.Request) -> Grant | None:
     return Grant(key_id=f"node:{node}", read_only=False)
 
 
+async def _live_owner(request: web.Request, owner: str, status: int, code: str, refusal: str) -> str:
+    """The API address of the node `owner` when it is up; else an ApiError saying `refusal` (its
+    `{state}` filled in)."""
+    node = await read(request, lambda d: find_node(d, owner))
+    if node is None or node.status != UP or not node.url:
+        state = "unknown" if node is None else node.status if node.status != UP else "not reachable by address"
+        raise ApiError(status, code, refusal.format(state=state))
+    return node.url
+
+
+def _headers(request: web.Request, method: str, path: str, body: bytes) -> dict[str, str]:
+    """This node's name and signature, and the caller's API key when it gave one."""
+    here = request.app[SETTINGS].node_id
+    headers = {FORWARDED: here, SIGNATURE: sign(request.app[BOX], method, path, here, body, time.time())}
+    if "Authorization" in request.headers:
+        headers["Authorization"] = request.headers["Authorization"]
+    return headers
+
+
 async def to_owner(request: web.Request, call_id: str, owner: str, command: ControlRequest) -> web.Response:
     """Send `command` to the node `owner` that carries the call, and answer as it answered."""
     if request.headers.get(FORWARDED):
         raise ApiError(409, "call_not_live", f"Call {call_id} is carried by node {owner}, not by this one")
-    node = await read(request, lambda d: find_node(d, owner))
-    if node is None or node.status != UP or not node.url:
-        state = "unknown" if node is None else node.status if node.status != UP else "not reachable by address"
-        raise ApiError(409, "call_not_live",
-                       f"Call {call_id} is carried by node {owner}, which is {state}; it takes no commands")
+    url = await _live_owner(request, owner, 409, "call_not_live",
+                            f"Call {call_id} is carried by node {owner}, which is {{state}}; it takes no commands")
     path = f"/api/v1/calls/{quote(call_id, safe='')}/control"
     body = command.model_dump_json(by_alias=True).encode()
-    here = request.app[SETTINGS].node_id
-    headers = {"Content-Type": "application/json", FORWARDED: here,
-               SIGNATURE: sign(request.app[BOX], "POST", path, here, body, time.time())}
-    if "Authorization" in request.headers:
-        headers["Authorization"] = request.headers["Authorization"]
-    status, answer, retry_after = await _post(node.url + path, body, headers, call_id, owner)
+    headers = {"Content-Type": "application/json", **_headers(request, "POST", path, body)}
+    status, answer, retry_after = await _post(url + path, body, headers, call_id, owner)
     return _relay(status, answer, retry_after, call_id, owner)
+
+
+async def recording_from_owner(request: web.Request, call_id: str, owner: str) -> web.StreamResponse:
+    """Stream the recording of a call that the node `owner` recorded, fetched from it."""
+    if request.headers.get(FORWARDED):
+        raise ApiError(404, "recording_not_found", "This call has no recording")
+    url = await _live_owner(request, owner, 503, "node_unreachable",
+                            f"Call {call_id} was recorded by node {owner}, which is {{state}}; the recording is out "
+                            "of reach")
+    path = f"/api/v1/calls/{quote(call_id, safe='')}/recording"
+    timeout = aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_SECONDS, sock_read=TOTAL_SECONDS)
+    out: web.StreamResponse | None = None
+    try:
+        async with (aiohttp.ClientSession(timeout=timeout) as session,
+                    session.get(url + path, headers=_headers(request, "GET", path, b""),
+                                allow_redirects=False) as resp):
+            if resp.status != 200:
+                return _relay(resp.status, await resp.json(content_type=None), resp.headers.get("Retry-After"),
+                              call_id, owner)
+            out = web.StreamResponse(headers={"Content-Type": "audio/wav"})
+            if resp.content_length is not None:
+                out.content_length = resp.content_length
+            await out.prepare(request)
+            async for chunk in resp.content.iter_chunked(64 * 1024):
+                await out.write(chunk)
+            await out.write_eof()
+            return out
+    except (aiohttp.ClientError, TimeoutError, ValueError) as err:
+        log.warning("a recording could not be fetched from the call's node",
+                    extra={"call_id": call_id, "node": owner, "error": type(err).__name__})
+        if out is not None:  # the headers are gone: the client sees the file cut short
+            return out
+        raise ApiError(503, "node_unreachable",
+                       f"Call {call_id} was recorded by node {owner}, which did not answer; try again") from None
 
 
 async def _post(url: str, body: bytes, headers: dict[str, str], call_id: str,

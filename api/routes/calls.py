@@ -87,6 +87,9 @@ async def get_recording(request: web.Request) -> web.StreamResponse:
     call = await read(request, lambda d: store_calls.get_call(d, ident))
     path = request.app[SETTINGS].data_dir / "recordings" / f"{call['id']}.wav"
     if not path.is_file():
+        owner = call.get("node")
+        if owner and owner != request.app[SETTINGS].node_id and call.get("recording_url"):
+            return await forwarding.recording_from_owner(request, call["id"], owner)
         raise ApiError(404, "recording_not_found", "This call has no recording")
     return web.FileResponse(path, headers={"Content-Type": "audio/wav"})
 
@@ -99,5 +102,5 @@ OPERATIONS = [
     Operation("POST", "/calls/{id}/control", control_call, "Control a live call", "Calls", body=ControlRequest,
               response=ControlResult, errors=(404, 409, 503), node_signed=True),
     Operation("GET", "/calls/{id}/recording", get_recording, "Download a call's recording (WAV)", "Calls",
-              media_type="audio/wav", raw_response=True, errors=(404,)),
+              media_type="audio/wav", raw_response=True, errors=(404, 503), node_signed=True),
 ]

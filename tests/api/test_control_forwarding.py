@@ -3,10 +3,12 @@ one store, node-1 and node-2, each with its own call side."""
 
 from __future__ import annotations
 
+import shutil
 import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -167,6 +169,40 @@ async def test_a_node_signature_stands_in_for_a_key_on_control_only(
     other = "/api/v1/assistants"
     assert await post(sign(box, "POST", other, "node-1", body, time.time()), url=other) == 401
     assert len(node2.telephony.commands) == 1
+
+
+async def test_a_recording_another_node_holds_is_served_by_any_node(
+        make_node: Callable[..., Awaitable[Node]], db: Database, api_key: str, settings: Settings,
+        tmp_path: Path) -> None:
+    """Each node keeps the recordings of its calls in its own data directory: node-1 fetches node-2's
+    and streams it on, for an API key and for a dashboard session alike; a recording node that is down
+    is said to be out of reach, not missing."""
+    node2_dir = tmp_path / "node-2"
+    (node2_dir / "recordings").mkdir(parents=True)
+    SecretBox(settings.secret_key_path)  # made on first use
+    shutil.copy2(settings.secret_key_path, node2_dir / "secret.key")  # the nodes share one key
+    node1, node2 = await make_node("node-1"), await make_node("node-2", data_dir=node2_dir)
+    heartbeat(db, "node-2", node2.url)
+    call = db.write_sync(lambda d: store_calls.create_call(d, type="inbound_phone_call", status="ended",
+                                                          node="node-2", recording_url="/recording"))
+    wav = b"RIFF" + bytes(range(256)) * 400
+    (node2_dir / "recordings" / f"{call['id']}.wav").write_bytes(wav)
+    api1 = Api(node1.client, api_key)
+    resp = await node1.client.get(f"/api/v1/calls/{call['id']}/recording", headers=api1.headers())
+    assert resp.status == 200 and await resp.read() == wav
+    assert resp.headers["Content-Type"] == "audio/wav"
+
+    await node1.client.get(login_link(db))
+    resp = await node1.client.get(f"/dashboard/calls/{call['id']}/recording")
+    assert resp.status == 200 and await resp.read() == wav
+
+    heartbeat(db, "node-2", node2.url, status=FAILED)
+    status, body, _ = await api1.call("GET", f"/calls/{call['id']}/recording")
+    assert_error(status, body, 503, "node_unreachable", None)
+    assert "recorded by node node-2, which is failed" in body["error"]["message"]
+    here = db.write_sync(lambda d: store_calls.create_call(d, type="inbound_phone_call", status="ended",
+                                                          node="node-1"))
+    assert_error(*(await api1.call("GET", f"/calls/{here['id']}/recording"))[:2], 404, "recording_not_found", None)
 
 
 async def test_the_heartbeat_row_says_where_the_nodes_api_is(db: Database) -> None:
