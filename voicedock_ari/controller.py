@@ -45,6 +45,7 @@ from .call_media import StasisStarts
 from .dialing import dial_string, outbound_plan, trunk_for
 from .live_call import LiveCall
 from .recovery import APOLOGY, Recovery, close_lost, decide, plan_resumption
+from .routing import may_hand_back
 from .sessions import session_factory as placeholder_sessions
 from .settings import AsteriskSettings
 from .sip_entry import sip_entry
@@ -240,15 +241,26 @@ class CallController:
             self._start_inbound(event)
 
     def _start_inbound(self, start: StasisStart) -> None:
+        refuse = self._refusal()
+        if refuse is not None and may_hand_back(start):
+            # Another node may have a free line: refused unanswered (486), the call leaves no record here.
+            self._tasks.spawn(self._hand_back(start.channel.id, refuse))
+            return
         record = CallRecord(call_id=new_id("call"), direction="inbound", status="ringing",
                             caller_phone=start.channel.caller.number or None, node=self.settings.node_id)
-        refuse = self._refusal()
         queued = refuse == CAPACITY_REASON and self.waiting.join(record.call_id)
         call = LiveCall(self.deps(), record, start.channel.id)
         call.holds_line = refuse is None
         self.register(call)
         call.start(call.run_inbound(start, refuse=None if queued else refuse,
                                     wait_for_line=self.wait_for_line if queued else None))
+
+    async def _hand_back(self, channel_id: str, reason: str) -> None:
+        log.info("call handed back to the SIP entry", extra={"reason": reason, "channel": channel_id})
+        try:
+            await self.ari.hangup(channel_id, reason="busy")
+        except AriError as err:
+            log.warning("a call to hand back could not be refused: %s", err)
 
     async def wait_for_line(self, call: LiveCall) -> bool:
         """Hold a caller past the capacity until a line is free and every caller before them has one;

@@ -42,6 +42,12 @@ def dialed_number(start: StasisStart) -> str | None:
     return to_e164(exten) or exten or None
 
 
+def may_hand_back(start: StasisStart) -> bool:
+    """Whether a cluster's Kamailio would send this call to another node if this one cannot take it:
+    the dialplan passes its X-VoiceDock-Handback header as the third app argument."""
+    return len(start.args) > 2 and start.args[2] == "1"
+
+
 @dataclass(frozen=True)
 class Route:
     """The outcome of routing one inbound call; `reject` is an ended_reason when it must not be answered."""

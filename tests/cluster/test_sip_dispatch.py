@@ -52,6 +52,7 @@ ENV = {**os.environ, "VOICEDOCK_CLUSTER_PREFIX": "vdt", "VOICEDOCK_CLUSTER_SUBNE
        "VOICEDOCK_CLUSTER_RPC_PORT": str(RPC_PORT)}
 URI = f"sip:{NUMBER}@127.0.0.1:{SIP_PORT}"
 NODE_TIMEOUT = 3  # seconds a node's heartbeat may be missing before the other closes its calls
+CAPACITY = 2  # calls at once per node
 WEBHOOK_EVENTS = ["status-update", "end-of-call-report"]
 
 
@@ -83,7 +84,7 @@ class Node:
              "--session", "echo", "--host", self.address, "--port", "8000", "--data-dir", str(self.data_dir)],
             stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
             env={**ENV, "VOICEDOCK_NODE_ID": self.id, "VOICEDOCK_DATABASE_URL": self.store_url,
-                 "VOICEDOCK_NODE_TIMEOUT_SECONDS": str(NODE_TIMEOUT),
+                 "VOICEDOCK_NODE_TIMEOUT_SECONDS": str(NODE_TIMEOUT), "VOICEDOCK_CALL_CAPACITY": str(CAPACITY),
                  "VOICEDOCK_SIP_ENTRY": f"{self.entry}:{SIP_PORT}", "VOICEDOCK_SIP_ENTRY_RPC": f"{self.entry}:{RPC_PORT}"})
 
     def ari_connected(self) -> bool:
@@ -116,6 +117,12 @@ def wait_until(check: object, seconds: float, what: str, every: float = 0.2) -> 
             raise AssertionError(f"timed out after {seconds} s waiting for {what}")
         time.sleep(every)
     return time.monotonic() - start
+
+
+def dispatcher_uri(run_dir: Path, address: str) -> str:
+    """The dispatcher's target for the node at `address` (sip:address:port)."""
+    return next(line.split("URI:", 1)[1].strip() for line in cluster("status", str(run_dir)).splitlines()
+                if line.strip().startswith(f"URI: sip:{address}:"))
 
 
 def node_flags(run_dir: Path) -> dict[str, str]:
@@ -324,6 +331,61 @@ def test_a_call_sent_to_a_node_that_just_died_is_answered_by_the_other(
         cluster("rpc", str(run_dir), "dispatcher.ping_active", "1")
         cluster("asterisk", "start", str(lost.index))
         wait_until(lost.ari_connected, 20, "the node's server reconnected")
+
+
+def test_a_full_node_hands_a_call_to_a_node_with_a_free_line_and_the_last_one_says_busy(
+    nodes: list[Node], run_dir: Path, tmp_path: Path
+) -> None:
+    """Node-1's two lines taken (node-2 held inactive meanwhile), then node-2's: calls that reach a full
+    node while another has a free line are answered there, and with every line taken a call is
+    refused with the busy message by one node, leaving one `rejected`/`capacity` record, not one per
+    node it was tried on."""
+    store = nodes[0].store
+    first, second = nodes
+    wait_until(lambda: all("A" in f for f in node_flags(run_dir).values()), 20, "both nodes active")
+    log = run_dir / "kamailio.log"
+    handed_back = log.read_text(errors="replace").count("is full for call")
+    before = {c["id"] for c in calls(store)}
+
+    def live_on(node: Node) -> int:
+        return len([c for c in calls(store) if c["status"] == "in-progress" and c["node"] == node.id])
+
+    async def scenario() -> Path:
+        callers = []
+        target = dispatcher_uri(run_dir, second.address)
+        cluster("rpc", str(run_dir), "dispatcher.ping_active", "0")
+        cluster("rpc", str(run_dir), "dispatcher.set_state", "i", "1", target)
+        try:
+            for k in range(CAPACITY):
+                caller_source(tmp_path / f"first-{k}", 20)
+                callers.append(await dial(tmp_path / f"first-{k}" / "baresip", tmp_path / f"first-{k}" / "caller.wav",
+                                          URI, seconds=20))
+            await asyncio.to_thread(wait_until, lambda: live_on(first) == CAPACITY, 15, "node-1's lines all taken")
+        finally:
+            cluster("rpc", str(run_dir), "dispatcher.set_state", "a", "1", target)
+            cluster("rpc", str(run_dir), "dispatcher.ping_active", "1")
+        try:
+            for k in range(CAPACITY):  # round-robin sends one or both to the full node-1 first
+                caller_source(tmp_path / f"second-{k}", 20)
+                callers.append(await dial(tmp_path / f"second-{k}" / "baresip",
+                                          tmp_path / f"second-{k}" / "caller.wav", URI, seconds=20))
+            await asyncio.to_thread(wait_until, lambda: live_on(second) == CAPACITY, 15, "node-2's lines all taken")
+            assert live_on(first) == CAPACITY
+            caller_source(tmp_path / "one-too-many")
+            return await call_once(tmp_path / "one-too-many")
+        finally:
+            for caller in callers:
+                await caller.stop()
+
+    heard, rate = read_wav(asyncio.run(scenario()))
+    text = log.read_text(errors="replace")
+    assert text.count("is full for call") - handed_back >= CAPACITY, "no node handed a call back"
+    assert "every node is full for call" in text
+    new = [c for c in calls(store) if c["id"] not in before]
+    refused = [c for c in new if c["status"] == "rejected"]
+    assert [c["ended_reason"] for c in refused] == ["capacity"], [(c["node"], c["status"]) for c in new]
+    assert len(new) == 2 * CAPACITY + 1, "a node kept a record of a call it handed back"
+    assert abs(dominant_hz(heard[rate // 2:], rate) - 440.0) > 15, "the call past every line was answered"
 
 
 def api_post(node: Node, path: str, body: dict[str, Any] | None, key: str, method: str = "POST") -> tuple[int, Any]:

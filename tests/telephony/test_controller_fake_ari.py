@@ -25,6 +25,7 @@ class FakeAri:
         self.bridges = bridges
         self.destroyed: list[str] = []
         self.hung_up: list[str] = []
+        self.reasons: list[str] = []
 
     async def list_channels(self) -> list[Channel]:
         return [Channel(id=c) for c in self.channels]
@@ -38,6 +39,7 @@ class FakeAri:
 
     async def hangup(self, channel_id: str, reason: str = "normal") -> bool:
         self.hung_up.append(channel_id)
+        self.reasons.append(reason)
         return channel_id in self.channels
 
     async def aclose(self) -> None:
@@ -85,6 +87,25 @@ async def test_events_go_to_their_own_call_and_a_hangup_ends_only_that_call(ctl:
     ctl._route(parse_event({"type": "ChannelHangupRequest", "channel": {"id": "c1"}, "cause": 4, "soft": True}))
     row = await wait_for(lambda: (c := call(ctl.db, "call_1"))["status"] == "failed" and c, 5, "failed")
     assert row["ended_reason"] == "error"
+
+
+async def test_a_call_kamailio_may_send_elsewhere_is_handed_back_when_no_line_is_free(ctl: CallController) -> None:
+    """In a cluster a node that cannot take a call refuses it unanswered (486: Kamailio tries another
+    node) and keeps no record of it, unless it is the last node Kamailio can try."""
+    fake = FakeAri(channels=["c1"], bridges=[])
+    ctl.ari = fake  # type: ignore[assignment]
+    ctl.draining = True
+
+    def start(channel_id: str, *args: str) -> None:
+        ctl._route(parse_event({"type": "StasisStart", "args": ["inbound", "+15550100", *args],
+                                "channel": {"id": channel_id, "caller": {"number": "+15550111"}}}))
+
+    start("c1", "1")
+    await wait_for(lambda: fake.hung_up == ["c1"], 5, "the call refused")
+    assert fake.reasons == ["busy"] and not ctl.live_calls()
+    assert ctl.db.read_sync(lambda d: d.execute("SELECT count(*) FROM calls").fetchone()[0]) == 0
+    start("c2", "")  # the last node: the caller hears why, and the record says so
+    assert [c.channel_id for c in ctl.live_calls()] == ["c2"]
 
 
 async def test_turn_latency_reaches_the_call_record_and_the_metrics(ctl: CallController) -> None:
