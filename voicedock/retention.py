@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 from .store import Database
-from .store.privacy import BATCH, Forgotten, expire
+from .store.privacy import BATCH, Forgotten, expire, kept_recordings
 from .tasks import cancel_and_wait, every
 from .timeutil import iso, utcnow
 
@@ -32,6 +34,36 @@ def delete_recordings(data_dir: Path, call_ids: list[str]) -> int:
         with contextlib.suppress(FileNotFoundError):
             recording_path(data_dir, call_id).unlink()
     return len(call_ids)
+
+
+ORPHAN_AGE_SECONDS = 600.0  # a file this fresh may be a recording whose call has not yet listed it
+
+
+def settled_recordings(data_dir: Path, older_than: float, now: float | None = None) -> list[str]:
+    """Blocking: the call ids of this node's recording files not written to for `older_than` seconds."""
+    folder = data_dir / "recordings"
+    now = time.time() if now is None else now
+    if not folder.is_dir():
+        return []
+    return sorted(path.stem for path in folder.glob("call_*.wav") if now - path.stat().st_mtime >= older_than)
+
+
+async def sweep_orphans(db: Database, data_dir: Path, older_than: float = ORPHAN_AGE_SECONDS) -> int:
+    """Delete this node's recording files whose recording the store no longer lists.
+
+    With nodes sharing one store, each keeps the recordings of its calls on its own disk, and a caller's
+    erasure (`DELETE /customers/{number}`) through another node's API drops the recordings from the
+    store but can delete only that node's files. Every node's pass deletes what is left on its own.
+    """
+    ids = await asyncio.to_thread(settled_recordings, data_dir, older_than)
+    removed = 0
+    for start in range(0, len(ids), BATCH):
+        batch = ids[start:start + BATCH]
+        kept = await db.read(partial(kept_recordings, call_ids=batch))
+        removed += await asyncio.to_thread(delete_recordings, data_dir, [i for i in batch if i not in kept])
+    if removed:
+        log.info("recordings the store no longer lists deleted", extra={"deleted": removed})
+    return removed
 
 
 def _cutoff(days: int) -> str | None:
@@ -74,11 +106,13 @@ class RetentionJob:
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
-        if self.recording_days > 0 or self.transcript_days > 0:
+        if self.recording_days > 0 or self.transcript_days > 0 or self.node is not None:
             self._task = asyncio.create_task(every(self.interval, self._pass, "retention pass"), name="retention")
 
     async def _pass(self) -> None:
         await run_once(self.db, self.data_dir, self.recording_days, self.transcript_days, self.node)
+        if self.node is not None:  # nodes sharing a store: files another node's erasure could not reach
+            await sweep_orphans(self.db, self.data_dir)
 
     async def aclose(self) -> None:
         if self._task is not None:

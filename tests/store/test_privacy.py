@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +14,7 @@ import pytest
 from tests.store_backends import open_test_database
 from tests.telephony.harness import add_assistant, call, usage_rows, webhook_events
 from voicedock.assistant import CallAssistant
-from voicedock.retention import recording_path, run_once
+from voicedock.retention import recording_path, run_once, sweep_orphans
 from voicedock.store import Database, call_state
 from voicedock.store.errors import Conflict
 from voicedock.store.privacy import REDACTED_PAYLOAD, erase_customer
@@ -116,6 +118,27 @@ def test_erasing_a_caller_removes_calls_usage_and_webhook_log_of_that_number_onl
                                                     for r in d.execute(f"SELECT * FROM {t}").fetchall()]))
     assert "+15551111" not in everything
     assert webhook_events(db, "call_c") and usage_rows(db, "call_c")
+
+
+async def test_a_node_deletes_its_recordings_that_the_store_no_longer_lists(db: Database) -> None:
+    """A caller erased through another node's API: the store forgets the calls, but their recordings
+    are on this node's disk. This node's pass deletes them, and nothing the store still lists, nor a
+    live call's, nor a file too fresh to be listed yet."""
+    data_dir = db.path.parent
+    ended_call(db, "call_erased", "+15551111", old=False)
+    ended_call(db, "call_kept", "+15552222", old=False)
+    live = call_state.CallRecord(call_id="call_live", direction="inbound", caller_phone="+15553333", status="ringing")
+    db.write_sync(lambda d: call_state.create(d, live))
+    db.write_sync(lambda d: erase_customer(d, "+15551111"))  # another node: this disk is out of its reach
+    for call_id in ("call_live", "call_fresh"):
+        recording_path(data_dir, call_id).write_bytes(b"RIFF....WAVE")
+    an_hour_ago = time.time() - 3600
+    for call_id in ("call_erased", "call_kept", "call_live"):
+        os.utime(recording_path(data_dir, call_id), (an_hour_ago, an_hour_ago))
+    assert await sweep_orphans(db, data_dir) == 1
+    assert not recording_path(data_dir, "call_erased").exists()
+    assert all(recording_path(data_dir, c).exists() for c in ("call_kept", "call_live", "call_fresh"))
+    assert await sweep_orphans(db, data_dir) == 0
 
 
 def test_erasing_a_caller_on_a_live_call_is_refused(db: Database) -> None:

@@ -69,6 +69,15 @@ def _in(ids: list[str]) -> str:
     return ",".join("?" * len(ids))
 
 
+def kept_recordings(d: sqlite_utils.Database, call_ids: list[str]) -> set[str]:
+    """Of these calls, those whose recording the store still lists, or that may still get one (live)."""
+    if not call_ids:
+        return set()
+    live = ",".join("?" * len(ACTIVE_STATUSES))
+    return set(_ids(d, f"SELECT id FROM calls WHERE id IN ({_in(call_ids)}) "
+                       f"AND (status IN ({live}) OR {_json(d, 'has_recording')})", [*call_ids, *ACTIVE_STATUSES]))
+
+
 def expire(d: sqlite_utils.Database, recordings_before: str | None, transcripts_before: str | None,
            node: str | None = None) -> Forgotten:
     """Drop recordings (their URL; the caller deletes the files) and transcripts of calls ended before the cutoffs.
