@@ -1,8 +1,6 @@
 """A cluster's SIP entry (Kamailio) kept in step with the store: trunk registrations, node states.
 
-Trunk registrations are held by Kamailio instead of each node's Asterisk.
-
-A carrier keeps one registered contact per account. Were every node's Asterisk to register, the last
+Trunk registrations: a carrier keeps one registered contact per account. Were every node's Asterisk to register, the last
 one would win and take every call the carrier sends; the others would get none. In a cluster the
 registrations live in Kamailio's `uac` module, whose contact is the address callers already dial, and a
 carrier's call to it is dispatched to a node like any other. Any node may change a trunk, so every
@@ -33,6 +31,9 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from voicedock.config import Settings
+from voicedock.store.nodes import FAILED, STOPPED, UP, Node
 
 log = logging.getLogger("voicedock.telephony")
 
@@ -118,19 +119,19 @@ def states(held: Sequence[Mapping[str, Any]]) -> dict[str, str]:
     return out
 
 
-def dispatcher_changes(nodes: Iterable[Any], listed: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(state, duid) pairs for `dispatcher.set_duid_state` from the store's nodes (each with `id` and
-    `status`) and what `dispatcher.list` answered; targets the store does not know are left alone."""
-    status = {str(node.id): str(node.status) for node in nodes}
+def dispatcher_changes(nodes: Iterable[Node], listed: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(state, duid) pairs for `dispatcher.set_duid_state` from the store's nodes and what
+    `dispatcher.list` answered; targets the store does not know are left alone."""
+    status = {node.id: node.status for node in nodes}
     out = []
     for record in listed.get("RECORDS") or []:
         for target in (record.get("SET") or {}).get("TARGETS") or []:
             dest = target.get("DEST") or {}
             duid = str((dest.get("ATTRS") or {}).get("DUID") or "")
             disabled = str(dest.get("FLAGS") or "").startswith("D")
-            if status.get(duid) in ("failed", "stopped") and not disabled:
+            if status.get(duid) in (FAILED, STOPPED) and not disabled:
                 out.append(("d", duid))
-            elif status.get(duid) == "up" and disabled:
+            elif status.get(duid) == UP and disabled:
                 out.append(("ap", duid))
     return out
 
@@ -216,7 +217,7 @@ class SipEntry:
                 del self._leaving[ident]
         return states(await self.held() if add or gone else held)
 
-    async def apply_nodes(self, nodes: Sequence[Any]) -> list[tuple[str, str]]:
+    async def apply_nodes(self, nodes: Sequence[Node]) -> list[tuple[str, str]]:
         """Disable the dispatcher targets of nodes that are not up, enable those up again; the changes."""
         done = dispatcher_changes(nodes, await self.rpc.call("dispatcher.list") or {})
         for state, duid in done:
@@ -225,10 +226,9 @@ class SipEntry:
         return done
 
 
-def sip_entry(settings: Any) -> SipEntry | None:
+def sip_entry(settings: Settings) -> SipEntry | None:
     """The cluster's SIP entry from `VOICEDOCK_SIP_ENTRY_RPC` (Settings.sip_entry_rpc); None on one node."""
-    address = getattr(settings, "sip_entry_rpc", None)
-    if not address:
+    if not settings.sip_entry_rpc:
         return None
-    host, _, port = str(address).rpartition(":")
+    host, _, port = settings.sip_entry_rpc.rpartition(":")
     return SipEntry(KamailioRpc(host, int(port)))
