@@ -33,6 +33,17 @@ def test_lists_ranges_and_closed_days_are_read() -> None:
         **{d: [("8:00", "18:00")] for d in range(5)}, 5: [], 6: []}
 
 
+@pytest.mark.parametrize("label", ["Facts", "Key facts", "Info", "Details", "About us"])
+def test_a_label_that_names_the_kind_of_line_is_not_what_the_hours_are_of(label: str) -> None:
+    """ "Facts: open Monday to Saturday ..." gives the business's own hours, not "Facts on Saturday"."""
+    line = f"{label}: open Monday to Saturday from 7 am to 6 pm, closed on Sunday; 12 Harbour Street."
+    assert hours_answer("What time do you open on Saturday?", [line], MONDAY) == (
+        "On Saturday we're open from 7 am to 6 pm.")
+    assert hours_answer("Are you open on Sunday?", [line], MONDAY) == "No, we're closed on Sunday."
+    assert hours_answer("Is the depot open on Saturday?", [DEPOT], MONDAY) == (
+        "Yes. Depot pickup on Saturday: from 10:00 to 18:00.")
+
+
 def test_lines_that_state_no_hours_give_no_week() -> None:
     assert parse_week("Emergencies: we keep same-day emergency slots; call before 10 am.") == {}
     assert parse_week("Walk-in desk: Building B, room 214.") == {}

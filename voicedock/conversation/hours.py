@@ -174,12 +174,18 @@ def _spans(spans: tuple[Span, ...]) -> str:
 _ABOUT_HOURS = re.compile(r"\b(?:hours|open|opens|opening|closed)\b", re.I)
 
 
+# Labels that name the kind of line, not a thing with hours of its own: "Facts: open Monday to
+# Saturday ..." is the business's own hours ("On Saturday we're open ..."), not "Facts on Saturday".
+_GENERIC_LABEL = re.compile(r"(?i)^(?:(?:key|main|business|general|basic|useful|important)\s+)?"
+                            r"(?:facts?|info|information|details?|notes?|about(?:\s+us)?|overview|summary)$")
+
+
 def _label(line: str) -> str | None:
     """The line's own name for what the hours are of ("Depot pickup"); "" for plain opening
     hours, which are "we"; None for a line that is neither ("There are no deliveries on Sunday"),
     whose days are better said in its own words."""
     match = LABEL.match(line)
-    if match and not _ABOUT_HOURS.search(match[1]):
+    if match and not _ABOUT_HOURS.search(match[1]) and not _GENERIC_LABEL.match(match[1].strip()):
         return match[1].strip()
     return "" if _ABOUT_HOURS.search(line) else None
 
