@@ -19,6 +19,7 @@ from typing import Any
 
 from voicedock.secrets import SecretBox
 from voicedock.store import Database
+from voicedock.tasks import every
 
 from .settings import AsteriskSettings
 from .sip_entry import SipEntry, states, wanted
@@ -109,14 +110,8 @@ class TrunkSync:
             log.debug("registration status unavailable: %r", err)
 
     async def _poll(self) -> None:
-        while True:
-            await asyncio.sleep(self.poll_seconds)
-            try:
-                await self.sync()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("trunk sync failed; tried again in %g s", self.poll_seconds)
+        await asyncio.sleep(self.poll_seconds)  # start() has just synced
+        await every(self.poll_seconds, self.sync, "trunk sync")
 
     def health(self) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}

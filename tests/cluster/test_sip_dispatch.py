@@ -30,7 +30,7 @@ import pytest
 
 from tests.store_backends import PostgresServer
 from tests.telephony.audio import dominant_hz, read_wav, tone, write_wav
-from tests.telephony.callers import dial, listen
+from tests.telephony.callers import BaresipCall, dial, listen
 from tests.telephony.harness import NUMBER, add_assistant, add_number, calls
 from tests.telephony.harness import call as call_of
 from voicedock.secrets import SecretBox, generate_api_key
@@ -60,6 +60,16 @@ def cluster(*args: str, timeout: float = 120) -> str:
     done = subprocess.run([str(CLUSTER), *args], env=ENV, capture_output=True, text=True, timeout=timeout)
     assert done.returncode == 0, f"scripts/cluster {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
     return done.stdout
+
+
+def stop_process(process: subprocess.Popen[bytes], seconds: float) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within `seconds`."""
+    process.terminate()
+    try:
+        process.wait(seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 @dataclass
@@ -97,12 +107,7 @@ class Node:
 
     def stop_server(self) -> None:
         if self.server is not None and self.server.poll() is None:
-            self.server.terminate()
-            try:
-                self.server.wait(20)
-            except subprocess.TimeoutExpired:
-                self.server.kill()
-                self.server.wait()
+            stop_process(self.server, 20)
 
     def call_count(self) -> int:
         """Ended calls whose record names this node."""
@@ -237,15 +242,21 @@ def caller_source(workdir: Path, seconds: int = 2) -> Path:
     return workdir / "caller.wav"
 
 
+async def finished_call(workdir: Path, uri: str, seconds: int, wait: float | None = None) -> BaresipCall:
+    """A caller that dials `uri`, plays `workdir`/caller.wav for `seconds` and hangs up, once it is
+    done (or after `wait` seconds, `seconds` + 20 unless given)."""
+    caller = await dial(workdir / "baresip", workdir / "caller.wav", uri, seconds=seconds)
+    try:
+        await asyncio.wait_for(caller.process.wait(), seconds + 20 if wait is None else wait)
+    finally:
+        await caller.stop()
+    return caller
+
+
 async def call_once(workdir: Path, seconds: int = 2, uri: str = URI) -> Path:
     """A caller that dials the cluster's one address (or `uri`), plays 440 Hz for `seconds` and hangs
     up; the WAV of what it heard."""
-    source = workdir / "caller.wav"
-    caller = await dial(workdir / "baresip", source, uri, seconds=seconds)
-    try:
-        await asyncio.wait_for(caller.process.wait(), seconds + 20)
-    finally:
-        await caller.stop()
+    caller = await finished_call(workdir, uri, seconds)
     assert caller.heard_wav is not None, f"the call was not answered:\n{caller.log[-2000:]}"
     return caller.heard_wav
 
@@ -500,12 +511,7 @@ class Carrier:
         return self.log.read_text(errors="replace")
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process, 10)
 
 
 def start_carrier(workdir: Path, customer_port: int) -> Carrier:
@@ -610,12 +616,7 @@ def test_a_trunk_registers_from_kamailio_and_carries_calls_both_ways(
 
 async def dial_refused(workdir: Path, uri: str) -> bool:
     """True when a call to `uri` ends unanswered (the carrier has no contact for the number)."""
-    caller = await dial(workdir / "baresip", workdir / "caller.wav", uri, seconds=2)
-    try:
-        await asyncio.wait_for(caller.process.wait(), 20)
-    finally:
-        await caller.stop()
-    return caller.heard_wav is None
+    return (await finished_call(workdir, uri, seconds=2, wait=20)).heard_wav is None
 
 
 async def call_out(node: Node, key: str, trunk_id: str, workdir: Path, port: int) -> Path:

@@ -18,7 +18,17 @@ from voicedock.secrets import SecretBox
 from voicedock.store import Database, records
 from voicedock.store.nodes import Node
 from voicedock_ari.settings import AsteriskSettings
-from voicedock_ari.sip_entry import KamailioRpc, Registration, RpcError, SipEntry, changes, sip_entry, states, wanted
+from voicedock_ari.sip_entry import (
+    REG_ADD_FIELDS,
+    KamailioRpc,
+    Registration,
+    RpcError,
+    SipEntry,
+    changes,
+    sip_entry,
+    states,
+    wanted,
+)
 from voicedock_ari.trunk_sync import TrunkSync
 from voicedock_ari.trunks import render_trunks
 
@@ -96,10 +106,7 @@ class FakeKamailio(asyncio.DatagramProtocol):
         if method == "uac.reg_dump":
             result = list(self.held.values())
         elif method == "uac.reg_add":
-            names = ("l_uuid", "l_username", "l_domain", "r_username", "r_domain", "realm", "auth_username",
-                     "auth_password", "auth_ha1", "auth_proxy", "expires", "flags", "reg_delay", "socket",
-                     "contact_addr")
-            record = dict(zip(names, params, strict=True))
+            record = dict(zip(REG_ADD_FIELDS, params, strict=True))
             record["auth_password"] = "" if record["auth_password"] == "." else record["auth_password"]
             self.held[params[0]] = {**record, "flags": 4}
         elif method == "uac.reg_unregister":

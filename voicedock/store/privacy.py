@@ -73,9 +73,9 @@ def kept_recordings(d: sqlite_utils.Database, call_ids: list[str]) -> set[str]:
     """Of these calls, those whose recording the store still lists, or that may still get one (live)."""
     if not call_ids:
         return set()
-    live = ",".join("?" * len(ACTIVE_STATUSES))
+    live = list(ACTIVE_STATUSES)
     return set(_ids(d, f"SELECT id FROM calls WHERE id IN ({_in(call_ids)}) "
-                       f"AND (status IN ({live}) OR {_json(d, 'has_recording')})", [*call_ids, *ACTIVE_STATUSES]))
+                       f"AND (status IN ({_in(live)}) OR {_json(d, 'has_recording')})", [*call_ids, *live]))
 
 
 def expire(d: sqlite_utils.Database, recordings_before: str | None, transcripts_before: str | None,
