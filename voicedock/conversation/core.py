@@ -33,6 +33,7 @@ from .speech import Playout, Timings, Utterance, speak_text
 from .state import PHASE_OF_STATE, EndRequest, InboxEvent, Phase, State, TurnDone
 from .tool_runner import NoToolRunner, ToolRunner
 from .tools import normalise_tools
+from .warming import Warmable, warm_history
 
 log = logging.getLogger("voicedock.conversation")
 T = TypeVar("T")
@@ -82,6 +83,7 @@ class SessionCore:
         self.carry: Pcm | None = None  # caller audio of an abandoned turn, joined to what follows
         self.early: tuple[int, asyncio.Task[Transcript]] | None = None  # transcription begun at a pause
         self.hold: Hold | None = None  # the assistant's audio paused on the caller's voice (barge_in.py)
+        self.warming: asyncio.Task[None] | None = None  # the history evaluated ahead of the next reply
         self.queued: deque[QueuedTurn] = deque()
         self.idle_since: float | None = None
         self.silence_prompts = 0
@@ -161,6 +163,16 @@ class SessionCore:
         await self.report_abandoned(Abandoned.BARGE_IN if why is State.BARGE_IN else Abandoned.STOPPED, cut, at)
         if heard:
             await self.add_message("assistant", heard, interrupted=True)
+        self.warm_history()  # while the caller goes on talking
+
+    def warm_history(self) -> None:
+        """The history so far into the model's prompt cache, before the caller's next turn needs it."""
+        llm = self.engines.llm
+        if not isinstance(llm, Warmable):
+            return
+        if self.warming is not None:
+            self.warming.cancel()
+        self.warming = self.spawn(warm_history(llm, self.context(), lambda: self.turn is None))
 
     async def _early_words_unfinished(self, pause: int) -> bool:
         """Whether the transcription begun at `pause` stops mid-phrase; False when there is none

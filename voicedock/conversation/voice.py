@@ -178,6 +178,8 @@ class VoiceSession(SessionCore):
             if failed:  # never leave the caller in silence: apologise and listen again
                 self.queued.appendleft((lambda: say_turn(self, LLM_ERROR_APOLOGY), None, None))
             self.next_turn()
+            if self.turn is None and not failed:
+                self.warm_history()
 
     async def _on_speech_started(self) -> None:
         self.idle_since = None
