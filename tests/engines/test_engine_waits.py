@@ -46,9 +46,11 @@ async def test_a_turn_behind_another_shows_its_wait_on_metrics(llm: LlamaLLM) ->
     finally:
         stop()
     text = metrics.exposition()[0].decode()
-    assert 'voicedock_engine_wait_seconds_count{stage="llm"} 2.0' in text
+    # both turns' waits, and the first's again each time it let the second go first between sentences
+    count = float(text.split('voicedock_engine_wait_seconds_count{stage="llm"} ')[1].split()[0])
+    assert count >= 2
     total = float(text.split('voicedock_engine_wait_seconds_sum{stage="llm"} ')[1].split()[0])
-    assert total >= 0.5 * (first_done - started), "the second turn's wait behind the first is missing"
+    assert total >= 0.1 * (first_done - started), "the second turn's wait behind the first is missing"
 
 
 async def test_a_live_turn_goes_ahead_of_background_work_queued_before_it(llm: LlamaLLM) -> None:

@@ -9,7 +9,9 @@ way to one between chunks of `WARM_CHUNK` tokens, keeping what it had evaluated.
 
 One `Llama` instance must never run two generations at once (llama.cpp crashes), so every
 call into it goes through a single worker thread, and a generation holds `_busy` from its
-first token until that worker has closed it, even when the consumer is cancelled midway.
+first token until that worker has closed it, even when the consumer is cancelled midway. The one
+exception: between two sentences of a reply, while another live request waits, the reply saves
+its state and lets go of the model (`_give_way`), so concurrent calls take turns by sentences.
 """
 
 from __future__ import annotations
@@ -27,11 +29,13 @@ from typing import Any, TypeVar
 from voicedock.engines.base import EngineError, LLMChunk, Message, Tool, ToolCall
 from voicedock.engines.llama_heads import Interrupted, LlamaHeads
 from voicedock.engines.prompt_cache import DEFAULT_MAX_BYTES, PrefixCache
+from voicedock.engines.sentences import SentenceSplitter
 from voicedock.engines.tool_text import ToolTextFilter
 from voicedock.engines.waits import WAITS
 
 T = TypeVar("T")
 WARM_CHUNK = 32  # tokens a background evaluation decodes before it checks for a waiting turn (~0.2 s on 2 cores)
+HAND_OVER_SECONDS = 0.05  # how long a reply that gave way waits for the waiting turn to take the model
 
 
 class LlamaLLM:
@@ -147,19 +151,60 @@ class LlamaLLM:
         kwargs = self._chat_kwargs(messages, tools, tool_choice)
         await self._acquire()
         generator = None
+        held = [True]  # whether this generation holds the model; it lets go of it between sentences
         try:
             started = time.perf_counter()
             generator = await self._run(
                 self.llama.create_chat_completion, stream=True, max_tokens=max_tokens, temperature=temperature, **kwargs
             )
+            sentences = SentenceSplitter(first_clause=True)
             async for chunk in self._chunks(generator, started):
                 yield chunk
+                if chunk.text and sentences.feed(chunk.text) and self._live_waiting and self.heads is not None:
+                    await self._give_way(held)
         except (asyncio.CancelledError, GeneratorExit, EngineError):
             raise
         except Exception as err:
             raise EngineError("llm_failed", f"generation failed: {err}") from err
         finally:
-            self._release_after(generator)
+            if held[0]:
+                self._release_after(generator)
+            elif generator is not None:
+                self._worker.submit(generator.close)
+
+    async def _give_way(self, held: list[bool]) -> None:
+        """Between sentences of a reply, let a live turn that waits for the model (another call's)
+        have its first sentence, then go on exactly where this reply stopped.
+
+        One `Llama` generates one reply at a time; without this, a caller whose turn came while
+        another call's reply was being written waited for all of it (seconds on a CPU), though the
+        other caller was still hearing its first sentence. The reply's sequence state is saved and
+        restored around the other turn, with its own sampler (llama-cpp-python keeps the sampler of
+        the newest generation on the `Llama`)."""
+        assert self.heads is not None
+        heads = self.heads
+        saved = await self._run(heads.save)
+        sampler = getattr(self.llama, "_sampler", None)
+        self._waiting(+1)  # a live request from now on: background work never slips in between
+        try:
+            held[0] = False
+            self._busy.release()  # between two steps: nothing of this reply is running on the worker
+            queued = time.perf_counter()
+            while not self._busy.locked() and time.perf_counter() < queued + HAND_OVER_SECONDS:  # noqa: ASYNC110
+                await asyncio.sleep(0.005)  # the waiting turn polls as often; let it take the model first
+            while not self._busy.acquire(blocking=False):  # noqa: ASYNC110
+                await asyncio.sleep(0.005)
+            held[0] = True
+        finally:
+            self._waiting(-1)
+        WAITS.observe("llm", time.perf_counter() - queued)
+
+        def resume() -> None:
+            if heads.live_tokens() != list(saved.tokens):
+                heads.restore(saved)
+            self.llama._sampler = sampler
+
+        await self._run(resume)
 
     async def _chunks(self, generator: Any, started: float) -> AsyncIterator[LLMChunk]:
         text_filter = ToolTextFilter()
