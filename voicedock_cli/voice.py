@@ -105,9 +105,11 @@ async def load_voice(
         llm = llm_for(assistant.llm_config, keys, analysis_llm) if keys is not None else analysis_llm
         return await analyse(llm, assistant, messages, tool_calls)
 
-    warmer = PromptWarmer(engines.llm) if isinstance(engines.llm, Warmable) else None
-    health: dict[str, Any] = {"status": "ok", "profile": profile, "load_seconds": load_seconds}
     served = model_server_address()
+    # A model server keeps one prompt per slot: warming every saved assistant there would only
+    # cycle its slots. Its calls still warm their own heads and histories.
+    warmer = PromptWarmer(engines.llm) if isinstance(engines.llm, Warmable) and not served else None
+    health: dict[str, Any] = {"status": "ok", "profile": profile, "load_seconds": load_seconds}
     if served:
         health["llm_server"] = served
     return factory, analyser, health, warmer

@@ -74,3 +74,20 @@ def test_health_names_the_server_without_its_credentials(monkeypatch: pytest.Mon
     assert model_server_address() == "http://10.0.0.7:8081/v1"
     monkeypatch.delenv("VOICEDOCK_LLM_URL")
     assert model_server_address() is None
+
+
+async def test_a_calls_head_and_history_are_evaluated_on_the_server_ahead_of_its_turns(
+    server: ChatServer, without_llm_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The node's own server costs no one tokens: the call head is sent at call start and the
+    history after each turn, so the slot that takes the next turn holds them already."""
+    monkeypatch.setenv("VOICEDOCK_LLM_URL", server.base_url)
+    monkeypatch.setenv("VOICEDOCK_LLM_KEY", server.api_key)
+    llm = load_llm("ci", without_llm_file)
+    before = len(server.requests())
+    assert await llm.prefill(ASK[:1]) > 0
+    assert await llm.warm([*ASK, {"role": "assistant", "content": "Hello!"}]) is True  # type: ignore[attr-defined]
+    assert len([line for line in server.requests()[before:] if " 200" in line]) == 2
+    monkeypatch.setenv("VOICEDOCK_LLM_KEY", "sk-not-the-servers-key-000")
+    refused = load_llm("ci", without_llm_file)
+    assert await refused.warm(ASK) is False  # type: ignore[attr-defined]  # a failed warm is no turn's error

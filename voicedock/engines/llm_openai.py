@@ -305,3 +305,33 @@ class _StreamState:
         first = self.first_token
         rate = (self.tokens - 1) / (ended - first) if first and self.tokens > 1 and ended > first else 0.0
         return {"ttft_seconds": (first or ended) - started, "tokens": float(self.tokens), "tokens_per_second": rate}
+
+
+class ServedLLM(OpenAILLM):
+    """The node's own model server (`VOICEDOCK_LLM_URL`, llama.cpp's `llama-server`): unlike a
+    hosted provider, evaluating a prompt there ahead of time costs no one anything.
+
+    llama-server keeps the last prompt of each of its slots and gives a request the idle slot that
+    already holds most of it; a slot that last served another call's reply or a post-call analysis
+    holds nothing of this call, and the request then evaluates its whole prompt (405 tokens in 5.6 s
+    on 2 cores, with three calls at once). So the call head is evaluated at call start, while the
+    greeting plays, and the call's history after each turn (`warm`), each as a one-token request."""
+
+    async def prefill(self, messages: Sequence[Message], tools: Sequence[Tool] | None = None) -> float:
+        started = time.perf_counter()
+        await self.warm(messages, tools)
+        return time.perf_counter() - started
+
+    async def warm(self, messages: Sequence[Message], tools: Sequence[Tool] | None = None) -> bool:
+        """True once the server has evaluated `messages` (and kept them in a slot); False if it failed."""
+        url, key = await self._endpoint()
+        body: dict[str, Any] = {"model": self.model, "messages": [dict(m) for m in messages], "max_tokens": 1,
+                                "temperature": 0.0}
+        if tools:
+            body["tools"] = [dict(t) for t in tools]
+        try:
+            await self._complete(url, key, body)
+        except EngineError:
+            return False
+        return True
+

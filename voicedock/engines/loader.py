@@ -142,10 +142,10 @@ def _served_llm(url: str, model: str) -> LLM:
     (and other nodes), so a first token may wait longer than a hosted API's would: the timeouts are
     wider than the BYOK provider's. `VOICEDOCK_LLM_KEY` is its API key, if it was started with one."""
     from voicedock.engines.credentials import ProviderKey, static_keys
-    from voicedock.engines.llm_openai import OpenAILLM
+    from voicedock.engines.llm_openai import ServedLLM
 
     key = ProviderKey(os.environ.get("VOICEDOCK_LLM_KEY", ""), url)
-    return OpenAILLM(static_keys({"openai": key}), model=model, base_url=url, call_id="",
+    return ServedLLM(static_keys({"openai": key}), model=model, base_url=url, call_id="",
                      first_token_timeout=30.0, read_timeout=30.0, complete_timeout=60.0)
 
 
