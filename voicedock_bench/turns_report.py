@@ -17,7 +17,7 @@ from .machine import describe as describe_machine
 from .questions import BACKCHANNEL
 from .turn_call import LOUD, RESUME_WITHIN, CallResult
 
-GOALS = {"turn_p50_ms": 1000, "turn_p95_ms": 1500, "barge_in_pause_ms": 120, "backchannel_resumed_percent": 90,
+GOALS = {"turn_p50_ms": 700, "turn_p95_ms": 1200, "barge_in_pause_ms": 120, "backchannel_resumed_percent": 90,
          "wer": 0.05, "three_calls_turn_p95_ms": 2000, "first_greeting_ms": 1000}
 
 
@@ -110,9 +110,10 @@ def report(args: argparse.Namespace, results: list[CallResult], models: dict[str
         "server_latency_ms": stage_summary(results),
         "server_abandoned_turns": abandoned_turns(results),
     }
+    one_call = by_concurrent.get(1) or overall  # the turn goals are a single call's; three calls have their own
     goals = {
-        "turn_p50": _met(overall["p50"], GOALS["turn_p50_ms"]),
-        "turn_p95": _met(overall["p95"], GOALS["turn_p95_ms"]),
+        "turn_p50": _met(one_call["p50"], GOALS["turn_p50_ms"]),
+        "turn_p95": _met(one_call["p95"], GOALS["turn_p95_ms"]),
         "barge_in_pause": _met(barge["max"], GOALS["barge_in_pause_ms"]),
         "backchannel_resumed": None if resumed["percent"] is None
         else resumed["percent"] >= GOALS["backchannel_resumed_percent"],
