@@ -9,6 +9,7 @@ from typing import Any
 
 from tests.conversation.harness import run_call
 from tests.conversation.test_slot_filling import turns
+from voicedock.conversation.core import HISTORY_MESSAGES
 from voicedock.conversation.facts import HONEST
 from voicedock.engines.base import LLMChunk, Message, Tool
 from voicedock.engines.fakes import FakeLLM, FakeSTT
@@ -77,3 +78,17 @@ def test_what_was_heard_of_an_interrupted_reply_is_warmed_before_the_interruptio
     asked = llm.log[reply][1]
     assert kind == "warm" and warmed[-1] == {"role": "assistant", "content": heard}
     assert asked == [*warmed, {"role": "user", "content": "Wait, I need Tuesday."}]
+
+
+def test_a_history_longer_than_the_models_window_is_not_warmed() -> None:
+    """Past `HISTORY_MESSAGES` the window slides and no request starts where the last one ended:
+    warming then would evaluate the whole window again after every turn, for nothing."""
+    said = ["Where can I find your shop?"] * 13
+    llm = WarmingLLM()
+    result = run_call(turns(len(said)), assistant=DEMO_ASSISTANT, engines=fake_engines(llm=llm, stt=FakeSTT(said)),
+                      max_seconds=8.0 * len(said) + 5)
+    assert result.recorder.messages("assistant")[-1] == "12 Harbour Street."
+    history = [len(messages) - 1 for kind, messages in llm.log if kind == "warm"]  # less the system prompt
+    assert len(result.recorder.messages("user")) == 13
+    # warmed after each answer while the history fits the window (23 messages: greeting + 11 turns), not later
+    assert history[-3:] == [19, 21, 23] and max(history) <= HISTORY_MESSAGES

@@ -168,7 +168,9 @@ class SessionCore:
     def warm_history(self) -> None:
         """The history so far into the model's prompt cache, before the caller's next turn needs it."""
         llm = self.engines.llm
-        if not isinstance(llm, Warmable):
+        if not isinstance(llm, Warmable) or len(self.history) > HISTORY_MESSAGES:
+            # once the window of messages slides, no request starts where the last one did: a warm
+            # would evaluate the whole history again each turn, in the background, for nothing
             return
         if self.warming is not None:
             self.warming.cancel()

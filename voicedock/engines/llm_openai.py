@@ -324,12 +324,12 @@ class ServedLLM(OpenAILLM):
 
     async def warm(self, messages: Sequence[Message], tools: Sequence[Tool] | None = None) -> bool:
         """True once the server has evaluated `messages` (and kept them in a slot); False if it failed."""
-        url, key = await self._endpoint()
         body: dict[str, Any] = {"model": self.model, "messages": [dict(m) for m in messages], "max_tokens": 1,
                                 "temperature": 0.0}
         if tools:
             body["tools"] = [dict(t) for t in tools]
         try:
+            url, key = await self._endpoint()
             await self._complete(url, key, body)
         except EngineError:
             return False
