@@ -4,6 +4,7 @@ Evaluating a system prompt with tools costs seconds on a CPU; a call pays it bef
 reply unless the model's prompt cache already holds it. So the API hands every saved assistant
 here, and its call head (the same messages a call's session prefills) is warmed with the engine's
 background `warm()`, which never goes ahead of a live turn and is tried again after giving way.
+A call warms its own history the same way between turns (`warm_history`).
 """
 
 from __future__ import annotations

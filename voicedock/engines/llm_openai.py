@@ -334,4 +334,3 @@ class ServedLLM(OpenAILLM):
         except EngineError:
             return False
         return True
-
