@@ -97,7 +97,7 @@ async def load_voice(
     log.info("models loaded", extra={"profile": profile, "load_seconds": load_seconds})
     local = await asyncio.to_thread(lambda: LocalModels(read_manifest(models_dir), models_dir, profile, engines))
     factory = voice_session_factory(engines, tool_runner=WebhookToolRunner(client), per_call=call_engines(local, keys))
-    analysis_llm = await asyncio.to_thread(load_llm, profile, models_dir, n_threads=1)
+    analysis_llm = await asyncio.to_thread(load_llm, profile, models_dir, n_threads=1, background=True)
 
     async def analyser(
         assistant: CallAssistant, messages: list[Mapping[str, Any]], tool_calls: list[Mapping[str, Any]]

@@ -1,10 +1,13 @@
-"""Two calls' replies on one real llama.cpp model (the ci profile's SmolLM2): the second caller's
-reply begins while the first one's is still being written, and both say exactly what each would
-have said alone."""
+"""Calls sharing one machine's model (the ci profile's SmolLM2): the second caller's reply begins
+while the first one's is still being written, both say exactly what each would have said alone,
+and post-call analysis never takes a core from a live turn."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
+import threading
 import time
 from pathlib import Path
 
@@ -69,3 +72,21 @@ async def test_a_reply_cancelled_while_it_gave_way_leaves_the_model_usable(ci_ll
     finally:
         llm.close()
     assert first.cancelled()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="nice per thread is Linux's")
+def test_post_call_analysis_runs_at_the_lowest_cpu_priority_and_live_turns_do_not(ci_llm_path: Path) -> None:
+    """The analysis instance's thread does all of its work (one thread) at nice 19, so the kernel
+    gives live turns the cores first; the instance serving calls keeps the process's priority."""
+    analysis = LlamaLLM(ci_llm_path, n_ctx=512, n_threads=1, background=True)
+    calls = LlamaLLM(ci_llm_path, n_ctx=512, n_threads=1)
+
+    def nice() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    try:
+        assert analysis._worker.submit(nice).result() == 19
+        assert calls._worker.submit(nice).result() == os.getpriority(os.PRIO_PROCESS, 0) < 19
+    finally:
+        analysis.close()
+        calls.close()

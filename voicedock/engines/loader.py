@@ -119,7 +119,9 @@ def model_server_address() -> str | None:
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
-def build_llm(spec: Mapping[str, Any], manifest: Mapping[str, Any], models_dir: Path) -> LLM:
+def build_llm(spec: Mapping[str, Any], manifest: Mapping[str, Any], models_dir: Path, *,
+              background: bool = False) -> LLM:
+    """`background`: for work no caller waits for (see `LlamaLLM`); a model server schedules its own."""
     url = model_server_url()
     if url:  # before importing llama.cpp, which a node whose model runs elsewhere need not load
         return _served_llm(url, str(spec["model"]))
@@ -134,6 +136,7 @@ def build_llm(spec: Mapping[str, Any], manifest: Mapping[str, Any], models_dir: 
         n_gpu_layers=int(spec.get("n_gpu_layers", 0)),
         chat_format=spec.get("chat_format"),
         prompt_cache_bytes=max_bytes_from_env(),
+        background=background,
     )
 
 
@@ -215,14 +218,16 @@ def load_engines(
     return Engines(profile=profile, load_seconds=seconds, **built)
 
 
-def load_llm(profile: str | None = None, models_dir: Path | None = None, **settings: Any) -> LLM:
+def load_llm(profile: str | None = None, models_dir: Path | None = None, *, background: bool = False,
+             **settings: Any) -> LLM:
     """Blocking: a separate LLM instance of a profile, e.g. for post-call analysis, which must neither
-    wait for live turns nor hold the lock of the instance that serves them."""
+    wait for live turns nor hold the lock of the instance that serves them (nor, with `background`,
+    take CPU from them)."""
     profile = profile or default_profile()
     models_dir = models_dir or default_models_dir()
     manifest = read_manifest(models_dir)
     spec = {**manifest["profiles"][profile]["llm"], **settings}
-    return build_llm(spec, manifest, models_dir)
+    return build_llm(spec, manifest, models_dir, background=background)
 
 
 _cache: dict[tuple[str, Path], Engines] = {}
