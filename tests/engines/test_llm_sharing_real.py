@@ -90,3 +90,23 @@ def test_post_call_analysis_runs_at_the_lowest_cpu_priority_and_live_turns_do_no
     finally:
         analysis.close()
         calls.close()
+
+
+async def test_a_reply_does_not_stop_for_a_new_calls_prompt(ci_llm_path: Path) -> None:
+    """A call starting evaluates its prompt while its greeting plays; a reply another caller is
+    hearing must not stop between sentences for it, or that caller would hear a gap of seconds."""
+    llm = LlamaLLM(ci_llm_path, n_ctx=2048, n_threads=2, prompt_cache_bytes=64 << 20)
+    head: list[Message] = [{"role": "system", "content": "You are the booking line of Zed Garage. "
+                            + "Tyre changes take one hour and cost 40 euros. " * 20}]
+    try:
+        marks: dict[str, float] = {}
+        began = asyncio.Event()
+        first = asyncio.create_task(reply(llm, FIRST, marks, "a", began))
+        await began.wait()
+        await llm.prefill(head)
+        prefilled = time.perf_counter()
+        text = await first
+    finally:
+        llm.close()
+    assert text.count(".") >= 2
+    assert marks["a_end"] <= prefilled, "the reply gave way to a call-start prefill"

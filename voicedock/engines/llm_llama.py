@@ -102,6 +102,7 @@ class LlamaLLM:
                                           initializer=lowest_cpu_priority if background else None)
         self._busy = threading.Lock()
         self._live_waiting = 0  # live requests waiting for the model; background work gives way to them
+        self._turns_waiting = 0  # of those, a caller's turn (a reply, a decision): a reply gives way to them
         self._count_lock = threading.Lock()
         self.last_stats: dict[str, float] = {}
         self.prompts = PrefixCache(prompt_cache_bytes)
@@ -111,27 +112,31 @@ class LlamaLLM:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._worker, functools.partial(fn, *args, **kwargs))
 
-    async def _acquire(self, background: bool = False) -> None:
+    async def _acquire(self, background: bool = False, turn: bool = True) -> None:
         """Wait for the model without blocking the loop. The lock is released from the worker thread
         and callers may live on different event loops, so an asyncio primitive cannot be used.
-        Background work takes it only while no live request waits. The wait goes to `WAITS`."""
+        Background work takes it only while no live request waits. A reply between two sentences
+        lets a waiting `turn` go first, not a call-start prefill: seconds of a new call's prompt
+        would leave a gap in the middle of the reply. The wait goes to `WAITS`."""
         queued = time.perf_counter()
         if background:
             while self._live_waiting or not self._busy.acquire(blocking=False):  # noqa: ASYNC110
                 await asyncio.sleep(0.02)
             WAITS.observe("llm_background", time.perf_counter() - queued)
             return
-        self._waiting(+1)
+        self._waiting(+1, turn)
         try:
             while not self._busy.acquire(blocking=False):  # noqa: ASYNC110
                 await asyncio.sleep(0.005)
         finally:
-            self._waiting(-1)
+            self._waiting(-1, turn)
         WAITS.observe("llm", time.perf_counter() - queued)
 
-    def _waiting(self, change: int) -> None:
+    def _waiting(self, change: int, turn: bool = True) -> None:
         with self._count_lock:
             self._live_waiting += change
+            if turn:
+                self._turns_waiting += change
 
     def _release_after(self, generator: Any) -> None:
         """Queued behind any in-flight step, so the model is free only once it really is."""
@@ -179,7 +184,7 @@ class LlamaLLM:
             sentences = SentenceSplitter(first_clause=True)
             async for chunk in self._chunks(generator, started):
                 yield chunk
-                if chunk.text and sentences.feed(chunk.text) and self._live_waiting and self.heads is not None:
+                if chunk.text and sentences.feed(chunk.text) and self._turns_waiting and self.heads is not None:
                     await self._give_way(held)
         except (asyncio.CancelledError, GeneratorExit, EngineError):
             raise
@@ -311,7 +316,7 @@ class LlamaLLM:
         its state. Returns the seconds it took; later requests that start with the same messages skip them.
         """
         kwargs = self._chat_kwargs(messages, tools, None)
-        await self._acquire()
+        await self._acquire(turn=False)
         started = time.perf_counter()
         try:
             if self.heads is None:
