@@ -10,7 +10,7 @@ way to one between chunks of `WARM_CHUNK` tokens, keeping what it had evaluated.
 One `Llama` instance must never run two generations at once (llama.cpp crashes), so every
 call into it goes through a single worker thread, and a generation holds `_busy` from its
 first token until that worker has closed it, even when the consumer is cancelled midway. The one
-exception: between two sentences of a reply, while another live request waits, the reply saves
+exception: between two sentences of a reply, while another caller's turn waits, the reply saves
 its state and lets go of the model (`_give_way`), so concurrent calls take turns by sentences.
 """
 
