@@ -100,10 +100,7 @@ class CallController:
         self.ari = AriClient(asterisk)
         self.starts = StasisStarts()
         self.events: EventStream | None = None
-        entry = sip_entry(settings)
-        # Kamailio registers a new trunk within its 10 s timer: states are read as often.
-        self.trunks = TrunkSync(asterisk, db, box, sip_entry=settings.sip_entry, entry=entry,
-                                poll_seconds=10.0 if entry else 30.0)
+        self.trunks = TrunkSync(asterisk, db, box, entry=sip_entry(settings))
         self._by_channel: dict[str, LiveCall] = {}
         self._by_call: dict[str, LiveCall] = {}
         self._tasks = TaskSet()

@@ -191,8 +191,10 @@ class SipEntry:
     gone before it could answer the carrier's digest challenge of that REGISTER.
     """
 
-    def __init__(self, rpc: KamailioRpc, leave_seconds: float = 5.0) -> None:
+    def __init__(self, rpc: KamailioRpc, address: str, leave_seconds: float = 5.0) -> None:
+        """`address`: Kamailio's SIP `host:port` as the nodes reach it, which trunk calls leave through."""
         self.rpc = rpc
+        self.address = address
         self.leave_seconds = leave_seconds
         self._leaving: dict[str, float] = {}  # trunk id -> when this node unregistered it
 
@@ -227,8 +229,9 @@ class SipEntry:
 
 
 def sip_entry(settings: Settings) -> SipEntry | None:
-    """The cluster's SIP entry from `VOICEDOCK_SIP_ENTRY_RPC` (Settings.sip_entry_rpc); None on one node."""
-    if not settings.sip_entry_rpc:
+    """The cluster's SIP entry from `VOICEDOCK_SIP_ENTRY` and `VOICEDOCK_SIP_ENTRY_RPC` (set together,
+    see Settings); None on one node."""
+    if not settings.sip_entry or not settings.sip_entry_rpc:
         return None
     host, _, port = settings.sip_entry_rpc.rpartition(":")
-    return SipEntry(KamailioRpc(host, int(port)))
+    return SipEntry(KamailioRpc(host, int(port)), settings.sip_entry)

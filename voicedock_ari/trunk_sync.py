@@ -29,14 +29,14 @@ log = logging.getLogger("voicedock.telephony")
 
 
 class TrunkSync:
-    def __init__(self, asterisk: AsteriskSettings, db: Database, box: SecretBox, *, poll_seconds: float = 30.0,
-                 sip_entry: str | None = None, entry: SipEntry | None = None) -> None:
+    def __init__(self, asterisk: AsteriskSettings, db: Database, box: SecretBox, *,
+                 poll_seconds: float | None = None, entry: SipEntry | None = None) -> None:
+        """`poll_seconds`: 10 behind a SIP entry, whose registration timer is 10 s, else 30."""
         self.asterisk = asterisk
         self.db = db
         self.box = box
         self.ami = Ami(asterisk)
-        self.poll_seconds = poll_seconds
-        self.sip_entry = sip_entry
+        self.poll_seconds = poll_seconds if poll_seconds is not None else (10.0 if entry else 30.0)
         self.entry = entry
         self._loaded: str | None = None  # the text this node's Asterisk last reloaded
         self._registering: set[str] = set()
@@ -74,7 +74,7 @@ class TrunkSync:
             rows, passwords = await self.db.read(self._rows)
             self._trunk_ids = [r["id"] for r in rows]
             self._registering = {r["id"] for r in rows if json.loads(r["config"]).get("register")}
-            text = render_trunks(rows, passwords, self.sip_entry)
+            text = render_trunks(rows, passwords, self.entry.address if self.entry else None)
             await asyncio.to_thread(write_private, path, text)
             if text != self._loaded:
                 try:

@@ -142,7 +142,7 @@ async def test_the_entry_is_kept_equal_to_the_store_and_a_gone_trunk_unregisters
     kamailio: tuple[FakeKamailio, KamailioRpc]
 ) -> None:
     fake, rpc = kamailio
-    entry = SipEntry(rpc, leave_seconds=0.2)
+    entry = SipEntry(rpc, "10.77.0.1:5060", leave_seconds=0.2)
     want = wanted(ROWS, {"trunk_a": "s3cret"})
     assert await entry.apply(want) == {"trunk_a": "registered"}
     assert fake.held["trunk_a"]["auth_password"] == "s3cret"
@@ -176,6 +176,7 @@ def test_the_sip_entry_settings_come_together(monkeypatch: pytest.MonkeyPatch) -
     settings = Settings.from_env()
     entry = sip_entry(settings)
     assert entry is not None and (entry.rpc.host, entry.rpc.port) == ("10.77.0.1", 5062)
+    assert entry.address == "10.77.0.1:5060"
     monkeypatch.setenv("VOICEDOCK_SIP_ENTRY_RPC", "10.77.0.1")
     with pytest.raises(SettingsError, match="host:port"):
         Settings.from_env()
@@ -220,7 +221,7 @@ async def test_nodes_not_up_are_disabled_at_the_dispatcher_and_enabled_when_up_a
     """The probes ask Asterisk, which answers while the server beside it is dead: the store's node
     states, passed on by the heartbeat, take such a node out of the dispatcher and put it back."""
     fake, rpc = kamailio
-    entry = SipEntry(rpc)
+    entry = SipEntry(rpc, "10.77.0.1:5060")
 
     def node(ident: str, status: str) -> Node:
         return Node(ident, status, 0, 1, "2026-01-01T00:00:00Z")

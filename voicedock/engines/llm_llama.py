@@ -126,11 +126,15 @@ class LlamaLLM:
             return
         self._waiting(+1, turn)
         try:
-            while not self._busy.acquire(blocking=False):  # noqa: ASYNC110
-                await asyncio.sleep(0.005)
+            await self._take()
         finally:
             self._waiting(-1, turn)
         WAITS.observe("llm", time.perf_counter() - queued)
+
+    async def _take(self) -> None:
+        """Until this request holds the model; every 5 ms, as live requests poll."""
+        while not self._busy.acquire(blocking=False):  # noqa: ASYNC110
+            await asyncio.sleep(0.005)
 
     def _waiting(self, change: int, turn: bool = True) -> None:
         with self._count_lock:
@@ -216,8 +220,7 @@ class LlamaLLM:
             queued = time.perf_counter()
             while not self._busy.locked() and time.perf_counter() < queued + HAND_OVER_SECONDS:  # noqa: ASYNC110
                 await asyncio.sleep(0.005)  # the waiting turn polls as often; let it take the model first
-            while not self._busy.acquire(blocking=False):  # noqa: ASYNC110
-                await asyncio.sleep(0.005)
+            await self._take()
             held[0] = True
         finally:
             self._waiting(-1)

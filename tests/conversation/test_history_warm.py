@@ -1,0 +1,81 @@
+"""A call's history is warmed between turns, so the reply that needs the model evaluates only the
+caller's new words: after turns answered without it, after a barge-in, and never once the window
+of messages slides."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from tests.conversation.harness import run_call
+from tests.conversation.test_slot_filling import turns
+from voicedock.conversation.core import HISTORY_MESSAGES
+from voicedock.engines.base import LLMChunk, Message, Tool
+from voicedock.engines.fakes import FakeLLM, FakeSTT
+from voicedock.engines.loader import fake_engines
+from voicedock_cli.demo import DEMO_ASSISTANT
+
+
+@dataclass
+class WarmingLLM(FakeLLM):
+    """A model with a background prompt cache: what was warmed, and when, next to what was asked."""
+
+    log: list[tuple[str, list[Message]]] = field(default_factory=list)
+
+    async def warm(self, messages: Sequence[Message], tools: Sequence[Tool] | None = None) -> bool:
+        self.log.append(("warm", list(messages)))
+        return True
+
+    async def stream(self, messages: Sequence[Message], *args: Any, **kwargs: Any) -> AsyncIterator[LLMChunk]:
+        self.log.append(("reply", list(messages)))
+        async for chunk in super().stream(messages, *args, **kwargs):
+            yield chunk
+
+
+def test_turns_answered_without_the_model_are_in_its_cache_before_the_turn_that_needs_it() -> None:
+    """Two answers from the facts, then a turn for the model: its request must start with the history
+    the session warmed after the second answer, so only the caller's new words are left to evaluate."""
+    said = ["What do you sell?", "Where can I find your shop?", "Sorry, actually I just need a loaf of bread."]
+    llm = WarmingLLM(["Of course, we have fresh bread every morning."])
+    result = run_call(turns(len(said)), assistant=DEMO_ASSISTANT, engines=fake_engines(llm=llm, stt=FakeSTT(said)),
+                      max_seconds=8.0 * len(said) + 5)
+    assert result.recorder.messages("assistant")[-1] == "Of course, we have fresh bread every morning."
+    replies = [i for i, (kind, _) in enumerate(llm.log) if kind == "reply"]
+    assert len(replies) == 1
+    kind, warmed = llm.log[replies[0] - 1]
+    asked = llm.log[replies[0]][1]
+    assert kind == "warm"
+    assert asked[: len(warmed)] == warmed and asked[len(warmed):] == [{"role": "user", "content": said[2]}]
+    assert [m["content"] for m in warmed if m["role"] == "assistant"][-1] == "12 Harbour Street."
+
+
+def test_what_was_heard_of_an_interrupted_reply_is_warmed_before_the_interruption_is_answered() -> None:
+    """The caller cuts the welcome short: the history with the heard part is warmed while they
+    talk, and the reply to their words starts from it."""
+    welcome = "Welcome to the bakery. We bake bread every morning from six. How can I help you today?"
+    llm = WarmingLLM(["Sure, Tuesday it is."])
+    script = [("silence", 1.5), ("speak", 3.0), ("silence", 5.0), ("hangup",)]
+    result = run_call(script, assistant={"first_message": welcome},
+                      engines=fake_engines(stt=FakeSTT(["Wait, I need Tuesday."]), llm=llm))
+    heard = result.recorder.messages("assistant")[0]
+    assert heard != welcome and welcome.startswith(heard.rstrip("."))
+    (reply,) = [i for i, (kind, _) in enumerate(llm.log) if kind == "reply"]
+    kind, warmed = llm.log[reply - 1]
+    asked = llm.log[reply][1]
+    assert kind == "warm" and warmed[-1] == {"role": "assistant", "content": heard}
+    assert asked == [*warmed, {"role": "user", "content": "Wait, I need Tuesday."}]
+
+
+def test_a_history_longer_than_the_models_window_is_not_warmed() -> None:
+    """Past `HISTORY_MESSAGES` the window slides and no request starts where the last one ended:
+    warming then would evaluate the whole window again after every turn, for nothing."""
+    said = ["Where can I find your shop?"] * 13
+    llm = WarmingLLM()
+    result = run_call(turns(len(said)), assistant=DEMO_ASSISTANT, engines=fake_engines(llm=llm, stt=FakeSTT(said)),
+                      max_seconds=8.0 * len(said) + 5)
+    assert result.recorder.messages("assistant")[-1] == "12 Harbour Street."
+    history = [len(messages) - 1 for kind, messages in llm.log if kind == "warm"]  # less the system prompt
+    assert len(result.recorder.messages("user")) == 13
+    # warmed after each answer while the history fits the window (23 messages: greeting + 11 turns), not later
+    assert history[-3:] == [19, 21, 23] and max(history) <= HISTORY_MESSAGES
