@@ -66,6 +66,19 @@ async def test_whisper_understands_piper_speech_after_the_telephone_path(ci_engi
     assert 2.0 < transcript.audio_seconds < 8.0
 
 
+async def test_whisper_hears_a_short_answer_and_no_words_in_line_noise(ci_engines):
+    """Only the utterance's part of Whisper's window is encoded (`UtteranceWindow`): a two-word
+    answer is still heard, and a burst of noise is still no speech to the pipeline."""
+    silence = np.zeros(4000, dtype=np.int16)
+    answer = ulaw_decode(ulaw_encode(np.concatenate([silence, await speak(ci_engines, "Yes, tomorrow."), silence])))
+    heard = await ci_engines.stt.transcribe(answer, 8000)
+    assert {"yes", "tomorrow"} <= words(heard.text) and heard.no_speech_prob < 0.8, heard
+    noise = np.random.default_rng(7).normal(0, 3000, 3200).astype(np.int16)
+    burst = ulaw_decode(ulaw_encode(np.concatenate([silence, noise, silence])))
+    transcript = await ci_engines.stt.transcribe(burst, 8000)
+    assert not words(transcript.text) or transcript.no_speech_prob > 0.8, transcript
+
+
 async def test_vad_and_endpointer_find_the_turn_in_real_speech(ci_engines):
     speech = await speak(ci_engines, "Hello, can you hear me?")
     silence = np.zeros(8000, dtype=np.int16)

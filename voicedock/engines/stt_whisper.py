@@ -1,7 +1,8 @@
 """Speech to text with faster-whisper (CTranslate2), loaded from a local directory only.
 
-Whisper always encodes a 30 s window, so a short utterance costs about the same as a long one;
-transcribing once per endpointed turn is therefore cheaper than streaming partial results.
+Whisper decodes against a 30 s window. On the CPU only the utterance's part of it is encoded
+(`UtteranceWindow`), so a short turn costs a fraction of a long one; transcribing once per
+endpointed turn is still cheaper than streaming partial results.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ import asyncio
 import logging
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -19,7 +22,60 @@ from voicedock.engines.base import EngineError, Transcript
 from voicedock.engines.waits import WAITS
 
 WHISPER_RATE = 16000
+WINDOW_MARGIN_FRAMES = 100
+"""Feature frames (10 ms each) of the window's silence encoded with the utterance: the decoder
+finds the end of the speech against them."""
+NO_SPEECH_THRESHOLD = 0.8
+"""A window whose no-speech probability is above this, decoded with little confidence, is no
+speech (faster-whisper's default is 0.6). With the utterance window the probability sits about
+0.2 higher than with the full one on speech (up to 0.73 on espeak-ng lines through µ-law) and
+0.05-0.1 higher on noise (0.89-0.92 against 0.77-0.86); the pipeline drops transcripts above the
+same 0.8."""
 log = logging.getLogger(__name__)
+
+
+class UtteranceWindow:
+    """Encodes the utterance, not the 30 s window, and lends the rest of the window from silence.
+
+    faster-whisper pads every window's log-mel features with zeros to 30 s, and the encoder's cost
+    is that window's: 0.43 s of the 0.45 s a turn's transcript took on 2 cores (tiny.en, int8).
+    Encoding only the features up to the utterance's end plus a margin takes 0.05-0.15 s. Handing
+    the decoder that short encoding failed (trained on 30 s windows, it did not find the end: "Bye!"
+    became "bye bye bye ..."), so the encoder output is completed to the full window with the
+    encoding of an all-silent window, computed once. The decoder then sees speech followed by
+    silence, as it was trained; the positions past the utterance barely depend on it. Measured on
+    100 dev caller lines through 8 kHz µ-law (docs/models.md): WER 13.8 % against 14.5 % (Piper),
+    43.2 % against 49.2 % (espeak-ng); transcript p50 145 ms against 436 ms.
+    """
+
+    def __init__(self, encode: Callable[[np.ndarray], Any], n_mels: int, frames: int = 3000,
+                 margin: int = WINDOW_MARGIN_FRAMES) -> None:
+        self._encode = encode
+        self.frames = frames
+        self.margin = margin
+        self._silence = np.asarray(encode(np.zeros((n_mels, frames), np.float32)))
+
+    def __call__(self, features: np.ndarray) -> Any:
+        window = features if features.ndim == 2 else features[0]
+        used = content_frames(window) + self.margin
+        used += used % 2  # the encoder's convolution halves the frames
+        if window.shape[-1] != self.frames or used >= self.frames:
+            return self._encode(features)
+        head = np.asarray(self._encode(np.ascontiguousarray(window[:, :used])))
+        whole = np.concatenate([head, self._silence[:, head.shape[1]:]], axis=1)
+        return _storage(np.ascontiguousarray(whole))
+
+
+def content_frames(window: np.ndarray) -> int:
+    """Frames of a log-mel window before its zero padding (audio, even silence, is never all zero)."""
+    spoken = np.flatnonzero(np.any(window != 0, axis=0))
+    return int(spoken[-1]) + 1 if len(spoken) else 0
+
+
+def _storage(array: np.ndarray) -> Any:
+    import ctranslate2
+
+    return ctranslate2.StorageView.from_array(array)
 
 
 class WhisperSTT:
@@ -35,7 +91,10 @@ class WhisperSTT:
         cpu_threads: int = 2,
         beam_size: int = 1,
         language: str | None = "en",
+        utterance_window: bool = True,
     ) -> None:
+        """`utterance_window`: encode only the utterance (`UtteranceWindow`); CPU only, as a GPU
+        encodes the whole window in milliseconds and its output does not live in host memory."""
         import ctranslate2
         from faster_whisper import WhisperModel
 
@@ -48,6 +107,10 @@ class WhisperSTT:
         self.model = WhisperModel(
             str(path), device=device, compute_type=compute_type, cpu_threads=cpu_threads, local_files_only=True
         )
+        if utterance_window and device == "cpu":
+            # faster-whisper calls `self.encode(window)` for every window (and language detection).
+            self.model.encode = UtteranceWindow(
+                self.model.encode, self.model.model.n_mels, self.model.feature_extractor.nb_max_frames)
         self.beam_size = beam_size
         self.language = language
         self._lock = threading.Lock()
@@ -73,6 +136,7 @@ class WhisperSTT:
                 condition_on_previous_text=False,
                 vad_filter=False,
                 without_timestamps=True,
+                no_speech_threshold=NO_SPEECH_THRESHOLD,
             )
             parts = list(segments)
         text = " ".join(seg.text.strip() for seg in parts).strip()
