@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from voicedock.engines.sentences import SentenceSplitter, clean_for_speech, split_sentences
+from voicedock.engines.sentences import SentenceSplitter, clean_for_speech, first_clause_then_rest, split_sentences
 
 
 def tokens_of(text: str, size: int = 3) -> list[str]:
@@ -76,3 +76,16 @@ def test_first_clause_leaves_numbers_and_sentences_without_a_clause_whole():
 def test_first_clause_keeps_every_word_in_order(parts, size):
     text = " ".join(parts)
     assert " ".join(_pieces(text, size, first_clause=True)).split() == text.split()
+
+
+def test_fixed_text_is_spoken_as_its_first_clause_then_the_rest():
+    answer = "Monday to Saturday 10:00 to 18:00; bring a photo ID. See you soon."
+    assert first_clause_then_rest(answer) == ["Monday to Saturday 10:00 to 18:00;", "bring a photo ID. See you soon."]
+    assert first_clause_then_rest("We open at nine.") == ["We open at nine."]
+    assert first_clause_then_rest("") == []
+
+
+@given(st.lists(words, max_size=40))
+def test_first_clause_then_rest_keeps_every_word_in_order(parts):
+    text = " ".join(parts)
+    assert " ".join(first_clause_then_rest(text)).split() == text.split()

@@ -13,7 +13,7 @@ import numpy as np
 
 from voicedock.audio import resample
 from voicedock.engines.base import LLM, TTS, AudioChunk, Message
-from voicedock.engines.sentences import SentenceSplitter
+from voicedock.engines.sentences import SentenceSplitter, first_clause_then_rest
 
 from .base import SAMPLE_RATE, AudioPort
 
@@ -132,12 +132,14 @@ async def speak_text(
     clock: Callable[[], float],
     timings: Timings | None = None,
 ) -> None:
-    """Speak fixed text (first message, `say`, apologies) sentence by sentence."""
+    """Speak fixed text (first message, `say`, answers from the facts) sentence by sentence, the
+    first clause on its own so the first audio waits for the least synthesis."""
     timings = timings or Timings()
     timings.mark("tts_start", clock())
-    async with aclosing(tts.synthesize(text)) as audio:  # type: ignore[type-var]
-        async for chunk in audio:
-            await _send(chunk, playout, utterance, clock, timings)
+    for piece in first_clause_then_rest(text):
+        async with aclosing(tts.synthesize(piece)) as audio:  # type: ignore[type-var]
+            async for chunk in audio:
+                await _send(chunk, playout, utterance, clock, timings)
     playout.audio.flush()
 
 

@@ -92,6 +92,17 @@ class SentenceSplitter:
         return len(token) == 1 and token.isalpha() and text[dot - 1].isupper()
 
 
+def first_clause_then_rest(text: str) -> list[str]:
+    """Fixed text in two pieces for TTS: its first clause, then everything after it. A voice takes
+    time in proportion to what it synthesizes, so the caller hears "Monday to Saturday 10:00 to
+    18:00;" while the rest of the sentence is still being made."""
+    splitter = SentenceSplitter(first_clause=True)
+    pieces = splitter.feed(text)
+    if tail := splitter.flush():
+        pieces.append(tail)
+    return [piece for piece in (pieces[:1] + [" ".join(pieces[1:])]) if piece]
+
+
 def split_sentences(tokens: Iterable[str], max_chars: int = 250) -> Iterator[str]:
     """Convenience for a finished stream: every sentence, tail included."""
     splitter = SentenceSplitter(max_chars=max_chars)
