@@ -34,8 +34,9 @@ class WarmingLLM(FakeLLM):
 
 
 def test_turns_answered_without_the_model_are_in_its_cache_before_the_turn_that_needs_it() -> None:
-    """Two answers from the facts, then a turn for the model: its request must start with the history
-    the session warmed after the second answer, so only the caller's new words are left to evaluate."""
+    """Two answers from the facts, then a turn for the model: after each answer the history is
+    warmed, and while the end of the last turn is decided, its words too, so the reply's request is
+    in the cache whole. Words the facts answer are not warmed ahead: they never reach the model."""
     said = ["What do you sell?", "Where can I find your shop?", "Sorry, actually I just need a loaf of bread."]
     llm = WarmingLLM(["Of course, we have fresh bread every morning."])
     result = run_call(turns(len(said)), assistant=DEMO_ASSISTANT, engines=fake_engines(llm=llm, stt=FakeSTT(said)),
@@ -43,16 +44,16 @@ def test_turns_answered_without_the_model_are_in_its_cache_before_the_turn_that_
     assert result.recorder.messages("assistant")[-1] == "Of course, we have fresh bread every morning."
     replies = [i for i, (kind, _) in enumerate(llm.log) if kind == "reply"]
     assert len(replies) == 1
-    kind, warmed = llm.log[replies[0] - 1]
     asked = llm.log[replies[0]][1]
-    assert kind == "warm"
-    assert asked[: len(warmed)] == warmed and asked[len(warmed):] == [{"role": "user", "content": said[2]}]
-    assert [m["content"] for m in warmed if m["role"] == "assistant"][-1] == "12 Harbour Street."
+    warms = [messages for kind, messages in llm.log[: replies[0]] if kind == "warm"]
+    assert warms[-1] == asked  # nothing left to evaluate but the reply itself
+    assert warms[-2] == asked[:-1] and warms[-2][-1] == {"role": "assistant", "content": "12 Harbour Street."}
+    assert [w[-1]["content"] for w in warms if w[-1]["role"] == "user"] == [said[2]]
 
 
 def test_what_was_heard_of_an_interrupted_reply_is_warmed_before_the_interruption_is_answered() -> None:
     """The caller cuts the welcome short: the history with the heard part is warmed while they
-    talk, and the reply to their words starts from it."""
+    talk, then with their words too, and the reply to their words is what was warmed."""
     welcome = "Welcome to the bakery. We bake bread every morning from six. How can I help you today?"
     llm = WarmingLLM(["Sure, Tuesday it is."])
     script = [("silence", 1.5), ("speak", 3.0), ("silence", 5.0), ("hangup",)]
@@ -61,10 +62,11 @@ def test_what_was_heard_of_an_interrupted_reply_is_warmed_before_the_interruptio
     heard = result.recorder.messages("assistant")[0]
     assert heard != welcome and welcome.startswith(heard.rstrip("."))
     (reply,) = [i for i, (kind, _) in enumerate(llm.log) if kind == "reply"]
-    kind, warmed = llm.log[reply - 1]
+    warms = [messages for kind, messages in llm.log[:reply] if kind == "warm"]
     asked = llm.log[reply][1]
-    assert kind == "warm" and warmed[-1] == {"role": "assistant", "content": heard}
-    assert asked == [*warmed, {"role": "user", "content": "Wait, I need Tuesday."}]
+    assert asked[-2:] == [{"role": "assistant", "content": heard}, {"role": "user", "content": "Wait, I need Tuesday."}]
+    assert warms[-1] == asked
+    assert asked[:-1] in warms  # the heard part alone, as soon as the caller was found to interrupt
 
 
 def test_a_history_longer_than_the_models_window_is_not_warmed() -> None:

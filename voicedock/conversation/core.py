@@ -165,16 +165,20 @@ class SessionCore:
             await self.add_message("assistant", heard, interrupted=True)
         self.warm_history()  # while the caller goes on talking
 
-    def warm_history(self) -> None:
-        """The history so far into the model's prompt cache, before the caller's next turn needs it."""
+    def warm_history(self, *ahead: Message, still: Callable[[], bool] | None = None) -> None:
+        """The history so far into the model's prompt cache, before the caller's next turn needs it.
+
+        `ahead`: messages the coming turn will add (the caller's words transcribed at their pause,
+        the heard part of a reply they interrupt), warmed while the end of their turn is still being
+        decided, as long as `still` holds (default: no turn is running)."""
         llm = self.engines.llm
-        if not isinstance(llm, Warmable) or len(self.history) > HISTORY_MESSAGES:
+        if not isinstance(llm, Warmable) or len(self.history) + len(ahead) > HISTORY_MESSAGES:
             # once the window of messages slides, no request starts where the last one did: a warm
             # would evaluate the whole history again each turn, in the background, for nothing
             return
         if self.warming is not None:
             self.warming.cancel()
-        self.warming = self.spawn(warm_history(llm, self.context(), lambda: self.turn is None))
+        self.warming = self.spawn(warm_history(llm, [*self.context(), *ahead], still or (lambda: self.turn is None)))
 
     async def _early_words_unfinished(self, pause: int) -> bool:
         """Whether the transcription begun at `pause` stops mid-phrase; False when there is none

@@ -18,7 +18,7 @@ from .base import SAMPLE_RATE, Pcm
 from .claims import ReplyCheck, known_numbers
 from .core import SessionCore, say_turn
 from .cues import is_chatter, is_question
-from .facts import HONEST, instruction_lines, look_up, spoken_answer
+from .facts import HONEST, Lookup, instruction_lines, look_up, spoken_answer
 from .hours import hours_answer
 from .speech import Timings, speak_stream, speak_text
 from .state import State
@@ -61,8 +61,7 @@ async def reply_turn(
         await s.add_message("user", text)
         if s.specs and await tool_step(s, text, timings):
             return
-        if s.tool_turn != s.caller_turns and is_question(text) and not is_chatter(text):
-            found = look_up(text, s.settings.system_prompt, before=(_previous_caller_turn(s), s.last_said()))
+        if s.tool_turn != s.caller_turns and (found := _look_up(s, text, _previous_caller_turn(s))) is not None:
             if not found.answerable:  # the instructions never mention it: say so, never guess
                 await _say_fixed(s, HONEST, timings)
                 return
@@ -72,6 +71,21 @@ async def reply_turn(
                                 timings)
                 return
     await _speak_reply(s, timings)
+
+
+def may_need_model(s: SessionCore, text: str) -> bool:
+    """Whether the model may write the reply to words the caller has not finished yet (their turn
+    adds them next): not when the instructions answer the question or say nothing of it."""
+    said = [str(m["content"]) for m in s.history if m["role"] == "user"]
+    found = _look_up(s, text, said[-1] if said else "")
+    return found is None or (found.answerable and not found.lines)
+
+
+def _look_up(s: SessionCore, text: str, previous: str) -> Lookup | None:
+    """The instructions' answer to a question (None when the words are no question for them)."""
+    if not is_question(text) or is_chatter(text):
+        return None
+    return look_up(text, s.settings.system_prompt, before=(previous, s.last_said()))
 
 
 def _previous_caller_turn(s: SessionCore) -> str:

@@ -16,6 +16,7 @@ from typing import assert_never
 
 import numpy as np
 
+from voicedock.engines.base import Transcript
 from voicedock.engines.loader import Engines
 
 from .barge_in import (
@@ -35,7 +36,7 @@ from .session_control import end_now, handle_command, handle_timer, next_deadlin
 from .speech import Timings
 from .state import Hangup, InboxEvent, Judged, PendingCommand, Phase, State, TransferTo, TurnDone
 from .tool_runner import ToolRunner
-from .turns import LLM_ERROR_APOLOGY, NO_SPEECH_PROB, reply_turn, say_turn
+from .turns import LLM_ERROR_APOLOGY, NO_SPEECH_PROB, may_need_model, reply_turn, say_turn
 
 log = logging.getLogger("voicedock.conversation")
 
@@ -205,7 +206,24 @@ class VoiceSession(SessionCore):
         self._drop_early()
         if self.speaking or self.carry is not None:
             return  # over the assistant's goodbye, or audio that will be joined: transcribed later
-        self.early = (event.pause, self.spawn(self.engines.stt.transcribe(event.pcm, SAMPLE_RATE)))
+        early = self.spawn(self.engines.stt.transcribe(event.pcm, SAMPLE_RATE))
+        self.early = (event.pause, early)
+        early.add_done_callback(lambda done: self._warm_ahead(event.pause, done))
+
+    def _warm_ahead(self, pause: int, done: asyncio.Task[Transcript]) -> None:
+        """The caller's words up to a pause are known: while the end of the turn is still being
+        decided (up to the longest wait), the reply's request, their words included, goes into the
+        model's prompt cache, so a reply that needs the model starts with its first token. Not when
+        the instructions answer them, nor once the caller went on or a turn runs."""
+        if done.cancelled() or done.exception() is not None or self.turn is not None:
+            return
+        if self.early is None or self.early[0] != pause or self.early[1] is not done:
+            return
+        transcript = done.result()
+        text = transcript.text.strip()
+        if text and transcript.no_speech_prob <= NO_SPEECH_PROB and may_need_model(self, text):
+            self.warm_history({"role": "user", "content": text},
+                              still=lambda: self.turn is None and self.early is not None and self.early[1] is done)
 
     def _drop_early(self) -> None:
         if self.early is not None:
