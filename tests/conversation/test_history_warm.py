@@ -69,6 +69,23 @@ def test_what_was_heard_of_an_interrupted_reply_is_warmed_before_the_interruptio
     assert asked[:-1] in warms  # the heard part alone, as soon as the caller was found to interrupt
 
 
+def test_words_that_interrupt_a_paused_reply_are_warmed_before_the_turn_ends() -> None:
+    """A short "Wait, I need Tuesday." over the welcome pauses it; the words, judged at the caller's
+    pause to interrupt, are warmed with the heard part of the welcome while the end of the turn is
+    still awaited, and the reply is exactly what was warmed."""
+    welcome = "Welcome to the bakery. We bake bread every morning from six. How can I help you today?"
+    llm = WarmingLLM(["Sure, Tuesday it is."])
+    script = [("silence", 1.5), ("speak", 0.6), ("silence", 5.0), ("hangup",)]
+    result = run_call(script, assistant={"first_message": welcome},
+                      engines=fake_engines(stt=FakeSTT(["Wait, I need Tuesday."]), llm=llm))
+    heard = result.recorder.messages("assistant")[0]
+    assert heard != welcome and welcome.startswith(heard.rstrip("."))
+    (reply,) = [i for i, (kind, _) in enumerate(llm.log) if kind == "reply"]
+    kind, warmed = llm.log[reply - 1]
+    assert kind == "warm" and warmed == llm.log[reply][1]
+    assert warmed[-2:] == [{"role": "assistant", "content": heard}, {"role": "user", "content": "Wait, I need Tuesday."}]
+
+
 def test_a_history_longer_than_the_models_window_is_not_warmed() -> None:
     """Past `HISTORY_MESSAGES` the window slides and no request starts where the last one ended:
     warming then would evaluate the whole window again after every turn, for nothing."""

@@ -112,7 +112,7 @@ def _warm_ahead(s: SessionCore, hold: Hold, text: str) -> None:
     """Words that interrupt are known while the caller's turn has not ended (often the longest
     wait): the reply's request, with what was heard of the paused reply and these words, goes into
     the model's prompt cache meanwhile, as `barge_in` and the turn will write them."""
-    if not text or s.turn is not None or not may_need_model(s, text):
+    if not text or not may_need_model(s, text):
         return
     heard = s.utterance.heard_text(s.audio.sent_seconds) if s.utterance is not None else ""
     ahead: list[Message] = [{"role": "assistant", "content": heard}] if heard else []
