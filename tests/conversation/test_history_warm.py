@@ -51,17 +51,24 @@ def test_turns_answered_without_the_model_are_in_its_cache_before_the_turn_that_
     assert [w[-1]["content"] for w in warms if w[-1]["role"] == "user"] == [said[2]]
 
 
-def test_what_was_heard_of_an_interrupted_reply_is_warmed_before_the_interruption_is_answered() -> None:
-    """The caller cuts the welcome short: the history with the heard part is warmed while they
-    talk, then with their words too, and the reply to their words is what was warmed."""
+def _interrupt_welcome(speak_seconds: float) -> tuple[WarmingLLM, str, int]:
+    """A caller says "Wait, I need Tuesday." over the welcome for `speak_seconds`: the model, the
+    part of the welcome they heard (checked to be a cut-short start of it), the reply's log index."""
     welcome = "Welcome to the bakery. We bake bread every morning from six. How can I help you today?"
     llm = WarmingLLM(["Sure, Tuesday it is."])
-    script = [("silence", 1.5), ("speak", 3.0), ("silence", 5.0), ("hangup",)]
+    script = [("silence", 1.5), ("speak", speak_seconds), ("silence", 5.0), ("hangup",)]
     result = run_call(script, assistant={"first_message": welcome},
                       engines=fake_engines(stt=FakeSTT(["Wait, I need Tuesday."]), llm=llm))
     heard = result.recorder.messages("assistant")[0]
     assert heard != welcome and welcome.startswith(heard.rstrip("."))
     (reply,) = [i for i, (kind, _) in enumerate(llm.log) if kind == "reply"]
+    return llm, heard, reply
+
+
+def test_what_was_heard_of_an_interrupted_reply_is_warmed_before_the_interruption_is_answered() -> None:
+    """The caller cuts the welcome short: the history with the heard part is warmed while they
+    talk, then with their words too, and the reply to their words is what was warmed."""
+    llm, heard, reply = _interrupt_welcome(speak_seconds=3.0)
     warms = [messages for kind, messages in llm.log[:reply] if kind == "warm"]
     asked = llm.log[reply][1]
     assert asked[-2:] == [{"role": "assistant", "content": heard}, {"role": "user", "content": "Wait, I need Tuesday."}]
@@ -73,14 +80,7 @@ def test_words_that_interrupt_a_paused_reply_are_warmed_before_the_turn_ends() -
     """A short "Wait, I need Tuesday." over the welcome pauses it; the words, judged at the caller's
     pause to interrupt, are warmed with the heard part of the welcome while the end of the turn is
     still awaited, and the reply is exactly what was warmed."""
-    welcome = "Welcome to the bakery. We bake bread every morning from six. How can I help you today?"
-    llm = WarmingLLM(["Sure, Tuesday it is."])
-    script = [("silence", 1.5), ("speak", 0.6), ("silence", 5.0), ("hangup",)]
-    result = run_call(script, assistant={"first_message": welcome},
-                      engines=fake_engines(stt=FakeSTT(["Wait, I need Tuesday."]), llm=llm))
-    heard = result.recorder.messages("assistant")[0]
-    assert heard != welcome and welcome.startswith(heard.rstrip("."))
-    (reply,) = [i for i, (kind, _) in enumerate(llm.log) if kind == "reply"]
+    llm, heard, reply = _interrupt_welcome(speak_seconds=0.6)
     kind, warmed = llm.log[reply - 1]
     assert kind == "warm" and warmed == llm.log[reply][1]
     assert warmed[-2:] == [{"role": "assistant", "content": heard}, {"role": "user", "content": "Wait, I need Tuesday."}]

@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import logging
 
-from voicedock.engines.base import Message
-
 from .base import SAMPLE_RATE
 from .core import SessionCore, join_audio
 from .interruption import Hold, interrupts
 from .listener import PAUSE_SECONDS, SpeechEnded, SpeechPaused
 from .state import Judged, State
-from .turns import NO_SPEECH_PROB, may_need_model
+from .turns import NO_SPEECH_PROB, warm_reply
 
 log = logging.getLogger("voicedock.conversation")
 
@@ -103,20 +101,10 @@ async def on_judged(s: SessionCore, pause: int) -> SpeechEnded | None:
                 resume(s, "backchannel" if text else "no words", text)
             return None
         hold.interrupts = True
-        if hold.ended is None:
-            _warm_ahead(s, hold, text)
+        if hold.ended is None:  # the turn may still take the longest wait: warm its reply meanwhile
+            heard = s.utterance.heard_text(s.audio.sent_seconds) if s.utterance is not None else ""
+            warm_reply(s, text, still=lambda: s.hold is hold and hold.ended is None, heard=heard)
     return await interrupt(s) if hold.ended is not None else None
-
-
-def _warm_ahead(s: SessionCore, hold: Hold, text: str) -> None:
-    """Words that interrupt are known while the caller's turn has not ended (often the longest
-    wait): the reply's request, with what was heard of the paused reply and these words, goes into
-    the model's prompt cache meanwhile, as `barge_in` and the turn will write them."""
-    if not text or not may_need_model(s, text):
-        return
-    heard = s.utterance.heard_text(s.audio.sent_seconds) if s.utterance is not None else ""
-    ahead: list[Message] = [{"role": "assistant", "content": heard}] if heard else []
-    s.warm_history(*ahead, {"role": "user", "content": text}, still=lambda: s.hold is hold and hold.ended is None)
 
 
 async def on_hold_timer(s: SessionCore) -> SpeechEnded | None:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from voicedock.engines.base import EngineError, Transcript
+from voicedock.engines.base import EngineError, Message, Transcript
 
 from .base import SAMPLE_RATE, Pcm
 from .claims import ReplyCheck, known_numbers
@@ -61,7 +61,7 @@ async def reply_turn(
         await s.add_message("user", text)
         if s.specs and await tool_step(s, text, timings):
             return
-        if s.tool_turn != s.caller_turns and (found := _look_up(s, text, _previous_caller_turn(s))) is not None:
+        if s.tool_turn != s.caller_turns and (found := _look_up(s, text, _caller_turn(s, back=2))) is not None:
             if not found.answerable:  # the instructions never mention it: say so, never guess
                 await _say_fixed(s, HONEST, timings)
                 return
@@ -73,12 +73,17 @@ async def reply_turn(
     await _speak_reply(s, timings)
 
 
-def may_need_model(s: SessionCore, text: str) -> bool:
-    """Whether the model may write the reply to words the caller has not finished yet (their turn
-    adds them next): not when the instructions answer the question or say nothing of it."""
-    said = [str(m["content"]) for m in s.history if m["role"] == "user"]
-    found = _look_up(s, text, said[-1] if said else "")
-    return found is None or (found.answerable and not found.lines)
+def warm_reply(s: SessionCore, text: str, still: Callable[[], bool], heard: str = "") -> None:
+    """Warm the request of a reply to words the caller has not finished yet (their turn adds them
+    next, after `heard`, what they heard of a reply they interrupt) while `still` holds; not when
+    the instructions answer the question or say nothing of it, as the model never sees it then."""
+    if not text:
+        return
+    found = _look_up(s, text, _caller_turn(s, back=1))
+    if found is not None and (not found.answerable or found.lines):  # said without the model
+        return
+    ahead: list[Message] = [{"role": "assistant", "content": heard}] if heard else []
+    s.warm_history(*ahead, {"role": "user", "content": text}, still=still)
 
 
 def _look_up(s: SessionCore, text: str, previous: str) -> Lookup | None:
@@ -88,9 +93,10 @@ def _look_up(s: SessionCore, text: str, previous: str) -> Lookup | None:
     return look_up(text, s.settings.system_prompt, before=(previous, s.last_said()))
 
 
-def _previous_caller_turn(s: SessionCore) -> str:
+def _caller_turn(s: SessionCore, back: int) -> str:
+    """The caller's turn `back` from the newest in the history ("" when there is none)."""
     said = [str(m["content"]) for m in s.history if m["role"] == "user"]
-    return said[-2] if len(said) > 1 else ""
+    return said[-back] if len(said) >= back else ""
 
 
 async def _say_fixed(s: SessionCore, text: str, timings: Timings) -> None:

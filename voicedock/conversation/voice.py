@@ -36,7 +36,7 @@ from .session_control import end_now, handle_command, handle_timer, next_deadlin
 from .speech import Timings
 from .state import Hangup, InboxEvent, Judged, PendingCommand, Phase, State, TransferTo, TurnDone
 from .tool_runner import ToolRunner
-from .turns import LLM_ERROR_APOLOGY, NO_SPEECH_PROB, may_need_model, reply_turn, say_turn
+from .turns import LLM_ERROR_APOLOGY, NO_SPEECH_PROB, reply_turn, say_turn, warm_reply
 
 log = logging.getLogger("voicedock.conversation")
 
@@ -220,10 +220,9 @@ class VoiceSession(SessionCore):
         if self.early is None or self.early[0] != pause or self.early[1] is not done:
             return
         transcript = done.result()
-        text = transcript.text.strip()
-        if text and transcript.no_speech_prob <= NO_SPEECH_PROB and may_need_model(self, text):
-            self.warm_history({"role": "user", "content": text},
-                              still=lambda: self.turn is None and self.early is not None and self.early[1] is done)
+        if transcript.no_speech_prob <= NO_SPEECH_PROB:
+            warm_reply(self, transcript.text.strip(),
+                       still=lambda: self.turn is None and self.early is not None and self.early[1] is done)
 
     def _drop_early(self) -> None:
         if self.early is not None:
