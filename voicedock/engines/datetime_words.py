@@ -7,7 +7,8 @@ live here too: `find_time` reads them from a text whose dates were already blank
 in "March 3 at 4" is never read as three o'clock.
 
 A number is a time only with a cue: am/pm, "o'clock", a colon, a part of the day ("in the
-morning"), "half/quarter/ten past ...", or a word before it such as "at" or "around". So "three
+morning"), "half/quarter/ten past ...", a word before it such as "at" or "around", or a quarter-hour
+said after it ("two thirty"). So "three
 kids", "a table for four", "room 12" and digits of a phone number are not times.
 """
 
@@ -135,12 +136,18 @@ _FORMS = (
     re.compile(r"\b(?P<hour>\d{1,2}):(?P<min>\d{2})\b"),
     re.compile(rf"(?<!for )(?<!of )\b(?P<hour>\d{{1,2}})(?:[:. ](?P<min>\d{{2}}))?(?={_SUFFIX_PART}\b)"),
     re.compile(rf"\b{_CUES} (?P<hour>\d{{1,2}})(?:[:. ](?P<min>\d{{2}}))?\b"),
+    # Run together by speech recognition: "130 pm", "1030am"; only with am/pm, as "at 330" may be an address.
+    re.compile(r"\b(?P<hour>\d{1,2})(?P<min>[0-5]\d) ?(?P<mer>am|pm)\b"),
+    # "two thirty", "three-thirty", "twelve fifteen" with no cue: an hour and a quarter-hour said together
+    # is a clock time ("two fifty" may be a price, so only :15, :30 and :45).
+    re.compile(r"(?<!room )(?<!number )(?<!suite )(?<!unit )(?<!flat )(?<!apartment )"
+               r"\b(?P<hour>[1-9]|1[0-2]) (?P<min>15|30|45)\b"),
 )
 
 
 def _is_count(text: str, end: int) -> bool:
     """Whether the number ending at `end` is a count or part of a longer number ("4 people", "06 12 34")."""
-    return re.match(rf" ?(?:\d|{_COUNT_NOUNS}\b)", text[end:]) is not None
+    return re.match(rf"[ -]?(?:\d|{_COUNT_NOUNS}\b)", text[end:]) is not None
 
 
 def _follows_digits(text: str, start: int) -> bool:
