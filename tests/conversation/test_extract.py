@@ -23,6 +23,11 @@ PARAMS = {"properties": {"name": {"type": "string"}, "phone": {"type": "string"}
     ("Great, book it. Actually make it six people, my parents are coming.", {"party_size": 6}),
     ("For two. No wait, three guests.", {"party_size": 3}),
     ("it's Z X four nine one two", {"tracking_number": "ZX4912"}),
+    ("Where's my package? It's S D, seven seven, double two, nine, oh four one.",
+     {"tracking_number": "SD77229041", "phone": "77229041"}),
+    ("just the two of us", {"party_size": 2}),
+    ("It's five five five, six oh two, nine nine one... no wait, nine one one nine, sorry.",
+     {"phone": "5556029119", "tracking_number": "9119"}),
     ("Where is parcel ZX-4912?", {"tracking_number": "ZX-4912"}),
     ("john dot smith at example dot com", {"email": "john.smith@example.com"}),
     ("I want to open a ticket, my laptop will not start", {"summary": "my laptop will not start"}),
@@ -49,3 +54,10 @@ def test_a_turn_that_asks_for_no_tool_costs_no_model_decision() -> None:
     assert [r for r in llm.requests if "schema" in r] == []
     # answered from the instructions' own words, not the model's "We open at 8."
     assert result.recorder.messages("assistant") == ["The clinic is open Monday to Friday, 9:00 to 17:00, at Main Street 12."]
+
+
+def test_a_number_of_a_described_format_gets_the_prefix_the_caller_said() -> None:
+    params = {"properties": {"ticket_number": {"type": "string", "description": "INC followed by five digits"}}}
+    said = "It's INC four one, one oh... no wait, sorry, four one one zero six."
+    assert code_proposals(params, said) == {"ticket_number": "INC41106"}
+    assert code_proposals(params, "It's four one one zero six.") == {"ticket_number": "41106"}  # no prefix said

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.conversation.harness import FIXED_NOW
 from voicedock.conversation.cues import asks_for, builtin_cue, is_chatter
 from voicedock.conversation.grounding import (
     Said,
@@ -137,6 +138,8 @@ def test_the_callers_words_end_or_transfer_the_call() -> None:
     assert end is not None and end.spec.kind == "end_call"
     assert builtin_cue("Bye, oh wait, can I book for Friday?", TOOLS) is None
     assert builtin_cue("I don't want to talk to a person", TOOLS) is None
+    cue = builtin_cue("My plan changed. Is there someone I can talk to about that?", TOOLS)
+    assert cue is not None and cue.spec.kind == "transfer_call"
 
 
 @pytest.mark.parametrize("text", ["Perfect, see you Saturday!", "Great, see you then!", "Thanks, take care!"])
@@ -155,6 +158,29 @@ def test_an_action_runs_only_when_asked_for_but_a_look_up_on_a_value() -> None:
     assert not asks_for(BOOK_SPEC, "Do you accept new patients?")
     assert asks_for(CHECK_SPEC, "Is Friday morning free?")
     assert not asks_for(CHECK_SPEC, "What are your opening hours on Saturday?")
+    assert asks_for(CHECK_SPEC, "Do you have anything tomorrow around noon?")
+
+
+@pytest.mark.parametrize("text", ["Can I pay that with a check?", "Do you take checks?", "Can I pay by check?",
+                                  "I gotta check with my boss first, I'll call you back.",
+                                  "Let me check my calendar and call you back."])
+def test_a_cheque_or_checking_with_someone_else_is_no_availability_check(text: str) -> None:
+    assert not asks_for(CHECK_SPEC, text)
+
+
+def test_a_number_read_out_is_no_count_and_a_corrected_one_is_taken_as_corrected() -> None:
+    from voicedock.conversation.grounding import corrected_digits, ground_value
+
+    said = [Said("Phone is five five five, four oh four, two two one nine.", "caller", 2)]
+    # the model's "1" for the party size is nowhere in the call: the 1 of a phone number is not a count
+    assert ground_value("party_size", {"type": "integer"}, 1, said, FIXED_NOW) is None
+    assert ground_value("party_size", {"type": "integer"}, 4, [Said("A table for four.", "caller", 1)],
+                        FIXED_NOW).value == 4  # type: ignore[union-attr]
+    fixed = "It's five five five, six oh two, nine nine one... no wait, nine one one nine, sorry."
+    assert corrected_digits(fixed) == "5556029119"
+    assert corrected_digits("INC four one, one oh... no wait, sorry, four one one zero six") == "41106"
+    assert ground_value("phone", {"type": "string"}, "5556029119", [Said(fixed, "caller", 3)],
+                        FIXED_NOW) is not None
 
 
 def test_a_look_up_is_asked_for_in_the_words_of_its_description() -> None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 
 from tests.conversation.harness import FIXED_NOW, run_call
-from voicedock.conversation.hours import hours_answer, parse_week
+from voicedock.conversation.hours import hours_answer, opening_week, parse_week, within_opening_hours
 from voicedock.engines.fakes import FakeSTT
 from voicedock.engines.loader import fake_engines
 
@@ -111,3 +111,29 @@ def test_a_caller_asking_about_today_hears_todays_hours_on_the_call() -> None:
                       engines=fake_engines(stt=FakeSTT(["Hi, are you open today?"])), max_seconds=12)
     assert FIXED_NOW.weekday() == 1  # a Tuesday
     assert result.recorder.messages("assistant") == ["Yes, today we're open from 8:00 to 17:00."]
+
+
+RESTAURANT = ("You are the host of Osteria Lucia.\n- Address: 88 Canal Street.\n- Opening hours: closed on Monday; "
+              "Tuesday to Thursday 17:00 to 22:00; Friday and Saturday 12:00 to 23:00; Sunday 12:00 to 21:00.")
+SATURDAY = date(2026, 3, 28)
+
+
+@pytest.mark.parametrize(("said", "read", "taken"), [
+    ("a quarter to nine", time(8, 45), time(20, 45)),  # 8:45 is closed, 20:45 open
+    ("around eight", time(8, 0), time(20, 0)),
+    ("at one", time(13, 0), time(13, 0)),  # open at 13:00 already
+    ("eight in the morning", time(8, 0), time(8, 0)),  # said: the caller's own half of the day
+    ("8 am", time(8, 0), time(8, 0)),
+    ("at 08:45", time(8, 45), time(8, 45)),
+    ("at twelve", time(12, 0), time(12, 0)),
+])
+def test_an_hour_said_without_am_or_pm_is_read_when_the_business_is_open(said: str, read: time, taken: time) -> None:
+    week = opening_week(RESTAURANT)
+    assert week[5] and week[0] == ()
+    assert within_opening_hours(read, SATURDAY, week, said) == taken
+
+
+def test_a_day_the_business_is_closed_or_instructions_without_hours_change_nothing() -> None:
+    week = opening_week(RESTAURANT)
+    assert within_opening_hours(time(8, 0), date(2026, 3, 30), week, "at eight") == time(8, 0)  # Monday: closed
+    assert opening_week("You are the host of Osteria Lucia. Address: 88 Canal Street.") == {}

@@ -63,3 +63,15 @@ def test_a_question_after_the_look_up_is_not_an_order() -> None:
     _, runner = converse(["Is there an opening on Friday around two thirty?", "Is three better than four?",
                           "Thanks, I'll think about it."])
     assert [name for name, _ in runner.calls] == ["check_availability"]
+
+
+def test_a_longer_question_right_after_a_look_up_with_new_values_looks_up_again() -> None:
+    _, runner = converse(["Is there an opening on Friday around two thirty?",
+                          "Hmm, that's a bit early for me, sorry. What about Monday, three in the afternoon?"])
+    assert runner.calls == [("check_availability", {"date": "2025-06-06", "time": "14:30"}),
+                            ("check_availability", {"date": "2025-06-09", "time": "15:00"})]
+
+
+def test_paying_by_check_runs_no_availability_check() -> None:
+    _, runner = converse(["Is there an opening on Friday around two thirty?", "Can I pay that with a check?"])
+    assert [name for name, _ in runner.calls] == ["check_availability"]

@@ -36,6 +36,7 @@ _PERSON = re.compile(
     r"\b(?:speak|talk|put me through|connect me|transfer me|get me)\b.{0,30}?\b(?:person|human|someone|somebody|"
     r"manager|agent|operator|representative|receptionist|staff|doctor|owner|supervisor|reception|a real)\b|"
     r"\b(?:real person|human being|operator|transfer me|put me through)\b|"
+    r"\b(?:someone|somebody|anyone|anybody|a person)(?: (?:there|else))? (?:i|we) (?:can|could) (?:talk|speak) (?:to|with)\b|"
     r"^\W*(?:can i have |could i get |i want |i'd like )?(?:a|an|the) (?:person|human|manager|agent|representative|"
     r"receptionist|supervisor)(?: please)?\W*$",
     re.I,
@@ -70,7 +71,8 @@ _READ_HINTS: dict[str, tuple[str, ...]] = {
     "check": ("check", "available", "availab", "free", "open slot", "any slots", "any room", "any tables",
               "fit me in", "have a table", "have an appointment", "have a slot", "anything open", "an opening",
               "any openings", "see if", "room for", "have room", "is there room", "a table for", "can you fit",
-              "is there space", "got space"),
+              "is there space", "got space", "have anything", "got anything", "is there anything",
+              "anything left", "anything free"),
     "availability": ("available", "availab", "free", "an opening", "any openings", "see if", "any slots"),
     "track": ("track", "where is", "where's", "whereabouts", "when will it arrive", "when will my", "hasn't arrived",
               "has not arrived", "still not", "not arrived", "not here yet", "any update on my"),
@@ -162,9 +164,18 @@ def reads_only(spec: ToolSpec) -> bool:
     return _verb(spec) in _READ_VERBS
 
 
+# "check" the caller does not ask the assistant for: a cheque ("pay with a check"), or asking someone
+# else ("I'll check with my boss", "let me check my calendar").
+_OTHER_CHECKS = re.compile(
+    r"\b(?:(?:a|by|with|personal|cash|the) checks?|checks|(?:i'?ll|i will|i'?ve got to|i have to|i need to|i gotta|"
+    r"i must|let me|gotta) (?:double )?check\b(?: \w+)?|check (?:with|in with) (?:my|the|our|his|her|their)\b|"
+    r"check my (?:calendar|diary|schedule))", re.I)
+
+
 def asks_for(spec: ToolSpec, text: str) -> bool:
-    """Whether the caller's words ask for what this tool does ("gluten-free" is not "free")."""
-    said = " " + re.sub(r"[^a-z' ]+", " ", re.sub(r"\w+-\w+", " ", text.lower())) + " "
+    """Whether the caller's words ask for what this tool does ("gluten-free" is not "free", a
+    cheque is no availability check)."""
+    said = " " + re.sub(r"[^a-z' ]+", " ", re.sub(r"\w+-\w+", " ", _OTHER_CHECKS.sub(" ", text.lower()))) + " "
     verb = _verb(spec)
     if reads_only(spec):
         stems = tuple(h for w in _look_up_words(spec) for h in _READ_HINTS.get(w, ())) or (verb,)

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .grounding import spoken_digits
+from .grounding import corrected_digits, last_correction, spoken_digits
 
 _NAME = re.compile(
     r"\b(?i:my name is|my name's|name is|name's|this is|it's|it is|i'm|i am|under(?: the name)?|for)\s+"
@@ -26,7 +26,7 @@ _NOT_NAMES = {"Friday", "Monday", "Tuesday", "Wednesday", "Thursday", "Saturday"
 _COUNT = re.compile(
     r"\b(?:for|party of|table for|group of|of us|we are|we're|there(?:'ll| will) be)\s+"
     r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b(?:\s+(?:people|persons|guests|of us|adults))?"
-    r"|\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s+(?:people|persons|guests|adults)\b",
+    r"|\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s+(?:people|persons|guests|adults|of us)\b",
     re.I,
 )
 _WORDS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
@@ -74,12 +74,12 @@ def _read(key: str, prop: Mapping[str, Any], text: str) -> Any:
         found_email = _EMAIL.search(spoken.replace(" ", "") if "@" in spoken else spoken)
         return found_email.group(0).strip(".") if found_email else None
     if _PHONE_KEYS.search(key):
-        digits = spoken_digits(text)
+        digits = corrected_digits(text)
         return digits if 7 <= len(digits) <= 15 else None
     if "name" in key.lower() and not _ID_KEYS.search(key.replace("name", "")):
         return _name(text)
     if _ID_KEYS.search(key):
-        return _identifier(text)
+        return _identifier(text, str(prop.get("description") or ""))
     if _TEXT_KEYS.search(key):
         rest = _REQUEST.sub("", text, count=1).strip(" .,!?")
         return rest if len(rest.split()) >= 3 else None
@@ -114,20 +114,47 @@ def _name(text: str) -> str | None:
 _GROUPED_ID = re.compile(r"\b[A-Z]{1,4}(?:[ -]?\d{2,})+\b|\b\d{3,}(?:[ -]\d{3,})+\b")
 
 
-def _identifier(text: str) -> str | None:
+_PREFIX_FORMAT = re.compile(r"^\s*([A-Z]{1,5})\s+followed by\s+(\w+)\s+digits?\b")
+_DIGIT_COUNTS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
+
+
+def _identifier(text: str, description: str = "") -> str | None:
     """An order, ticket or tracking number: "SD 5512 0934" and "INC 40388" as one, a token with
-    digits, or a run of spoken characters."""
+    digits, or a run of spoken characters ("S D, seven seven, double two, nine, oh four one"). A
+    number said again after a self-correction ("... no wait, four one one zero six") is the one
+    taken; a described format ("INC followed by five digits") gives a bare number its prefix when
+    the caller said the prefix too."""
+    found = _identifier_in(last_correction(text)) or _identifier_in(text)
+    shape = _PREFIX_FORMAT.match(description)
+    if found and shape and found.isdigit():
+        prefix, count = shape.group(1), shape.group(2).lower()
+        size = int(count) if count.isdigit() else _DIGIT_COUNTS.get(count)
+        said_prefix = re.search(rf"\b{prefix}\b|\b{' '.join(prefix)}\b", text, re.I)
+        if len(found) == size and said_prefix:
+            return prefix + found
+    return found
+
+
+def _identifier_in(text: str) -> str | None:
     grouped: list[str] = [re.sub(r"[ -]", "", g) for g in _GROUPED_ID.findall(text)]
     tokens: list[str] = grouped + [t for t in _ID.findall(text) if not re.fullmatch(r"\d{1,2}(?:st|nd|rd|th)?", t)]
     if tokens:
         return max(tokens, key=len)
-    words = re.sub(r"[^a-z0-9 ]", " ", re.sub(r"['’]\w+", "", text.lower())).split()
+    words = re.sub(r"[^A-Za-z0-9 ]", " ", re.sub(r"['’]\w+", "", text)).split()
     best: list[str] = []
     run: list[str] = []
+    repeat = 1
     for word in [*words, ""]:
-        if re.fullmatch(r"[a-z]|\d+|zero|oh|one|two|three|four|five|six|seven|eight|nine", word):
-            run.append(spoken_digits(word) or word)
+        low = word.lower()
+        if low in ("double", "triple") and run:
+            repeat = 2 if low == "double" else 3
+            continue
+        if re.fullmatch(r"\d+|zero|oh|one|two|three|four|five|six|seven|eight|nine", low):
+            run.append(spoken_digits(low) * repeat)
+        elif re.fullmatch(r"[a-z]", low) or re.fullmatch(r"[A-Z]{2,4}", word):  # "S D", "INC"
+            run.append(low)
         else:
             best, run = (run if len("".join(run)) > len("".join(best)) else best), []
+        repeat = 1
     joined = "".join(best)
     return joined.upper() if len(joined) >= 4 and re.search(r"\d", joined) else None

@@ -90,15 +90,66 @@ def spoken_digits(text: str) -> str:
     return "".join(out)
 
 
+_SELF_CORRECTION = re.compile(r"(?:\.\.\.|…|,|\.)?\s*\b(?:no,? wait|no sorry|sorry,? no|i mean|i meant|"
+                              r"actually|wait,? (?:no|sorry)|no,? no|scratch that)\b[\s,.]*(?:sorry[\s,.]*)?", re.I)
+
+
+def last_correction(text: str) -> str:
+    """What follows the caller's last self-correction ("... no wait, ..."); the whole text without one."""
+    return _SELF_CORRECTION.split(text)[-1]
+
+
+def corrected_digits(text: str) -> str:
+    """Digits read out, with a correction in the middle taken: "six oh two, nine nine one... no
+    wait, nine one one nine" replaces the group said last ("nine nine one") with what follows; a
+    correction that says the number again from the start ("four one, one oh... no wait, four one
+    one zero six") replaces all of it."""
+    parts = _SELF_CORRECTION.split(text)
+    digits, said = spoken_digits(parts[0]), parts[0]
+    for part in parts[1:]:
+        again = spoken_digits(part)
+        if not again:
+            continue
+        groups = [g for g in re.split(r"[,;.…]+", said) if spoken_digits(g)]
+        if len(again) >= len(digits) - 1 or not groups:
+            digits = again
+        else:
+            digits = digits[: len(digits) - len(spoken_digits(groups[-1]))] + again
+        said = part
+    return digits
+
+
 def _words(text: str) -> list[str]:
     return [w for w in re.findall(r"[a-z0-9']+", text.lower().replace("’", "'")) if w not in _FILLERS]
 
 
+_DIGIT_WORD = re.compile(r"\d|zero|oh|one|two|three|four|five|six|seven|eight|nine|double|triple")
+DIGIT_RUN = 4  # digits said in a row from this many on are a number read out, not counts
+
+
+def _in_digit_runs(words: list[str]) -> set[int]:
+    """The positions of words that belong to a number read out digit by digit ("five five five,
+    four oh four, two two one nine"): none of its digits is a count the caller gave."""
+    inside: set[int] = set()
+    start = 0
+    for i in range(len(words) + 1):
+        if i < len(words) and _DIGIT_WORD.fullmatch(words[i]) and len(words[i]) <= 6:
+            continue
+        if i - start >= DIGIT_RUN:
+            inside.update(range(start, i))
+        start = i + 1
+    return inside
+
+
 def _numbers(text: str) -> set[float]:
-    """Every number the text says, in figures or words ("a table for four" -> {4})."""
+    """Every number the text says, in figures or words ("a table for four" -> {4}); the single
+    digits of a number read out ("five five five, oh one two") are not numbers of their own."""
     found: set[float] = {float(n) for n in re.findall(r"\d+(?:\.\d+)?", text)}
     words = _words(text)
+    read_out = _in_digit_runs(words)
     for i, word in enumerate(words):
+        if i in read_out:
+            continue
         if word in _TENS:
             unit = _UNITS.index(words[i + 1]) if i + 1 < len(words) and words[i + 1] in _UNITS[1:] else 0
             found.add(float(_TENS[word] + unit))
@@ -138,12 +189,16 @@ def _text_matches(value: str, said: str, key: str) -> bool:
         return _email(value) != "" and _email(value) in _email(said)
     if _PHONE_KEYS.search(key) or re.fullmatch(r"[\d\s()+.-]{5,}", value):
         digits = re.sub(r"\D", "", value)
-        return len(digits) >= 3 and digits in spoken_digits(said)
+        return len(digits) >= 3 and (digits in spoken_digits(said) or digits == corrected_digits(said))
     if _contains_phrase(said, value):
         return True
     ident = _identifier(value)
     if re.search(r"\d", value) and len(ident) >= 3:
-        return ident in _identifier(said)
+        heard = _identifier(said)
+        prefix = re.match(r"[a-z]*", ident)
+        letters = prefix.group(0) if prefix else ""
+        # "INC four one, one oh... no wait, four one one zero six" said INC41106: its prefix, then the digits
+        return ident in heard or (letters in heard and ident[len(letters):] == corrected_digits(said))
     return _mostly_said(value, said)
 
 

@@ -14,12 +14,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
 from voicedock.engines.datetime_resolve import resolve_date
 from voicedock.engines.datetime_words import WEEKDAY_RE, WEEKDAYS
 
-from .facts import LABEL
+from .facts import LABEL, instruction_lines
 
 
 @dataclass(frozen=True)
@@ -293,3 +294,39 @@ def _extreme(question: str, week: Week, label: str) -> str | None:
     if label:
         return _sentence(f"{label}: {verb} {said} {_days(days)}")
     return _sentence(f"we're open {verb} {said} {_days(days)}")
+
+
+@lru_cache(maxsize=64)
+def opening_week(prompt: str) -> Week:
+    """The business's own opening hours from its instructions: the first line about hours (a
+    "Opening hours:" or "Hours:" label, or none) that states some day's; {} when none does."""
+    for line in instruction_lines(prompt):
+        label = _label(line)
+        if label == "" or (label is not None and re.search(r"(?i)\bhours\b", label)):
+            week = parse_week(line)
+            if week:
+                return week
+    return {}
+
+
+_SAID_HALF_OF_DAY = re.compile(
+    r"(?i)\b(?:[ap]\.?\s?m\b|morning|afternoon|evening|night|tonight|noon|midday|midnight|lunch|dinner|breakfast)"
+    r"|\b(?:[01]\d|2[0-3]):\d\d\b")
+
+
+def within_opening_hours(value: time, on: date, week: Week, said: str) -> time:
+    """ "Around eight" at a restaurant open 12:00 to 23:00 is 20:00, at a clinic open from 8:00 it
+    is 8:00: an hour said without am/pm, a part of the day or a 24-hour clock is taken in the half
+    of the day the business is open, when only the other half is. Anything else stays as read."""
+    spans = week.get(on.weekday())
+    if not spans or _SAID_HALF_OF_DAY.search(said):
+        return value
+    minute = value.hour * 60 + value.minute
+    other = minute + 12 * 60 if minute < 12 * 60 else minute - 12 * 60
+
+    def is_open(m: int) -> bool:
+        return any(a.minutes <= m < b.minutes for a, b in spans)
+
+    if not is_open(minute) and is_open(other) and value.hour % 12 != 0:
+        return time(other // 60, other % 60)
+    return value

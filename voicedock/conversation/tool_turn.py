@@ -14,7 +14,8 @@ import json
 import logging
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date, time
 from typing import Any
 
 from voicedock.engines.base import EngineError
@@ -34,6 +35,7 @@ from .cues import (
 from .decide import choose_tool, extract_arguments
 from .extract import code_proposals, is_free_text
 from .grounding import Grounded, answer_for, ground_arguments, missing_required, offered_times, question_for
+from .hours import opening_week, within_opening_hours
 from .speech import Timings, speak_text
 from .state import Hangup, State, TransferTo
 from .tool_runner import TOOL_TIMEOUT_SECONDS, ToolError
@@ -148,8 +150,13 @@ async def _action_after_look_up(s: SessionCore, text: str) -> PendingTool | None
 
 def _looks_up(s: SessionCore, spec: ToolSpec, text: str) -> bool:
     """A look-up the turn gives a value for ("Anything tomorrow?", "What about order 4711?"): a short
-    turn about little else; never a question about the business or small talk ("how are you today")."""
-    if not reads_only(spec) or len(text.split()) > LOOK_UP_MAX_WORDS:
+    turn about little else, or any question right after the same look-up ran ("Hmm, seven's a bit
+    early for us. What about Sunday, three in the afternoon?"); never a question about the business
+    or small talk ("how are you today")."""
+    look = s.looked_up
+    again = (isinstance(look, PendingTool) and look.spec.name == spec.name
+             and 0 < s.caller_turns - look.turn <= LOOK_UP_FOLLOW_TURNS)
+    if not reads_only(spec) or (len(text.split()) > LOOK_UP_MAX_WORDS and not again):
         return False
     values = ground_arguments(spec.parameters, code_proposals(spec.parameters, text), s.grounding_sources(), s.now)
     return any(v.turn == s.caller_turns for v in values.values()) and not is_small_talk(text)
@@ -173,7 +180,25 @@ async def _read_values(s: SessionCore, spec: ToolSpec, text: str, *, ask_model: 
             proposed = {}
         more = ground_arguments(spec.parameters, proposed, sources, s.now)
         values = {**more, **values, **{k: v for k, v in more.items() if is_free_text(k)}}
-    return values
+    return _in_opening_hours(s, spec, values)
+
+
+def _in_opening_hours(s: SessionCore, spec: ToolSpec, values: dict[str, Grounded]) -> dict[str, Grounded]:
+    """A time said without am/pm is read in the half of the day the business is open on that day
+    (hours.py): "a quarter to nine" at a restaurant is 20:45."""
+    props = spec.parameters.get("properties") or {}
+    week = opening_week(s.settings.system_prompt)
+    day = next((v.value for k, v in values.items() if (props.get(k) or {}).get("format") == "date"), None)
+    on = date.fromisoformat(day) if isinstance(day, str) else s.now.date()
+    out = dict(values)
+    for key, found in values.items():
+        if (props.get(key) or {}).get("format") != "time" or found.source != "resolver" or not week:
+            continue
+        said = time.fromisoformat(found.value)
+        fitted = within_opening_hours(said, on, week, found.said or "")
+        if fitted != said:
+            out[key] = replace(found, value=fitted.strftime("%H:%M"))
+    return out
 
 
 async def _continue_pending(s: SessionCore, pending: PendingTool, text: str, timings: Timings) -> bool | None:
