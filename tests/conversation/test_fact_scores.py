@@ -21,3 +21,4 @@ def test_the_score_does_not_depend_on_the_interpreters_hash_seed() -> None:
     scores = {subprocess.run([sys.executable, "-c", SCRIPT], env={"PYTHONHASHSEED": str(seed)}, cwd=ROOT,
                              check=True, capture_output=True, text=True).stdout.strip() for seed in range(16)}
     assert scores == {"0.25"}
+

@@ -13,6 +13,7 @@ from voicedock.conversation.grounding import (
     Said,
     answer_for,
     ground_arguments,
+    ground_value,
     question_for,
     spoken_digits,
 )
@@ -266,3 +267,40 @@ def test_any_where_is_not_a_request_to_track() -> None:
     assert asks_for(track, "Where's my parcel?")
     assert asks_for(track, "Can you tell me the whereabouts of my parcel?")
     assert not asks_for(track, "I missed a delivery, where do I pick it up?")
+
+
+PRIORITY = {"type": "string", "enum": ["low", "normal", "urgent"]}
+
+
+@pytest.mark.parametrize(("said", "level"), [
+    ("Well, it's my only computer, so right now I can't do any work at all.", "urgent"),
+    ("The entire third floor just lost the network, nobody's got internet.", "urgent"),
+    ("The whole team can't get into the finance system.", "urgent"),
+    ("Small thing, I'd like Visio installed whenever someone has a moment. No hurry at all.", "low"),
+    ("It's annoying but I can still work on my other screen.", "normal"),
+    ("It's normal priority, not urgent.", "normal"),  # named: the name wins
+])
+def test_a_priority_said_in_other_words_is_the_scales_level(said: str, level: str) -> None:
+    found = ground_value("priority", PRIORITY, None, [Said(said, "caller", 2)], FIXED_NOW)
+    assert found is not None and found.value == level and found.source == "caller"
+
+
+def test_no_priority_is_read_from_words_that_say_none_or_from_other_enums() -> None:
+    assert ground_value("priority", PRIORITY, "urgent", [Said("My printer is jammed.", "caller", 1)], FIXED_NOW) is None
+    colour = {"type": "string", "enum": ["red", "blue"]}
+    assert ground_value("colour", colour, None, [Said("I can't do any work at all.", "caller", 1)], FIXED_NOW) is None
+    assert ground_value("priority", PRIORITY, None, [Said("No hurry at all.", "tool_result")], FIXED_NOW) is None
+
+
+def test_cancelling_is_asked_for_even_where_booking_words_are_said_too() -> None:
+    from voicedock.conversation.cues import undoes
+
+    cancel = ToolSpec("cancel_appointment", "function", "Cancel an appointment.")
+    said = "Hi, this is Ruth Adeyemi. I have to call off my appointment for tomorrow morning."
+    assert asks_for(cancel, said) and asks_for(BOOK_SPEC, said) and undoes(cancel) and not undoes(BOOK_SPEC)
+
+
+@pytest.mark.parametrize("text", ["Is it free?", "Is that open on Sundays?",
+                                  "Okay, I have an appointment at nine. Where do I leave the car?"])
+def test_words_about_what_was_said_or_an_appointment_one_has_ask_no_look_up(text: str) -> None:
+    assert not asks_for(CHECK_SPEC, text)

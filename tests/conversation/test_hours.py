@@ -137,3 +137,11 @@ def test_a_day_the_business_is_closed_or_instructions_without_hours_change_nothi
     week = opening_week(RESTAURANT)
     assert within_opening_hours(time(8, 0), date(2026, 3, 30), week, "at eight") == time(8, 0)  # Monday: closed
     assert opening_week("You are the host of Osteria Lucia. Address: 88 Canal Street.") == {}
+
+
+def test_open_yet_and_still_open_are_about_now() -> None:
+    line = "Opening hours: Monday to Friday 8:00 to 17:00; closed on Saturday and Sunday."
+    early = datetime(2026, 7, 16, 7, 40)  # a Thursday, before opening
+    assert hours_answer("Are you guys open yet?", [line], early) == \
+        "No, we're closed right now. Today we're open from 8:00 to 17:00."
+    assert hours_answer("Are you still open?", [line], early.replace(hour=16)).startswith("Yes, we're open right now")

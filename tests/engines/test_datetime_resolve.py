@@ -274,6 +274,8 @@ def test_no_single_day_gives_no_date(text):
         ("uh, at, um, three", time(15, 0)),
         ("from 3 to 5", time(15, 0)),
         ("at 3, no, at 4", time(16, 0)),
+        ("Seven o'clock, four people.", time(19, 0)),
+        ("8 pm, 2 people", time(20, 0)),
         ("Good morning, can I come at 3?", time(15, 0)),
     ],
 )

@@ -54,7 +54,9 @@ _ACTIONS: dict[str, tuple[str, ...]] = {
     "schedule": ("schedul", "book", "set up", "arrange"),
     "cancel": ("cancel", "call off", "can't make it", "cannot make it", "won't make it", "drop my"),
     "create": ("create", "open a ticket", "open a case", "log a", "log it", "log this", "log that", "log one",
-               "raise a", "raise it", "raise that", "file it", "file that", "put that in", "put it in",
+               "logged", "log something", "raise a", "raise it", "raise that", "raise something", "file it",
+               "file that", "put that in", "put it in", "take a look at", "have a look at", "look into it",
+               "send someone", "send somebody",
                "report", "submit", "file a", "new ticket", "ticket for", "make a ticket", "put in a", "put a ticket"),
     "open": ("open", "create", "log a", "raise a", "report"),
     "reschedule": ("reschedul", "change the date", "change the day", "move", "another day", "different day",
@@ -69,7 +71,7 @@ _READ_VERBS = {"check", "get", "find", "list", "lookup", "look", "search", "trac
                "verify", "is", "has", "can", "availability", "ticket", "order", "where"}
 _READ_HINTS: dict[str, tuple[str, ...]] = {
     "check": ("check", "available", "availab", "free", "open slot", "any slots", "any room", "any tables",
-              "fit me in", "have a table", "have an appointment", "have a slot", "anything open", "an opening",
+              "fit me in", "have a table", "you have an appointment", "have a slot", "anything open", "an opening",
               "any openings", "see if", "room for", "have room", "is there room", "a table for", "can you fit",
               "is there space", "got space", "have anything", "got anything", "is there anything",
               "anything left", "anything free"),
@@ -159,6 +161,16 @@ def _verb(spec: ToolSpec) -> str:
     return words[0] if words else ""
 
 
+_UNDO_VERBS = {"cancel", "delete", "remove", "drop", "withdraw", "revoke"}
+
+
+def undoes(spec: ToolSpec) -> bool:
+    """A tool that takes something back (cancel, delete). A caller cancelling names what they
+    booked ("call off my appointment for tomorrow"), so booking's cues are said too; the undoing
+    is what they ask for."""
+    return _verb(spec) in _UNDO_VERBS
+
+
 def reads_only(spec: ToolSpec) -> bool:
     """A look-up (check, track, get status): running it changes nothing in the customer's systems."""
     return _verb(spec) in _READ_VERBS
@@ -172,12 +184,19 @@ _OTHER_CHECKS = re.compile(
     r"check my (?:calendar|diary|schedule))", re.I)
 
 
+# "Is it free?" after the parking answer asks about the parking: an adjective about what was just
+# said, not a request to look anything up.
+_ABOUT_IT = re.compile(r"\b(?:is|are|was|were) (?:it|that|this|they|those|these) (?:free|open|available)\b", re.I)
+
+
 def asks_for(spec: ToolSpec, text: str) -> bool:
     """Whether the caller's words ask for what this tool does ("gluten-free" is not "free", a
     cheque is no availability check)."""
     said = " " + re.sub(r"[^a-z' ]+", " ", re.sub(r"\w+-\w+", " ", _OTHER_CHECKS.sub(" ", text.lower()))) + " "
     verb = _verb(spec)
     if reads_only(spec):
+        if _ABOUT_IT.search(text):
+            return False
         stems = tuple(h for w in _look_up_words(spec) for h in _READ_HINTS.get(w, ())) or (verb,)
     else:
         stems = _ACTIONS.get(verb, (verb,))

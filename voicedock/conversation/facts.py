@@ -29,7 +29,9 @@ _STOP = set(
     "there here what when where why how who whom which whose any anything some something all each every no not "
     "yes yeah okay ok please thanks thank hi hello hey guys just also too very really quite maybe still again "
     "then than now today tonight tomorrow like want need know tell let get got go going come one two way "
-    "hmm uh um well oh ah sure right also lot much many more most other else ever".split())
+    "hmm uh um well oh ah sure right also lot much many more most other else ever "
+    "someone somebody anyone anybody everyone everybody actually roughly basically honestly probably "
+    "guys gonna wanna gotta kind sort yet".split())
 # Words callers and instructions use for the same thing: each maps to one topic word.
 _SAME = {
     **dict.fromkeys("open opens opening hours hour close closes closing closed late early time times".split(), "hours"),
@@ -43,7 +45,20 @@ _SAME = {
     **dict.fromkeys("insurance insurer insured plan plans".split(), "insurance"),
     **dict.fromkeys("long soon quick quickly fast wait take takes within days week weeks minutes".split(),
                     "duration"),
+    **dict.fromkeys("cinema cinemas movie movies theater theatre".split(), "cinema"),
+    **dict.fromkeys("giftcard giftcards voucher vouchers".split(), "giftcard"),
+    **dict.fromkeys("stairs stair steps step elevator lift wheelchair wheelchairs accessible accessibility "
+                    "disabled ramp".split(), "access"),
+    **dict.fromkeys("respond responds response responses reply replies".split(), "response"),
 }
+# Phrases said for one thing, read as one word before the words are split.
+_PHRASES = (
+    (re.compile(r"\bgift (?:cards?|certificates?)\b"), "giftcard"),
+    (re.compile(r"\b(?:walk[- ]?up|walk[- ]?in|drop[- ]?in)\b"), "walkin"),
+    (re.compile(r"\b(?:get|gets|getting|hear|hears) back to\b|\bhear back\b"), "response"),
+    (re.compile(r"\bgood (?:morning|afternoon|evening|day)\b"), " "),  # a greeting, not the part of a day
+    (re.compile(r"\b(?:a |one )?(?:quick|short|small|little) question\b"), " "),  # no question about speed
+)
 
 
 @dataclass(frozen=True)
@@ -61,7 +76,10 @@ def _words(text: str) -> list[str]:
     its whole and those of its parts that are not a topic's synonym: the "check" of "check-up" is
     no way to pay, the "minute" of "two-minute walk" no waiting time."""
     out = []
-    for token in re.findall(r"[a-z]+(?:-[a-z]+)*", text.lower().replace("'s", "")):
+    text = text.lower().replace("'s", "")
+    for phrase, word in _PHRASES:
+        text = phrase.sub(word, text)
+    for token in re.findall(r"[a-z]+(?:-[a-z]+)*", text):
         parts = token.split("-")
         if len(parts) == 1 or all(len(p) < 3 for p in parts):
             out.append("".join(parts))
@@ -112,7 +130,7 @@ def _line_stems(prompt: str) -> tuple[frozenset[str], ...]:
     return tuple(frozenset(_stems(line)) for line in instruction_lines(prompt))
 
 
-_NOT_A_FACT = re.compile(r"(?i)(?:you|your|always|never|be|keep|answer|do not|don't|to (?:\w+ ){1,3}you need)\b")
+_NOT_A_FACT = re.compile(r"(?i)(?:you|your|always|never|be|keep|answer|do not|don't|to (?:\w+ ){1,4}you need)\b")
 
 
 LABEL = re.compile(r"^\s*([A-Z][\w' -]{0,30}):\s*")
@@ -150,6 +168,9 @@ _REFERS = re.compile(r"\b(?:it|that|they|them|this|those|these)\b", re.I)
 CONTEXT_WEIGHT = 0.5  # a word the question only refers to counts half as much as one it says
 
 
+_SENTENCES = re.compile(r"(?<=[.!?])\s+")
+
+
 def look_up(question: str, prompt: str, before: Sequence[str] = ()) -> Lookup:
     """How much of the question's topic the instructions mention, weighting words that many lines
     share (the business's own trade: "parcel", "appointment") less than specific ones ("dogs").
@@ -157,7 +178,21 @@ def look_up(question: str, prompt: str, before: Sequence[str] = ()) -> Lookup:
     `before`: the caller's previous turn and the assistant's last reply. A question that refers
     back ("How long will they keep it?", "Is there a charge for that?") is about their topic too,
     so their words join the question's at half weight.
+
+    A turn that tells something before it asks ("I have an appointment at nine and I've never been
+    there. Where do I leave the car?") is also looked up by its last question alone, whose topic
+    the story around it would otherwise drown.
     """
+    found = _look_up(question, prompt, before)
+    sentences = _SENTENCES.split(question.strip())
+    if found.answerable or len(sentences) < 2 or [s.endswith("?") for s in sentences].count(True) != 1 \
+            or not sentences[-1].endswith("?"):
+        return found
+    alone = _look_up(sentences[-1], prompt, before)
+    return alone if alone.answerable else found
+
+
+def _look_up(question: str, prompt: str, before: Sequence[str]) -> Lookup:
     lines, topics = instruction_lines(prompt), _line_topics(prompt)
     # Lines that share the question's topic rank by the words it said as said: "Can I pay by
     # check?" is about payment, as are the prices, but it names the checks of the payment line.
@@ -172,7 +207,10 @@ def look_up(question: str, prompt: str, before: Sequence[str] = ()) -> Lookup:
         for word in _topic(text):
             asked.setdefault(word, CONTEXT_WEIGHT)
     referred = _score(asked, lines, topics, same_words)  # its words pick the line; they never make a question less answerable
-    return Lookup(max(own.score, referred.score), referred.lines or own.lines)
+    # ... among the lines the question's own words pick, when they pick any: "And which room was it
+    # again?" after an answer about response times is still about the room
+    picked = [line for line in referred.lines if line in own.lines] or list(own.lines or referred.lines)
+    return Lookup(max(own.score, referred.score), tuple(picked))
 
 
 def _score(asked: dict[str, float], lines: Sequence[str], topics: Sequence[frozenset[str]],

@@ -31,6 +31,7 @@ from .cues import (
     is_question,
     is_small_talk,
     reads_only,
+    undoes,
 )
 from .decide import choose_tool, extract_arguments
 from .extract import code_proposals, is_free_text
@@ -97,6 +98,7 @@ async def tool_step(s: SessionCore, text: str, timings: Timings) -> bool:
     actions = [c for c in candidates if not reads_only(c) and (asks_for(c, text) or confirms(c, text, offered))]
     if actions:
         candidates = actions  # "reschedule my delivery" is not a request to track it
+        candidates = [c for c in actions if undoes(c)] or candidates
     if not candidates:
         follow = None if question else await _action_after_look_up(s, text)
         if follow is None:

@@ -194,7 +194,8 @@ def find_time(text: str, assume_pm_before: int = 8, part: str | None = None) -> 
                 take(match.start(), match.end(), value)
     for form in _FORMS:
         for match in list(form.finditer(text)):
-            if _is_count(text, match.end()) or _follows_digits(text, match.start("hour")):
+            # "7 oclock, 4 people": a number after o'clock or am/pm is the next thing said, not more digits
+            if (match[0][-1].isdigit() and _is_count(text, match.end())) or _follows_digits(text, match.start("hour")):
                 continue
             own = _own_part(text, match.end())
             groups = match.groupdict()
