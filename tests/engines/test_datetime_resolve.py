@@ -325,6 +325,7 @@ def test_a_date_and_a_time_in_one_sentence(text, expected_date, expected_time):
         "my number is 06 1234 5678",
         "call me at 06 12 34 56 78",
         "five five five, oh one two three",
+        "Sure, it's five five five, four one nine, oh six oh two.",
         "one moment please",
         "second floor",
         "it costs 4.50",

@@ -70,7 +70,8 @@ def _number_words_to_digits(text: str) -> str:
     )
     text = re.sub(rf"\b({'|'.join(_ORDINALS)})\b", lambda m: ordinal_suffix(_ORDINALS[m[1]]), text)
     text = re.sub(rf"\b({'|'.join(_UNITS)})\b", lambda m: str(_UNITS.index(m[1])), text)
-    return re.sub(r"\b(\d{1,2}) (?:oh|o) ([1-9])\b(?! \d)", r"\1:0\2", text)
+    # "twelve oh five" is 12:05, but not inside a number read out ("four one nine, oh six oh two")
+    return re.sub(r"(?<!\d )(?<!\boh )(?<!\bo )\b(\d{1,2}) (?:oh|o) ([1-9])\b(?! \d)", r"\1:0\2", text)
 
 
 def normalise(text: str) -> str:
