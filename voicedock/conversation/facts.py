@@ -42,7 +42,7 @@ _SAME = {
     **dict.fromkeys("child children kid kids son daughter baby".split(), "child"),
     **dict.fromkeys("dog dogs pet pets animal animals".split(), "pet"),
     **dict.fromkeys("deliver delivery deliveries ship shipping send sent".split(), "delivery"),
-    **dict.fromkeys("insurance insurer insured plan plans".split(), "insurance"),
+    **dict.fromkeys("insurance insurer insured insurers".split(), "insurance"),
     **dict.fromkeys("long soon quick quickly fast wait take takes within days week weeks minutes".split(),
                     "duration"),
     **dict.fromkeys("cinema cinemas movie movies theater theatre".split(), "cinema"),
