@@ -61,3 +61,10 @@ def test_a_number_of_a_described_format_gets_the_prefix_the_caller_said() -> Non
     said = "It's INC four one, one oh... no wait, sorry, four one one zero six."
     assert code_proposals(params, said) == {"ticket_number": "INC41106"}
     assert code_proposals(params, "It's four one one zero six.") == {"ticket_number": "41106"}  # no prefix said
+
+
+def test_an_address_is_a_house_number_and_a_street_not_the_sentence_around_it() -> None:
+    params = {"properties": {"address": {"type": "string"}}}
+    assert code_proposals(params, "It should go to 48 Willow Creek Drive, unit 2B. That's in Fort Collins.") == \
+        {"address": "48 Willow Creek Drive, unit 2B"}
+    assert code_proposals(params, "Hi, I think I put the wrong address on my order.") == {}

@@ -304,3 +304,11 @@ def test_cancelling_is_asked_for_even_where_booking_words_are_said_too() -> None
                                   "Okay, I have an appointment at nine. Where do I leave the car?"])
 def test_words_about_what_was_said_or_an_appointment_one_has_ask_no_look_up(text: str) -> None:
     assert not asks_for(CHECK_SPEC, text)
+
+
+def test_an_address_without_a_number_is_not_grounded_however_much_of_it_was_said() -> None:
+    said = [Said("I want to change the delivery address for a parcel, please.", "caller", 1)]
+    prop = {"type": "string"}
+    assert ground_value("address", prop, "change the delivery address for a parcel", said, FIXED_NOW) is None
+    said = [Said("Send it to 12 Oak Street instead.", "caller", 2)]
+    assert ground_value("address", prop, "12 Oak Street", said, FIXED_NOW) is not None

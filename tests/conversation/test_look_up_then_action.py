@@ -75,3 +75,19 @@ def test_a_longer_question_right_after_a_look_up_with_new_values_looks_up_again(
 def test_paying_by_check_runs_no_availability_check() -> None:
     _, runner = converse(["Is there an opening on Friday around two thirty?", "Can I pay that with a check?"])
     assert [name for name, _ in runner.calls] == ["check_availability"]
+
+
+def test_a_statement_that_names_a_business_word_can_still_ask_for_an_action() -> None:
+    """ "I put the wrong address on my order" mentions an address, as questions about the business
+    do, but asks for the address to be changed; the new address given next changes it."""
+    change = {"type": "function", "name": "change_address", "description": "Send a parcel to a different address.",
+              "parameters": {"type": "object", "required": ["tracking_number", "address"], "properties": {
+                  "tracking_number": {"type": "string"}, "address": {"type": "string"}}}}
+    runner = ScriptedRunner(change_address={"changed": True})
+    said = ["Hi, I think I put the wrong address on my order. The tracking number is SD 3159 0826.",
+            "It should go to 48 Willow Creek Drive, unit 2B."]
+    run_call(turns(len(said)), assistant={"system_prompt": "You are the assistant of SwiftDrop.", "first_message": None,
+                                          "llm_config": {"tools": [change]}},
+             engines=fake_engines(llm=FakeLLM(["Done."]), stt=FakeSTT(said)), tool_runner=runner, max_seconds=25)
+    assert runner.calls == [("change_address", {"tracking_number": "SD31590826",
+                                                "address": "48 Willow Creek Drive, unit 2B"})]

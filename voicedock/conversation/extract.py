@@ -42,6 +42,22 @@ _REQUEST = re.compile(
     r"\s*(?:about|for|because|regarding)?\s*", re.I)
 
 
+_ADDRESS_KEYS = re.compile(r"address", re.I)
+_STREET = (r"street|st|road|rd|avenue|ave|drive|dr|lane|ln|way|court|ct|boulevard|blvd|place|pl|terrace|crescent|"
+           r"close|parkway|pkwy|highway|hwy|square|sq|row|alley|circle|cir|trail|path")
+_ADDRESS = re.compile(
+    rf"\b\d+[A-Za-z]?(?:\s+[A-Za-z][\w'.-]*){{1,4}}?\s+(?:{_STREET})\b\.?"
+    r"(?:,?\s+(?:unit|apt|apartment|suite|flat|floor|#)\s*\w+)?(?:,\s+[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)?",
+    re.I)
+
+
+def _address(text: str) -> str | None:
+    """A street address as said ("48 Willow Creek Drive, unit 2B"): a house number and a street.
+    The rest of a sentence that mentions an address ("I put the wrong address on my order") is none."""
+    found = list(_ADDRESS.finditer(text))
+    return found[-1].group(0).strip(" .,") if found else None
+
+
 def is_free_text(key: str) -> bool:
     """A value in the caller's own phrasing (a problem, a message): the model cuts it cleaner than code."""
     return bool(_TEXT_KEYS.search(key))
@@ -80,6 +96,8 @@ def _read(key: str, prop: Mapping[str, Any], text: str) -> Any:
         return _name(text)
     if _ID_KEYS.search(key):
         return _identifier(text, str(prop.get("description") or ""))
+    if _ADDRESS_KEYS.search(key):
+        return _address(text)
     if _TEXT_KEYS.search(key):
         rest = _REQUEST.sub("", text, count=1).strip(" .,!?")
         return rest if len(rest.split()) >= 3 else None

@@ -185,6 +185,8 @@ def _text_matches(value: str, said: str, key: str) -> bool:
     value = value.strip()
     if not value:
         return False
+    if re.search(r"address", key, re.I) and not _EMAIL_KEYS.search(key) and not re.search(r"\d", value):
+        return False  # a street address has a number; "the wrong address on my order" is none
     if _EMAIL_KEYS.search(key) or "@" in value:
         return _email(value) != "" and _email(value) in _email(said)
     if _PHONE_KEYS.search(key) or re.fullmatch(r"[\d\s()+.-]{5,}", value):

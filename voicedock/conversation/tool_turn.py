@@ -83,7 +83,7 @@ async def tool_step(s: SessionCore, text: str, timings: Timings) -> bool:
             return spoken
         if not question and (asks_for(s.pending.spec, text) or confirms(s.pending.spec, text, offered)):
             return await _run_or_ask(s, s.pending, timings)  # "just book it": ask again for what is missing
-    if asks_about_business(text) or (is_chatter(text) and not offered.rstrip().endswith("?")):
+    if (asks_about_business(text) and question) or (is_chatter(text) and not offered.rstrip().endswith("?")):
         return False  # the prompt answers questions about the business; chatter needs no tool
     if s.done is not None and CORRECTION.search(text):
         fresh = await _fresh_values(s, s.done.spec, text)
