@@ -30,6 +30,8 @@ PARAMS = {"properties": {"name": {"type": "string"}, "phone": {"type": "string"}
      {"phone": "5556029119", "tracking_number": "9119"}),
     ("Where is parcel ZX-4912?", {"tracking_number": "ZX-4912"}),
     ("john dot smith at example dot com", {"email": "john.smith@example.com"}),
+    ("Oh and my email, in case you need it, is t kowalski at northwind dot example.",
+     {"email": "tkowalski@northwind.example"}),
     ("I want to open a ticket, my laptop will not start", {"summary": "my laptop will not start"}),
     ("Book me for Friday", {}),
     # a first and last name said on their own, without words that introduce them

@@ -42,6 +42,29 @@ _REQUEST = re.compile(
     r"\s*(?:about|for|because|regarding)?\s*", re.I)
 
 
+_LEAD_INS = re.compile(r"^(?:is|it'?s|its|was|email|e-mail|mail|address|my|the|that'?s|me|at|uh|um|sorry|oh|and|"
+                       r"so|ok|okay|yes|yeah|sure|need|in|case|you|it|if)$", re.I)
+
+
+def _email(text: str) -> str | None:
+    """An email address, written or said ("t kowalski at northwind dot example"): the spelled local
+    part is the words right before "at" back to the words that lead into it ("my email is")."""
+    spoken = re.sub(r"\s+dot\s+", ".", text.lower())
+    written = _EMAIL.search(spoken)
+    if written:
+        return written.group(0).strip(".")
+    match = re.search(r"\s+at\s+([\w-]+(?:\.[\w-]+)+)", spoken)
+    if not match:
+        return None
+    words = re.findall(r"[\w.+-]+", re.split(r"[,;:!?]|\.\s", spoken[: match.start()])[-1])
+    local: list[str] = []
+    for word in reversed(words):
+        if _LEAD_INS.match(word) or len(local) >= 4:
+            break
+        local.insert(0, word)
+    return f"{''.join(local)}@{match.group(1)}".strip(".") if local else None
+
+
 _ADDRESS_KEYS = re.compile(r"address", re.I)
 _STREET = (r"street|st|road|rd|avenue|ave|drive|dr|lane|ln|way|court|ct|boulevard|blvd|place|pl|terrace|crescent|"
            r"close|parkway|pkwy|highway|hwy|square|sq|row|alley|circle|cir|trail|path")
@@ -86,9 +109,7 @@ def _read(key: str, prop: Mapping[str, Any], text: str) -> Any:
     if kind not in (None, "string"):
         return None
     if "mail" in key.lower():
-        spoken = re.sub(r"\s+at\s+", "@", re.sub(r"\s+dot\s+", ".", text.lower()))
-        found_email = _EMAIL.search(spoken.replace(" ", "") if "@" in spoken else spoken)
-        return found_email.group(0).strip(".") if found_email else None
+        return _email(text)
     if _PHONE_KEYS.search(key):
         digits = corrected_digits(text)
         return digits if 7 <= len(digits) <= 15 else None
