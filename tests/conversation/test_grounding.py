@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -312,3 +312,14 @@ def test_an_address_without_a_number_is_not_grounded_however_much_of_it_was_said
     assert ground_value("address", prop, "change the delivery address for a parcel", said, FIXED_NOW) is None
     said = [Said("Send it to 12 Oak Street instead.", "caller", 2)]
     assert ground_value("address", prop, "12 Oak Street", said, FIXED_NOW) is not None
+
+
+def test_the_day_after_is_the_day_after_the_one_last_talked_about() -> None:
+    date = {"type": "string", "format": "date"}
+    sources = [Said("Hmm. What about the day after?", "caller", 2), Said("Anything tomorrow around noon?", "caller", 1)]
+    found = ground_value("date", date, None, sources, FIXED_NOW)
+    assert found is not None and found.value == (FIXED_NOW.date() + timedelta(days=2)).isoformat()
+    assert found.turn == 2 and found.source == "resolver"
+    after_tomorrow = ground_value("date", date, None, [Said("The day after tomorrow.", "caller", 1)], FIXED_NOW)
+    assert after_tomorrow is not None and after_tomorrow.value == (FIXED_NOW.date() + timedelta(days=2)).isoformat()
+    assert ground_value("date", date, None, [Said("What about the day after?", "caller", 1)], FIXED_NOW) is None

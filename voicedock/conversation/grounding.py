@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from voicedock.engines.datetime_resolve import resolve
@@ -254,16 +254,28 @@ def affirmed(text: str) -> str:
     return " ".join(p for p in parts if not _DENIED.search(p) or p.rstrip().endswith("?"))
 
 
+# A day said relative to the day last talked about: "What about the day after?"
+_DAY_AFTER = re.compile(r"\bthe (?:day|one) after\b(?! tomorrow)|\bthe (?:next|following) day\b", re.I)
+_DAY_BEFORE = re.compile(r"\bthe (?:day|one) before\b(?! yesterday)|\bthe previous day\b", re.I)
+
+
 def _ground_moment(fmt: str, sources: Sequence[Said], now: datetime) -> Grounded | None:
     offered = offered_times(sources)
+    shift: tuple[int, Said] | None = None  # a newer turn's "the day after", waiting for the day it is after
     for said in sources:
         if said.source == "tool_result":
             offered = []  # a turn before the times were offered cannot have picked one
         if said.source != "caller":
             continue
         found = resolve(affirmed(said.text), now)
+        if fmt == "date" and found.date and shift is not None:
+            day = found.date + timedelta(days=shift[0])
+            return Grounded(day.isoformat(), "resolver", shift[1].turn, f"{shift[1].text} ({said.text})")
         if fmt == "date" and found.date:
             return Grounded(found.date.isoformat(), "resolver", said.turn, said.text)
+        if fmt == "date" and shift is None and (_DAY_AFTER.search(said.text) or _DAY_BEFORE.search(said.text)):
+            shift = (1 if _DAY_AFTER.search(said.text) else -1, said)
+            continue
         if fmt == "time" and found.time:
             return Grounded(found.time.strftime("%H:%M"), "resolver", said.turn, said.text)
         if fmt == "time" and (picked := picked_time(said.text, offered)):
