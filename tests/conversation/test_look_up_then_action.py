@@ -91,3 +91,28 @@ def test_a_statement_that_names_a_business_word_can_still_ask_for_an_action() ->
              engines=fake_engines(llm=FakeLLM(["Done."]), stt=FakeSTT(said)), tool_runner=runner, max_seconds=25)
     assert runner.calls == [("change_address", {"tracking_number": "SD31590826",
                                                 "address": "48 Willow Creek Drive, unit 2B"})]
+
+
+CHECK_TABLE = {"type": "function", "name": "check_table", "description": "Check for a free table.",
+               "parameters": {"type": "object", "required": ["date", "time", "party_size"], "properties": {
+                   "date": {"type": "string", "format": "date"}, "time": {"type": "string", "format": "time"},
+                   "party_size": {"type": "integer"}}}}
+RESERVE = {"type": "function", "name": "reserve_table", "description": "Reserve a table.",
+           "parameters": {"type": "object", "required": ["date", "time", "party_size", "name", "phone"],
+                          "properties": {**CHECK_TABLE["parameters"]["properties"], "name": {"type": "string"},
+                                         "phone": {"type": "string"}}}}
+
+
+def test_a_table_asked_for_before_a_name_is_checked_first_then_reserved_on_the_name() -> None:
+    runner = ScriptedRunner(check_table={"available": True}, reserve_table={"reserved": True})
+    said = ["Hi, table for two tonight at eight thirty?", "Perfect, put it under Ingrid Larsen.",
+            "Five five five, oh one three four."]
+    run_call(turns(len(said)), assistant={"system_prompt": "You are the host of Osteria Lucia.", "first_message": None,
+                                          "llm_config": {"tools": [CHECK_TABLE, RESERVE]}},
+             engines=fake_engines(llm=FakeLLM(["We have a table."]), stt=FakeSTT(said)), tool_runner=runner,
+             max_seconds=30)
+    assert runner.calls == [
+        ("check_table", {"date": "2025-06-03", "time": "20:30", "party_size": 2}),
+        ("reserve_table", {"date": "2025-06-03", "time": "20:30", "party_size": 2, "name": "Ingrid Larsen",
+                           "phone": "5550134"}),
+    ]

@@ -114,8 +114,29 @@ async def tool_step(s: SessionCore, text: str, timings: Timings) -> bool:
             return False
     if spec is None:
         return False
-    s.pending = PendingTool(spec, await _read_values(s, spec, text))
+    s.pending = _look_up_first(s, PendingTool(spec, await _read_values(s, spec, text)))
     return await _run_or_ask(s, s.pending, timings)
+
+
+def _look_up_first(s: SessionCore, pending: PendingTool) -> PendingTool:
+    """An action asked for before all its values are known ("Table for two tonight at eight
+    thirty?") first runs the look-up that takes exactly what is known (is there a table?), as a
+    receptionist checks before asking for a name; the action is taken up after it (a name given
+    next reserves). Only a look-up of when (one with a date or time): looking a parcel up by its
+    number is no step before changing its address. Otherwise the action waits and its missing
+    value is asked for."""
+    spec = pending.spec
+    props = spec.parameters.get("properties") or {}
+    if reads_only(spec) or not missing_required(spec.parameters, pending.values):
+        return pending
+    for look in s.specs:
+        look_props = look.parameters.get("properties") or {}
+        needs = set(look.parameters.get("required") or [])
+        when = any((p or {}).get("format") in ("date", "time", "date-time") for p in look_props.values())
+        if (look.kind not in (END_CALL, TRANSFER_CALL) and reads_only(look) and needs and when
+                and needs <= set(pending.values) and set(look_props) <= set(props)):
+            return PendingTool(look, {k: v for k, v in pending.values.items() if k in look_props})
+    return pending
 
 
 async def _fresh_values(s: SessionCore, spec: ToolSpec, text: str) -> dict[str, Grounded]:
@@ -144,9 +165,11 @@ async def _action_after_look_up(s: SessionCore, text: str) -> PendingTool | None
         return None
     spec, fresh = fits[0]
     carried = dict(look.values)
-    if offered_times(s.grounding_sources()):  # times were offered instead: the caller picks one, or is asked
+    offered = offered_times(s.grounding_sources())
+    if offered:  # times were offered instead (not among them the one asked): the caller picks one, or is asked
         props = spec.parameters.get("properties") or {}
-        carried = {k: v for k, v in carried.items() if (props.get(k) or {}).get("format") != "time"}
+        carried = {k: v for k, v in carried.items()
+                   if (props.get(k) or {}).get("format") != "time" or v.value in offered}
     return PendingTool(spec, {**carried, **fresh})
 
 
