@@ -29,3 +29,10 @@ def test_a_question_that_refers_back_keeps_its_own_topic() -> None:
     before = ("So when can I go over there?", "Urgent within 1 hour, normal within 1 business day.")
     assert look_up("And which room was it again?", HELPDESK, before).lines[0].startswith("Walk-in desk")
     assert look_up("When should I expect somebody to get back to me?", HELPDESK).lines[0].startswith("Response")
+
+
+def test_coming_over_or_reaching_someone_asks_about_opening_hours() -> None:
+    found = look_up("When's the soonest I could actually reach somebody there?", HELPDESK)
+    assert found.answerable and found.lines[0].startswith("Hours")
+    # a wait of an hour is no opening hours
+    assert look_up("How soon will someone get back to me?", HELPDESK).lines[0].startswith("Response")

@@ -145,3 +145,14 @@ def test_open_yet_and_still_open_are_about_now() -> None:
     assert hours_answer("Are you guys open yet?", [line], early) == \
         "No, we're closed right now. Today we're open from 8:00 to 17:00."
     assert hours_answer("Are you still open?", [line], early.replace(hour=16)).startswith("Yes, we're open right now")
+
+
+def test_the_next_opening_from_now() -> None:
+    phone = "Phone line hours: Monday to Friday 8:00 to 20:00, Saturday 9:00 to 15:00, closed on Sunday."
+    walk_in = "Walk-in desk: Building B, room 214, Monday to Friday 9:00 to 12:00."
+    sunday_evening, friday_afternoon = datetime(2026, 5, 17, 19, 0), datetime(2026, 5, 15, 13, 30)
+    assert hours_answer("When's the soonest I could reach somebody there?", [phone], sunday_evening) == \
+        "We're next open tomorrow from 8:00 to 20:00."
+    assert hours_answer("So when's the next time I could go over there?", [walk_in], friday_afternoon) == \
+        "Walk-in desk: open on Monday from 9:00 to 12:00."
+    assert hours_answer("When are you open next?", [phone], friday_afternoon) == "We're open right now, until 20:00."

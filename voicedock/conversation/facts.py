@@ -31,10 +31,11 @@ _STOP = set(
     "then than now today tonight tomorrow like want need know tell let get got go going come one two way "
     "hmm uh um well oh ah sure right also lot much many more most other else ever "
     "someone somebody anyone anybody everyone everybody actually roughly basically honestly probably "
-    "guys gonna wanna gotta kind sort yet".split())
+    "guys gonna wanna gotta kind sort yet next shoot".split())
 # Words callers and instructions use for the same thing: each maps to one topic word.
 _SAME = {
-    **dict.fromkeys("open opens opening hours hour close closes closing closed late early time times".split(), "hours"),
+    **dict.fromkeys("open opens opening hours hour close closes closing closed late early earliest soonest time "
+                    "times".split(), "hours"),
     **dict.fromkeys("price prices cost costs fee fees charge charged charges pay paying payment "
                     "card cards cash check cheque cheques checks expensive cheap".split(), "payment"),
     **dict.fromkeys("address located location where street find directions".split(), "address"),
@@ -51,6 +52,10 @@ _SAME = {
                     "disabled ramp".split(), "access"),
     **dict.fromkeys("respond responds response responses reply replies".split(), "response"),
 }
+VISIT = re.compile(r"\b(?:(?:come|swing|pop|drop|stop|go|head) (?:by|over|round|around|in|down)|"
+                   r"reach (?:somebody|someone|anyone|anybody|you)|(?:anybody|someone|somebody|anyone) "
+                   r"(?:be )?there)\b", re.I)
+"""Coming over, or getting someone on the phone: a question about when the place is open."""
 # Phrases said for one thing, read as one word before the words are split.
 _PHRASES = (
     (re.compile(r"\bgift (?:cards?|certificates?)\b"), "giftcard"),
@@ -58,6 +63,7 @@ _PHRASES = (
     (re.compile(r"\b(?:get|gets|getting|hear|hears) back to\b|\bhear back\b"), "response"),
     (re.compile(r"\bgood (?:morning|afternoon|evening|day)\b"), " "),  # a greeting, not the part of a day
     (re.compile(r"\b(?:a |one )?(?:quick|short|small|little) question\b"), " "),  # no question about speed
+    (VISIT, "opening"),  # coming over or getting someone on the phone asks when the place is open
 )
 
 
@@ -119,10 +125,15 @@ def instruction_lines(prompt: str) -> tuple[str, ...]:
     return tuple(line for line in lines if not _NOT_A_FACT.match(line))
 
 
+_TIME_RANGE = re.compile(r"\b\d{1,2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?\s*(?:to|-|–|until|till)\s*\d{1,2}(?::\d{2})?\b")
+
+
 @lru_cache(maxsize=64)
 def _line_topics(prompt: str) -> tuple[frozenset[str], ...]:
-    """The topic words of each of `instruction_lines(prompt)`, in the same order."""
-    return tuple(frozenset(_topic(line)) for line in instruction_lines(prompt))
+    """The topic words of each of `instruction_lines(prompt)`, in the same order; a line that gives
+    times from and to ("Walk-in desk: ... Monday to Friday 9:00 to 12:00") is about hours too."""
+    return tuple(frozenset(_topic(line) | ({"hours"} if _TIME_RANGE.search(line) else set()))
+                 for line in instruction_lines(prompt))
 
 
 @lru_cache(maxsize=64)

@@ -238,6 +238,8 @@ def hours_answer(question: str, lines: Sequence[str], now: datetime, others: Seq
         extreme = _extreme(question, week, label)
         if extreme:
             return extreme
+        if _NEXT.search(question) and (following := _next_open(week, label, now)):
+            return following
         asked = asked_days(question, now)
         if asked is None or any(d not in week for d in asked.days):
             continue
@@ -266,6 +268,29 @@ def _answer(question: str, asked: Asked, week: Week, label: str, now: datetime) 
         else:
             parts[0] = ("Yes, " if yes else "No, ") + parts[0][:1].lower() + parts[0][1:]
     return " ".join(_sentence(p) for p in parts)
+
+
+_NEXT = re.compile(r"\b(?:next time|(?:the )?soonest|(?:the )?earliest|next (?:open|opening)|open next|"
+                   r"when(?:'s| is| are| do| does)? (?:you|it|the \w+ )?(?:next|again)|next chance)\b", re.I)
+
+
+def _next_open(week: Week, label: str, now: datetime) -> str | None:
+    """ "When's the soonest I could reach somebody?" on a Sunday evening: the next opening from now,
+    today's if it is still ahead or under way."""
+    minute = now.hour * 60 + now.minute
+    for ahead in range(8):
+        day = (now.weekday() + ahead) % 7
+        for opens, closes in week.get(day, ()):
+            if ahead == 0 and closes.minutes <= minute:
+                continue
+            if ahead == 0 and opens.minutes <= minute:
+                when = f"right now, until {closes.said}"
+            else:
+                name = "today" if ahead == 0 else "tomorrow" if ahead == 1 else f"on {WEEKDAYS[day].capitalize()}"
+                when = f"{name} from {opens.said} to {closes.said}"
+            return _sentence(f"{label}: open {when}" if label else f"we're next open {when}"
+                             if not when.startswith("right now") else f"we're open {when}")
+    return None
 
 
 def _last_sentence(question: str) -> str:
