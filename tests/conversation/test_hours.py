@@ -156,3 +156,9 @@ def test_the_next_opening_from_now() -> None:
     assert hours_answer("So when's the next time I could go over there?", [walk_in], friday_afternoon) == \
         "Walk-in desk: open on Monday from 9:00 to 12:00."
     assert hours_answer("When are you open next?", [phone], friday_afternoon) == "We're open right now, until 20:00."
+
+
+def test_will_it_still_come_today_is_no_question_about_being_open_now() -> None:
+    line = "Deliveries: Monday to Saturday between 8:00 and 18:00."
+    answer = hours_answer("And it'll still come today?", [line], datetime(2026, 7, 16, 10, 0))
+    assert answer is None or not answer.startswith("Yes, right now")

@@ -137,7 +137,7 @@ def _span_at(line: str, tokens: list[re.Match[str]], i: int) -> tuple[tuple[Cloc
     return None
 
 
-_NOW = re.compile(r"\b(?:now|right now|at the moment|currently|still open|open yet|still)\b", re.I)
+_NOW = re.compile(r"\b(?:now|right now|at the moment|currently|still open|open yet|still serving)\b", re.I)
 _TODAY = re.compile(r"\b(?:today|tonight|this (?:morning|afternoon|evening))\b", re.I)
 _WEEKEND = re.compile(r"\b(?:weekends?|saturday and sunday)\b", re.I)
 _LATE = re.compile(r"\b(?:late|latest|evenings?|after work)\b", re.I)
