@@ -26,7 +26,7 @@ import numpy as np
 
 from voicedock.audio import rms
 from voicedock.conversation.listener import ENERGY_FLOOR, PAUSE_SECONDS, PREROLL_SECONDS, TURN_PREROLL_SECONDS
-from voicedock.engines.endpointing import Endpointer, EndpointEvent, looks_unfinished
+from voicedock.engines.endpointing import Endpointer, EndpointEvent, words_verdict
 from voicedock.engines.loader import build_stt, build_tts, build_turn, build_vad, read_manifest
 from voicedock.engines.vad_webrtc import WebRtcVad
 
@@ -48,6 +48,7 @@ class Config:
     threshold: float = 0.5
     check_seconds: float = 0.2
     text_gate: bool = False  # a "finished" verdict is dropped while the words so far end mid-phrase
+    words_model: bool = False  # ... and the words model's verdict counts too (`words_verdict`)
 
 
 class Timed(Generic[T]):
@@ -72,6 +73,21 @@ Model = Timed[float]
 Words = Timed[str]
 
 
+class Judge:
+    """The words model's probability that a transcript ends a sentence, timed once per text."""
+
+    def __init__(self, model: Any) -> None:
+        self.model, self.below, self.above = model, model.unfinished_below, model.finished_from
+        self.cache: dict[str, tuple[float, float]] = {}
+
+    def ask(self, text: str) -> tuple[float, float]:
+        if text not in self.cache:
+            started = time.perf_counter()
+            value = self.model.predict(text)
+            self.cache[text] = (value, time.perf_counter() - started)
+        return self.cache[text]
+
+
 def words_ready(item: Item, end: float, stt_start: int, voice_end: int, words: Words | None) -> float:
     """When the turn's transcript is there, for a turn that ended at `end`: the session began it at
     `PAUSE_SECONDS` into the silence the turn ended in, and the reply cannot start before it."""
@@ -83,19 +99,19 @@ def words_ready(item: Item, end: float, stt_start: int, voice_end: int, words: W
 
 
 def first_end(item: Item, speech: list[bool], config: Config, model: Model | None,
-              words: Words | None = None) -> tuple[float, float] | None:
+              words: Words | None = None, judge: Judge | None = None) -> tuple[float, float] | None:
     """When the caller's turn first ends (seconds into the item) and when its transcript is ready,
     or None if it never ends."""
     endpointer = Endpointer(wait_seconds=config.wait_seconds, timeout_seconds=0.0,
                             check_seconds=(config.check_seconds,) if config.model else ())
-    pending: list[tuple[float, int, float]] = []
+    pending: list[tuple[float, int, bool]] = []
     start = stt_start = voice_end = 0
     for i, is_speech in enumerate(speech):
         now = (i + 1) * STEP
-        for due, pause, probability in sorted(pending):
+        for due, pause, finished in sorted(pending):
             if due <= now:
-                pending.remove((due, pause, probability))
-                if endpointer.verdict(pause, probability >= config.threshold) is EndpointEvent.SPEECH_ENDED:
+                pending.remove((due, pause, finished))
+                if endpointer.verdict(pause, finished) is EndpointEvent.SPEECH_ENDED:
                     return due, words_ready(item, due, stt_start, voice_end, words)
         was_speaking = endpointer.in_speech
         event = endpointer.process(STEP, is_speech)
@@ -110,12 +126,16 @@ def first_end(item: Item, speech: list[bool], config: Config, model: Model | Non
         elif event is EndpointEvent.PAUSE_CHECK and model is not None:
             probability, took = model.ask(item, start, voice_end)
             due = now + took
-            if config.text_gate and words is not None and probability >= config.threshold:
+            finished = probability >= config.threshold
+            lm = judge if config.words_model else None
+            if config.text_gate and words is not None and (finished or lm is not None):
                 paused_at = i + 1 - round((config.check_seconds - PAUSE_SECONDS) / STEP)
                 text, stt_took = words.ask(item, stt_start, paused_at)
-                due = max(due, paused_at * STEP + stt_took)
-                probability = 0.0 if looks_unfinished(text) else probability
-            pending.append((due, endpointer.pause, probability))
+                p_end, lm_took = lm.ask(text) if lm is not None else (None, 0.0)
+                due = max(due, paused_at * STEP + stt_took + lm_took)
+                verdict = words_verdict(text, p_end, lm.below if lm else 0.0, lm.above if lm else 2.0)
+                finished = finished if verdict is None else verdict
+            pending.append((due, endpointer.pause, finished))
     return None
 
 
@@ -133,7 +153,7 @@ def _ms(values: list[float]) -> dict[str, float] | None:
 
 
 def score(items: list[Item], decisions: dict[str, dict[str, list[bool]]], config: Config,
-          model: Model | None, words: Words | None = None) -> dict[str, Any]:
+          model: Model | None, words: Words | None = None, judge: Judge | None = None) -> dict[str, Any]:
     """False cut-offs (the turn ended before the caller's last word), end-of-turn delay and, with
     the model, the delay until the turn's transcript is ready (the earliest a reply can begin)."""
     out: dict[str, Any] = {}
@@ -142,7 +162,7 @@ def score(items: list[Item], decisions: dict[str, dict[str, list[bool]]], config
         chosen = [i for i in items if i.kind == kind]
         cut, delays, ready, longest = 0, [], [], 0
         for item in chosen:
-            ended = first_end(item, decisions[config.vad][item.name], config, model, words)
+            ended = first_end(item, decisions[config.vad][item.name], config, model, words, judge)
             if ended is None or ended[0] < item.speech_end:
                 cut += ended is not None
                 continue
@@ -202,13 +222,20 @@ def main(argv: list[str] | None = None) -> int:
                Config(f"Smart Turn (threshold {turn.threshold}, longest wait {turn.max_wait_seconds} s) and the words "
                       "so far, Silero VAD", "silero", turn.max_wait_seconds, True, turn.threshold,
                       turn.check_seconds[0], text_gate=True)]
+    words_model = getattr(turn, "words", None)
+    judge = Judge(words_model) if words_model is not None else None
+    if judge is not None:
+        configs.append(Config(f"Smart Turn (threshold {turn.threshold}, longest wait {turn.max_wait_seconds} s), the "
+                              f"words so far and the words model (unfinished below {judge.below}, finished from "
+                              f"{judge.above}), Silero VAD", "silero", turn.max_wait_seconds, True, turn.threshold,
+                              turn.check_seconds[0], text_gate=True, words_model=True))
     report: dict[str, Any] = {
         "benchmark": "endpointing", "machine": machine, "profile": args.profile,
         "set": {"voices": sorted({i.voice for i in items}),
                 "counts": {f"{s}/{k}": sum(1 for i in items if i.split == s and i.kind == k)
                            for s in ("dev", "test") for k in ("paused", "complete")}},
         "goal": {"cut_off_rate_max": GOAL_CUTOFF_RATE, "complete_delay_below_ms": OLD_WAIT * 1000},
-        "results": {c.name: {s: score([i for i in items if i.split == s], decisions, c, model, words)
+        "results": {c.name: {s: score([i for i in items if i.split == s], decisions, c, model, words, judge)
                              for s in ("dev", "test")} for c in configs},
     }
     if args.tune:
@@ -217,6 +244,8 @@ def main(argv: list[str] | None = None) -> int:
     report["model_calls"] = len(model.cache)
     report["stt_ms"] = _ms([took for _, took in words.cache.values()])
     report["stt_calls"] = len(words.cache)
+    if judge is not None:
+        report["words_model_ms"] = _ms([took for _, took in judge.cache.values()])
     report["transcripts_at_pauses"] = {name: text for (name, _, _), (text, _) in sorted(words.cache.items())}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2))

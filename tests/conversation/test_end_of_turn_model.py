@@ -5,7 +5,7 @@ wait still ends a turn the model never calls finished."""
 from __future__ import annotations
 
 from tests.conversation.harness import run_call
-from voicedock.engines.fakes import FakeSTT, FakeTurn
+from voicedock.engines.fakes import FakeSTT, FakeTurn, FakeWordsTurn
 from voicedock.engines.loader import fake_engines
 
 CALLER = [("silence", 1.0), ("speak", 1.0), ("silence", 6.0), ("hangup",)]
@@ -83,3 +83,31 @@ def test_unfinished_words_leave_the_longest_wait_to_end_a_turn_that_does_end_the
     result = run_call(CALLER, assistant=NO_GREETING, engines=fake_engines(turn=turn, stt=stt))
     assert abs(_thinking_at(result)[0] - 3.5) <= 0.06
     assert result.recorder.messages("user") == ["I'm calling on behalf of"]
+
+
+def test_words_the_words_model_finds_unfinished_keep_the_turn_open() -> None:
+    script = [("silence", 1.0), ("speak", 1.0), ("silence", 0.8), ("speak", 1.0), ("silence", 6.0), ("hangup",)]
+    words = FakeWordsTurn({"I need to cancel.": 0.0001}, default=0.6)
+    turn = FakeTurn([0.9], words=words)  # the voice calls "I need to cancel," finished
+    stt = FakeSTT(["I need to cancel.", "I need to cancel my appointment for tomorrow morning."])
+    result = run_call(script, assistant=NO_GREETING, engines=fake_engines(turn=turn, stt=stt))
+    assert result.recorder.messages("user") == ["I need to cancel my appointment for tomorrow morning."]
+    assert words.asked[0] == "I need to cancel."
+    assert len(_thinking_at(result)) == 1 and _thinking_at(result)[0] > 3.8
+
+
+def test_words_the_words_model_finds_finished_end_the_turn_the_voice_is_unsure_of() -> None:
+    words = FakeWordsTurn({"Sorry, actually I just need a loaf of bread.": 0.6})
+    turn = FakeTurn([0.02], max_wait_seconds=1.5, words=words)
+    stt = FakeSTT(["Sorry, actually I just need a loaf of bread."], delay=0.1)
+    result = run_call(CALLER, assistant=NO_GREETING, engines=fake_engines(turn=turn, stt=stt))
+    # asked at 0.2 s of silence, the words there 0.2 s in: the turn ends then, not at 1.5 s
+    assert abs(_thinking_at(result)[0] - (2.0 + 0.2)) <= 0.05
+
+
+def test_a_short_answer_the_words_model_finds_unlikely_to_end_is_left_to_the_voice() -> None:
+    words = FakeWordsTurn({"Tuesday.": 0.008})
+    turn = FakeTurn([0.9], delay=0.05, words=words)
+    stt = FakeSTT(["Tuesday."], delay=0.1)
+    result = run_call(CALLER, assistant=NO_GREETING, engines=fake_engines(turn=turn, stt=stt))
+    assert _thinking_at(result)[0] < 2.0 + 0.3  # one word: no sentence the model could judge

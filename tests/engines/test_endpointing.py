@@ -91,3 +91,14 @@ def test_words_that_cannot_end_a_sentence_look_unfinished(text: str) -> None:
     "I need to log in", "Is there parking?"])
 def test_finished_sentences_do_not_look_unfinished(text: str) -> None:
     assert not looks_unfinished(text)
+
+
+def test_what_the_words_say_of_the_end_of_the_turn() -> None:
+    from voicedock.engines.endpointing import words_verdict
+
+    assert words_verdict("My phone number is", None, 0.02, 0.5) is False  # open ending, no model needed
+    assert words_verdict("I need to cancel.", None, 0.02, 0.5) is None  # no model: the voice decides
+    assert words_verdict("I need to cancel.", 0.0001, 0.02, 0.5) is False
+    assert words_verdict("Tuesday.", 0.008, 0.02, 0.5) is None  # too short to judge
+    assert words_verdict("Sorry, I just need a loaf of bread.", 0.6, 0.02, 0.5) is True
+    assert words_verdict("Where can I find your shop?", 0.2, 0.02, 0.5) is None

@@ -157,3 +157,17 @@ def test_unknown_profile_is_rejected(setup):
         timeout=60,
     )
     assert result.returncode == 1 and "unknown profile 'nope'" in result.stderr
+
+
+def test_a_profile_installs_its_turn_roles_words_model_too() -> None:
+    import importlib.machinery
+    import importlib.util
+
+    loader = importlib.machinery.SourceFileLoader("install_models", str(SCRIPT))
+    spec = importlib.util.spec_from_loader("install_models", loader)
+    assert spec is not None
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    manifest = json.loads((SCRIPT.parents[1] / "models" / "manifest.json").read_text())
+    words = manifest["profiles"]["cpu"]["turn"]["words"]["model"]
+    assert words in module.profile_models(manifest, ["cpu"])

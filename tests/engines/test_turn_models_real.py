@@ -61,3 +61,16 @@ async def test_smart_turn_tells_a_finished_sentence_from_one_stopped_at_its_comm
     finished = speech
     assert await turn.complete_probability(finished, 8000) >= turn.threshold
     assert await turn.complete_probability(stopped, 8000) < turn.threshold
+
+
+async def test_the_words_model_tells_a_sentence_head_from_a_finished_sentence(ci_engines: Engines) -> None:
+    words = ci_engines.turn.words if ci_engines.turn is not None else None
+    assert words is not None, "the ci profile's turn role has a words model"
+    for head, whole in [("I need to cancel.", "I need to cancel my appointment for tomorrow morning."),
+                        ("Can you tell me?", "Can you tell me what time you close on Friday?"),
+                        ("My name is", "My name is Sarah Johnson, and I'm a new patient.")]:
+        assert await words.finished_probability(head) < words.unfinished_below
+        assert await words.finished_probability(whole) > 10 * words.unfinished_below
+    # the same question twice gives the same answer: the kept head is not disturbed by a question
+    first = await words.finished_probability("I ordered a parcel last Friday and it still hasn't arrived.")
+    assert await words.finished_probability("I ordered a parcel last Friday and it still hasn't arrived.") == first

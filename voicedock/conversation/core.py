@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from voicedock.engines.base import Message, Transcript, vad_for_call
-from voicedock.engines.endpointing import looks_unfinished
 from voicedock.engines.loader import Engines
 
 from .base import AudioPort, CallActions, CallEvents, CallInfo, Pcm
@@ -105,7 +104,7 @@ class SessionCore:
             self.clock,
             self.inbox.put_nowait,
             turn=engines.turn,
-            words_unfinished=self._early_words_unfinished,
+            early_words=self._early_words,
         )
 
     # -- turns --------------------------------------------------------------------------------
@@ -180,16 +179,16 @@ class SessionCore:
             self.warming.cancel()
         self.warming = self.spawn(warm_history(llm, [*self.context(), *ahead], still or (lambda: self.turn is None)))
 
-    async def _early_words_unfinished(self, pause: int) -> bool:
-        """Whether the transcription begun at `pause` stops mid-phrase; False when there is none
-        or it failed (the end-of-turn model alone decides then)."""
+    async def _early_words(self, pause: int) -> str | None:
+        """The transcription begun at `pause`; None when there is none or it failed (the
+        end-of-turn model alone decides then)."""
         if self.early is None or self.early[0] != pause:
-            return False
+            return None
         try:
             transcript = await asyncio.shield(self.early[1])  # the turn's reply takes the same result
         except Exception:  # the reply reports a failed transcription; here the model decides alone
-            return False
-        return looks_unfinished(transcript.text)
+            return None
+        return transcript.text
 
     def keep_early(self, early: tuple[int, asyncio.Task[Transcript]]) -> None:
         """A transcription of the caller's words up to a pause, for the turn that ends with it."""

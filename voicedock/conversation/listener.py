@@ -19,7 +19,7 @@ import numpy as np
 
 from voicedock.audio import rms
 from voicedock.engines.base import VAD, TurnDetector
-from voicedock.engines.endpointing import Endpointer, EndpointEvent
+from voicedock.engines.endpointing import Endpointer, EndpointEvent, words_verdict
 
 from .base import SAMPLE_RATE, AudioPort, Pcm
 
@@ -102,18 +102,19 @@ class Listener:
         clock: Callable[[], float],
         emit: Callable[[ListenEvent], None],
         turn: TurnDetector | None = None,
-        words_unfinished: Callable[[int], Awaitable[bool]] | None = None,
+        early_words: Callable[[int], Awaitable[str | None]] | None = None,
     ) -> None:
-        """`words_unfinished(pause)` tells whether the transcript of the utterance up to that
-        `SpeechPaused` stops mid-phrase; the model's "finished" then does not end the turn."""
+        """`early_words(pause)` is the transcript of the utterance up to that `SpeechPaused` (None
+        when there is none): words that stop mid-phrase keep the turn open whatever the voice
+        says, and words the turn's words model finds finished end it (`words_verdict`)."""
         self.audio = audio
         self.vad = vad
         self.endpointer = endpointer
         self.clock = clock
         self.emit = emit
         self.turn = turn
-        self.words_unfinished = words_unfinished
-        self._asking: set[asyncio.Future[float]] = set()
+        self.early_words = early_words
+        self._asking: set[asyncio.Future[bool]] = set()
         self._preroll: deque[Pcm] = deque(maxlen=max(1, int(PREROLL_SECONDS / 0.02)))
         self._speech: list[Pcm] = []
         self._voice_end = 0  # frames of `_speech` up to the last voiced one: what the turn model hears
@@ -230,26 +231,40 @@ class Listener:
         self._asking.add(asked)
         asked.add_done_callback(lambda done: self._answered(done, pause))
 
-    async def _judge(self, heard: Pcm, paused: int | None) -> float:
-        """The model's probability that the caller has finished, unless the words so far stop
-        mid-phrase ("My number is"): a model that hears intonation calls a third of such pauses
-        the end on synthetic voices. Waiting for the words costs the turn nothing, as its reply
-        needs the same transcript; a caller who resumes cancels it."""
+    async def _judge(self, heard: Pcm, paused: int | None) -> bool:
+        """Whether the caller has finished: the voice model's verdict, unless the words so far say
+        otherwise. Words that stop mid-phrase ("My number is") keep the turn open: a model that
+        hears intonation calls a third of such pauses the end on synthetic voices. Words the words
+        model finds finished end it though the voice model is unsure ("Sorry, actually I just
+        need a loaf of bread." scores 0.01 on Smart Turn). Waiting for the words costs the turn
+        nothing, as its reply needs the same transcript; a caller who resumes cancels it."""
         assert self.turn is not None
         probability = await self.turn.complete_probability(heard, SAMPLE_RATE)
-        if (probability >= self.turn.threshold and paused is not None and self.words_unfinished is not None
-                and await self.words_unfinished(paused)):
-            return 0.0
-        return probability
+        voice = probability >= self.turn.threshold
+        words = self.turn.words
+        if paused is None or self.early_words is None or (not voice and words is None):
+            return voice
+        text = await self.early_words(paused)
+        if text is None:
+            return voice
+        finished: float | None = None
+        if words is not None:
+            try:
+                finished = await words.finished_probability(text)
+            except Exception as err:  # the voice decides alone
+                log.warning("words end-of-turn model failed: %s", err)
+        verdict = words_verdict(text, finished, words.unfinished_below if words else 0.0,
+                                words.finished_from if words else 2.0)
+        return voice if verdict is None else verdict
 
-    def _answered(self, done: asyncio.Future[float], pause: int) -> None:
+    def _answered(self, done: asyncio.Future[bool], pause: int) -> None:
         self._asking.discard(done)
         if done.cancelled() or self.turn is None:
             return
         if (err := done.exception()) is not None:  # the longest wait still ends the turn
             log.warning("end-of-turn model failed: %s", err)
             return
-        if self.endpointer.verdict(pause, done.result() >= self.turn.threshold) is EndpointEvent.SPEECH_ENDED:
+        if self.endpointer.verdict(pause, done.result()) is EndpointEvent.SPEECH_ENDED:
             self._end(self.clock(), by_model=True)
 
 

@@ -92,17 +92,29 @@ def vad_for_call(vad: VAD) -> VAD:
     return vad.stream() if isinstance(vad, StreamingVAD) else vad
 
 
+class WordsTurnDetector(Protocol):
+    """End of turn from the words so far: the probability that they end a sentence. Below
+    `unfinished_below` (for three words or more) they do not; from `finished_from` they do."""
+
+    unfinished_below: float
+    finished_from: float
+
+    async def finished_probability(self, text: str) -> float: ...
+
+
 @runtime_checkable
 class TurnDetector(Protocol):
     """End-of-turn model, asked at the caller's short pauses whether they have finished.
 
     `check_seconds` are the silences (after speech) at which it is asked, `max_wait_seconds` the
     silence that ends a turn whatever it said, `threshold` the probability that counts as finished.
+    `words`, where the profile has one, judges the transcript of the words up to the pause too.
     """
 
     threshold: float
     check_seconds: tuple[float, ...]
     max_wait_seconds: float
+    words: WordsTurnDetector | None
 
     async def complete_probability(self, pcm16: PCM16, rate: int) -> float: ...
 

@@ -162,3 +162,22 @@ def looks_unfinished(text: str) -> bool:
     if last in _COPULAS:
         return len(words) < 2 or words[-2] not in _PRONOUNS
     return last in _OPEN_ENDINGS
+
+
+WORDS_MIN = 3  # "No.", "Tuesday.", "At three." are whole answers a language model finds unlikely to end
+
+
+def words_verdict(text: str, probability: float | None, unfinished_below: float, finished_from: float) -> bool | None:
+    """What the words so far say of the end of the turn: False when they stop mid-phrase (by
+    `looks_unfinished`, or a words model's `probability` under `unfinished_below` for three words
+    or more), True when the model finds the sentence ended (from `finished_from`), None when they
+    do not say and the voice decides."""
+    if looks_unfinished(text):
+        return False
+    if probability is None:
+        return None
+    if probability < unfinished_below and len(re.findall(r"[A-Za-z0-9']+", text)) >= WORDS_MIN:
+        return False
+    if probability >= finished_from:
+        return True
+    return None

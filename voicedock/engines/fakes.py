@@ -31,6 +31,22 @@ class FakeVAD:
 
 
 @dataclass
+class FakeWordsTurn:
+    """Words model that answers from `probabilities` by the words' text (`default` otherwise), and
+    keeps what it was asked."""
+
+    probabilities: dict[str, float] = field(default_factory=dict)
+    default: float = 0.2
+    unfinished_below: float = 0.02
+    finished_from: float = 0.5
+    asked: list[str] = field(default_factory=list)
+
+    async def finished_probability(self, text: str) -> float:
+        self.asked.append(text)
+        return self.probabilities.get(text, self.default)
+
+
+@dataclass
 class FakeTurn:
     """End-of-turn model that answers `probabilities` in order (the last one repeats) after `delay`
     seconds, and keeps the audio it was asked about."""
@@ -40,6 +56,7 @@ class FakeTurn:
     threshold: float = 0.5
     check_seconds: tuple[float, ...] = (0.2,)
     max_wait_seconds: float = 2.0
+    words: FakeWordsTurn | None = None
     asked: list[np.ndarray] = field(default_factory=list)
 
     async def complete_probability(self, pcm16: PCM16, rate: int) -> float:

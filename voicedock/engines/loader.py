@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from voicedock.config import default_data_dir
-from voicedock.engines.base import LLM, STT, TTS, VAD, EngineError, TurnDetector
+from voicedock.engines.base import LLM, STT, TTS, VAD, EngineError, TurnDetector, WordsTurnDetector
 
 REPO_MANIFEST = Path(__file__).resolve().parents[2] / "models" / "manifest.json"
 DEFAULT_PROFILE = "cpu"
@@ -86,7 +86,28 @@ def build_turn(spec: Mapping[str, Any], manifest: Mapping[str, Any], models_dir:
         check_seconds=tuple(float(c) for c in spec.get("check_seconds", (0.2,))),
         max_wait_seconds=float(spec.get("max_wait_seconds", 2.0)),
         cpu_threads=int(spec.get("cpu_threads", 1)),
+        words=build_words_turn(spec.get("words") or {}, manifest, models_dir),
     )
+
+
+def build_words_turn(spec: Mapping[str, Any], manifest: Mapping[str, Any], models_dir: Path) -> WordsTurnDetector | None:
+    """The turn role's words model (`turn.words`), where the profile has one."""
+    if not spec:
+        return None
+    from voicedock.engines.turn_words import WordsTurn
+
+    return WordsTurn(model_path(manifest, models_dir, spec["model"]),
+                     unfinished_below=float(spec.get("unfinished_below", 0.02)),
+                     finished_from=float(spec.get("finished_from", 0.5)),
+                     n_threads=int(spec.get("n_threads", 1)))
+
+
+def role_models(role: str, spec: Mapping[str, Any]) -> list[str]:
+    """The model ids one role's settings name: its model, and the turn role's words model."""
+    models = [spec.get("model")]
+    if role == "turn":
+        models.append((spec.get("words") or {}).get("model"))
+    return [str(m) for m in models if m]
 
 
 def build_stt(spec: Mapping[str, Any], manifest: Mapping[str, Any], models_dir: Path) -> STT:
@@ -194,7 +215,7 @@ def load_engines(
         role: {**manifest["profiles"][profile].get(role, {}), **(overrides or {}).get(role, {})}
         for role in ("vad", "stt", "turn", "llm", "tts")
     }
-    local = [s["model"] for role, s in spec.items() if s.get("model") and not (role == "llm" and model_server_url())]
+    local = [m for role, s in spec.items() if not (role == "llm" and model_server_url()) for m in role_models(role, s)]
     missing = missing_files(manifest, models_dir, local)
     if missing:
         raise EngineError(

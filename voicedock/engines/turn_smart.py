@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from voicedock.audio import PCM16, as_int16, resample, to_float32
-from voicedock.engines.base import EngineError
+from voicedock.engines.base import EngineError, WordsTurnDetector
 
 MODEL_RATE = 16000
 WINDOW_SECONDS = 8  # the model hears the last 8 s of the utterance, zero-padded in front
@@ -33,6 +33,7 @@ class SmartTurn:
         check_seconds: tuple[float, ...] = (0.2,),
         max_wait_seconds: float = 2.0,
         cpu_threads: int = 1,
+        words: WordsTurnDetector | None = None,
     ) -> None:
         if not check_seconds or any(c <= 0 or c >= max_wait_seconds for c in check_seconds):
             raise EngineError("turn_config", "check_seconds must be between 0 and max_wait_seconds")
@@ -53,6 +54,7 @@ class SmartTurn:
         self.threshold = threshold
         self.check_seconds = tuple(sorted(check_seconds))
         self.max_wait_seconds = max_wait_seconds
+        self.words = words
 
     async def complete_probability(self, pcm16: PCM16, rate: int) -> float:
         return await asyncio.to_thread(self.predict, pcm16, rate)
