@@ -81,6 +81,7 @@ class SessionCore:
         self.phase = Phase.IDLE
         self.carry: Pcm | None = None  # caller audio of an abandoned turn, joined to what follows
         self.early: tuple[int, asyncio.Task[Transcript]] | None = None  # transcription begun at a pause
+        self.early_judged: tuple[int, asyncio.Task[float]] | None = None  # the words model on it
         self.hold: Hold | None = None  # the assistant's audio paused on the caller's voice (barge_in.py)
         self.warming: asyncio.Task[None] | None = None  # the history evaluated ahead of the next reply
         self.queued: deque[QueuedTurn] = deque()
@@ -179,22 +180,45 @@ class SessionCore:
             self.warming.cancel()
         self.warming = self.spawn(warm_history(llm, [*self.context(), *ahead], still or (lambda: self.turn is None)))
 
-    async def _early_words(self, pause: int) -> str | None:
-        """The transcription begun at `pause`; None when there is none or it failed (the
-        end-of-turn model alone decides then)."""
+    async def _early_words(self, pause: int) -> tuple[str, float | None] | None:
+        """The transcription begun at `pause`, with the words model's probability that it ends the
+        caller's sentence (None without one); None when there is no transcription or it failed
+        (the end-of-turn model alone decides then)."""
         if self.early is None or self.early[0] != pause:
             return None
         try:
             transcript = await asyncio.shield(self.early[1])  # the turn's reply takes the same result
         except Exception:  # the reply reports a failed transcription; here the model decides alone
             return None
-        return transcript.text
+        judged = self.early_judged
+        words = self.engines.turn.words if self.engines.turn is not None else None
+        try:
+            if judged is not None and judged[0] == pause:
+                return transcript.text, await asyncio.shield(judged[1])
+            return transcript.text, None if words is None else await words.finished_probability(transcript.text)
+        except Exception as err:  # the voice model decides alone
+            log.warning("words end-of-turn model failed: %s", err)
+            return transcript.text, None
+
+    def judge_words_when_heard(self, pause: int, early: asyncio.Task[Transcript]) -> None:
+        """Once the words up to `pause` are transcribed, the words model reads them at once, so its
+        answer is there when the voice model's verdict comes (they run side by side)."""
+        words = self.engines.turn.words if self.engines.turn is not None else None
+        if words is None:
+            return
+
+        def heard(done: asyncio.Task[Transcript]) -> None:
+            if not done.cancelled() and done.exception() is None:
+                self.early_judged = (pause, self.spawn(words.finished_probability(done.result().text)))
+
+        early.add_done_callback(heard)
 
     def keep_early(self, early: tuple[int, asyncio.Task[Transcript]]) -> None:
         """A transcription of the caller's words up to a pause, for the turn that ends with it."""
         if self.early is not None and self.early[1] is not early[1]:
             self.early[1].cancel()
         self.early = early
+        self.judge_words_when_heard(*early)
 
     def unstored_caller_audio(self) -> Pcm | None:
         """Caller audio whose words no turn has stored yet, oldest first: what a turn abandoned

@@ -102,11 +102,12 @@ class Listener:
         clock: Callable[[], float],
         emit: Callable[[ListenEvent], None],
         turn: TurnDetector | None = None,
-        early_words: Callable[[int], Awaitable[str | None]] | None = None,
+        early_words: Callable[[int], Awaitable[tuple[str, float | None] | None]] | None = None,
     ) -> None:
-        """`early_words(pause)` is the transcript of the utterance up to that `SpeechPaused` (None
-        when there is none): words that stop mid-phrase keep the turn open whatever the voice
-        says, and words the turn's words model finds finished end it (`words_verdict`)."""
+        """`early_words(pause)` is the transcript of the utterance up to that `SpeechPaused` and the
+        words model's probability that it is finished (None when there is no transcript): words
+        that stop mid-phrase keep the turn open whatever the voice says, and words the words model
+        finds finished end it (`words_verdict`)."""
         self.audio = audio
         self.vad = vad
         self.endpointer = endpointer
@@ -239,22 +240,20 @@ class Listener:
         need a loaf of bread." scores 0.01 on Smart Turn). Waiting for the words costs the turn
         nothing, as its reply needs the same transcript; a caller who resumes cancels it."""
         assert self.turn is not None
-        probability = await self.turn.complete_probability(heard, SAMPLE_RATE)
-        voice = probability >= self.turn.threshold
         words = self.turn.words
-        if paused is None or self.early_words is None or (not voice and words is None):
+        if paused is None or self.early_words is None:
+            return await self.turn.complete_probability(heard, SAMPLE_RATE) >= self.turn.threshold
+        if words is None:  # the words can only keep the turn open: asked only when the voice says finished
+            if await self.turn.complete_probability(heard, SAMPLE_RATE) < self.turn.threshold:
+                return False
+            said = await self.early_words(paused)
+            return said is None or words_verdict(said[0], None, 0.0, 2.0) is not False
+        probability, said = await asyncio.gather(self.turn.complete_probability(heard, SAMPLE_RATE),
+                                                 self.early_words(paused))
+        voice = probability >= self.turn.threshold
+        if said is None:
             return voice
-        text = await self.early_words(paused)
-        if text is None:
-            return voice
-        finished: float | None = None
-        if words is not None:
-            try:
-                finished = await words.finished_probability(text)
-            except Exception as err:  # the voice decides alone
-                log.warning("words end-of-turn model failed: %s", err)
-        verdict = words_verdict(text, finished, words.unfinished_below if words else 0.0,
-                                words.finished_from if words else 2.0)
+        verdict = words_verdict(said[0], said[1], words.unfinished_below, words.finished_from)
         return voice if verdict is None else verdict
 
     def _answered(self, done: asyncio.Future[bool], pause: int) -> None:

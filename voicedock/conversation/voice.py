@@ -208,6 +208,7 @@ class VoiceSession(SessionCore):
             return  # over the assistant's goodbye, or audio that will be joined: transcribed later
         early = self.spawn(self.engines.stt.transcribe(event.pcm, SAMPLE_RATE))
         self.early = (event.pause, early)
+        self.judge_words_when_heard(event.pause, early)
         early.add_done_callback(lambda done: self._warm_ahead(event.pause, done))
 
     def _warm_ahead(self, pause: int, done: asyncio.Task[Transcript]) -> None:
