@@ -116,3 +116,16 @@ def test_a_table_asked_for_before_a_name_is_checked_first_then_reserved_on_the_n
         ("reserve_table", {"date": "2025-06-03", "time": "20:30", "party_size": 2, "name": "Ingrid Larsen",
                            "phone": "5550134"}),
     ]
+
+
+def test_asking_to_book_after_the_check_asks_for_the_name_not_for_the_check_again() -> None:
+    runner = ScriptedRunner(check_table={"available": True}, reserve_table={"reserved": True})
+    said = ["Hi, table for two tonight at eight thirty?", "Great, book it please.", "Ingrid Larsen.",
+            "Five five five, oh one three four."]
+    result = run_call(turns(len(said)), assistant={"system_prompt": "You are the host of Osteria Lucia.",
+                                                   "first_message": None,
+                                                   "llm_config": {"tools": [CHECK_TABLE, RESERVE]}},
+                      engines=fake_engines(llm=FakeLLM(["We have a table."]), stt=FakeSTT(said)), tool_runner=runner,
+                      max_seconds=40)
+    assert [name for name, _ in runner.calls] == ["check_table", "reserve_table"]
+    assert "May I have your name, please?" in result.recorder.messages("assistant")

@@ -129,13 +129,18 @@ def _look_up_first(s: SessionCore, pending: PendingTool) -> PendingTool:
     props = spec.parameters.get("properties") or {}
     if reads_only(spec) or not missing_required(spec.parameters, pending.values):
         return pending
+    done = s.looked_up
     for look in s.specs:
         look_props = look.parameters.get("properties") or {}
         needs = set(look.parameters.get("required") or [])
         when = any((p or {}).get("format") in ("date", "time", "date-time") for p in look_props.values())
         if (look.kind not in (END_CALL, TRANSFER_CALL) and reads_only(look) and needs and when
                 and needs <= set(pending.values) and set(look_props) <= set(props)):
-            return PendingTool(look, {k: v for k, v in pending.values.items() if k in look_props})
+            values = {k: v for k, v in pending.values.items() if k in look_props}
+            if (isinstance(done, PendingTool) and done.spec.name == look.name
+                    and {k: v.value for k, v in done.values.items()} == {k: v.value for k, v in values.items()}):
+                return pending  # checked already: "Great, book it." asks for the name
+            return PendingTool(look, values)
     return pending
 
 
