@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from voicedock.engines.base import Message, Transcript, vad_for_call
+from voicedock.engines.base import Message, Transcript, WordsTurnDetector, vad_for_call
 from voicedock.engines.loader import Engines
 
 from .base import AudioPort, CallActions, CallEvents, CallInfo, Pcm
@@ -81,7 +81,7 @@ class SessionCore:
         self.phase = Phase.IDLE
         self.carry: Pcm | None = None  # caller audio of an abandoned turn, joined to what follows
         self.early: tuple[int, asyncio.Task[Transcript]] | None = None  # transcription begun at a pause
-        self.early_judged: tuple[int, asyncio.Task[float]] | None = None  # the words model on it
+        self.early_judged: tuple[int, asyncio.Task[float | None]] | None = None  # the words model on it
         self.hold: Hold | None = None  # the assistant's audio paused on the caller's voice (barge_in.py)
         self.warming: asyncio.Task[None] | None = None  # the history evaluated ahead of the next reply
         self.queued: deque[QueuedTurn] = deque()
@@ -191,27 +191,16 @@ class SessionCore:
         except Exception:  # the reply reports a failed transcription; here the model decides alone
             return None
         judged = self.early_judged
-        words = self.engines.turn.words if self.engines.turn is not None else None
-        try:
-            if judged is not None and judged[0] == pause:
-                return transcript.text, await asyncio.shield(judged[1])
-            return transcript.text, None if words is None else await words.finished_probability(transcript.text)
-        except Exception as err:  # the voice model decides alone
-            log.warning("words end-of-turn model failed: %s", err)
+        if judged is None or judged[0] != pause:
             return transcript.text, None
+        return transcript.text, await asyncio.shield(judged[1])
 
     def judge_words_when_heard(self, pause: int, early: asyncio.Task[Transcript]) -> None:
         """Once the words up to `pause` are transcribed, the words model reads them at once, so its
         answer is there when the voice model's verdict comes (they run side by side)."""
         words = self.engines.turn.words if self.engines.turn is not None else None
-        if words is None:
-            return
-
-        def heard(done: asyncio.Task[Transcript]) -> None:
-            if not done.cancelled() and done.exception() is None:
-                self.early_judged = (pause, self.spawn(words.finished_probability(done.result().text)))
-
-        early.add_done_callback(heard)
+        if words is not None:
+            self.early_judged = (pause, self.spawn(_finished_probability(words, early)))
 
     def keep_early(self, early: tuple[int, asyncio.Task[Transcript]]) -> None:
         """A transcription of the caller's words up to a pause, for the turn that ends with it."""
@@ -334,6 +323,20 @@ class SessionCore:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
+
+
+async def _finished_probability(words: WordsTurnDetector, early: asyncio.Task[Transcript]) -> float | None:
+    """The words model's probability for the transcript `early` gives, as soon as it gives it; None
+    when either fails (the voice model decides alone then)."""
+    try:
+        transcript = await asyncio.shield(early)
+    except Exception:  # the turn reports a failed transcription
+        return None
+    try:
+        return await words.finished_probability(transcript.text)
+    except Exception as err:
+        log.warning("words end-of-turn model failed: %s", err)
+        return None
 
 
 def join_audio(*parts: Pcm | None) -> Pcm | None:
