@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .grounding import corrected_digits, last_correction, spoken_digits
+from .grounding import ADDRESS_KEYS, corrected_digits, last_correction, spoken_digits
 
 _NAME = re.compile(
     r"\b(?i:my name is|my name's|name is|name's|this is|it's|it is|i'm|i am|under(?: the name)?|for)\s+"
@@ -65,7 +65,6 @@ def _email(text: str) -> str | None:
     return f"{''.join(local)}@{match.group(1)}".strip(".") if local else None
 
 
-_ADDRESS_KEYS = re.compile(r"address", re.I)
 _STREET = (r"street|st|road|rd|avenue|ave|drive|dr|lane|ln|way|court|ct|boulevard|blvd|place|pl|terrace|crescent|"
            r"close|parkway|pkwy|highway|hwy|square|sq|row|alley|circle|cir|trail|path")
 _ADDRESS = re.compile(
@@ -117,7 +116,7 @@ def _read(key: str, prop: Mapping[str, Any], text: str) -> Any:
         return _name(text)
     if _ID_KEYS.search(key):
         return _identifier(text, str(prop.get("description") or ""))
-    if _ADDRESS_KEYS.search(key):
+    if ADDRESS_KEYS.search(key):
         return _address(text)
     if _TEXT_KEYS.search(key):
         rest = _REQUEST.sub("", text, count=1).strip(" .,!?")
@@ -154,7 +153,6 @@ _GROUPED_ID = re.compile(r"\b[A-Z]{1,4}(?:[ -]?\d{2,})+\b|\b\d{3,}(?:[ -]\d{3,})
 
 
 _PREFIX_FORMAT = re.compile(r"^\s*([A-Z]{1,5})\s+followed by\s+(\w+)\s+digits?\b")
-_DIGIT_COUNTS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
 
 
 def _identifier(text: str, description: str = "") -> str | None:
@@ -167,7 +165,7 @@ def _identifier(text: str, description: str = "") -> str | None:
     shape = _PREFIX_FORMAT.match(description)
     if found and shape and found.isdigit():
         prefix, count = shape.group(1), shape.group(2).lower()
-        size = int(count) if count.isdigit() else _DIGIT_COUNTS.get(count)
+        size = int(count) if count.isdigit() else _WORDS.get(count)
         said_prefix = re.search(rf"\b{prefix}\b|\b{' '.join(prefix)}\b", text, re.I)
         if len(found) == size and said_prefix:
             return prefix + found

@@ -31,6 +31,7 @@ _DOUBLE = {"double": 2, "triple": 3}
 _FILLERS = {"uh", "um", "er", "erm", "hmm", "ah", "like"}
 _PHONE_KEYS = re.compile(r"phone|mobile|cell|telephone|callback|contact_number", re.I)
 _EMAIL_KEYS = re.compile(r"e-?mail", re.I)
+ADDRESS_KEYS = re.compile(r"address", re.I)  # a street address, where the key is no email's
 
 
 @dataclass(frozen=True)
@@ -185,7 +186,7 @@ def _text_matches(value: str, said: str, key: str) -> bool:
     value = value.strip()
     if not value:
         return False
-    if re.search(r"address", key, re.I) and not _EMAIL_KEYS.search(key) and not re.search(r"\d", value):
+    if ADDRESS_KEYS.search(key) and not _EMAIL_KEYS.search(key) and not re.search(r"\d", value):
         return False  # a street address has a number; "the wrong address on my order" is none
     if _EMAIL_KEYS.search(key) or "@" in value:
         return _email(value) != "" and _email(value) in _email(said)
@@ -259,6 +260,11 @@ _DAY_AFTER = re.compile(r"\bthe (?:day|one) after\b(?! tomorrow)|\bthe (?:next|f
 _DAY_BEFORE = re.compile(r"\bthe (?:day|one) before\b(?! yesterday)|\bthe previous day\b", re.I)
 
 
+def _relative_day(text: str) -> int:
+    """+1 for "the day after", -1 for "the day before", 0 for neither."""
+    return 1 if _DAY_AFTER.search(text) else -1 if _DAY_BEFORE.search(text) else 0
+
+
 def _ground_moment(fmt: str, sources: Sequence[Said], now: datetime) -> Grounded | None:
     offered = offered_times(sources)
     shift: tuple[int, Said] | None = None  # a newer turn's "the day after", waiting for the day it is after
@@ -273,8 +279,8 @@ def _ground_moment(fmt: str, sources: Sequence[Said], now: datetime) -> Grounded
             return Grounded(day.isoformat(), "resolver", shift[1].turn, f"{shift[1].text} ({said.text})")
         if fmt == "date" and found.date:
             return Grounded(found.date.isoformat(), "resolver", said.turn, said.text)
-        if fmt == "date" and shift is None and (_DAY_AFTER.search(said.text) or _DAY_BEFORE.search(said.text)):
-            shift = (1 if _DAY_AFTER.search(said.text) else -1, said)
+        if fmt == "date" and shift is None and (step := _relative_day(said.text)):
+            shift = (step, said)
             continue
         if fmt == "time" and found.time:
             return Grounded(found.time.strftime("%H:%M"), "resolver", said.turn, said.text)
