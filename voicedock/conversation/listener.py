@@ -240,20 +240,16 @@ class Listener:
         need a loaf of bread." scores 0.01 on Smart Turn). Waiting for the words costs the turn
         nothing, as its reply needs the same transcript; a caller who resumes cancels it."""
         assert self.turn is not None
-        words = self.turn.words
         if paused is None or self.early_words is None:
             return await self.turn.complete_probability(heard, SAMPLE_RATE) >= self.turn.threshold
-        if words is None:  # the words can only keep the turn open: asked only when the voice says finished
-            if await self.turn.complete_probability(heard, SAMPLE_RATE) < self.turn.threshold:
-                return False
-            said = await self.early_words(paused)
-            return said is None or words_verdict(said[0], None, 0.0, 2.0) is not False
         probability, said = await asyncio.gather(self.turn.complete_probability(heard, SAMPLE_RATE),
                                                  self.early_words(paused))
         voice = probability >= self.turn.threshold
         if said is None:
             return voice
-        verdict = words_verdict(said[0], said[1], words.unfinished_below, words.finished_from)
+        words = self.turn.words  # without one, the words can only keep the turn open (`looks_unfinished`)
+        verdict = words_verdict(said[0], said[1], words.unfinished_below if words else 0.0,
+                                words.finished_from if words else 2.0)
         return voice if verdict is None else verdict
 
     def _answered(self, done: asyncio.Future[bool], pause: int) -> None:
