@@ -199,6 +199,52 @@ def test_a_short_word_then_a_comma_is_not_resumed_when_the_caller_goes_on() -> N
     assert result.recorder.messages("user") == ["Wait, I need Tuesday."]
 
 
+# "Hello," [the end-of-turn model ends the turn at the comma] "I'd like a cleaning on Tuesday."
+# The caller goes on at 1.85 s: their first voiced frames (the onset) come at 1.91 s, confirmed speech
+# at 2.0 s. A reply whose audio begins between the two was neither paused at the onset (nothing
+# played yet) nor abandoned at the confirmation (it already played).
+GOES_ON = [("silence", 1.0), ("speak", 0.5), ("silence", 0.35), ("speak", 1.2), ("silence", 5.0), ("hangup",)]
+REPLY_STARTS = (0.22, 0.25, 0.28)  # seconds of synthesis after the turn ended at 1.7 s: audio at 1.92-1.98 s
+
+
+def _goes_on(second: str, synthesis: float) -> CallResult:
+    engines = fake_engines(stt=FakeSTT(["Hello.", second]), turn=FakeTurn([0.9]), tts=FakeTTS(delay=synthesis),
+                           llm=FakeLLM(["Hi there, how can I help you today?", "Sure, Tuesday it is."]))
+    return run_call(GOES_ON, assistant={"first_message": None, "start_speaking_plan": {"wait_seconds": 0.0}},
+                    engines=engines)
+
+
+def test_words_that_began_just_before_the_reply_are_paused_for_and_answered() -> None:
+    for synthesis in REPLY_STARTS:
+        result = _goes_on("I'd like a cleaning on Tuesday.", synthesis)
+        assert result.recorder.messages("user") == ["Hello.", "I'd like a cleaning on Tuesday."], synthesis
+        assert result.recorder.messages("assistant")[-1] == "Sure, Tuesday it is."
+        (paused_at, _), = result.audio.pauses
+        assert abs(paused_at - 2.0) <= FRAME  # paused once the caller's voice was confirmed as speech
+        assert len(result.audio.clears) == 1
+
+
+def test_a_backchannel_that_began_just_before_the_reply_resumes_it() -> None:
+    for synthesis in REPLY_STARTS:
+        result = _goes_on("Uh-huh.", synthesis)
+        assert result.recorder.messages("user") == ["Hello."], synthesis
+        assert result.recorder.messages("assistant") == ["Hi there, how can I help you today?"]
+        assert result.audio.clears == [] and "resumed" in result.states
+
+
+def test_words_a_said_message_began_over_are_judged_when_the_caller_stops() -> None:
+    # the operator's message starts 0.5 s into the caller's sentence: no onset paused it, and the
+    # caller's speech was confirmed before it began; their words are judged at the end of their turn
+    script = [("silence", 1.0), ("speak", 2.0), ("silence", 5.0), ("hangup",)]
+    engines = fake_engines(stt=FakeSTT(["I'd like a cleaning on Tuesday."]), llm=FakeLLM(["Sure, Tuesday it is."]))
+    result = run_call(script, assistant={"first_message": None}, engines=engines,
+                      commands=[(1.5, {"type": "say", "content": "Your order has shipped. " * 4})])
+    assert result.recorder.messages("user") == ["I'd like a cleaning on Tuesday."]
+    assert result.recorder.messages("assistant")[-1] == "Sure, Tuesday it is."
+    (paused_at, _), = result.audio.pauses
+    assert paused_at > 3.0  # when the caller's turn ended
+
+
 def test_barge_in_cancels_generation_and_synthesis() -> None:
     reply = "First sentence here. " + " ".join(f"Sentence number {i} goes on." for i in range(20))
     llm = FakeLLM([reply, "Okay."], token_delay=0.05)

@@ -39,12 +39,32 @@ def _new_hold(s: SessionCore) -> Hold:
     return Hold(s.clock(), s.listener.voiced_total, s.listener.in_speech)
 
 
+def pause_late(s: SessionCore, ended: SpeechEnded | None = None) -> bool:
+    """Pause for speech the onset did not pause for, its voice counted from its start; with its turn
+    `ended` already, its words are judged now. False when nothing plays that may be paused."""
+    if not s.speaking or not s.interruptible:
+        return False
+    s.playout.pause()
+    s.hold = Hold(s.clock(), s.listener.voiced_total - s.listener.voiced, confirmed=True)
+    s.set_state(State.PAUSED)
+    if ended is not None:
+        s.hold.ended = ended
+        judge_at_pause(s, SpeechPaused(ended.at, ended.pcm, ended.pause or 0))
+    return True
+
+
 async def on_speech_confirmed(s: SessionCore) -> None:
     """The endpointer counts the paused-for voice as speech: no longer a possible click. Speech
     that begins after the caller's turn over the assistant has ended takes the floor: both are
-    one turn ("Wait," [the end-of-turn model ends it] "can I book Tuesday?")."""
+    one turn ("Wait," [the end-of-turn model ends it] "can I book Tuesday?").
+
+    Speech confirmed over the assistant with no pause yet pauses it now: the reply's audio began
+    between the caller's first voiced frames and their confirmation (a caller going on after the
+    end-of-turn model ended "Hello," at its comma). Unpaused, the rest of their sentence would be
+    taken for words said over the reply and dropped."""
     hold = s.hold
     if hold is None:
+        pause_late(s)
         return
     if hold.ended is None:
         hold.confirmed = True
@@ -137,6 +157,7 @@ def resume(s: SessionCore, why: str, text: str = "") -> None:
     hold, s.hold = s.hold, None
     if hold is None:
         return
+    s.resumed_over = True
     _drop_judging(hold)
     s.playout.resume()
     s.set_state(State.RESUMED)

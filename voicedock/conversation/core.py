@@ -83,6 +83,7 @@ class SessionCore:
         self.early: tuple[int, asyncio.Task[Transcript]] | None = None  # transcription begun at a pause
         self.early_judged: tuple[int, asyncio.Task[float | None]] | None = None  # the words model on it
         self.hold: Hold | None = None  # the assistant's audio paused on the caller's voice (barge_in.py)
+        self.resumed_over = False  # the caller's current speech was judged not to interrupt (barge_in.resume)
         self.warming: asyncio.Task[None] | None = None  # the history evaluated ahead of the next reply
         self.queued: deque[QueuedTurn] = deque()
         self.idle_since: float | None = None

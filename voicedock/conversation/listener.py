@@ -132,6 +132,11 @@ class Listener:
     def in_speech(self) -> bool:
         return self.endpointer.in_speech
 
+    @property
+    def voiced(self) -> float:
+        """Speech seconds in the caller's current (or last) utterance."""
+        return self._voiced
+
     def unfinished(self) -> Pcm | None:
         """The caller's utterance so far while it has not ended (the call ends in the middle of it)."""
         return _join(self._speech) if self.endpointer.in_speech and self._speech else None

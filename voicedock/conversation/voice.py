@@ -26,6 +26,7 @@ from .barge_in import (
     on_hold_timer,
     on_judged,
     on_speech_confirmed,
+    pause_late,
     pause_on_onset,
 )
 from .base import SAMPLE_RATE, AudioPort, CallActions, CallEvents, CallInfo, Session, SessionCommand, SessionFactory
@@ -184,6 +185,7 @@ class VoiceSession(SessionCore):
 
     async def _on_speech_started(self) -> None:
         self.idle_since = None
+        self.resumed_over = False
         self.silence_prompts = 0
         if self.turn is not None and not self.speaking and self.phase is Phase.THINKING:
             # The caller was not done: drop the half-made reply; audio not yet transcribed is kept
@@ -234,8 +236,12 @@ class VoiceSession(SessionCore):
         if self.hold is not None:  # its words decide whether it interrupts
             self._answer(await hold_turn_end(self, event))
             return
-        if self.speaking:  # judged a backchannel already, or said over a goodbye
-            self.set_state(State.BACKCHANNEL_IGNORED)
+        if self.speaking:
+            # words not judged yet (the assistant began speaking after the caller did, with no pause
+            # for them): judged now, as words over the assistant are
+            if not self.resumed_over and pause_late(self, event):
+                return
+            self.set_state(State.BACKCHANNEL_IGNORED)  # judged a backchannel already, or said over a goodbye
             return
         if self.turn is not None:
             self.set_state(State.CALLER_SPOKE_DURING_TURN)
