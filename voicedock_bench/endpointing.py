@@ -49,6 +49,7 @@ class Config:
     check_seconds: float = 0.2
     text_gate: bool = False  # a "finished" verdict is dropped while the words so far end mid-phrase
     words_model: bool = False  # ... and the words model's verdict counts too (`words_verdict`)
+    mid_phrase_wait_seconds: float = 0.0  # the longest wait once the words stop mid-phrase
 
 
 class Timed(Generic[T]):
@@ -103,16 +104,19 @@ def first_end(item: Item, speech: list[bool], config: Config, model: Model | Non
     """When the caller's turn first ends (seconds into the item) and when its transcript is ready,
     or None if it never ends."""
     endpointer = Endpointer(wait_seconds=config.wait_seconds, timeout_seconds=0.0,
-                            check_seconds=(config.check_seconds,) if config.model else ())
-    pending: list[tuple[float, int, bool]] = []
+                            check_seconds=(config.check_seconds,) if config.model else (),
+                            mid_phrase_wait_seconds=config.mid_phrase_wait_seconds)
+    pending: list[tuple[float, int, bool, bool]] = []
     start = stt_start = voice_end = 0
     for i, is_speech in enumerate(speech):
         now = (i + 1) * STEP
-        for due, pause, finished in sorted(pending):
+        for due, pause, finished, mid_phrase in sorted(pending):
             if due <= now:
-                pending.remove((due, pause, finished))
+                pending.remove((due, pause, finished, mid_phrase))
                 if endpointer.verdict(pause, finished) is EndpointEvent.SPEECH_ENDED:
                     return due, words_ready(item, due, stt_start, voice_end, words)
+                if mid_phrase:
+                    endpointer.hold_open(pause)
         was_speaking = endpointer.in_speech
         event = endpointer.process(STEP, is_speech)
         if is_speech and was_speaking:
@@ -126,7 +130,7 @@ def first_end(item: Item, speech: list[bool], config: Config, model: Model | Non
         elif event is EndpointEvent.PAUSE_CHECK and model is not None:
             probability, took = model.ask(item, start, voice_end)
             due = now + took
-            finished = probability >= config.threshold
+            finished, mid_phrase = probability >= config.threshold, False
             lm = judge if config.words_model else None
             if config.text_gate and words is not None and (finished or lm is not None):
                 paused_at = i + 1 - round((config.check_seconds - PAUSE_SECONDS) / STEP)
@@ -135,7 +139,8 @@ def first_end(item: Item, speech: list[bool], config: Config, model: Model | Non
                 due = max(due, paused_at * STEP + stt_took + lm_took)
                 verdict = words_verdict(text, p_end, lm.below if lm else 0.0, lm.above if lm else 2.0)
                 finished = finished if verdict is None else verdict
-            pending.append((due, endpointer.pause, finished))
+                mid_phrase = verdict is False
+            pending.append((due, endpointer.pause, finished, mid_phrase))
     return None
 
 
@@ -229,6 +234,11 @@ def main(argv: list[str] | None = None) -> int:
                               f"words so far and the words model (unfinished below {judge.below}, finished from "
                               f"{judge.above}), Silero VAD", "silero", turn.max_wait_seconds, True, turn.threshold,
                               turn.check_seconds[0], text_gate=True, words_model=True))
+        mid_phrase = float(getattr(turn, "mid_phrase_wait_seconds", 0.0))
+        if mid_phrase > turn.max_wait_seconds:
+            configs.append(Config(f"the same, and a pause whose words stop mid-phrase waits up to {mid_phrase} s",
+                                  "silero", turn.max_wait_seconds, True, turn.threshold, turn.check_seconds[0],
+                                  text_gate=True, words_model=True, mid_phrase_wait_seconds=mid_phrase))
     report: dict[str, Any] = {
         "benchmark": "endpointing", "machine": machine, "profile": args.profile,
         "set": {"voices": sorted({i.voice for i in items}),

@@ -78,11 +78,31 @@ def test_finished_words_end_the_turn_as_soon_as_the_model_says_so() -> None:
 
 
 def test_unfinished_words_leave_the_longest_wait_to_end_a_turn_that_does_end_there() -> None:
-    turn = FakeTurn([0.9], max_wait_seconds=1.5)
+    turn = FakeTurn([0.9], max_wait_seconds=1.0, mid_phrase_wait_seconds=1.5)
     stt = FakeSTT(["I'm calling on behalf of"])
     result = run_call(CALLER, assistant=NO_GREETING, engines=fake_engines(turn=turn, stt=stt))
+    # words that stop mid-phrase wait the longer of the two: 1.5 s after the caller stopped
     assert abs(_thinking_at(result)[0] - 3.5) <= 0.06
     assert result.recorder.messages("user") == ["I'm calling on behalf of"]
+
+
+def test_a_caller_who_stops_mid_phrase_to_think_longer_than_the_longest_wait_is_not_cut_off() -> None:
+    script = [("silence", 1.0), ("speak", 1.0), ("silence", 1.3), ("speak", 1.0), ("silence", 6.0), ("hangup",)]
+    words = FakeWordsTurn({"I'm looking for": 0.00001}, default=0.6)
+    turn = FakeTurn([0.1], max_wait_seconds=1.0, mid_phrase_wait_seconds=2.0, words=words)
+    stt = FakeSTT(["I'm looking for", "I'm looking for someone who can fix a leaking pipe."])
+    result = run_call(script, assistant=NO_GREETING, engines=fake_engines(turn=turn, stt=stt))
+    assert result.recorder.messages("user") == ["I'm looking for someone who can fix a leaking pipe."]
+    assert len(_thinking_at(result)) == 1 and _thinking_at(result)[0] > 4.3
+
+
+def test_a_pause_the_voice_alone_finds_unfinished_still_ends_at_the_longest_wait() -> None:
+    script = [("silence", 1.0), ("speak", 1.0), ("silence", 1.3), ("speak", 1.0), ("silence", 6.0), ("hangup",)]
+    turn = FakeTurn([0.1], max_wait_seconds=1.0, mid_phrase_wait_seconds=2.0)  # words that say nothing
+    stt = FakeSTT(["I'd like a cleaning.", "Tuesday, if you can."])
+    result = run_call(script, assistant=NO_GREETING, engines=fake_engines(turn=turn, stt=stt))
+    assert abs(_thinking_at(result)[0] - 3.0) <= 0.06
+    assert result.recorder.messages("user")[0] == "I'd like a cleaning."
 
 
 def test_words_the_words_model_finds_unfinished_keep_the_turn_open() -> None:

@@ -36,6 +36,23 @@ def test_a_finished_verdict_ends_the_turn_only_in_its_own_pause() -> None:
     assert e.verdict(e.pause, True) is EndpointEvent.SPEECH_ENDED and not e.in_speech
 
 
+def test_a_pause_held_open_mid_phrase_lasts_the_longer_wait_until_the_caller_speaks_again() -> None:
+    e = Endpointer(wait_seconds=1.0, check_seconds=(0.2,), mid_phrase_wait_seconds=2.0)
+    _speak(e, 0.5)
+    _silence(e, 0.3)
+    e.hold_open(e.pause - 1)  # an answer for an older pause changes nothing
+    e.hold_open(e.pause)
+    assert EndpointEvent.SPEECH_ENDED not in _silence(e, 1.0)  # 1.3 s of silence: past the longest wait
+    _speak(e, 0.3)  # the caller went on: the next pause has the usual longest wait again
+    events = _silence(e, 1.0)
+    assert events.index(EndpointEvent.SPEECH_ENDED) == 49
+    e = Endpointer(wait_seconds=1.0, check_seconds=(0.2,), mid_phrase_wait_seconds=2.0)
+    _speak(e, 0.5)
+    _silence(e, 0.3)
+    e.hold_open(e.pause)
+    assert _silence(e, 1.7).index(EndpointEvent.SPEECH_ENDED) == 84  # 2.0 s after the last voice
+
+
 def test_without_a_finished_verdict_the_longest_wait_ends_the_turn() -> None:
     e = Endpointer(wait_seconds=1.5, check_seconds=(0.2,))
     _speak(e, 0.5)

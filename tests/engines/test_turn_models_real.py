@@ -61,6 +61,8 @@ async def test_smart_turn_tells_a_finished_sentence_from_one_stopped_at_its_comm
     finished = speech
     assert await turn.complete_probability(finished, 8000) >= turn.threshold
     assert await turn.complete_probability(stopped, 8000) < turn.threshold
+    # the profile gives a caller who stops mid-phrase more time than the longest wait
+    assert turn.mid_phrase_wait_seconds > turn.max_wait_seconds
 
 
 async def test_the_words_model_tells_a_sentence_head_from_a_finished_sentence(ci_engines: Engines) -> None:

@@ -115,7 +115,7 @@ class Listener:
         self.emit = emit
         self.turn = turn
         self.early_words = early_words
-        self._asking: set[asyncio.Future[bool]] = set()
+        self._asking: set[asyncio.Future[tuple[bool, bool]]] = set()
         self._preroll: deque[Pcm] = deque(maxlen=max(1, int(PREROLL_SECONDS / 0.02)))
         self._speech: list[Pcm] = []
         self._voice_end = 0  # frames of `_speech` up to the last voiced one: what the turn model hears
@@ -237,35 +237,41 @@ class Listener:
         self._asking.add(asked)
         asked.add_done_callback(lambda done: self._answered(done, pause))
 
-    async def _judge(self, heard: Pcm, paused: int | None) -> bool:
+    async def _judge(self, heard: Pcm, paused: int | None) -> tuple[bool, bool]:
         """Whether the caller has finished: the voice model's verdict, unless the words so far say
         otherwise. Words that stop mid-phrase ("My number is") keep the turn open: a model that
         hears intonation calls a third of such pauses the end on synthetic voices. Words the words
         model finds finished end it though the voice model is unsure ("Sorry, actually I just
         need a loaf of bread." scores 0.01 on Smart Turn). Waiting for the words costs the turn
-        nothing, as its reply needs the same transcript; a caller who resumes cancels it."""
+        nothing, as its reply needs the same transcript; a caller who resumes cancels it.
+
+        Returns whether the caller has finished, and whether the words stop mid-phrase (the pause
+        may then last the profile's `mid_phrase_wait_seconds`)."""
         assert self.turn is not None
         if paused is None or self.early_words is None:
-            return await self.turn.complete_probability(heard, SAMPLE_RATE) >= self.turn.threshold
+            return await self.turn.complete_probability(heard, SAMPLE_RATE) >= self.turn.threshold, False
         probability, said = await asyncio.gather(self.turn.complete_probability(heard, SAMPLE_RATE),
                                                  self.early_words(paused))
         voice = probability >= self.turn.threshold
         if said is None:
-            return voice
+            return voice, False
         words = self.turn.words  # without one, the words can only keep the turn open (`looks_unfinished`)
         verdict = words_verdict(said[0], said[1], words.unfinished_below if words else 0.0,
                                 words.finished_from if words else 2.0)
-        return voice if verdict is None else verdict
+        return (voice, False) if verdict is None else (verdict, not verdict)
 
-    def _answered(self, done: asyncio.Future[bool], pause: int) -> None:
+    def _answered(self, done: asyncio.Future[tuple[bool, bool]], pause: int) -> None:
         self._asking.discard(done)
         if done.cancelled() or self.turn is None:
             return
         if (err := done.exception()) is not None:  # the longest wait still ends the turn
             log.warning("end-of-turn model failed: %s", err)
             return
-        if self.endpointer.verdict(pause, done.result()) is EndpointEvent.SPEECH_ENDED:
+        finished, mid_phrase = done.result()
+        if self.endpointer.verdict(pause, finished) is EndpointEvent.SPEECH_ENDED:
             self._end(self.clock(), by_model=True)
+        elif mid_phrase:
+            self.endpointer.hold_open(pause)
 
 
 def caller_endpointer(wait_seconds: float, turn: TurnDetector | None) -> Endpointer:
@@ -275,7 +281,8 @@ def caller_endpointer(wait_seconds: float, turn: TurnDetector | None) -> Endpoin
     if turn is None:
         return Endpointer(wait_seconds=wait_seconds, timeout_seconds=0.0)
     return Endpointer(wait_seconds=max(turn.max_wait_seconds, wait_seconds), timeout_seconds=0.0,
-                      check_seconds=turn.check_seconds)
+                      check_seconds=turn.check_seconds,
+                      mid_phrase_wait_seconds=max(turn.mid_phrase_wait_seconds, wait_seconds))
 
 
 def _join(frames: list[Pcm]) -> Pcm:

@@ -107,13 +107,15 @@ class TurnDetector(Protocol):
     """End-of-turn model, asked at the caller's short pauses whether they have finished.
 
     `check_seconds` are the silences (after speech) at which it is asked, `max_wait_seconds` the
-    silence that ends a turn whatever it said, `threshold` the probability that counts as finished.
+    silence that ends a turn whatever it said, `threshold` the probability that counts as finished,
+    `mid_phrase_wait_seconds` that longest silence once the words so far stop mid-phrase.
     `words`, where the profile has one, judges the transcript of the words up to the pause too.
     """
 
     threshold: float
     check_seconds: tuple[float, ...]
     max_wait_seconds: float
+    mid_phrase_wait_seconds: float
     words: WordsTurnDetector | None
 
     async def complete_probability(self, pcm16: PCM16, rate: int) -> float: ...

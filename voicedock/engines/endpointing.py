@@ -35,6 +35,8 @@ class Endpointer:
     With an end-of-turn model, `check_seconds` are the silences at which it is asked
     (PAUSE_CHECK, numbered by `pause`); its answer comes back through `verdict`, and
     `wait_seconds` is then only the longest wait, for when it never says the caller has finished.
+    A pause whose words stop mid-phrase (`hold_open`) may last up to `mid_phrase_wait_seconds`:
+    a caller who says "I'm looking for" and stops to think is not done after a second.
     """
 
     wait_seconds: float = 0.4
@@ -42,6 +44,7 @@ class Endpointer:
     timeout_seconds: float = 10.0
     max_speech_seconds: float = 30.0
     check_seconds: tuple[float, ...] = ()
+    mid_phrase_wait_seconds: float = 0.0
 
     in_speech: bool = False
     speech_seconds: float = 0.0
@@ -50,6 +53,7 @@ class Endpointer:
     _pending_speech: float = 0.0
     pause: int = 0  # numbers the silences after speech, so a late verdict is never applied to a new one
     _checks_done: int = 0
+    _mid_phrase: bool = False  # the words of this pause stop mid-phrase (`hold_open`)
 
     @classmethod
     def from_start_speaking_plan(cls, plan: Mapping[str, Any] | None, **overrides: float) -> Endpointer:
@@ -67,6 +71,7 @@ class Endpointer:
         self.in_speech = False
         self.speech_seconds = self.silence_seconds = self.idle_seconds = self._pending_speech = 0.0
         self._checks_done = 0
+        self._mid_phrase = False
 
     def process(self, chunk_seconds: float, is_speech: bool) -> EndpointEvent:
         """Feed one chunk's VAD decision; returns the event it causes, if any."""
@@ -92,11 +97,13 @@ class Endpointer:
         if is_speech:
             self.silence_seconds = 0.0
             self._checks_done = 0
+            self._mid_phrase = False
         else:
             if self.silence_seconds == 0.0:
                 self.pause += 1
             self.silence_seconds += chunk_seconds
-        if self.silence_seconds >= self.wait_seconds or self.speech_seconds >= self.max_speech_seconds:
+        longest = max(self.wait_seconds, self.mid_phrase_wait_seconds) if self._mid_phrase else self.wait_seconds
+        if self.silence_seconds >= longest or self.speech_seconds >= self.max_speech_seconds:
             self.reset()
             return EndpointEvent.SPEECH_ENDED
         checks = self.check_seconds
@@ -112,6 +119,12 @@ class Endpointer:
             self.reset()
             return EndpointEvent.SPEECH_ENDED
         return EndpointEvent.NONE
+
+    def hold_open(self, pause: int) -> None:
+        """The words of `pause` stop mid-phrase: it ends the turn only after `mid_phrase_wait_seconds`
+        of silence; the caller's next voice undoes it, and a late answer for an older pause is dropped."""
+        if self.in_speech and pause == self.pause and self.silence_seconds > 0.0:
+            self._mid_phrase = True
 
 
 _ENDS_WITH_NUMBER = re.compile(r"\d[\d\s.,:]*$")

@@ -56,6 +56,7 @@ class FakeTurn:
     threshold: float = 0.5
     check_seconds: tuple[float, ...] = (0.2,)
     max_wait_seconds: float = 2.0
+    mid_phrase_wait_seconds: float = 0.0  # no longer than max_wait_seconds
     words: FakeWordsTurn | None = None
     asked: list[np.ndarray] = field(default_factory=list)
 
