@@ -85,7 +85,7 @@ def build_turn(spec: Mapping[str, Any], manifest: Mapping[str, Any], models_dir:
         threshold=float(spec.get("threshold", 0.5)),
         check_seconds=tuple(float(c) for c in spec.get("check_seconds", (0.2,))),
         max_wait_seconds=float(spec.get("max_wait_seconds", 2.0)),
-        mid_phrase_wait_seconds=float(spec["mid_phrase_wait_seconds"]) if "mid_phrase_wait_seconds" in spec else None,
+        mid_phrase_wait_seconds=float(spec.get("mid_phrase_wait_seconds", 0.0)),
         cpu_threads=int(spec.get("cpu_threads", 1)),
         words=build_words_turn(spec.get("words") or {}, manifest, models_dir),
     )

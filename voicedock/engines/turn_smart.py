@@ -32,7 +32,7 @@ class SmartTurn:
         threshold: float = 0.5,
         check_seconds: tuple[float, ...] = (0.2,),
         max_wait_seconds: float = 2.0,
-        mid_phrase_wait_seconds: float | None = None,
+        mid_phrase_wait_seconds: float = 0.0,
         cpu_threads: int = 1,
         words: WordsTurnDetector | None = None,
     ) -> None:
@@ -55,7 +55,7 @@ class SmartTurn:
         self.threshold = threshold
         self.check_seconds = tuple(sorted(check_seconds))
         self.max_wait_seconds = max_wait_seconds
-        self.mid_phrase_wait_seconds = max(max_wait_seconds, mid_phrase_wait_seconds or 0.0)
+        self.mid_phrase_wait_seconds = max(max_wait_seconds, mid_phrase_wait_seconds)  # never shorter
         self.words = words
 
     async def complete_probability(self, pcm16: PCM16, rate: int) -> float:
