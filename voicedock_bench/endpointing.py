@@ -26,7 +26,7 @@ import numpy as np
 
 from voicedock.audio import rms
 from voicedock.conversation.listener import ENERGY_FLOOR, PAUSE_SECONDS, PREROLL_SECONDS, TURN_PREROLL_SECONDS
-from voicedock.engines.endpointing import Endpointer, EndpointEvent, words_verdict
+from voicedock.engines.endpointing import Endpointer, EndpointEvent, end_verdict
 from voicedock.engines.loader import build_stt, build_tts, build_turn, build_vad, read_manifest
 from voicedock.engines.vad_webrtc import WebRtcVad
 
@@ -50,6 +50,7 @@ class Config:
     text_gate: bool = False  # a "finished" verdict is dropped while the words so far end mid-phrase
     words_model: bool = False  # ... and the words model's verdict counts too (`words_verdict`)
     mid_phrase_wait_seconds: float = 0.0  # the longest wait once the words stop mid-phrase
+    unsure_voice_threshold: float = 0.0  # the voice's threshold where the words model cannot tell
 
 
 class Timed(Generic[T]):
@@ -79,6 +80,7 @@ class Judge:
 
     def __init__(self, model: Any) -> None:
         self.model, self.below, self.above = model, model.unfinished_below, model.finished_from
+        self.unsure = float(getattr(model, "unsure_voice_threshold", 0.0))
         self.cache: dict[str, tuple[float, float]] = {}
 
     def ask(self, text: str) -> tuple[float, float]:
@@ -137,9 +139,9 @@ def first_end(item: Item, speech: list[bool], config: Config, model: Model | Non
                 text, stt_took = words.ask(item, stt_start, paused_at)
                 p_end, lm_took = lm.ask(text) if lm is not None else (None, 0.0)
                 due = max(due, paused_at * STEP + stt_took + lm_took)
-                verdict = words_verdict(text, p_end, lm.below if lm else 0.0, lm.above if lm else 2.0)
-                finished = finished if verdict is None else verdict
-                mid_phrase = verdict is False
+                finished, mid_phrase = end_verdict(probability, config.threshold, text, p_end,
+                                                   lm.below if lm else 0.0, lm.above if lm else 2.0,
+                                                   config.unsure_voice_threshold)
             pending.append((due, endpointer.pause, finished, mid_phrase))
     return None
 
@@ -239,6 +241,11 @@ def main(argv: list[str] | None = None) -> int:
             configs.append(Config(f"the same, and a pause whose words stop mid-phrase waits up to {mid_phrase} s",
                                   "silero", turn.max_wait_seconds, True, turn.threshold, turn.check_seconds[0],
                                   text_gate=True, words_model=True, mid_phrase_wait_seconds=mid_phrase))
+        if judge.unsure > turn.threshold:
+            configs.append(Config(f"the same, and where the words model cannot tell, the voice must reach "
+                                  f"{judge.unsure}", "silero", turn.max_wait_seconds, True, turn.threshold,
+                                  turn.check_seconds[0], text_gate=True, words_model=True,
+                                  mid_phrase_wait_seconds=mid_phrase, unsure_voice_threshold=judge.unsure))
     report: dict[str, Any] = {
         "benchmark": "endpointing", "machine": machine, "profile": args.profile,
         "set": {"voices": sorted({i.voice for i in items}),

@@ -131,3 +131,13 @@ def test_a_short_answer_the_words_model_finds_unlikely_to_end_is_left_to_the_voi
     stt = FakeSTT(["Tuesday."], delay=0.1)
     result = run_call(CALLER, assistant=NO_GREETING, engines=fake_engines(turn=turn, stt=stt))
     assert _thinking_at(result)[0] < 2.0 + 0.3  # one word: no sentence the model could judge
+
+
+def test_where_the_words_model_cannot_tell_the_voice_must_be_surer() -> None:
+    script = [("silence", 1.0), ("speak", 1.0), ("silence", 0.8), ("speak", 1.0), ("silence", 6.0), ("hangup",)]
+    words = FakeWordsTurn({"I'm looking for it.": 0.13}, default=0.13, unsure_voice_threshold=0.7)
+    turn = FakeTurn([0.64, 0.64], words=words)  # over the voice's threshold (0.5), under 0.7
+    stt = FakeSTT(["I'm looking for it.", "I'm looking for someone who can fix a leaking pipe."])
+    result = run_call(script, assistant=NO_GREETING, engines=fake_engines(turn=turn, stt=stt))
+    assert result.recorder.messages("user") == ["I'm looking for someone who can fix a leaking pipe."]
+    assert len(_thinking_at(result)) == 1 and _thinking_at(result)[0] > 3.8

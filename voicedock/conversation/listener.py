@@ -19,7 +19,7 @@ import numpy as np
 
 from voicedock.audio import rms
 from voicedock.engines.base import VAD, TurnDetector
-from voicedock.engines.endpointing import Endpointer, EndpointEvent, words_verdict
+from voicedock.engines.endpointing import Endpointer, EndpointEvent, end_verdict
 
 from .base import SAMPLE_RATE, AudioPort, Pcm
 
@@ -252,13 +252,11 @@ class Listener:
             return await self.turn.complete_probability(heard, SAMPLE_RATE) >= self.turn.threshold, False
         probability, said = await asyncio.gather(self.turn.complete_probability(heard, SAMPLE_RATE),
                                                  self.early_words(paused))
-        voice = probability >= self.turn.threshold
-        if said is None:
-            return voice, False
         words = self.turn.words  # without one, the words can only keep the turn open (`looks_unfinished`)
-        verdict = words_verdict(said[0], said[1], words.unfinished_below if words else 0.0,
-                                words.finished_from if words else 2.0)
-        return (voice, False) if verdict is None else (verdict, not verdict)
+        if said is None or words is None:
+            return end_verdict(probability, self.turn.threshold, said[0] if said else None, None)
+        return end_verdict(probability, self.turn.threshold, said[0], said[1], words.unfinished_below,
+                           words.finished_from, words.unsure_voice_threshold)
 
     def _answered(self, done: asyncio.Future[tuple[bool, bool]], pause: int) -> None:
         self._asking.discard(done)

@@ -94,10 +94,12 @@ def vad_for_call(vad: VAD) -> VAD:
 
 class WordsTurnDetector(Protocol):
     """End of turn from the words so far: the probability that they end a sentence. Below
-    `unfinished_below` (for three words or more) they do not; from `finished_from` they do."""
+    `unfinished_below` (for three words or more) they do not; from `finished_from` they do; in
+    between, the voice model must reach `unsure_voice_threshold` (`endpointing.end_verdict`)."""
 
     unfinished_below: float
     finished_from: float
+    unsure_voice_threshold: float  # the voice model's threshold where this model cannot tell
 
     async def finished_probability(self, text: str) -> float: ...
 

@@ -180,6 +180,10 @@ def looks_unfinished(text: str) -> bool:
 WORDS_MIN = 3  # "No.", "Tuesday.", "At three." are whole answers a language model finds unlikely to end
 
 
+def _words(text: str) -> int:
+    return len(re.findall(r"[A-Za-z0-9']+", text))
+
+
 def words_verdict(text: str, probability: float | None, unfinished_below: float, finished_from: float) -> bool | None:
     """What the words so far say of the end of the turn: False when they stop mid-phrase (by
     `looks_unfinished`, or a words model's `probability` under `unfinished_below` for three words
@@ -189,8 +193,28 @@ def words_verdict(text: str, probability: float | None, unfinished_below: float,
         return False
     if probability is None:
         return None
-    if probability < unfinished_below and len(re.findall(r"[A-Za-z0-9']+", text)) >= WORDS_MIN:
+    if probability < unfinished_below and _words(text) >= WORDS_MIN:
         return False
     if probability >= finished_from:
         return True
     return None
+
+
+def end_verdict(voice: float, threshold: float, text: str | None, probability: float | None,
+                unfinished_below: float = 0.0, finished_from: float = 2.0,
+                unsure_threshold: float = 0.0) -> tuple[bool, bool]:
+    """Whether the caller has finished at a pause, and whether their words stop mid-phrase: the voice
+    model's probability `voice` against `threshold`, overruled by the words so far (`text`, None
+    when there is no transcript) as `words_verdict` reads them with the words model's `probability`.
+
+    Where the words model has read three words or more and cannot tell, the voice must reach
+    `unsure_threshold` (when that is higher): Whisper completes a cut-off phrase into a plausible
+    one ("I'm looking for" heard as "I'm looking for it."), which the words model then finds
+    neither finished nor unfinished, while the voice model hears a fall in pitch."""
+    if text is None:
+        return voice >= threshold, False
+    verdict = words_verdict(text, probability, unfinished_below, finished_from)
+    if verdict is not None:
+        return verdict, not verdict
+    unsure = probability is not None and _words(text) >= WORDS_MIN
+    return voice >= (max(threshold, unsure_threshold) if unsure else threshold), False

@@ -39,6 +39,7 @@ class FakeWordsTurn:
     default: float = 0.2
     unfinished_below: float = 0.02
     finished_from: float = 0.5
+    unsure_voice_threshold: float = 0.0
     asked: list[str] = field(default_factory=list)
 
     async def finished_probability(self, text: str) -> float:

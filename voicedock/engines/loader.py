@@ -100,6 +100,7 @@ def build_words_turn(spec: Mapping[str, Any], manifest: Mapping[str, Any], model
     return WordsTurn(model_path(manifest, models_dir, spec["model"]),
                      unfinished_below=float(spec.get("unfinished_below", 0.02)),
                      finished_from=float(spec.get("finished_from", 0.5)),
+                     unsure_voice_threshold=float(spec.get("unsure_voice_threshold", 0.0)),
                      n_threads=int(spec.get("n_threads", 1)))
 
 
