@@ -80,7 +80,7 @@ class Judge:
 
     def __init__(self, model: Any) -> None:
         self.model, self.below, self.above = model, model.unfinished_below, model.finished_from
-        self.unsure = float(getattr(model, "unsure_voice_threshold", 0.0))
+        self.unsure = model.unsure_voice_threshold
         self.cache: dict[str, tuple[float, float]] = {}
 
     def ask(self, text: str) -> tuple[float, float]:
@@ -236,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
                               f"words so far and the words model (unfinished below {judge.below}, finished from "
                               f"{judge.above}), Silero VAD", "silero", turn.max_wait_seconds, True, turn.threshold,
                               turn.check_seconds[0], text_gate=True, words_model=True))
-        mid_phrase = float(getattr(turn, "mid_phrase_wait_seconds", 0.0))
+        mid_phrase = turn.mid_phrase_wait_seconds
         if mid_phrase > turn.max_wait_seconds:
             configs.append(Config(f"the same, and a pause whose words stop mid-phrase waits up to {mid_phrase} s",
                                   "silero", turn.max_wait_seconds, True, turn.threshold, turn.check_seconds[0],

@@ -28,27 +28,32 @@ def pause_on_onset(s: SessionCore) -> None:
         if s.hold.ended is None:
             _drop_judging(s.hold)  # the caller went on after a pause: their words are not judged yet
         return
-    if not s.speaking or not s.interruptible:
-        return  # nothing is playing, or a goodbye that must be heard whole
-    s.playout.pause()
-    s.hold = _new_hold(s)
-    s.set_state(State.PAUSED)
+    _pause(s, _new_hold(s))
 
 
 def _new_hold(s: SessionCore) -> Hold:
     return Hold(s.clock(), s.listener.voiced_total, s.listener.in_speech)
 
 
-def pause_late(s: SessionCore, ended: SpeechEnded | None = None) -> bool:
-    """Pause for speech the onset did not pause for, its voice counted from its start; with its turn
-    `ended` already, its words are judged now. False when nothing plays that may be paused."""
+def _pause(s: SessionCore, hold: Hold) -> bool:
+    """Pause the assistant's audio for `hold`; False when nothing is playing, or a goodbye that must
+    be heard whole."""
     if not s.speaking or not s.interruptible:
         return False
     s.playout.pause()
-    s.hold = Hold(s.clock(), s.listener.voiced_total - s.listener.voiced, confirmed=True)
+    s.hold = hold
     s.set_state(State.PAUSED)
+    return True
+
+
+def pause_late(s: SessionCore, ended: SpeechEnded | None = None) -> bool:
+    """Pause for speech the onset did not pause for, its voice counted from its start; with its turn
+    `ended` already, its words are judged now. False when nothing plays that may be paused."""
+    hold = Hold(s.clock(), s.listener.voiced_total - s.listener.voiced, confirmed=True)
+    if not _pause(s, hold):
+        return False
     if ended is not None:
-        s.hold.ended = ended
+        hold.ended = ended
         judge_at_pause(s, SpeechPaused(ended.at, ended.pcm, ended.pause or 0))
     return True
 

@@ -280,7 +280,7 @@ def caller_endpointer(wait_seconds: float, turn: TurnDetector | None) -> Endpoin
         return Endpointer(wait_seconds=wait_seconds, timeout_seconds=0.0)
     return Endpointer(wait_seconds=max(turn.max_wait_seconds, wait_seconds), timeout_seconds=0.0,
                       check_seconds=turn.check_seconds,
-                      mid_phrase_wait_seconds=max(turn.mid_phrase_wait_seconds, wait_seconds))
+                      mid_phrase_wait_seconds=turn.mid_phrase_wait_seconds)
 
 
 def _join(frames: list[Pcm]) -> Pcm:

@@ -157,6 +157,7 @@ _COPULAS = frozenset("is are was were am".split())
 # "Yes, it is." ends on a copula after a pronoun; "My number is" does not.
 _PRONOUNS = frozenset("it that this there he she they we you i what who here which".split())
 _TRAILING = ("...", "…", ",", "-", "–", "—", ";", ":")
+_WORD = re.compile(r"[A-Za-z0-9']+")
 
 
 def looks_unfinished(text: str) -> bool:
@@ -168,7 +169,7 @@ def looks_unfinished(text: str) -> bool:
         return False
     if stripped.endswith(_TRAILING):
         return True
-    words = re.findall(r"[a-z0-9']+", stripped.lower())
+    words = _WORD.findall(stripped.lower())
     if not words:
         return False
     last = words[-1]
@@ -181,7 +182,7 @@ WORDS_MIN = 3  # "No.", "Tuesday.", "At three." are whole answers a language mod
 
 
 def _words(text: str) -> int:
-    return len(re.findall(r"[A-Za-z0-9']+", text))
+    return len(_WORD.findall(text))
 
 
 def words_verdict(text: str, probability: float | None, unfinished_below: float, finished_from: float) -> bool | None:

@@ -55,7 +55,7 @@ class SmartTurn:
         self.threshold = threshold
         self.check_seconds = tuple(sorted(check_seconds))
         self.max_wait_seconds = max_wait_seconds
-        self.mid_phrase_wait_seconds = max(max_wait_seconds, mid_phrase_wait_seconds)  # never shorter
+        self.mid_phrase_wait_seconds = mid_phrase_wait_seconds  # the endpointer never waits less than the longest wait
         self.words = words
 
     async def complete_probability(self, pcm16: PCM16, rate: int) -> float:
