@@ -79,11 +79,14 @@ _WEEKDAY = re.compile(
 )
 # A number that is the hour of a time ("March 3 pm", "on the 4:30") is not a day.
 _NOT_CLOCK = r"(?! ?(?:am|pm|oclock)\b)(?![:.]\d)"
+# A spoken clock time that follows a number: "20 12 10 am", "20 12 10 at night", "20 20 past 12".
+_CLOCK_NEXT = r" (?:\d\d? ?(?:am|pm|oclock|in the|at night|tonight)|past|to|after|till)\b"
 # Not "January 12" in "the 1st of January 12:10", nor "March 20" in "3 March 20 27" (a year said
-# "twenty twenty-seven"); after a bare number ("at 4 March 3rd") only with an ordinal day.
+# "twenty twenty-seven", but a clock in "January 20, twelve ten am"); after a bare number
+# ("at 4 March 3rd") only with an ordinal day.
 _MONTH_FIRST = re.compile(
     rf"(?<!of )(?<!\dst )(?<!\dnd )(?<!\drd )(?<!\dth )(?:(?<!\d )|(?<=[:.]\d\d )|(?=\w+ (?:the )?\d\d?{_ORD}))"
-    rf"\b(?P<month>{MONTH_RE}) (?:the )?(?P<day>\d{{1,2}}){_ORD}?(?!(?<=\b20) \d\d\b{_NOT_CLOCK}){_YEAR}\b{_NOT_CLOCK}"
+    rf"\b(?P<month>{MONTH_RE}) (?:the )?(?P<day>\d{{1,2}}){_ORD}?(?!(?<=\b20) [23]\d\b{_NOT_CLOCK}(?!{_CLOCK_NEXT})){_YEAR}\b{_NOT_CLOCK}"
 )
 _DAY_FIRST = re.compile(rf"(?<![:.])\b(?:the )?(?P<day>\d{{1,2}}){_ORD}? (?:of )?(?P<month>{MONTH_RE}){_YEAR}\b")
 _DAY_OF_MONTH = re.compile(
