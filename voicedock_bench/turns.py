@@ -113,7 +113,8 @@ async def run_bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     settings = Settings(data_dir=data_dir)
     data_dir.mkdir()
     ensure_demo(settings)
-    audio = await utterances(args.voices, args.profile, args.models_dir, workdir)
+    keep = Path(args.audio_dir) if getattr(args, "audio_dir", "") else None
+    audio = await utterances(args.voices, args.profile, args.models_dir, workdir, keep)
     port = free_port("tcp")
     env = {**os.environ, "VOICEDOCK_MODEL_PROFILE": args.profile, "VOICEDOCK_MODELS_DIR": str(args.models_dir)}
     log = (workdir / "serve.log").open("wb")

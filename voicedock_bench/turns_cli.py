@@ -29,6 +29,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--reply-timeout", type=float, default=20.0, help="seconds to wait for a reply to start")
     p.add_argument("--load-timeout", type=float, default=300.0, help="seconds for the server to load its models")
     p.add_argument("--out", default=str(Path.cwd() / "bench-results" / "turns.json"))
+    p.add_argument("--audio-dir", default=str(Path.cwd() / "bench-results" / "turns-audio"),
+                   help="keep the caller's sentences here and say the same renderings on later runs, so runs "
+                        "compare code rather than renderings; '' renders them anew for this run only")
     p.set_defaults(fn=cmd_bench_turns)
 
 

@@ -125,6 +125,7 @@ def report(args: argparse.Namespace, results: list[CallResult], models: dict[str
     return {
         "benchmark": "turns: real SIP calls through Asterisk to the demo assistant, measured at the caller",
         "profile": args.profile, "models": models, "machine": describe_machine(),
+        "caller_audio": getattr(args, "audio_dir", "") or "rendered for this run only",
         "calls": len(results), "voices": args.voices, "concurrent": sorted(by_concurrent), "failed_calls": [r.error for r in results if r.error],
         "definitions": {
             "turn_latency_ms": "caller's last voiced frame sent -> first assistant frame received (2 frames "

@@ -22,7 +22,7 @@ def test_bench_turns_reports_latency_barge_in_and_wer_from_real_calls(
     run = subprocess.run(
         [sys.executable, "-m", "voicedock_cli.main", "bench", "turns", "--profile", "ci", "--models-dir",
          str(ci_models_dir), "--calls", "1", "--questions", "1", "--voices", "piper,espeak-ng", "--concurrent", "1,2",
-         "--out", str(out)],
+         "--out", str(out), "--audio-dir", str(tmp_path / "audio")],
         capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
     data = json.loads(out.read_text())
@@ -47,3 +47,7 @@ def test_bench_turns_reports_latency_barge_in_and_wer_from_real_calls(
     assert data["backchannel_resumes"]["n"] == 4
     assert data["server_latency_ms"]["stt_ms"]["n"] >= 2
     assert Path(data["plot"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # the caller's sentences are kept for the next run: every question, the long one, the "okay"
+    # and the interruption, per voice
+    assert data["caller_audio"] == str(tmp_path / "audio")
+    assert len(list((tmp_path / "audio").glob("piper-*.wav"))) == len(list((tmp_path / "audio").glob("espeak-ng-*.wav"))) >= 4
