@@ -48,7 +48,7 @@ def assert_resumed_whole(result: CallResult) -> None:
 
 def test_the_callers_voice_pauses_the_assistant_within_a_frame() -> None:
     result = call(INTERRUPT, ["Wait, I need Tuesday."])
-    onset = SPEECH_AT + ONSET_SECONDS  # the third voiced frame in a row
+    onset = SPEECH_AT + ONSET_SECONDS  # the second voiced frame in a row
     assert onset - 1e-6 <= pause_at(result) <= onset + FRAME
     # Nothing more was played while paused: the caller stopped hearing the welcome at the pause.
     heard = result.audio.playout_time(pause_at(result))

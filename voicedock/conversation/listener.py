@@ -38,9 +38,10 @@ utterances cut off with 1.0 s, 19 with 0.3 s), so it keeps hearing what it alway
 PAUSE_SECONDS = 0.1  # silence after speech that may be the end of the turn: transcription can start
 # Voiced frames in a row that pause the assistant's audio (`SpeechOnset`). The endpointer wants
 # 150 ms before it calls it speech; a pause is undone at once when it was noise, so it may come
-# sooner: 60 ms here and about 40 ms more through the line leave the caller hearing the assistant
-# stop about 100 ms after they began.
-ONSET_SECONDS = 0.06
+# sooner. Silero's first voiced window comes 40-100 ms after a voice begins (its 32 ms windows
+# and its ramp), so two frames of it here, and about 40 ms through the line, leave the caller
+# hearing the assistant stop about 100 ms after they began.
+ONSET_SECONDS = 0.04
 # A frame quieter than this RMS (about -44 dBFS) is silence whatever the VAD says. WebRTC VAD keeps
 # reporting speech for 100-200 ms after a voice has faded out (its hangover); telephone speech sits
 # far above this level (about -20 to -30 dBFS), and line noise loud enough to pass it is still
