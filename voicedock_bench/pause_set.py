@@ -58,6 +58,32 @@ SENTENCES: tuple[tuple[str, str], ...] = (
     ("Please send the confirmation", "to my email address"),
     ("I'm calling on behalf of", "my mother, who is a patient of yours"),
     ("If there is nothing on Monday", "then Tuesday would also work"),
+    # Added with the second round: other businesses, and heads that end on a preposition, an
+    # article, a verb or a whole clause, written before the set was run again.
+    ("I was hoping to", "reschedule my cleaning to next month"),
+    ("Could I get a table for", "two on Saturday evening"),
+    ("My laptop keeps", "freezing when I open the spreadsheet"),
+    ("The parcel was supposed to", "arrive yesterday but nothing came"),
+    ("I'd like to order", "a birthday cake for twenty people"),
+    ("Is there any way to", "get an earlier appointment this week"),
+    ("We're celebrating", "my parents' anniversary on Friday"),
+    ("I can't log in to", "my email since the password change"),
+    ("Would you be able to", "deliver it to my neighbour instead"),
+    ("My daughter needs", "a check-up before school starts"),
+    ("I wanted to ask about", "the price of a filling"),
+    ("The printer on the", "third floor is out of toner"),
+    ("Can you deliver on", "Saturday morning before ten"),
+    ("I'm not sure whether", "my appointment is today or tomorrow"),
+    ("Do you still have", "space for a large group tonight"),
+    ("The error message says", "access denied whenever I try to save"),
+    ("It should be addressed to", "Maria Lopez at the side entrance"),
+    ("Because of my work", "I can only come after five"),
+    ("I'd like to know if", "you have gluten-free options"),
+    ("My account number is", "four four seven, nine zero two"),
+    ("When I called last week", "nobody picked up the phone"),
+    ("Could somebody from", "your team call me back today"),
+    ("I need a new", "password for the accounting system"),
+    ("Ideally we would come", "at half past seven with the kids"),
 )
 
 
