@@ -323,3 +323,23 @@ def test_the_day_after_is_the_day_after_the_one_last_talked_about() -> None:
     after_tomorrow = ground_value("date", date, None, [Said("The day after tomorrow.", "caller", 1)], FIXED_NOW)
     assert after_tomorrow is not None and after_tomorrow.value == (FIXED_NOW.date() + timedelta(days=2)).isoformat()
     assert ground_value("date", date, None, [Said("What about the day after?", "caller", 1)], FIXED_NOW) is None
+
+
+def test_instructions_written_as_prose_are_read_sentence_by_sentence() -> None:
+    """A prompt in sentences rather than "Label:" lines: a title's full stop does not end a
+    sentence, a time that ends one is said with one full stop, and what the assistant is told to
+    do is not a fact about the business."""
+    from voicedock.conversation.facts import instruction_lines, look_up, spoken_answer
+    from voicedock.conversation.hours import hours_answer
+
+    prompt = ("You are the friendly receptionist at Bright Smile Dental. Help callers book, check and cancel "
+              "appointments, and answer their questions. If a caller asks for a refund, transfer them.\n\n"
+              "We are open Monday to Friday from 9 am to 6 pm, and on Saturdays from 9 am to 1 pm. "
+              "Our dentists are Dr. Alvarez and Dr. Kim.")
+    lines = instruction_lines(prompt)
+    assert "Our dentists are Dr. Alvarez and Dr. Kim." in lines
+    assert not any(line.startswith(("Help", "If a caller")) for line in lines)
+    assert spoken_answer(look_up("Who are the dentists?", prompt).lines) == "Our dentists are Dr. Alvarez and Dr. Kim."
+    saturday = datetime(2026, 3, 7, 10, 0, tzinfo=NOW.tzinfo)
+    assert hours_answer("Are you open on Saturday?", lines, NOW) == "Yes, on Saturday we're open from 9 am to 1 pm."
+    assert hours_answer("Are you open today?", lines, saturday) == "Yes, today we're open from 9 am to 1 pm."

@@ -113,6 +113,13 @@ def _stem(word: str) -> str:
     return str(_STEMMER.stemWord(word))
 
 
+# A sentence ends at its mark and the space after it, but not after a title or an abbreviation:
+# "Our dentists are Dr. Alvarez and Dr. Kim." is one fact, not "Our dentists are Dr.".
+_ABBREVIATIONS = ("Dr", "Mr", "Mrs", "Ms", "Prof", "St", "Jr", "Sr", "Mt", "No", "vs", "approx", "e.g", "i.e",
+                  "a.m", "p.m")
+_SENTENCE_END = "(?<=[.!?])" + "".join(rf"(?<!\b{re.escape(a)}\.)" for a in _ABBREVIATIONS) + r"\s+"
+
+
 @lru_cache(maxsize=64)
 def instruction_lines(prompt: str) -> tuple[str, ...]:
     """The instructions as lines and sentences, each a candidate fact. Lines about the assistant's
@@ -120,7 +127,7 @@ def instruction_lines(prompt: str) -> tuple[str, ...]:
     ("To book you need the date...") state no fact about the business.
 
     Cached: every question of every call to an assistant reads the same instructions."""
-    parts = re.split(r"(?<=[.!?])\s+(?=[A-Z])|\n+", prompt)
+    parts = re.split(rf"{_SENTENCE_END}(?=[A-Z])|\n+", prompt)
     lines = [p.strip(" -•*\t") for p in parts if len(p.strip()) > 3]
     return tuple(line for line in lines if not _NOT_A_FACT.match(line))
 
@@ -141,7 +148,11 @@ def _line_stems(prompt: str) -> tuple[frozenset[str], ...]:
     return tuple(frozenset(_stems(line)) for line in instruction_lines(prompt))
 
 
-_NOT_A_FACT = re.compile(r"(?i)(?:you|your|always|never|be|keep|answer|do not|don't|to (?:\w+ ){1,4}you need)\b")
+_NOT_A_FACT = re.compile(
+    r"(?i)(?:you|your|always|never|be|keep|answer|do not|don't|to (?:\w+ ){1,4}you need"
+    # what the assistant is told to do ("Help callers book...", "If a caller asks for a refund, ...")
+    r"|help|assist|greet|ask|offer|collect|confirm|use|speak|respond|reply|introduce|handle|make sure|try to"
+    r"|remember|avoid|act as|(?:if|when|whenever) (?:a|the) (?:caller|customer|patient|guest|client|user)s?)\b")
 
 
 LABEL = re.compile(r"^\s*([A-Z][\w' -]{0,30}):\s*")
@@ -179,7 +190,7 @@ _REFERS = re.compile(r"\b(?:it|that|they|them|this|those|these)\b", re.I)
 CONTEXT_WEIGHT = 0.5  # a word the question only refers to counts half as much as one it says
 
 
-_SENTENCES = re.compile(r"(?<=[.!?])\s+")
+_SENTENCES = re.compile(_SENTENCE_END)
 
 
 def look_up(question: str, prompt: str, before: Sequence[str] = ()) -> Lookup:

@@ -65,7 +65,9 @@ def _clock(said: str) -> Clock | None:
         hour = 0
     if (not meridiem and match[2] is None) or hour > 24 or minute > 59:
         return None  # a bare number ("room 214", "10 days") is no time
-    return Clock(said.strip(), hour * 60 + minute)
+    said = said.strip()
+    # "to 1 pm." took the sentence's full stop with it; "1 p.m." keeps its own
+    return Clock(said[:-1] if said.endswith(".") and said.count(".") == 1 else said, hour * 60 + minute)
 
 
 def parse_week(line: str) -> Week:
@@ -198,7 +200,8 @@ def _say(label: str, when: str, spans: tuple[Span, ...]) -> str:
 
 
 def _sentence(text: str) -> str:
-    return text[0].upper() + text[1:] + "."
+    """Capitalised, with one full stop: a time said "1 p.m." already ends in one."""
+    return text[0].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
 def _days(days: Sequence[int]) -> str:
