@@ -51,6 +51,7 @@ class Config:
     words_model: bool = False  # ... and the words model's verdict counts too (`words_verdict`)
     mid_phrase_wait_seconds: float = 0.0  # the longest wait once the words stop mid-phrase
     unsure_voice_threshold: float = 0.0  # the voice's threshold where the words model cannot tell
+    question_finished_from: float = 2.0  # the words model's finished_from for a transcript ending in "?"
 
 
 class Timed(Generic[T]):
@@ -81,6 +82,7 @@ class Judge:
     def __init__(self, model: Any) -> None:
         self.model, self.below, self.above = model, model.unfinished_below, model.finished_from
         self.unsure = model.unsure_voice_threshold
+        self.question = model.question_finished_from
         self.cache: dict[str, tuple[float, float]] = {}
 
     def ask(self, text: str) -> tuple[float, float]:
@@ -141,7 +143,8 @@ def first_end(item: Item, speech: list[bool], config: Config, model: Model | Non
                 due = max(due, paused_at * STEP + stt_took + lm_took)
                 finished, mid_phrase = end_verdict(probability, config.threshold, text, p_end,
                                                    lm.below if lm else 0.0, lm.above if lm else 2.0,
-                                                   config.unsure_voice_threshold)
+                                                   config.unsure_voice_threshold,
+                                                   question_finished_from=config.question_finished_from)
             pending.append((due, endpointer.pause, finished, mid_phrase))
     return None
 
@@ -246,6 +249,12 @@ def main(argv: list[str] | None = None) -> int:
                                   f"{judge.unsure}", "silero", turn.max_wait_seconds, True, turn.threshold,
                                   turn.check_seconds[0], text_gate=True, words_model=True,
                                   mid_phrase_wait_seconds=mid_phrase, unsure_voice_threshold=judge.unsure))
+        if judge.question < judge.above:
+            configs.append(Config(f"the same, and words the STT ended with a question mark are finished from "
+                                  f"{judge.question}", "silero", turn.max_wait_seconds, True, turn.threshold,
+                                  turn.check_seconds[0], text_gate=True, words_model=True,
+                                  mid_phrase_wait_seconds=mid_phrase, unsure_voice_threshold=judge.unsure,
+                                  question_finished_from=judge.question))
     report: dict[str, Any] = {
         "benchmark": "endpointing", "machine": machine, "profile": args.profile,
         "set": {"voices": sorted({i.voice for i in items}),

@@ -141,3 +141,19 @@ def test_where_the_words_model_cannot_tell_the_voice_must_be_surer() -> None:
     result = run_call(script, assistant=NO_GREETING, engines=fake_engines(turn=turn, stt=stt))
     assert result.recorder.messages("user") == ["I'm looking for someone who can fix a leaking pipe."]
     assert len(_thinking_at(result)) == 1 and _thinking_at(result)[0] > 3.8
+
+
+def test_a_question_ends_the_turn_from_its_own_lower_bar() -> None:
+    """Whole questions score 0.1-0.5 on the words model; one the STT ended with "?" that reaches
+    `question_finished_from` ends the turn though the voice is unsure, and one under it waits."""
+
+    def ended_at(text: str, probability: float) -> float:
+        words = FakeWordsTurn({text: probability}, question_finished_from=0.3)
+        turn = FakeTurn([0.02], max_wait_seconds=1.5, words=words)
+        stt = FakeSTT([text], delay=0.1)
+        return _thinking_at(run_call(CALLER, assistant=NO_GREETING, engines=fake_engines(turn=turn, stt=stt)))[0]
+
+    assert abs(ended_at("Where can I find your shop?", 0.49) - (2.0 + 0.2)) <= 0.05
+    # the same probability for a statement, or a question under the bar: the longest wait
+    assert ended_at("I'd like to book a cleaning.", 0.49) > 2.0 + 1.4
+    assert ended_at("Could you check it?", 0.09) > 2.0 + 1.4

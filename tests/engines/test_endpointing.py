@@ -102,6 +102,11 @@ def test_what_the_words_say_of_the_end_of_the_turn() -> None:
     assert words_verdict("Tuesday.", 0.008, 0.02, 0.5) is None  # too short to judge
     assert words_verdict("Sorry, I just need a loaf of bread.", 0.6, 0.02, 0.5) is True
     assert words_verdict("Where can I find your shop?", 0.2, 0.02, 0.5) is None
+    # a question the STT ended with "?" has its own bar; a statement does not
+    assert words_verdict("Where can I find your shop?", 0.49, 0.02, 0.5, question_finished_from=0.3) is True
+    assert words_verdict("Could you check it?", 0.09, 0.02, 0.5, question_finished_from=0.3) is None
+    assert words_verdict("I'd like to book a cleaning.", 0.49, 0.02, 0.5, question_finished_from=0.3) is None
+    assert words_verdict("Can you tell me?", 0.0001, 0.02, 0.5, question_finished_from=0.3) is False
 
 
 def test_the_voice_must_be_surer_where_the_words_model_cannot_tell() -> None:

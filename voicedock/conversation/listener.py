@@ -257,7 +257,8 @@ class Listener:
         if said is None or words is None:
             return end_verdict(probability, self.turn.threshold, said[0] if said else None, None)
         return end_verdict(probability, self.turn.threshold, said[0], said[1], words.unfinished_below,
-                           words.finished_from, words.unsure_voice_threshold)
+                           words.finished_from, words.unsure_voice_threshold,
+                           question_finished_from=words.question_finished_from)
 
     def _answered(self, done: asyncio.Future[tuple[bool, bool]], pause: int) -> None:
         self._asking.discard(done)

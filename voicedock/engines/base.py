@@ -100,6 +100,7 @@ class WordsTurnDetector(Protocol):
     unfinished_below: float
     finished_from: float
     unsure_voice_threshold: float  # the voice model's threshold where this model cannot tell
+    question_finished_from: float  # `finished_from` for words the STT ended with a question mark
 
     async def finished_probability(self, text: str) -> float: ...
 

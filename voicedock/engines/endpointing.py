@@ -185,11 +185,17 @@ def _words(text: str) -> int:
     return len(_WORD.findall(text))
 
 
-def words_verdict(text: str, probability: float | None, unfinished_below: float, finished_from: float) -> bool | None:
+def words_verdict(text: str, probability: float | None, unfinished_below: float, finished_from: float, *,
+                  question_finished_from: float = 2.0) -> bool | None:
     """What the words so far say of the end of the turn: False when they stop mid-phrase (by
     `looks_unfinished`, or a words model's `probability` under `unfinished_below` for three words
-    or more), True when the model finds the sentence ended (from `finished_from`), None when they
-    do not say and the voice decides."""
+    or more), True when the model finds the sentence ended (from `finished_from`, or from
+    `question_finished_from` for words the STT ended with a question mark), None when they do not
+    say and the voice decides.
+
+    A question gets its own, lower bar: whole questions score 0.1-0.5 ("Where can I find your
+    shop?" 0.499), while the heads Whisper turns into short questions score under 0.1 ("Could you
+    check if" heard "Could you check it?", 0.095) on the false-cut-off set."""
     if looks_unfinished(text):
         return False
     if probability is None:
@@ -198,12 +204,14 @@ def words_verdict(text: str, probability: float | None, unfinished_below: float,
         return False
     if probability >= finished_from:
         return True
+    if text.rstrip().endswith("?") and probability >= question_finished_from:
+        return True
     return None
 
 
 def end_verdict(voice: float, threshold: float, text: str | None, probability: float | None,
                 unfinished_below: float = 0.0, finished_from: float = 2.0,
-                unsure_threshold: float = 0.0) -> tuple[bool, bool]:
+                unsure_threshold: float = 0.0, *, question_finished_from: float = 2.0) -> tuple[bool, bool]:
     """Whether the caller has finished at a pause, and whether their words stop mid-phrase: the voice
     model's probability `voice` against `threshold`, overruled by the words so far (`text`, None
     when there is no transcript) as `words_verdict` reads them with the words model's `probability`.
@@ -214,7 +222,8 @@ def end_verdict(voice: float, threshold: float, text: str | None, probability: f
     neither finished nor unfinished, while the voice model hears a fall in pitch."""
     if text is None:
         return voice >= threshold, False
-    verdict = words_verdict(text, probability, unfinished_below, finished_from)
+    verdict = words_verdict(text, probability, unfinished_below, finished_from,
+                            question_finished_from=question_finished_from)
     if verdict is not None:
         return verdict, not verdict
     unsure = probability is not None and _words(text) >= WORDS_MIN

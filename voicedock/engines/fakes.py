@@ -40,6 +40,7 @@ class FakeWordsTurn:
     unfinished_below: float = 0.02
     finished_from: float = 0.5
     unsure_voice_threshold: float = 0.0
+    question_finished_from: float = 0.5
     asked: list[str] = field(default_factory=list)
 
     async def finished_probability(self, text: str) -> float:

@@ -35,7 +35,8 @@ class WordsTurn:
     """Probability that the caller's words so far are a finished sentence."""
 
     def __init__(self, model_path: Path, *, unfinished_below: float = 0.05, finished_from: float = 0.5,
-                 unsure_voice_threshold: float = 0.0, n_threads: int = 1) -> None:
+                 unsure_voice_threshold: float = 0.0, question_finished_from: float | None = None,
+                 n_threads: int = 1) -> None:
         try:
             from llama_cpp import Llama
 
@@ -46,6 +47,7 @@ class WordsTurn:
         self.unfinished_below = unfinished_below
         self.finished_from = finished_from
         self.unsure_voice_threshold = unsure_voice_threshold
+        self.question_finished_from = finished_from if question_finished_from is None else question_finished_from
         self._lock = threading.Lock()
         self._head = self._llm.tokenize(HEAD.encode(), add_bos=False, special=True)
         ends = [self._llm.tokenize(END_TOKEN.encode(), add_bos=False, special=True)]
