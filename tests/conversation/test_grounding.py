@@ -343,3 +343,25 @@ def test_instructions_written_as_prose_are_read_sentence_by_sentence() -> None:
     saturday = datetime(2026, 3, 7, 10, 0, tzinfo=NOW.tzinfo)
     assert hours_answer("Are you open on Saturday?", lines, NOW) == "Yes, on Saturday we're open from 9 am to 1 pm."
     assert hours_answer("Are you open today?", lines, saturday) == "Yes, today we're open from 9 am to 1 pm."
+
+
+@pytest.mark.parametrize("text", ["Hi, I was wondering if you're open on Sunday.", "I'd like to know what a cleaning costs.",
+                                  "I wanted to ask whether you take Aetna.", "I'm calling to see if you have parking."])
+def test_a_question_asked_as_a_statement_is_a_question(text: str) -> None:
+    from voicedock.conversation.cues import is_question
+
+    assert is_question(text) and not is_chatter(text)
+
+
+@pytest.mark.parametrize("text", ["Could you help me?", "Hi, can I ask you something?", "I was wondering if you could help me.",
+                                  "Hello, I have a quick question for you."])
+def test_asking_for_help_before_saying_what_about_is_no_question_for_the_instructions(text: str) -> None:
+    """Looked up, "Could you help me?" found no topic in the instructions and got "I don't have
+    that information"; it is chatter, which the model answers and which runs no tool."""
+    assert is_chatter(text)
+
+
+@pytest.mark.parametrize("text", ["Can you help me book an appointment?", "Could you help me with my booking?",
+                                  "I need help with my order."])
+def test_asking_for_help_with_something_named_is_not_chatter(text: str) -> None:
+    assert not is_chatter(text)

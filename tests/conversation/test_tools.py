@@ -324,7 +324,7 @@ def test_a_reply_that_repeats_the_greeting_is_not_spoken_again() -> None:
     script = [("silence", 5.0), ("speak", 1.0), ("silence", 6.0)]
     result = run_call(script, assistant={"first_message": "Hello, Bright Smile Dental, how can I help you?",
                                          "system_prompt": "We open at 8 am on weekdays."},
-                      engines=fake_engines(llm=llm, stt=FakeSTT(["I was wondering when you open."])), max_seconds=14)
+                      engines=fake_engines(llm=llm, stt=FakeSTT(["Tell me when you open."])), max_seconds=14)
     greeting, answer = result.recorder.messages("assistant")
     assert greeting == "Hello, Bright Smile Dental, how can I help you?"
     assert answer == "We open at 8 am."

@@ -21,6 +21,10 @@ _CHATTER = re.compile(
     r"mm[- ]?hmm|hmm|uh|um|er|oh|ah|i see|got it|sounds good|that's (?:great|fine|good|perfect)|"
     r"is any(?:one|body) there|are you there|can you hear me|any(?:one|body) there|hello there|"
     r"how are you(?: doing)?(?: today)?|"
+    # asking for help or leave to ask, before saying what about
+    r"(?:(?:can|could|would) you|i (?:was )?wonder(?:ing)? if you (?:can|could)) (?:please )?help(?: me)?(?: out)?"
+    r"(?: (?:with something|please|for a (?:second|moment)))?|(?:can|could|may) i ask (?:you )?(?:something|a (?:quick )?question)|"
+    r"i (?:have|had|'ve got|got) a (?:quick )?question(?: for you)?|i need (?:some )?help|"
     r"i'm (?:good|fine|well)(?: thanks)?|not bad)[\s,.!?]*)+$",
     re.I,
 )
@@ -217,10 +221,15 @@ def _prefix(stem: str) -> str:
 
 _QUESTION = re.compile(r"\?\s*$|^\W*(?:(?:so|and|but|okay|ok|oh|hi|hey|hello|um|uh)\W+)*(?:what|when|where|why|how|who|"
                        r"which|is|are|do|does|did|can|could|will|would|should|may|any|anything)\b", re.I)
+# A question asked as a statement: "I was wondering if you're open on Sunday", "I'd like to know
+# what a cleaning costs".
+_INDIRECT = re.compile(r"\b(?:wondering|wonder|curious|(?:want|wanted|like|need|needed) to (?:know|ask|check|find out)|"
+                       r"find out|calling to (?:ask|check|see)) (?:if|whether|what|when|where|why|how|who|which|about)\b",
+                       re.I)
 
 
 def is_question(text: str) -> bool:
-    return bool(_QUESTION.search(text.strip()))
+    return bool(_QUESTION.search(text.strip()) or _INDIRECT.search(text))
 
 
 def _look_up_words(spec: ToolSpec) -> list[str]:
