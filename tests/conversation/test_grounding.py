@@ -365,3 +365,14 @@ def test_asking_for_help_before_saying_what_about_is_no_question_for_the_instruc
                                   "I need help with my order."])
 def test_asking_for_help_with_something_named_is_not_chatter(text: str) -> None:
     assert not is_chatter(text)
+
+
+def test_a_part_of_the_day_is_a_question_about_the_hours() -> None:
+    from voicedock.conversation.facts import instruction_lines, look_up
+    from voicedock.conversation.hours import hours_answer
+
+    prompt = "We are open Monday to Friday from 9 am to 6 pm. A cleaning costs $85."
+    found = look_up("Are you open in the evening?", prompt)
+    assert found.answerable and found.lines[0].startswith("We are open")
+    assert hours_answer("Are you open in the evening?", found.lines, NOW, instruction_lines(prompt)) == \
+        "We're open until 6 pm from Monday to Friday."

@@ -35,7 +35,8 @@ _STOP = set(
 # Words callers and instructions use for the same thing: each maps to one topic word.
 _SAME = {
     **dict.fromkeys("open opens opening hours hour close closes closing closed late early earliest soonest time "
-                    "times".split(), "hours"),
+                    "times morning mornings afternoon afternoons evening evenings night nights weekend "
+                    "weekends".split(), "hours"),
     **dict.fromkeys("price prices cost costs fee fees charge charged charges pay paying payment "
                     "card cards cash check cheque cheques checks expensive cheap".split(), "payment"),
     **dict.fromkeys("address located location where street find directions".split(), "address"),
