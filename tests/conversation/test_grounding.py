@@ -371,7 +371,10 @@ def test_a_part_of_the_day_is_a_question_about_the_hours() -> None:
     from voicedock.conversation.facts import instruction_lines, look_up
     from voicedock.conversation.hours import hours_answer
 
-    prompt = "We are open Monday to Friday from 9 am to 6 pm. A cleaning costs $85."
+    prompt = ("We are open Monday to Friday from 9 am to 6 pm, and on Saturdays from 9 am to 1 pm. "
+              "We are closed on Sundays.\nWe are at 48 Elm Street. There is free parking in front.\n"
+              "A first visit costs $120. A cleaning costs $85. If you need to cancel, please let us know 24 hours "
+              "in advance.")
     found = look_up("Are you open in the evening?", prompt)
     assert found.answerable and found.lines[0].startswith("We are open")
     assert hours_answer("Are you open in the evening?", found.lines, NOW, instruction_lines(prompt)) == \
