@@ -379,3 +379,26 @@ def test_a_part_of_the_day_is_a_question_about_the_hours() -> None:
     assert found.answerable and found.lines[0].startswith("We are open")
     assert hours_answer("Are you open in the evening?", found.lines, NOW, instruction_lines(prompt)) == \
         "We're open until 6 pm from Monday to Friday."
+
+
+def test_free_that_costs_nothing_or_lacks_something_is_no_availability_check() -> None:
+    table = ToolSpec("check_table", "function", "Check whether a table is free for a party at a date and time.")
+    for text in ("Do you have gluten free pasta?", "Do kids eat free?", "Is parking free of charge?",
+                 "Can I get a dessert for free?"):
+        assert not asks_for(table, text), text
+    for text in ("Is Friday at seven free?", "Have you got anything free tomorrow night?"):
+        assert asks_for(table, text), text
+
+
+def test_a_prose_restaurant_prompt_gives_its_address_and_times_and_not_its_instructions() -> None:
+    from voicedock.conversation.facts import LABEL, instruction_lines, look_up, spoken_answer
+
+    prompt = ("You are Marco, who answers the phone for Trattoria Sole. You take table reservations.\n"
+              "We serve lunch from noon to 2:30 pm and dinner from 6 pm to 10 pm.\n"
+              "You can find us at 12 Harbour Lane, across from the marina.\n"
+              "Please ask callers for their name, the date, the time and the number of guests.")
+    assert instruction_lines(prompt) == ("We serve lunch from noon to 2:30 pm and dinner from 6 pm to 10 pm.",
+                                         "You can find us at 12 Harbour Lane, across from the marina.")
+    assert LABEL.match("We serve lunch from noon to 2:30 pm") is None  # the hour of a time is no label
+    assert spoken_answer(look_up("Where are you exactly?", prompt).lines) == \
+        "You can find us at 12 Harbour Lane, across from the marina."

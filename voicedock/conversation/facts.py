@@ -31,7 +31,7 @@ _STOP = set(
     "then than now today tonight tomorrow like want need know tell let get got go going come one two way "
     "hmm uh um well oh ah sure right also lot much many more most other else ever "
     "someone somebody anyone anybody everyone everybody actually roughly basically honestly probably "
-    "guys gonna wanna gotta kind sort yet next shoot".split())
+    "guys gonna wanna gotta kind sort yet next shoot exactly".split())
 # Words callers and instructions use for the same thing: each maps to one topic word.
 _SAME = {
     **dict.fromkeys("open opens opening hours hour close closes closing closed late early earliest soonest time "
@@ -65,6 +65,7 @@ _PHRASES = (
     (re.compile(r"\bgood (?:morning|afternoon|evening|day)\b"), " "),  # a greeting, not the part of a day
     (re.compile(r"\b(?:a |one )?(?:quick|short|small|little) question\b"), " "),  # no question about speed
     (VISIT, "opening"),  # coming over or getting someone on the phone asks when the place is open
+    (re.compile(r"\bwhere(?: are|'re| r) (?:you|y'all)(?: guys)?\b"), "address"),  # "where" alone says nothing
 )
 
 
@@ -130,7 +131,20 @@ def instruction_lines(prompt: str) -> tuple[str, ...]:
     Cached: every question of every call to an assistant reads the same instructions."""
     parts = re.split(rf"{_SENTENCE_END}(?=[A-Z])|\n+", prompt)
     lines = [p.strip(" -•*\t") for p in parts if len(p.strip()) > 3]
-    return tuple(line for line in lines if not _NOT_A_FACT.match(line))
+    return tuple(line for line in lines if _is_fact(line))
+
+
+def _is_fact(line: str) -> bool:
+    """Not a line telling the assistant who it is or what to do. A line to "you" is a fact when it
+    speaks of the business as "us" or "our", as one addressed to the caller does ("You can find us
+    at 12 Harbour Lane"), but never "You are ..."."""
+    if not _NOT_A_FACT.match(line):
+        return True
+    return bool(_TO_THE_CALLER.match(line) and _OF_US.search(line))
+
+
+_TO_THE_CALLER = re.compile(r"(?i)you (?!are\b|'re\b)")
+_OF_US = re.compile(r"(?i)\b(?:us|our|we)\b")
 
 
 _TIME_RANGE = re.compile(r"\b\d{1,2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?\s*(?:to|-|–|until|till)\s*\d{1,2}(?::\d{2})?\b")
@@ -153,11 +167,13 @@ _NOT_A_FACT = re.compile(
     r"(?i)(?:you|your|always|never|be|keep|answer|do not|don't|to (?:\w+ ){1,4}you need"
     # what the assistant is told to do ("Help callers book...", "If a caller asks for a refund, ...")
     r"|help|assist|greet|ask|offer|collect|confirm|use|speak|respond|reply|introduce|handle|make sure|try to"
-    r"|remember|avoid|act as|(?:if|when|whenever) (?:a|the) (?:caller|customer|patient|guest|client|user)s?)\b")
+    r"|remember|avoid|act as|(?:if|when|whenever) (?:a|the) (?:caller|customer|patient|guest|client|user)s?"
+    r"|please (?:ask|collect|confirm|get|note|use|make sure|be|always|never|try))\b")
 
 
-LABEL = re.compile(r"^\s*([A-Z][\w' -]{0,30}):\s*")
-"""A fact line's "Label:" ("Payment:", "Depot pickup:"), which names what the line is about."""
+LABEL = re.compile(r"^\s*([A-Z][\w' -]{0,30}(?<!\d)):(?!\d)\s*")
+"""A fact line's "Label:" ("Payment:", "Depot pickup:"), which names what the line is about; not
+the hour of a time ("We serve lunch from noon to 2:30 pm")."""
 
 
 LIST_PARTS = 3  # parts (";") from which a line is a list whose parts stand alone
