@@ -402,3 +402,15 @@ def test_a_prose_restaurant_prompt_gives_its_address_and_times_and_not_its_instr
     assert LABEL.match("We serve lunch from noon to 2:30 pm") is None  # the hour of a time is no label
     assert spoken_answer(look_up("Where are you exactly?", prompt).lines) == \
         "You can find us at 12 Harbour Lane, across from the marina."
+
+
+@pytest.mark.parametrize(("text", "books"), [
+    ("Okay and can I get a cleaning next Tuesday morning?", True),
+    ("I would like a check-up tomorrow.", True),
+    ("We need an appointment for Friday.", True),
+    ("I need a receipt for my visit on Tuesday.", False),
+    ("I need a prescription refill by Friday.", False),
+    ("Can I get a cleaning?", False),  # no when: the thing alone may be a question about it
+])
+def test_asking_for_a_thing_with_its_when_asks_to_book(text: str, books: bool) -> None:
+    assert asks_for(BOOK_SPEC, text) is books

@@ -13,6 +13,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from voicedock.engines.datetime_resolve import WEEKDAY_RE
+
 from .tools import END_CALL, TRANSFER_CALL, ToolSpec
 
 _CHATTER = re.compile(
@@ -204,9 +206,23 @@ _OTHER_FREE = re.compile(
 _ABOUT_IT = re.compile(r"\b(?:is|are|was|were) (?:it|that|this|they|those|these) (?:free|open|available)\b", re.I)
 
 
+# Asking for a thing at a time: "can I get a cleaning next Tuesday morning", "I'd like a table on
+# Friday", "we need an appointment for tomorrow". A thing of a word or two said with its when is a
+# booking, whatever the thing; "a receipt for my visit on Tuesday" is not.
+_WHEN = (rf"(?:(?:next |this |on |coming )?(?:{WEEKDAY_RE})|today|tonight|tomorrow|next week|this week|"
+         r"(?:in the |this )?(?:morning|afternoon|evening)|noon|\d{1,2}(?::\d\d)? ?(?:am|pm|a\.m\.|p\.m\.)|"
+         r"(?:at )?(?:\d|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b|the \d{1,2}(?:st|nd|rd|th))")
+_WANT_A_WHEN = re.compile(
+    r"\b(?:(?:can|could|may) (?:i|we) (?:get|have|grab|come in for)|(?:i|we)'?d like|(?:i|we) would like|"
+    rf"(?:i|we) (?:want|need)(?: to (?:get|have))?) (?:a|an|another) (?:[\w-]+ ){{1,2}}(?:for |on |at )?{_WHEN}", re.I)
+_BOOKING_VERBS = {"book", "reserve", "schedule"}
+
+
 def asks_for(spec: ToolSpec, text: str) -> bool:
     """Whether the caller's words ask for what this tool does ("gluten-free" is not "free", a
     cheque is no availability check)."""
+    if _verb(spec) in _BOOKING_VERBS and _WANT_A_WHEN.search(text):
+        return True
     said = " " + re.sub(r"[^a-z' ]+", " ", re.sub(r"\w+-\w+", " ",
                                                 _OTHER_FREE.sub(" ", _OTHER_CHECKS.sub(" ", text.lower())))) + " "
     verb = _verb(spec)
