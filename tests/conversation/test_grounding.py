@@ -414,3 +414,16 @@ def test_a_prose_restaurant_prompt_gives_its_address_and_times_and_not_its_instr
 ])
 def test_asking_for_a_thing_with_its_when_asks_to_book(text: str, books: bool) -> None:
     assert asks_for(BOOK_SPEC, text) is books
+
+
+def test_a_kind_of_thing_the_instructions_never_state_is_not_answered_with_another() -> None:
+    """"How long does a cleaning take?" mentions the cleaning, whose price the instructions give;
+    they give no duration, so the price is no answer. A word also used in other senses ("send the
+    bill") asks for no kind of its own."""
+    from voicedock.conversation.facts import look_up
+
+    prompt = ("A cleaning costs $85. A first visit costs $120.\n"
+              "We accept Delta Dental and Cigna and bill them directly.")
+    assert not look_up("How long does a cleaning take?", prompt).answerable
+    assert look_up("How much does a cleaning cost?", prompt).answerable
+    assert look_up("I have Cigna. Do you send the bill to them?", prompt).answerable

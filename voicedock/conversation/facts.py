@@ -53,6 +53,12 @@ _SAME = {
                     "disabled ramp".split(), "access"),
     **dict.fromkeys("respond responds response responses reply replies".split(), "response"),
 }
+# A question's word for a kind of thing (hours, a price, a duration) asks for one: instructions that
+# never say one cannot answer it, whatever else of the question they mention. Not the words used
+# in other senses too ("send the bill", "take the car", "find", "where").
+_LOOSE = frozenset("send sent take takes wait time times find where car check checks late early soon quick "
+                   "quickly fast long open card cards step steps".split())
+_HOW_LONG = re.compile(r"(?i)\bhow long\b")
 VISIT = re.compile(r"\b(?:(?:come|swing|pop|drop|stop|go|head) (?:by|over|round|around|in|down)|"
                    r"reach (?:somebody|someone|anyone|anybody|you)|(?:anybody|someone|somebody|anyone) "
                    r"(?:be )?there)\b", re.I)
@@ -238,6 +244,10 @@ def _look_up(question: str, prompt: str, before: Sequence[str]) -> Lookup:
     stems = _stems(question)
     same_words = [len(stems & line) for line in _line_stems(prompt)]
     said = dict.fromkeys(_topic(question), 1.0)
+    kinds = {_SAME[w] for w in _words(question) if w in _SAME and w not in _LOOSE}
+    kinds |= {"duration"} if _HOW_LONG.search(question) else set()
+    if any(not any(kind in t for t in topics) for kind in kinds):
+        return Lookup(0.0, ())  # "How long does a cleaning take?" with no durations anywhere: not the price
     own = _score(said, lines, topics, same_words)
     if not before or not _REFERS.search(question):
         return own
