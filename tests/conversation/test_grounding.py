@@ -427,3 +427,10 @@ def test_a_kind_of_thing_the_instructions_never_state_is_not_answered_with_anoth
     assert not look_up("How long does a cleaning take?", prompt).answerable
     assert look_up("How much does a cleaning cost?", prompt).answerable
     assert look_up("I have Cigna. Do you send the bill to them?", prompt).answerable
+
+
+def test_what_is_done_on_a_day_of_every_week_is_a_question_about_the_business() -> None:
+    from voicedock.conversation.cues import asks_about_business
+
+    assert asks_about_business("Do you deliver on Sundays?")
+    assert not asks_about_business("Can you deliver it on Sunday?")

@@ -176,3 +176,18 @@ def test_a_question_asked_while_a_ticket_waits_is_not_taken_for_its_summary() ->
     replies = result.recorder.messages("assistant")
     assert replies[0] == "Which would it be: low, normal or urgent?"
     assert replies[1] != replies[0]  # the question is answered, not met with the tool's question again
+
+
+def test_a_question_about_the_business_while_a_value_is_asked_for_is_answered_and_takes_no_value() -> None:
+    """Asked for a name, the caller asks whether the clinic is open on Saturday: the instructions
+    answer it, "Saturday" does not become the booking's date, and the booking waits on."""
+    assistant = {**ASSISTANT, "system_prompt": ASSISTANT["system_prompt"] + " We are open on Saturday from 9 am to 1 pm."}
+    runner = ScriptedRunner(book_appointment={"booked": True})
+    said = ["I'd like to book an appointment for Friday at 3", "Are you open on Saturday?", "Ana Lopez",
+            "five five five, oh one three four"]
+    llm = FakeLLM(["You're all booked."], json_replies=[{}, {}, {}, {}])
+    result = run_call(turns(len(said)), assistant=assistant, engines=fake_engines(llm=llm, stt=FakeSTT(said)),
+                      tool_runner=runner, max_seconds=8.0 * len(said) + 5)
+    assert result.recorder.messages("assistant")[1] == "Yes, on Saturday we're open from 9 am to 1 pm."
+    assert runner.calls == [("book_appointment", {"date": "2025-06-06", "time": "15:00", "name": "Ana Lopez",
+                                                  "phone": "5550134"})]

@@ -112,7 +112,9 @@ def confirms(spec: ToolSpec, text: str, offered: str) -> bool:
 _BUSINESS_QUESTION = re.compile(
     r"\b(?:hours|opening hours|open late|open on|open today|are you open|close|closing|closed|address|located|"
     r"location|where are you|parking|park|price|prices|cost|costs|how much|fee|fees|charged?|charges|insurance|"
-    r"accept|menu|policy|wheelchair|directions|pay by|payment|refund|how long|deliver to|ship to)\b", re.I)
+    r"accept|menu|policy|wheelchair|directions|pay by|payment|refund|how long|deliver to|ship to|"
+    # what is done on a day of every week: "do you deliver on Sundays"
+    r"on (?:mondays|tuesdays|wednesdays|thursdays|fridays|saturdays|sundays|weekends|public holidays))\b", re.I)
 
 
 def asks_about_business(text: str) -> bool:

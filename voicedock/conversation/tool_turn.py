@@ -77,14 +77,18 @@ async def tool_step(s: SessionCore, text: str, timings: Timings) -> bool:
         return await _builtin(s, cue)
     offered = s.last_said()
     question = is_question(text)
+    if asks_about_business(text) and question:
+        # the prompt answers it; a tool waiting for a value ("What is the tracking number?") does not
+        # take "Saturday" from "Is the depot open on Saturday?", and waits on
+        return False
     if s.pending is not None:
         spoken = await _continue_pending(s, s.pending, text, timings)
         if spoken is not None:
             return spoken
         if not question and (asks_for(s.pending.spec, text) or confirms(s.pending.spec, text, offered)):
             return await _run_or_ask(s, s.pending, timings)  # "just book it": ask again for what is missing
-    if (asks_about_business(text) and question) or (is_chatter(text) and not offered.rstrip().endswith("?")):
-        return False  # the prompt answers questions about the business; chatter needs no tool
+    if is_chatter(text) and not offered.rstrip().endswith("?"):
+        return False  # chatter needs no tool
     if s.done is not None and CORRECTION.search(text):
         fresh = await _fresh_values(s, s.done.spec, text)
         if fresh:  # "oh wait, I meant Tuesday": the action runs again with the corrected value
