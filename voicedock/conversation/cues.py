@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from voicedock.engines.datetime_resolve import WEEKDAY_RE
+from voicedock.engines.datetime_words import WEEKDAY_RE
 
 from .tools import END_CALL, TRANSFER_CALL, ToolSpec
 
