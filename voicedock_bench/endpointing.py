@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -26,7 +26,7 @@ import numpy as np
 
 from voicedock.audio import rms
 from voicedock.conversation.listener import ENERGY_FLOOR, PAUSE_SECONDS, PREROLL_SECONDS, TURN_PREROLL_SECONDS
-from voicedock.engines.endpointing import Endpointer, EndpointEvent, end_verdict
+from voicedock.engines.endpointing import Endpointer, EndpointEvent, WordsRule, end_verdict
 from voicedock.engines.loader import build_stt, build_tts, build_turn, build_vad, read_manifest
 from voicedock.engines.vad_webrtc import WebRtcVad
 
@@ -48,10 +48,8 @@ class Config:
     threshold: float = 0.5
     check_seconds: float = 0.2
     text_gate: bool = False  # a "finished" verdict is dropped while the words so far end mid-phrase
-    words_model: bool = False  # ... and the words model's verdict counts too (`words_verdict`)
+    words_rule: WordsRule | None = None  # ... and the words model's verdict counts too, read by this rule
     mid_phrase_wait_seconds: float = 0.0  # the longest wait once the words stop mid-phrase
-    unsure_voice_threshold: float = 0.0  # the voice's threshold where the words model cannot tell
-    question_finished_from: float = 2.0  # the words model's finished_from for a transcript ending in "?"
 
 
 class Timed(Generic[T]):
@@ -80,9 +78,7 @@ class Judge:
     """The words model's probability that a transcript ends a sentence, timed once per text."""
 
     def __init__(self, model: Any) -> None:
-        self.model, self.below, self.above = model, model.unfinished_below, model.finished_from
-        self.unsure = model.unsure_voice_threshold
-        self.question = model.question_finished_from
+        self.model, self.rule = model, WordsRule.of(model)
         self.cache: dict[str, tuple[float, float]] = {}
 
     def ask(self, text: str) -> tuple[float, float]:
@@ -135,16 +131,14 @@ def first_end(item: Item, speech: list[bool], config: Config, model: Model | Non
             probability, took = model.ask(item, start, voice_end)
             due = now + took
             finished, mid_phrase = probability >= config.threshold, False
-            lm = judge if config.words_model else None
+            lm = judge if config.words_rule is not None else None
             if config.text_gate and words is not None and (finished or lm is not None):
                 paused_at = i + 1 - round((config.check_seconds - PAUSE_SECONDS) / STEP)
                 text, stt_took = words.ask(item, stt_start, paused_at)
                 p_end, lm_took = lm.ask(text) if lm is not None else (None, 0.0)
                 due = max(due, paused_at * STEP + stt_took + lm_took)
                 finished, mid_phrase = end_verdict(probability, config.threshold, text, p_end,
-                                                   lm.below if lm else 0.0, lm.above if lm else 2.0,
-                                                   config.unsure_voice_threshold,
-                                                   question_finished_from=config.question_finished_from)
+                                                   config.words_rule or WordsRule())
             pending.append((due, endpointer.pause, finished, mid_phrase))
     return None
 
@@ -235,26 +229,29 @@ def main(argv: list[str] | None = None) -> int:
     words_model = getattr(turn, "words", None)
     judge = Judge(words_model) if words_model is not None else None
     if judge is not None:
-        configs.append(Config(f"Smart Turn (threshold {turn.threshold}, longest wait {turn.max_wait_seconds} s), the "
-                              f"words so far and the words model (unfinished below {judge.below}, finished from "
-                              f"{judge.above}), Silero VAD", "silero", turn.max_wait_seconds, True, turn.threshold,
-                              turn.check_seconds[0], text_gate=True, words_model=True))
+        # each row adds one reading of the words to the row before it, up to the profile's own rule
+        rule = judge.rule
+        row = Config(f"Smart Turn (threshold {turn.threshold}, longest wait {turn.max_wait_seconds} s), the words so "
+                     f"far and the words model (unfinished below {rule.unfinished_below}, finished from "
+                     f"{rule.finished_from}), Silero VAD", "silero", turn.max_wait_seconds, True, turn.threshold,
+                     turn.check_seconds[0], text_gate=True,
+                     words_rule=WordsRule(rule.unfinished_below, rule.finished_from))
+        configs.append(row)
         mid_phrase = turn.mid_phrase_wait_seconds
         if mid_phrase > turn.max_wait_seconds:
-            configs.append(Config(f"the same, and a pause whose words stop mid-phrase waits up to {mid_phrase} s",
-                                  "silero", turn.max_wait_seconds, True, turn.threshold, turn.check_seconds[0],
-                                  text_gate=True, words_model=True, mid_phrase_wait_seconds=mid_phrase))
-        if judge.unsure > turn.threshold:
-            configs.append(Config(f"the same, and where the words model cannot tell, the voice must reach "
-                                  f"{judge.unsure}", "silero", turn.max_wait_seconds, True, turn.threshold,
-                                  turn.check_seconds[0], text_gate=True, words_model=True,
-                                  mid_phrase_wait_seconds=mid_phrase, unsure_voice_threshold=judge.unsure))
-        if judge.question < judge.above:
-            configs.append(Config(f"the same, and words the STT ended with a question mark are finished from "
-                                  f"{judge.question}", "silero", turn.max_wait_seconds, True, turn.threshold,
-                                  turn.check_seconds[0], text_gate=True, words_model=True,
-                                  mid_phrase_wait_seconds=mid_phrase, unsure_voice_threshold=judge.unsure,
-                                  question_finished_from=judge.question))
+            row = replace(row, name=f"the same, and a pause whose words stop mid-phrase waits up to {mid_phrase} s",
+                          mid_phrase_wait_seconds=mid_phrase)
+            configs.append(row)
+        if rule.unsure_voice_threshold > turn.threshold:
+            row = replace(row, name=f"the same, and where the words model cannot tell, the voice must reach "
+                                    f"{rule.unsure_voice_threshold}",
+                          words_rule=WordsRule(rule.unfinished_below, rule.finished_from,
+                                               rule.unsure_voice_threshold))
+            configs.append(row)
+        if rule.question_finished_from < rule.finished_from:
+            row = replace(row, name=f"the same, and words the STT ended with a question mark are finished from "
+                                    f"{rule.question_finished_from}", words_rule=rule)
+            configs.append(row)
     report: dict[str, Any] = {
         "benchmark": "endpointing", "machine": machine, "profile": args.profile,
         "set": {"voices": sorted({i.voice for i in items}),

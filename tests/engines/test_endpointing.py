@@ -94,33 +94,35 @@ def test_finished_sentences_do_not_look_unfinished(text: str) -> None:
 
 
 def test_what_the_words_say_of_the_end_of_the_turn() -> None:
-    from voicedock.engines.endpointing import words_verdict
+    from voicedock.engines.endpointing import WordsRule, words_verdict
 
-    assert words_verdict("My phone number is", None, 0.02, 0.5) is False  # open ending, no model needed
-    assert words_verdict("I need to cancel.", None, 0.02, 0.5) is None  # no model: the voice decides
-    assert words_verdict("I need to cancel.", 0.0001, 0.02, 0.5) is False
-    assert words_verdict("Tuesday.", 0.008, 0.02, 0.5) is None  # too short to judge
-    assert words_verdict("Sorry, I just need a loaf of bread.", 0.6, 0.02, 0.5) is True
-    assert words_verdict("Where can I find your shop?", 0.2, 0.02, 0.5) is None
+    rule = WordsRule(0.02, 0.5)  # unfinished below, finished from
+    question = WordsRule(0.02, 0.5, question_finished_from=0.3)
+    assert words_verdict("My phone number is", None, rule) is False  # open ending, no model needed
+    assert words_verdict("I need to cancel.", None, rule) is None  # no model: the voice decides
+    assert words_verdict("I need to cancel.", 0.0001, rule) is False
+    assert words_verdict("Tuesday.", 0.008, rule) is None  # too short to judge
+    assert words_verdict("Sorry, I just need a loaf of bread.", 0.6, rule) is True
+    assert words_verdict("Where can I find your shop?", 0.2, rule) is None
     # a question the STT ended with "?" has its own bar; a statement does not
-    assert words_verdict("Where can I find your shop?", 0.49, 0.02, 0.5, question_finished_from=0.3) is True
-    assert words_verdict("Could you check it?", 0.09, 0.02, 0.5, question_finished_from=0.3) is None
-    assert words_verdict("I'd like to book a cleaning.", 0.49, 0.02, 0.5, question_finished_from=0.3) is None
-    assert words_verdict("Can you tell me?", 0.0001, 0.02, 0.5, question_finished_from=0.3) is False
+    assert words_verdict("Where can I find your shop?", 0.49, question) is True
+    assert words_verdict("Could you check it?", 0.09, question) is None
+    assert words_verdict("I'd like to book a cleaning.", 0.49, question) is None
+    assert words_verdict("Can you tell me?", 0.0001, question) is False
 
 
 def test_the_voice_must_be_surer_where_the_words_model_cannot_tell() -> None:
-    from voicedock.engines.endpointing import end_verdict
+    from voicedock.engines.endpointing import WordsRule, end_verdict
 
-    rule = (0.02, 0.5, 0.7)  # unfinished below, finished from, the voice's threshold when unsure
+    rule = WordsRule(0.02, 0.5, 0.7)  # unfinished below, finished from, the voice's threshold when unsure
     # Whisper made "I'm looking for" a whole phrase; the words model cannot tell (0.13)
-    assert end_verdict(0.64, 0.5, "I'm looking for it.", 0.13, *rule) == (False, False)
-    assert end_verdict(0.9, 0.5, "I'm looking for it.", 0.13, *rule) == (True, False)
+    assert end_verdict(0.64, 0.5, "I'm looking for it.", 0.13, rule) == (False, False)
+    assert end_verdict(0.9, 0.5, "I'm looking for it.", 0.13, rule) == (True, False)
     # the words decide where they can: mid-phrase (held open), or finished
-    assert end_verdict(0.9, 0.5, "I need to cancel.", 0.0001, *rule) == (False, True)
-    assert end_verdict(0.1, 0.5, "Sorry, I just need a loaf of bread.", 0.6, *rule) == (True, False)
+    assert end_verdict(0.9, 0.5, "I need to cancel.", 0.0001, rule) == (False, True)
+    assert end_verdict(0.1, 0.5, "Sorry, I just need a loaf of bread.", 0.6, rule) == (True, False)
     # one or two words, no words model, or no transcript: the voice's own threshold
-    assert end_verdict(0.6, 0.5, "Tuesday.", 0.01, *rule) == (True, False)
-    assert end_verdict(0.6, 0.5, "I'm looking for it.", None, *rule) == (True, False)
+    assert end_verdict(0.6, 0.5, "Tuesday.", 0.01, rule) == (True, False)
+    assert end_verdict(0.6, 0.5, "I'm looking for it.", None, rule) == (True, False)
     assert end_verdict(0.6, 0.5, None, None) == (True, False)
     assert end_verdict(0.6, 0.5, "My phone number is", None) == (False, True)

@@ -19,7 +19,7 @@ import numpy as np
 
 from voicedock.audio import rms
 from voicedock.engines.base import VAD, TurnDetector
-from voicedock.engines.endpointing import Endpointer, EndpointEvent, end_verdict
+from voicedock.engines.endpointing import Endpointer, EndpointEvent, WordsRule, end_verdict
 
 from .base import SAMPLE_RATE, AudioPort, Pcm
 
@@ -256,9 +256,7 @@ class Listener:
         words = self.turn.words  # without one, the words can only keep the turn open (`looks_unfinished`)
         if said is None or words is None:
             return end_verdict(probability, self.turn.threshold, said[0] if said else None, None)
-        return end_verdict(probability, self.turn.threshold, said[0], said[1], words.unfinished_below,
-                           words.finished_from, words.unsure_voice_threshold,
-                           question_finished_from=words.question_finished_from)
+        return end_verdict(probability, self.turn.threshold, said[0], said[1], WordsRule.of(words))
 
     def _answered(self, done: asyncio.Future[tuple[bool, bool]], pause: int) -> None:
         self._asking.discard(done)

@@ -185,8 +185,24 @@ def _words(text: str) -> int:
     return len(_WORD.findall(text))
 
 
-def words_verdict(text: str, probability: float | None, unfinished_below: float, finished_from: float, *,
-                  question_finished_from: float = 2.0) -> bool | None:
+@dataclass(frozen=True)
+class WordsRule:
+    """How a words model's probability that the words so far end a sentence is read: the profile's
+    `turn.words` settings (`WordsTurnDetector`). The default reads nothing from it."""
+
+    unfinished_below: float = 0.0
+    finished_from: float = 2.0
+    unsure_voice_threshold: float = 0.0  # the voice model's threshold where the words model cannot tell
+    question_finished_from: float = 2.0  # `finished_from` for words the STT ended with a question mark
+
+    @classmethod
+    def of(cls, words: Any) -> WordsRule:
+        """The rule a words model (`WordsTurnDetector`) carries in its settings."""
+        return cls(words.unfinished_below, words.finished_from, words.unsure_voice_threshold,
+                   words.question_finished_from)
+
+
+def words_verdict(text: str, probability: float | None, rule: WordsRule) -> bool | None:
     """What the words so far say of the end of the turn: False when they stop mid-phrase (by
     `looks_unfinished`, or a words model's `probability` under `unfinished_below` for three words
     or more), True when the model finds the sentence ended (from `finished_from`, or from
@@ -200,31 +216,29 @@ def words_verdict(text: str, probability: float | None, unfinished_below: float,
         return False
     if probability is None:
         return None
-    if probability < unfinished_below and _words(text) >= WORDS_MIN:
+    if probability < rule.unfinished_below and _words(text) >= WORDS_MIN:
         return False
-    if probability >= finished_from:
+    if probability >= rule.finished_from:
         return True
-    if text.rstrip().endswith("?") and probability >= question_finished_from:
+    if text.rstrip().endswith("?") and probability >= rule.question_finished_from:
         return True
     return None
 
 
 def end_verdict(voice: float, threshold: float, text: str | None, probability: float | None,
-                unfinished_below: float = 0.0, finished_from: float = 2.0,
-                unsure_threshold: float = 0.0, *, question_finished_from: float = 2.0) -> tuple[bool, bool]:
+                rule: WordsRule = WordsRule()) -> tuple[bool, bool]:
     """Whether the caller has finished at a pause, and whether their words stop mid-phrase: the voice
     model's probability `voice` against `threshold`, overruled by the words so far (`text`, None
     when there is no transcript) as `words_verdict` reads them with the words model's `probability`.
 
     Where the words model has read three words or more and cannot tell, the voice must reach
-    `unsure_threshold` (when that is higher): Whisper completes a cut-off phrase into a plausible
+    `rule.unsure_voice_threshold` (when that is higher): Whisper completes a cut-off phrase into a plausible
     one ("I'm looking for" heard as "I'm looking for it."), which the words model then finds
     neither finished nor unfinished, while the voice model hears a fall in pitch."""
     if text is None:
         return voice >= threshold, False
-    verdict = words_verdict(text, probability, unfinished_below, finished_from,
-                            question_finished_from=question_finished_from)
+    verdict = words_verdict(text, probability, rule)
     if verdict is not None:
         return verdict, not verdict
     unsure = probability is not None and _words(text) >= WORDS_MIN
-    return voice >= (max(threshold, unsure_threshold) if unsure else threshold), False
+    return voice >= (max(threshold, rule.unsure_voice_threshold) if unsure else threshold), False

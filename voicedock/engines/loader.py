@@ -101,8 +101,12 @@ def build_words_turn(spec: Mapping[str, Any], manifest: Mapping[str, Any], model
                      unfinished_below=float(spec.get("unfinished_below", 0.02)),
                      finished_from=float(spec.get("finished_from", 0.5)),
                      unsure_voice_threshold=float(spec.get("unsure_voice_threshold", 0.0)),
-                     question_finished_from=float(spec.get("question_finished_from", spec.get("finished_from", 0.5))),
+                     question_finished_from=_optional_float(spec.get("question_finished_from")),
                      n_threads=int(spec.get("n_threads", 1)))
+
+
+def _optional_float(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def role_models(role: str, spec: Mapping[str, Any]) -> list[str]:
