@@ -194,13 +194,13 @@ _OTHER_CHECKS = re.compile(
     r"i must|let me|gotta) (?:double )?check\b(?: \w+)?|check (?:with|in with) (?:my|the|our|his|her|their)\b|"
     r"check my (?:calendar|diary|schedule))", re.I)
 # "free" that costs nothing or lacks something, not a free slot: "do kids eat free", "gluten free
-# pasta", "is parking free of charge".
+# pasta", "is parking free of charge" ("gluten-free" goes with the other hyphenated words in `asks_for`).
 _OTHER_FREE = re.compile(
-    r"\b(?:\w+-free|(?:gluten|sugar|dairy|nut|peanut|egg|meat|lactose|alcohol|fat|caffeine|smoke|tax|toll|duty|"
-    r"hands|fee|interest|stress|hassle|scent|fragrance|cruelty) free|for free|free of (?:charge|cost)|(?:eat|eats|park|parking|drink|drinks|delivery|deliver|"
-    r"shipping|entry|admission|cancel|cancellation|returns?|refills?|wifi|it's|is it|are they) free|"
-    r"free (?:parking|delivery|shipping|wifi|wi-fi|returns?|refills?|entry|admission|consultation|estimate|"
-    r"quote|trial|cancellation|dessert|meal|drink|gift|of charge))\b", re.I)
+    r"\b(?:(?:gluten|sugar|dairy|nut|peanut|egg|meat|lactose|alcohol|fat|caffeine|smoke|tax|toll|duty|hands|fee|"
+    r"interest|stress|hassle|scent|fragrance|cruelty) free|for free|free of (?:charge|cost)|"
+    r"(?:eat|eats|park|parking|drink|drinks|delivery|deliver|shipping|entry|admission|cancel|cancellation|returns?|"
+    r"refills?|wifi|it's) free|free (?:parking|delivery|shipping|wifi|wi-fi|returns?|refills?|entry|admission|"
+    r"consultation|estimate|quote|trial|cancellation|dessert|meal|drink|gift))\b", re.I)
 
 
 # "Is it free?" after the parking answer asks about the parking: an adjective about what was just
@@ -223,11 +223,11 @@ _BOOKING_VERBS = {"book", "reserve", "schedule"}
 def asks_for(spec: ToolSpec, text: str) -> bool:
     """Whether the caller's words ask for what this tool does ("gluten-free" is not "free", a
     cheque is no availability check)."""
-    if _verb(spec) in _BOOKING_VERBS and _WANT_A_WHEN.search(text):
+    verb = _verb(spec)
+    if verb in _BOOKING_VERBS and _WANT_A_WHEN.search(text):
         return True
     said = " " + re.sub(r"[^a-z' ]+", " ", re.sub(r"\w+-\w+", " ",
                                                 _OTHER_FREE.sub(" ", _OTHER_CHECKS.sub(" ", text.lower())))) + " "
-    verb = _verb(spec)
     if reads_only(spec):
         if _ABOUT_IT.search(text):
             return False
