@@ -33,6 +33,34 @@ def test_lists_ranges_and_closed_days_are_read() -> None:
         **{d: [("8:00", "18:00")] for d in range(5)}, 5: [], 6: []}
 
 
+def test_hours_written_as_prose_are_read() -> None:
+    """A part of the day marks the hour ("11:00 at night" is 23:00) and lends its half of the day to
+    the opening of its span; days may come after their times."""
+    week = parse_week("On Friday and Saturday we open at 11:30 in the morning and stay open until 11:00 at night.")
+    assert [(a.minutes, b.minutes) for a, b in week[4]] == [(11 * 60 + 30, 23 * 60)]
+    assert week[4][0][1].said == "11:00 at night"
+    evening = parse_week("On Monday and Wednesday we only serve dinner, from 5:00 to 10:00 in the evening.")
+    assert [(a.said, a.minutes, b.minutes) for a, b in evening[0]] == [("5:00", 17 * 60, 22 * 60)]
+    assert [(a.minutes, b.minutes) for a, b in parse_week("Monday to Friday 9 to 5 pm")[0]] == [(9 * 60, 17 * 60)]
+    desk = parse_week("The desk answers the phone from 7:30 in the morning to 6 in the evening, Monday to Friday, "
+                      "and is closed at weekends and on bank holidays.")
+    assert {d: [(a.minutes, b.minutes) for a, b in spans] for d, spans in desk.items()} == {
+        **{d: [(7 * 60 + 30, 18 * 60)] for d in range(5)}, 5: [], 6: []}
+
+
+def test_the_opening_week_takes_the_sentences_of_the_hours_together() -> None:
+    prompt = ("You are the host at Little Fig.\n\nYou'll find us at 412 Orchard Avenue. We're closed all day on "
+              "Tuesday. On Monday, Wednesday and Thursday we only serve dinner, from 5:00 to 10:00 in the evening. "
+              "On Friday and Saturday we open at 11:30 in the morning and stay open until 11:00 at night. The "
+              "kitchen takes its last orders half an hour before we close. Deliveries arrive Monday to Saturday "
+              "from 7 to 9 am.")
+    week = opening_week(prompt)
+    assert sorted(week) == [0, 1, 2, 3, 4, 5] and week[1] == ()
+    assert week[3][0][0].minutes == 17 * 60 and week[5][0][1].minutes == 23 * 60
+    # "at eight" on a Thursday is in the evening there
+    assert within_opening_hours(time(8, 0), date(2026, 12, 3), week, "at eight") == time(20, 0)
+
+
 @pytest.mark.parametrize("label", ["Facts", "Key facts", "Info", "Details", "About us"])
 def test_a_label_that_names_the_kind_of_line_is_not_what_the_hours_are_of(label: str) -> None:
     """ "Facts: open Monday to Saturday ..." gives the business's own hours, not "Facts on Saturday"."""

@@ -35,7 +35,8 @@ Span = tuple[Clock, Clock]
 Week = dict[int, tuple[Span, ...]]  # weekday (Monday 0) -> spans; () closed; absent: not stated
 
 _DAY = r"(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)\.?|(?:" + "|".join(WEEKDAYS) + r")s?"
-_TIME = r"\d{1,2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?|noon|midnight"
+_PART_OF_DAY = r"in the (?:morning|afternoon|evening)|at night"
+_TIME = rf"\d{{1,2}}(?::\d{{2}})?\s*(?:[ap]\.?m\.?|o'clock)?(?:\s+(?:{_PART_OF_DAY}))?|noon|midnight"
 _TOKEN = re.compile(
     rf"(?P<day>\b(?:{_DAY})\b)|(?P<group>\b(?:weekdays|weekends?|daily|every day)\b)|"
     rf"(?P<time>\b(?:{_TIME})(?!\w))|(?P<closed>\b(?:closed|no|not|none)\b)|"
@@ -52,13 +53,15 @@ def _weekday(word: str) -> int:
 
 
 def _clock(said: str) -> Clock | None:
-    text = said.lower().replace(".", "").replace(" ", "")
+    text = said.lower().replace(".", "").replace(" ", "").replace("o'clock", "")
     if text in ("noon", "midnight"):
         return Clock(said, 12 * 60 if text == "noon" else 24 * 60)
-    match = re.fullmatch(r"(\d{1,2})(?::(\d{2}))?([ap]m)?", text)
+    match = re.fullmatch(r"(\d{1,2})(?::(\d{2}))?([ap]m)?(inthemorning|inthe(?:afternoon|evening)|atnight)?", text)
     if not match:
         return None
     hour, minute, meridiem = int(match[1]), int(match[2] or 0), match[3]
+    if match[4]:  # "10:00 in the evening", "11 at night", "9 in the morning"
+        meridiem = meridiem or ("am" if match[4] == "inthemorning" or (match[4] == "atnight" and hour == 12) else "pm")
     if meridiem == "pm" and hour < 12:
         hour += 12
     elif meridiem == "am" and hour == 12:
@@ -76,12 +79,14 @@ def parse_week(line: str) -> Week:
 
     Days collect until a time range or a "closed" claims them; "Monday to Friday" is a range of
     days; "Sunday 12:00 to 15:00 and 18:00 to 22:00" gives Sunday two spans. A line with no time
-    range and no closed day gives an empty week.
+    range and no closed day gives an empty week. Days may follow their times too: "from 7:30 in
+    the morning to 6 in the evening, Monday to Friday, and closed at weekends".
     """
     week: Week = {}
     pending: list[int] = []
     last: list[int] = []  # the days the previous span went to, for a second span ("and 18:00 to 22:00")
     closing = False  # "closed on ..." claims the days after it
+    ahead: Span | None = None  # a span said before its days, which the days after it take
     tokens = list(_TOKEN.finditer(line))
     i = 0
     while i < len(tokens):
@@ -96,30 +101,40 @@ def parse_week(line: str) -> Week:
             else:
                 pending.append(day)
                 i += 1
+            if ahead and not closing:
+                week.update(dict.fromkeys(pending, (ahead,)))
+                last, pending = pending, []
+                continue
             if closing:
                 week.update(dict.fromkeys(pending, ()))
                 pending = []
             continue
         if kind == "group":
             pending += list(_GROUPS[tok["group"].lower()])
-            if closing:
+            if ahead and not closing:
+                week.update(dict.fromkeys(pending, (ahead,)))
+                last, pending = pending, []
+            elif closing:
                 week.update(dict.fromkeys(pending, ()))
                 pending = []
         elif kind == "closed":
+            ahead = None
             if pending:
                 week.update(dict.fromkeys(pending, ()))
                 pending = []
             else:
                 closing = True
         elif kind == "stop":
-            closing, pending = False, []
+            closing, pending, ahead = False, [], None
         elif kind == "time" and (pair := _span_at(line, tokens, i)):
             (opens, closes), used = pair
             days = pending or last
             if opens and closes and days:
                 for d in days:
                     week[d] = (*week.get(d, ()), (opens, closes)) if d in last and not pending else ((opens, closes),)
-                last, pending, closing = days, [], False
+                last, pending, closing, ahead = days, [], False, None
+            elif opens and closes:
+                ahead = (opens, closes)
             i += used
             continue
         i += 1
@@ -133,10 +148,24 @@ def _span_at(line: str, tokens: list[re.Match[str]], i: int) -> tuple[tuple[Cloc
         return tokens[k].lastgroup if k < len(tokens) else None
 
     if kind(i + 1) == "range" and kind(i + 2) == "time":
-        return (_clock(tokens[i]["time"]), _clock(tokens[i + 2]["time"])), 3
+        return _afternoon(tokens[i]["time"], tokens[i + 2]["time"]), 3
     if kind(i + 1) == "time" and line[tokens[i].end():tokens[i + 1].start()].strip().lower() == "and":
-        return (_clock(tokens[i]["time"]), _clock(tokens[i + 1]["time"])), 2
+        return _afternoon(tokens[i]["time"], tokens[i + 1]["time"]), 2
     return None
+
+
+_MARKED = re.compile(rf"(?i)[ap]\.?m\.?|{_PART_OF_DAY}|noon|midnight")
+
+
+def _afternoon(opens_said: str, closes_said: str) -> tuple[Clock | None, Clock | None]:
+    """A span whose opening says no half of the day takes the closing's: "from 5:00 to 10:00 in
+    the evening" opens at 17:00, "9 to 5 pm" at 9:00 (21:00 would be after the closing)."""
+    closes = _clock(closes_said)
+    if closes is None or _MARKED.search(opens_said) or not _MARKED.search(closes_said):
+        return _clock(opens_said), closes
+    later, earlier = _clock(f"{opens_said} pm"), _clock(f"{opens_said} am")  # a bare "9" too, in such a span
+    opens = later if later and later.minutes < closes.minutes else earlier
+    return (Clock(opens_said.strip(), opens.minutes) if opens else None), closes
 
 
 _NOW = re.compile(r"\b(?:now|right now|at the moment|currently|still open|open yet|still serving)\b", re.I)
@@ -327,14 +356,23 @@ def _extreme(question: str, week: Week, label: str) -> str | None:
 @lru_cache(maxsize=64)
 def opening_week(prompt: str) -> Week:
     """The business's own opening hours from its instructions: the first line about hours (a
-    "Opening hours:" or "Hours:" label, or none) that states some day's; {} when none does."""
+    "Opening hours:" or "Hours:" label, or none) that states some day's, with the sentences next to
+    it that state other days' ("We're closed all day on Tuesday. On Monday, Wednesday and Thursday
+    we only serve dinner, from 5:00 to 10:00 in the evening."); {} when none does."""
+    week: Week = {}
+    about_hours = False
     for line in instruction_lines(prompt):
         label = _label(line)
-        if label == "" or (label is not None and re.search(r"(?i)\bhours\b", label)):
-            week = parse_week(line)
-            if week:
-                return week
-    return {}
+        found = parse_week(line) if not label or re.search(r"(?i)\bhours\b", label) else {}
+        if found:
+            for day, spans in found.items():
+                week.setdefault(day, spans)
+            about_hours = about_hours or label is not None
+        elif week and about_hours:
+            break
+        else:
+            week = {}
+    return week if about_hours else {}
 
 
 _SAID_HALF_OF_DAY = re.compile(
