@@ -38,6 +38,10 @@ PARAMS = {"properties": {"name": {"type": "string"}, "phone": {"type": "string"}
     ("Okay, then log a ticket: my docking station's dead. Emma Clarke. It's normal priority.", {"name": "Emma Clarke"}),
     ("Sure, Ben Ortiz, ben dot ortiz at northwind dot example.",
      {"name": "Ben Ortiz", "email": "ben.ortiz@northwind.example"}),
+    # names with a hyphen or an apostrophe inside, whole
+    ("Name's Sioned Harris-Bell.", {"name": "Sioned Harris-Bell"}),
+    ("Megan O'Brien, and that's all.", {"name": "Megan O'Brien"}),
+    ("I'm Jean-Luc McDonald", {"name": "Jean-Luc McDonald"}),
     # ... but not a place's or a business's, nor a capitalised sentence start
     ("It's on Linden Street.", {}),
     ("Delta Dental.", {}),

@@ -15,9 +15,11 @@ from typing import Any
 
 from .grounding import ADDRESS_KEYS, corrected_digits, last_correction, spoken_digits
 
+_WORD_OF_A_NAME = r"[A-Z][a-z'’]*(?:-?[A-Z][a-z'’]+)*(?<=[a-z'’])"
+"""A capitalised word of a name, whole: "O'Brien", "Harris-Bell" (never "Harris-"), "McDonald"."""
 _NAME = re.compile(
     r"\b(?i:my name is|my name's|name is|name's|this is|it's|it is|i'm|i am|under(?: the name)?|for)\s+"
-    r"((?:[A-Z][a-z'’-]+)(?:\s+(?:[A-Z][a-z'’-]+|de|van|von|da|del|la|le)){0,3})"
+    rf"((?:{_WORD_OF_A_NAME})(?:\s+(?:{_WORD_OF_A_NAME}|de|van|von|da|del|la|le)){{0,3}})"
 )
 _NOT_NAMES = {"Friday", "Monday", "Tuesday", "Wednesday", "Thursday", "Saturday", "Sunday", "Today", "Tomorrow",
               "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
@@ -124,7 +126,7 @@ def _read(key: str, prop: Mapping[str, Any], text: str) -> Any:
     return None
 
 
-_BARE_NAME = re.compile(r"(?:^|[.!?,;:]\s*)((?:[A-Z][a-z'’-]+)(?:\s+(?:[A-Z][a-z'’-]+|de|van|von|da|del|la|le)){1,2})"
+_BARE_NAME = re.compile(rf"(?:^|[.!?,;:]\s*)((?:{_WORD_OF_A_NAME})(?:\s+(?:{_WORD_OF_A_NAME}|de|van|von|da|del|la|le)){{1,2}})"
                         r"\s*(?=[.!?,;:]|$)")
 _NOT_BARE_NAMES = {  # greetings and the words of places and businesses, said capitalised on their own
     "Good", "Morning", "Afternoon", "Evening", "Thank", "You", "Hey", "Sorry", "Great", "Perfect", "Cool", "Bye",
