@@ -141,6 +141,8 @@ def test_the_callers_words_end_or_transfer_the_call() -> None:
     assert builtin_cue("I don't want to talk to a person", TOOLS) is None
     cue = builtin_cue("My plan changed. Is there someone I can talk to about that?", TOOLS)
     assert cue is not None and cue.spec.kind == "transfer_call"
+    cue = builtin_cue("Okay, can you connect me to whoever handles that?", TOOLS)
+    assert cue is not None and cue.spec.kind == "transfer_call"
 
 
 @pytest.mark.parametrize("text", ["Perfect, see you Saturday!", "Great, see you then!", "Thanks, take care!"])
@@ -266,6 +268,7 @@ def test_any_where_is_not_a_request_to_track() -> None:
     track = ToolSpec("track_parcel", "function", "Look up where a parcel is.")
     assert asks_for(track, "Where's my parcel?")
     assert asks_for(track, "Can you tell me the whereabouts of my parcel?")
+    assert asks_for(track, "Hi, can you tell me where my parcel is? S D nine nine zero one.")
     assert not asks_for(track, "I missed a delivery, where do I pick it up?")
 
 

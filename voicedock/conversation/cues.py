@@ -40,7 +40,7 @@ _GOODBYE = re.compile(
 _NOT_GOODBYE = re.compile(r"\b(?:book|reserve|cancel|schedule|and (?:also|can)|but|before you go|one more)\b", re.I)
 _PERSON = re.compile(
     r"\b(?:speak|talk|put me through|connect me|transfer me|get me)\b.{0,30}?\b(?:person|human|someone|somebody|"
-    r"manager|agent|operator|representative|receptionist|staff|doctor|owner|supervisor|reception|a real)\b|"
+    r"manager|agent|operator|representative|receptionist|staff|doctor|owner|supervisor|reception|a real|whoever)\b|"
     r"\b(?:real person|human being|operator|transfer me|put me through)\b|"
     r"\b(?:someone|somebody|anyone|anybody|a person)(?: (?:there|else))? (?:i|we) (?:can|could) (?:talk|speak) (?:to|with)\b|"
     r"^\W*(?:can i have |could i get |i want |i'd like )?(?:a|an|the) (?:person|human|manager|agent|representative|"
@@ -83,7 +83,7 @@ _READ_HINTS: dict[str, tuple[str, ...]] = {
               "is there space", "got space", "have anything", "got anything", "is there anything",
               "anything left", "anything free"),
     "availability": ("available", "availab", "free", "an opening", "any openings", "see if", "any slots"),
-    "track": ("track", "where is", "where's", "whereabouts", "when will it arrive", "when will my", "hasn't arrived",
+    "track": ("track", "where is", "where's", "where my", "whereabouts", "when will it arrive", "when will my", "hasn't arrived",
               "has not arrived", "still not", "not arrived", "not here yet", "any update on my", "any news",
               "supposed to be here", "supposed to arrive", "supposed to come", "still waiting", "hasn't come",
               "never came", "never arrived"),
