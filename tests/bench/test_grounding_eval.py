@@ -262,8 +262,8 @@ def test_percentile_is_nearest_rank() -> None:
 def test_a_fake_engine_run_goes_end_to_end(tmp_path: Path) -> None:
     out = tmp_path / "grounding.json"
     run = subprocess.run(
-        [sys.executable, "-m", "voicedock_bench.grounding", "--engines", "fake", "--split", "dev", "--limit", "3",
-         "--out", str(out)],
+        [sys.executable, "-m", "voicedock_bench.grounding", "--engines", "fake", "--facts", "none", "--split", "dev",
+         "--limit", "3", "--out", str(out)],
         capture_output=True, text=True, timeout=120, cwd=REPO)
     assert run.returncode == 0, run.stderr[-3000:]
     report = json.loads(out.read_text())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from voicedock.conversation.facts import look_up
+from voicedock.conversation.facts import instruction_lines, look_up
 
 HELPDESK = ("Facts about the service desk:\n"
             "- Hours: Monday to Friday 7:00 to 19:00, Saturday 9:00 to 13:00.\n"
@@ -36,3 +36,41 @@ def test_coming_over_or_reaching_someone_asks_about_opening_hours() -> None:
     assert found.answerable and found.lines[0].startswith("Hours")
     # a wait of an hour is no opening hours
     assert look_up("How soon will someone get back to me?", HELPDESK).lines[0].startswith("Response")
+
+
+# -- closeness in meaning (the profile's sentence encoder) -------------------------------------------
+
+RESTAURANT = ("You are the host of Osteria Lucia.\n"
+              "- Address: 88 Canal Street, next to the Riverside cinema.\n"
+              "- Gift cards are sold at the bar, for $50 or $100.\n"
+              "- Parking: we have no parking of our own; the public Elm Street garage is two minutes away.\n"
+              "- Payment: credit cards and cash; we do not accept checks.")
+
+
+def closeness(prompt: str, close: dict[str, float]) -> list[float]:
+    """Closeness of a question to each instruction line: `close` by the line's first words, else 0.1."""
+    return [next((c for start, c in close.items() if line.startswith(start)), 0.1) for line in instruction_lines(prompt)]
+
+
+def test_a_line_close_in_meaning_answers_a_question_that_shares_no_word_with_it() -> None:
+    question = "Do you sell anything I could give my sister for her birthday?"
+    assert not look_up(question, RESTAURANT).answerable  # by words alone
+    found = look_up(question, RESTAURANT, closeness=closeness(RESTAURANT, {"Gift cards": 0.6}))
+    assert found.answerable and found.lines == ("Gift cards are sold at the bar, for $50 or $100.",)
+    assert found.closeness == 0.6
+    # not close enough, and no word of it in the instructions: still not answered
+    assert not look_up("Do you allow dogs?", RESTAURANT, closeness=closeness(RESTAURANT, {"Gift cards": 0.3})).answerable
+
+
+def test_meaning_ranks_the_lines_the_words_find() -> None:
+    question = "Where can I leave the car when I pay you a visit?"
+    by_words = look_up(question, RESTAURANT)
+    by_both = look_up(question, RESTAURANT, closeness=closeness(RESTAURANT, {"Parking": 0.55, "Payment": 0.2}))
+    assert by_both.lines[0].startswith("Parking")
+    assert by_words.answerable == by_both.answerable
+
+
+def test_closeness_that_does_not_fit_the_lines_is_ignored() -> None:
+    question = "Can I pay by check?"
+    assert look_up(question, RESTAURANT, closeness=[0.9]) == look_up(question, RESTAURANT)
+

@@ -159,7 +159,7 @@ def test_unknown_profile_is_rejected(setup):
     assert result.returncode == 1 and "unknown profile 'nope'" in result.stderr
 
 
-def test_a_profile_installs_its_turn_roles_words_model_too() -> None:
+def test_a_profile_installs_its_turn_roles_words_model_and_its_facts_encoder_too() -> None:
     import importlib.machinery
     import importlib.util
 
@@ -170,4 +170,5 @@ def test_a_profile_installs_its_turn_roles_words_model_too() -> None:
     loader.exec_module(module)
     manifest = json.loads((SCRIPT.parents[1] / "models" / "manifest.json").read_text())
     words = manifest["profiles"]["cpu"]["turn"]["words"]["model"]
-    assert words in module.profile_models(manifest, ["cpu"])
+    facts = manifest["profiles"]["cpu"]["facts"]["model"]
+    assert {words, facts} <= set(module.profile_models(manifest, ["cpu"]))

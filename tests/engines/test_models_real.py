@@ -126,3 +126,17 @@ async def test_llm_forced_tool_call_has_valid_arguments(ci_engines):
     calls = [c.tool_call for c in chunks if c.tool_call]
     assert len(calls) == 1 and calls[0].name == "book_appointment"
     jsonschema.validate(calls[0].arguments, BOOK_TOOL["function"]["parameters"])
+
+
+async def test_the_sentence_encoder_puts_a_question_nearest_the_line_it_means(ci_engines):
+    lines = ["Parking: we have no parking of our own; the public Elm Street garage is two minutes away.",
+             "Payment: credit cards and cash; we do not accept checks.",
+             "Gift cards are sold at the bar, for $50 or $100."]
+    asked = ["Where would I get a voucher for my sister?", "Is there somewhere to leave the car?",
+             "Can I pay with a cheque?"]
+    vectors = await ci_engines.facts.embed([*lines, *asked])
+    assert vectors.shape == (6, 384)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    closeness = vectors[3:] @ vectors[:3].T
+    assert list(closeness.argmax(axis=1)) == [2, 0, 1]
+    assert closeness.max() < 1.0 and np.allclose(await ci_engines.facts.embed(asked[:1]), vectors[3:4], atol=1e-6)

@@ -75,14 +75,20 @@ _PHRASES = (
 )
 
 
+CLOSE_WEIGHT = 1.0  # how much a line's closeness in meaning counts beside its share of the topic words
+TIE_CLOSENESS = 0.05  # lines the words tie on, this close in meaning too, are both said
+CLOSE_ENOUGH = 0.5  # closeness in meaning that makes a line the answer when the words do not meet
+
+
 @dataclass(frozen=True)
 class Lookup:
     score: float  # share of the question's topic words the instructions mention
     lines: tuple[str, ...]  # the instruction lines (at most two) that mention them most, best first
+    closeness: float = 0.0  # of the question to the first line in meaning (cosine), where it was measured
 
     @property
     def answerable(self) -> bool:
-        return self.score >= THRESHOLD
+        return self.score >= THRESHOLD or self.closeness >= CLOSE_ENOUGH
 
 
 def _words(text: str) -> list[str]:
@@ -216,9 +222,17 @@ CONTEXT_WEIGHT = 0.5  # a word the question only refers to counts half as much a
 _SENTENCES = re.compile(_SENTENCE_END)
 
 
-def look_up(question: str, prompt: str, before: Sequence[str] = ()) -> Lookup:
+def look_up(question: str, prompt: str, before: Sequence[str] = (),
+            closeness: Sequence[float] | None = None) -> Lookup:
     """How much of the question's topic the instructions mention, weighting words that many lines
     share (the business's own trade: "parcel", "appointment") less than specific ones ("dogs").
+
+    `closeness`: the question's closeness in meaning (cosine of sentence vectors) to each of
+    `instruction_lines(prompt)`, where a sentence encoder measured it. Words meet a question only
+    in the words someone listed ("voucher" for "gift card"); meaning meets its paraphrases. A line
+    ranks by both, and a line close enough in meaning answers a question whose words it does not
+    share ("Can I send it to my office in Denver instead?": "Address changes: ... the new address
+    must be in the same city").
 
     `before`: the caller's previous turn and the assistant's last reply. A question that refers
     back ("How long will they keep it?", "Is there a charge for that?") is about their topic too,
@@ -228,16 +242,17 @@ def look_up(question: str, prompt: str, before: Sequence[str] = ()) -> Lookup:
     there. Where do I leave the car?") is also looked up by its last question alone, whose topic
     the story around it would otherwise drown.
     """
-    found = _look_up(question, prompt, before)
+    close = tuple(closeness) if closeness is not None and len(closeness) == len(instruction_lines(prompt)) else None
+    found = _look_up(question, prompt, before, close)
     sentences = _SENTENCES.split(question.strip())
     if found.answerable or len(sentences) < 2 or [s.endswith("?") for s in sentences].count(True) != 1 \
             or not sentences[-1].endswith("?"):
         return found
-    alone = _look_up(sentences[-1], prompt, before)
+    alone = _look_up(sentences[-1], prompt, before, close)
     return alone if alone.answerable else found
 
 
-def _look_up(question: str, prompt: str, before: Sequence[str]) -> Lookup:
+def _look_up(question: str, prompt: str, before: Sequence[str], closeness: tuple[float, ...] | None) -> Lookup:
     lines, topics = instruction_lines(prompt), _line_topics(prompt)
     # Lines that share the question's topic rank by the words it said as said: "Can I pay by
     # check?" is about payment, as are the prices, but it names the checks of the payment line.
@@ -248,22 +263,26 @@ def _look_up(question: str, prompt: str, before: Sequence[str]) -> Lookup:
     kinds |= {"duration"} if _HOW_LONG.search(question) else set()
     if any(not any(kind in t for t in topics) for kind in kinds):
         return Lookup(0.0, ())  # "How long does a cleaning take?" with no durations anywhere: not the price
-    own = _score(said, lines, topics, same_words)
+    own = _score(said, lines, topics, same_words, closeness)
     if not before or not _REFERS.search(question):
         return own
     asked = dict(said)
     for text in before:
         for word in _topic(text):
             asked.setdefault(word, CONTEXT_WEIGHT)
-    referred = _score(asked, lines, topics, same_words)  # its words pick the line; they never make a question less answerable
+    referred = _score(asked, lines, topics, same_words, closeness)  # its words pick the line; they never make a question less answerable
     # ... among the lines the question's own words pick, when they pick any: "And which room was it
     # again?" after an answer about response times is still about the room
     picked = [line for line in referred.lines if line in own.lines] or list(own.lines or referred.lines)
-    return Lookup(max(own.score, referred.score), tuple(picked))
+    return Lookup(max(own.score, referred.score), tuple(picked), _closeness_of(picked, lines, closeness))
+
+
+def _closeness_of(picked: Sequence[str], lines: Sequence[str], closeness: tuple[float, ...] | None) -> float:
+    return closeness[lines.index(picked[0])] if picked and closeness else 0.0
 
 
 def _score(asked: dict[str, float], lines: Sequence[str], topics: Sequence[frozenset[str]],
-           same_words: Sequence[int]) -> Lookup:
+           same_words: Sequence[int], closeness: tuple[float, ...] | None) -> Lookup:
     if not asked:
         return Lookup(1.0, ())
     lines_with = {word: sum(word in t for t in topics) for word in asked}
@@ -273,8 +292,27 @@ def _score(asked: dict[str, float], lines: Sequence[str], topics: Sequence[froze
     # (a plain sum gave 0.25 or 0.2499… for the same question, by the interpreter's hash seed)
     score = math.fsum(weight[w] for w in known) / math.fsum(weight.values())
     scores = [math.fsum(weight[w] for w in asked.keys() & topic) for topic in topics]
+    if closeness is not None:
+        return _by_meaning(score, scores, math.fsum(weight.values()), lines, same_words, closeness)
     ranked = sorted(range(len(lines)), key=lambda i: (scores[i], same_words[i]), reverse=True)
     top = ranked[0] if ranked else 0
     best = tuple(lines[i] for i in ranked[:2]
                  if scores[i] > 0 and scores[i] >= scores[top] - 1e-9 and same_words[i] == same_words[top])
     return Lookup(score, best)
+
+
+def _by_meaning(score: float, scores: Sequence[float], total: float, lines: Sequence[str],
+                same_words: Sequence[int], closeness: tuple[float, ...]) -> Lookup:
+    """Lines ranked by their share of the question's topic words plus their closeness in meaning.
+    A line that shares no topic word answers only when it is close enough in meaning by itself;
+    the second line joins the first where the words cannot tell them apart, as without meaning."""
+    share = [x / total if total else 0.0 for x in scores]
+    rank = [share[i] + CLOSE_WEIGHT * closeness[i] for i in range(len(lines))]
+    ranked = sorted((i for i in range(len(lines)) if scores[i] > 0 or closeness[i] >= CLOSE_ENOUGH),
+                    key=lambda i: (rank[i], same_words[i]), reverse=True)
+    if not ranked:
+        return Lookup(score, ())
+    top = ranked[0]
+    best = [lines[top]] + [lines[i] for i in ranked[1:2] if scores[top] > 0 and abs(scores[i] - scores[top]) < 1e-9
+                           and same_words[i] == same_words[top] and rank[top] - rank[i] < TIE_CLOSENESS]
+    return Lookup(score, tuple(best), closeness[top])

@@ -61,7 +61,7 @@ async def reply_turn(
         await s.add_message("user", text)
         if s.specs and await tool_step(s, text, timings):
             return
-        if s.tool_turn != s.caller_turns and (found := _look_up(s, text, _caller_turn(s, back=2))) is not None:
+        if s.tool_turn != s.caller_turns and (found := await _look_up(s, text, _caller_turn(s, back=2))) is not None:
             if not found.answerable:  # the instructions never mention it: say so, never guess
                 await _say_fixed(s, HONEST, timings)
                 return
@@ -79,18 +79,40 @@ def warm_reply(s: SessionCore, text: str, still: Callable[[], bool], heard: str 
     the instructions answer the question or say nothing of it, as the model never sees it then."""
     if not text:
         return
-    found = _look_up(s, text, _caller_turn(s, back=1))
+    found = _words_look_up(s, text, _caller_turn(s, back=1))  # by words alone: no time to wait here
     if found is not None and (not found.answerable or found.lines):  # said without the model
         return
     ahead: list[Message] = [{"role": "assistant", "content": heard}] if heard else []
     s.warm_history(*ahead, {"role": "user", "content": text}, still=still)
 
 
-def _look_up(s: SessionCore, text: str, previous: str) -> Lookup | None:
-    """The instructions' answer to a question (None when the words are no question for them)."""
+async def _look_up(s: SessionCore, text: str, previous: str) -> Lookup | None:
+    """The instructions' answer to a question (None when the words are no question for them), by
+    words and, where the profile has a sentence encoder, by meaning."""
+    if not is_question(text) or is_chatter(text):
+        return None
+    closeness = await _closeness(s, text)
+    return look_up(text, s.settings.system_prompt, before=(previous, s.last_said()), closeness=closeness)
+
+
+def _words_look_up(s: SessionCore, text: str, previous: str) -> Lookup | None:
     if not is_question(text) or is_chatter(text):
         return None
     return look_up(text, s.settings.system_prompt, before=(previous, s.last_said()))
+
+
+async def _closeness(s: SessionCore, text: str) -> list[float] | None:
+    """The question's closeness in meaning to each instruction line (None: words alone). The lines'
+    vectors are the encoder's to keep; a failing encoder leaves the look-up to the words."""
+    lines = instruction_lines(s.settings.system_prompt)
+    if s.engines.facts is None or not lines:
+        return None
+    try:
+        vectors = await s.engines.facts.embed([*lines, text])
+    except EngineError as err:
+        log.warning("facts encoder failed; looking up by words", extra={"call_id": s.info.call_id, "code": err.code})
+        return None
+    return [float(x) for x in vectors[:-1] @ vectors[-1]]
 
 
 def _caller_turn(s: SessionCore, back: int) -> str:

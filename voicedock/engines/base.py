@@ -152,6 +152,13 @@ class LLM(Protocol):
     async def prefill(self, messages: Sequence[Message], tools: Sequence[Tool] | None = None) -> float: ...
 
 
+class Embedder(Protocol):
+    """Sentence meaning as unit vectors (rows, one per text): the cosine of two texts is the dot
+    product of theirs. The facts look-up asks it which instruction line a question is about."""
+
+    async def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
 @runtime_checkable
 class TTS(Protocol):
     """Text to speech, one chunk per sentence so playback starts before the whole reply is rendered."""

@@ -49,6 +49,34 @@ class FakeWordsTurn:
 
 
 @dataclass
+class FakeEmbedder:
+    """Sentence vectors for tests. Texts that `same` maps to one name mean the same: they share a
+    vector of their own, apart from every other text's. Any other text gets its lower-case words
+    hashed into `dimensions` buckets, so texts close in words are close. `asked` keeps the texts;
+    `error` is raised instead, when set."""
+
+    same: dict[str, str] = field(default_factory=dict)
+    dimensions: int = 64
+    error: Exception | None = None
+    asked: list[str] = field(default_factory=list)
+
+    async def embed(self, texts: Sequence[str]) -> np.ndarray:
+        self.asked.extend(texts)
+        if self.error is not None:
+            raise self.error
+        names = sorted(set(self.same.values()))
+        rows = np.zeros((len(texts), self.dimensions + len(names)), np.float32)
+        for i, text in enumerate(texts):
+            if text in self.same:
+                rows[i, self.dimensions + names.index(self.same[text])] = 1.0
+                continue
+            for word in re.findall(r"[a-z0-9]+", text.lower()):
+                rows[i, sum(map(ord, word)) % self.dimensions] += 1.0
+        norms = np.linalg.norm(rows, axis=1, keepdims=True)
+        return rows / np.where(norms > 0, norms, 1.0)
+
+
+@dataclass
 class FakeTurn:
     """End-of-turn model that answers `probabilities` in order (the last one repeats) after `delay`
     seconds, and keeps the audio it was asked about."""

@@ -18,10 +18,12 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from voicedock.config import default_data_dir
-from voicedock.engines.base import LLM, STT, TTS, VAD, EngineError, TurnDetector, WordsTurnDetector
+from voicedock.engines.base import LLM, STT, TTS, VAD, Embedder, EngineError, TurnDetector, WordsTurnDetector
 
 REPO_MANIFEST = Path(__file__).resolve().parents[2] / "models" / "manifest.json"
 DEFAULT_PROFILE = "cpu"
+ROLES = ("vad", "stt", "turn", "llm", "tts", "facts")
+"""A profile's roles; `turn` and `facts` are optional."""
 
 
 def default_models_dir() -> Path:
@@ -117,6 +119,16 @@ def role_models(role: str, spec: Mapping[str, Any]) -> list[str]:
     return [str(m) for m in models if m]
 
 
+def build_facts(spec: Mapping[str, Any], manifest: Mapping[str, Any], models_dir: Path) -> Embedder | None:
+    """The sentence encoder of the facts look-up (`facts`), where the profile has one; without it the
+    look-up matches words alone."""
+    if not spec:
+        return None
+    from voicedock.engines.embed_minilm import MiniLmEmbedder
+
+    return MiniLmEmbedder(model_path(manifest, models_dir, spec["model"]))
+
+
 def build_stt(spec: Mapping[str, Any], manifest: Mapping[str, Any], models_dir: Path) -> STT:
     from voicedock.engines.stt_whisper import WhisperSTT
 
@@ -194,7 +206,7 @@ def build_tts(spec: Mapping[str, Any], manifest: Mapping[str, Any], models_dir: 
 @dataclass
 class Engines:
     """The engines a call needs, plus how long each took to load; `turn` is None where the profile
-    ends turns on silence alone."""
+    ends turns on silence alone, `facts` where its facts look-up matches words alone."""
 
     profile: str
     vad: VAD
@@ -202,6 +214,7 @@ class Engines:
     llm: LLM
     tts: TTS
     turn: TurnDetector | None = None
+    facts: Embedder | None = None
     load_seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -220,7 +233,7 @@ def load_engines(
         )
     spec = {
         role: {**manifest["profiles"][profile].get(role, {}), **(overrides or {}).get(role, {})}
-        for role in ("vad", "stt", "turn", "llm", "tts")
+        for role in ROLES
     }
     local = [m for role, s in spec.items() if not (role == "llm" and model_server_url()) for m in role_models(role, s)]
     missing = missing_files(manifest, models_dir, local)
@@ -238,6 +251,7 @@ def load_engines(
         "stt": lambda: build_stt(spec["stt"], manifest, models_dir),
         "llm": lambda: build_llm(spec["llm"], manifest, models_dir),
         "tts": lambda: build_tts(spec["tts"], manifest, models_dir),
+        "facts": lambda: build_facts(spec["facts"], manifest, models_dir),
     }
     for role, build in builders.items():
         started = time.perf_counter()

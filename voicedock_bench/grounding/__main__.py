@@ -21,7 +21,15 @@ from typing import Any
 
 from voicedock.engines.base import LLM, EngineError
 from voicedock.engines.fakes import FakeLLM, FakeSTT, FakeTTS, FakeVAD
-from voicedock.engines.loader import Engines, build_llm, default_models_dir, read_manifest
+from voicedock.engines.loader import (
+    Engines,
+    build_facts,
+    build_llm,
+    default_models_dir,
+    missing_files,
+    read_manifest,
+    role_models,
+)
 from voicedock_bench.machine import describe
 
 from .dataset import counts, load_domains, load_split
@@ -41,19 +49,27 @@ def machine() -> dict[str, Any]:
     return {**describe(), "llama_cpp_python": llama_version}
 
 
-def build_engines(kind: str, profile: str, models_dir: Path | None) -> tuple[Engines, str, dict[str, Any]]:
-    """The LLM under test (or a FakeLLM that is no help at all), with text-only stand-ins around it."""
-    if kind == "fake":
-        llm: LLM = FakeLLM(replies=(FAKE_REPLY,))
-        return Engines("fake", FakeVAD(), FakeSTT(), llm, FakeTTS(delay=0)), "fake", {}
+def build_engines(kind: str, profile: str, models_dir: Path | None,
+                  facts: bool = True) -> tuple[Engines, str, dict[str, Any]]:
+    """The LLM under test (or a FakeLLM that is no help at all), with text-only stand-ins around it,
+    and the profile's facts encoder unless `facts` is off (it is fast and decides no tool, so the
+    code-only runs keep it too)."""
     directory = models_dir or default_models_dir()
     manifest = read_manifest(directory)
     if profile not in manifest["profiles"]:
         raise SystemExit(f"unknown profile {profile!r}; known: {', '.join(manifest['profiles'])}")
+    encoder = None
+    if facts and (facts_spec := manifest["profiles"][profile].get("facts")):
+        if missing := missing_files(manifest, directory, role_models("facts", facts_spec)):
+            raise EngineError("model_missing", f"facts encoder not installed in {directory}: {', '.join(missing)}")
+        encoder = build_facts(facts_spec, manifest, directory)
+    if kind == "fake":
+        llm: LLM = FakeLLM(replies=(FAKE_REPLY,))
+        return Engines("fake", FakeVAD(), FakeSTT(), llm, FakeTTS(delay=0), facts=encoder), "fake", {}
     spec = manifest["profiles"][profile]["llm"]
     llm = build_llm(spec, manifest, directory)
     settings = {k: spec.get(k) for k in ("n_ctx", "n_threads", "n_gpu_layers")}
-    return Engines(profile, FakeVAD(), FakeSTT(), llm, FakeTTS(delay=0)), str(spec["model"]), settings
+    return Engines(profile, FakeVAD(), FakeSTT(), llm, FakeTTS(delay=0), facts=encoder), str(spec["model"]), settings
 
 
 async def evaluate(engines: Engines, dialogues: list[dict[str, Any]], turn_timeout: float) -> list[dict[str, Any]]:
@@ -106,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="also write the JSON report here")
     parser.add_argument("--engines", choices=["real", "fake"], default="real",
                         help="fake: a FakeLLM that answers nothing useful, to test the plumbing in seconds")
+    parser.add_argument("--facts", choices=["profile", "none"], default="profile",
+                        help="the facts look-up's sentence encoder: the profile's (default) or none (words alone)")
     parser.add_argument("--turn-timeout", type=float, default=300.0, help="seconds before a turn counts as hung")
     parser.add_argument("--via", choices=["text", "sip"], default="text",
                         help="sip: one real call per dialogue and voice through Asterisk (sip_runner.py)")
@@ -129,11 +147,13 @@ def main(argv: list[str] | None = None) -> int:
         return run_via_sip(args, selected)
     started = time.perf_counter()
     try:
-        engines, model, settings = build_engines(args.engines, args.profile, args.models_dir)
+        engines, model, settings = build_engines(args.engines, args.profile, args.models_dir, args.facts == "profile")
     except EngineError as err:
-        print(f"grounding: cannot load the {args.profile} LLM: {err}", file=sys.stderr)
+        print(f"grounding: cannot load the {args.profile} profile's models: {err}", file=sys.stderr)
         return 2
     load_seconds = time.perf_counter() - started
+    facts_model = (read_manifest(args.models_dir or default_models_dir())["profiles"][args.profile].get("facts")
+                   or {}).get("model")
     try:
         results = asyncio.run(evaluate(engines, selected, args.turn_timeout))
     finally:
@@ -146,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         "engines": args.engines,
         "model": model,
         "llm_settings": settings,
+        "facts": facts_model if engines.facts is not None else None,
         "split": args.split,
         "limit": args.limit,
         "load_seconds": round(load_seconds, 2),
