@@ -29,7 +29,7 @@ def _reply_heard(reply: str, said: str) -> list[str]:
 
 def test_a_made_up_tracking_number_is_never_spoken() -> None:
     heard = _reply_heard("Sure, Gwen Harper's tracking number is SD12345.",
-                         "I don't have the number, can't you look it up by my name? It's Gwen Harper.")
+                         "I don't have the number. Look it up by my name please, it's Gwen Harper.")
     assert heard == [f"Sure, {HONEST}"]  # the clause already on its way, then no number
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from voicedock.conversation.cues import asks_something, is_question
 from voicedock.conversation.facts import instruction_lines, look_up
 
 HELPDESK = ("Facts about the service desk:\n"
@@ -74,3 +75,36 @@ def test_closeness_that_does_not_fit_the_lines_is_ignored() -> None:
     question = "Can I pay by check?"
     assert look_up(question, RESTAURANT, closeness=[0.9]) == look_up(question, RESTAURANT)
 
+
+def test_a_question_inside_a_turn_is_asked_and_looked_up_by_itself() -> None:
+    turn = "Mm-hm. Okay. Is there parking near you? I could just drive over."
+    assert asks_something(turn) and not is_question(turn)
+    found = look_up(turn, HELPDESK)
+    assert found.answerable and found.lines[0].startswith("Parking")
+    # asked only to be heard, or two words: no question about the business
+    assert not asks_something("Hello? Hi, this is Mark Ellis.")
+    assert not asks_something("Okay. Really? That's great.")
+    # the tool step keeps its own reading: a value given after a question is a value
+    assert not is_question("Ugh, do you really need that? Just write three people at eight.")
+
+
+PROSE = ("You are the phone assistant of the service desk at Calder & Wren.\n\n"
+         "New laptops, monitors and headsets are not ordered through the service desk. Staff request them in the "
+         "IT Shop on the intranet. Print jobs are released by tapping a badge.\n\n"
+         "We don't have a parking lot of our own. The city parking on Birch Street costs $2 an hour. "
+         "Our office is at 412 Orchard Avenue.\n\n"
+         "To make a reservation, get the date, the time and a name.")
+
+
+def test_a_fact_told_over_two_sentences_is_said_whole() -> None:
+    # the next sentence refers back to the one found ("them")
+    found = look_up("Can I order a second monitor through you?", PROSE)
+    assert found.lines == ("New laptops, monitors and headsets are not ordered through the service desk.",
+                           "Staff request them in the IT Shop on the intranet.")
+    # neighbours the question's words find alike, in their order
+    found = look_up("And parking?", PROSE, closeness=closeness(PROSE, {"We don't": 0.5, "The city": 0.3}))
+    assert found.lines == ("We don't have a parking lot of our own.", "The city parking on Birch Street costs $2 an hour.")
+
+
+def test_what_a_tool_needs_said_as_an_order_is_no_fact() -> None:
+    assert not any(line.startswith("To make a reservation") for line in instruction_lines(PROSE))

@@ -259,6 +259,20 @@ def is_question(text: str) -> bool:
     return bool(_QUESTION.search(text.strip()) or _INDIRECT.search(text))
 
 
+def asks_something(text: str) -> bool:
+    """A question (`is_question`), or a turn with one of three words or more inside it ("Are you
+    open right now? I could just swing by."), though not one asked only to be heard ("Hello?").
+    For the facts look-up: the tool step keeps `is_question`, where "Do you really need that?
+    Just write three people at eight." gives a value, not a question."""
+    if is_question(text):
+        return True
+    return any(len(_WORDS.findall(part)) >= 3 and not is_chatter(part) for part in _ASKED.findall(text))
+
+
+_ASKED = re.compile(r"[^.!?]*\?(?=\s|$)")
+_WORDS = re.compile(r"[A-Za-z0-9']+")
+
+
 def _look_up_words(spec: ToolSpec) -> list[str]:
     """What a look-up is about, from its name and its description ("check_order: Look up the
     status of an order" is asked for by "what's the status of my order")."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import snowballstemmer
@@ -177,6 +177,8 @@ def _line_stems(prompt: str) -> tuple[frozenset[str], ...]:
 
 _NOT_A_FACT = re.compile(
     r"(?i)(?:you|your|always|never|be|keep|answer|do not|don't|to (?:\w+ ){1,4}you need"
+    # what a tool needs, said as an order: "To make a reservation, get the date, the time, ..."
+    r"|to (?:\w+ ){1,4}\w+,? (?:get|ask for|collect|take|note|confirm|you'll need|we need)"
     # what the assistant is told to do ("Help callers book...", "If a caller asks for a refund, ...")
     r"|help|assist|greet|ask|offer|collect|confirm|use|speak|respond|reply|introduce|handle|make sure|try to"
     r"|remember|avoid|act as|(?:if|when|whenever) (?:a|the) (?:caller|customer|patient|guest|client|user)s?"
@@ -238,17 +240,17 @@ def look_up(question: str, prompt: str, before: Sequence[str] = (),
     back ("How long will they keep it?", "Is there a charge for that?") is about their topic too,
     so their words join the question's at half weight.
 
-    A turn that tells something before it asks ("I have an appointment at nine and I've never been
-    there. Where do I leave the car?") is also looked up by its last question alone, whose topic
-    the story around it would otherwise drown.
+    A turn that tells something around what it asks ("I have an appointment at nine and I've never
+    been there. Where do I leave the car?") is also looked up by its one question alone, whose
+    topic the story around it would otherwise drown.
     """
     close = tuple(closeness) if closeness is not None and len(closeness) == len(instruction_lines(prompt)) else None
     found = _look_up(question, prompt, before, close)
     sentences = _SENTENCES.split(question.strip())
-    if found.answerable or len(sentences) < 2 or [s.endswith("?") for s in sentences].count(True) != 1 \
-            or not sentences[-1].endswith("?"):
+    asked = [s for s in sentences if s.endswith("?")]
+    if found.answerable or len(sentences) < 2 or len(asked) != 1:
         return found
-    alone = _look_up(sentences[-1], prompt, before, close)
+    alone = _look_up(asked[0], prompt, before, close)
     return alone if alone.answerable else found
 
 
@@ -265,7 +267,7 @@ def _look_up(question: str, prompt: str, before: Sequence[str], closeness: tuple
         return Lookup(0.0, ())  # "How long does a cleaning take?" with no durations anywhere: not the price
     own = _score(said, lines, topics, same_words, closeness)
     if not before or not _REFERS.search(question):
-        return own
+        return _in_context(own, lines)
     asked = dict(said)
     for text in before:
         for word in _topic(text):
@@ -274,7 +276,26 @@ def _look_up(question: str, prompt: str, before: Sequence[str], closeness: tuple
     # ... among the lines the question's own words pick, when they pick any: "And which room was it
     # again?" after an answer about response times is still about the room
     picked = [line for line in referred.lines if line in own.lines] or list(own.lines or referred.lines)
-    return Lookup(max(own.score, referred.score), tuple(picked), _closeness_of(picked, lines, closeness))
+    return _in_context(Lookup(max(own.score, referred.score), tuple(picked), _closeness_of(picked, lines, closeness)),
+                       lines)
+
+
+_REFERS_BACK = re.compile(r"(?i)^\W*(?:it|its|they|their|this|that|these|those)\b|^(?:\W*\w+\W+){1,3}?(?:them|it)\b")
+
+
+def _in_context(found: Lookup, lines: Sequence[str]) -> Lookup:
+    """Instructions written as prose carry a fact over two sentences, the second referring back to
+    the first: "New laptops and monitors are not ordered through the service desk. Staff request
+    them in the IT Shop on the intranet." A single line found is said with its neighbour where one
+    of the two refers back to the other."""
+    if len(found.lines) != 1:
+        return found
+    i = lines.index(found.lines[0])
+    if i + 1 < len(lines) and _REFERS_BACK.match(lines[i + 1]) and not LABEL.match(lines[i + 1]):
+        return replace(found, lines=(lines[i], lines[i + 1]))
+    if i > 0 and _REFERS_BACK.match(lines[i]) and not LABEL.match(lines[i]):
+        return replace(found, lines=(lines[i - 1], lines[i]))
+    return found
 
 
 def _closeness_of(picked: Sequence[str], lines: Sequence[str], closeness: tuple[float, ...] | None) -> float:
@@ -305,7 +326,9 @@ def _by_meaning(score: float, scores: Sequence[float], total: float, lines: Sequ
                 same_words: Sequence[int], closeness: tuple[float, ...]) -> Lookup:
     """Lines ranked by their share of the question's topic words plus their closeness in meaning.
     A line that shares no topic word answers only when it is close enough in meaning by itself;
-    the second line joins the first where the words cannot tell them apart, as without meaning."""
+    the second line joins the first where the words cannot tell them apart and their meaning
+    hardly can, or where it is the next or previous sentence ("We don't have a parking lot of our
+    own. The city lot on Birch Street ... costs $2 an hour")."""
     share = [x / total if total else 0.0 for x in scores]
     rank = [share[i] + CLOSE_WEIGHT * closeness[i] for i in range(len(lines))]
     ranked = sorted((i for i in range(len(lines)) if scores[i] > 0 or closeness[i] >= CLOSE_ENOUGH),
@@ -313,6 +336,8 @@ def _by_meaning(score: float, scores: Sequence[float], total: float, lines: Sequ
     if not ranked:
         return Lookup(score, ())
     top = ranked[0]
-    best = [lines[top]] + [lines[i] for i in ranked[1:2] if scores[top] > 0 and abs(scores[i] - scores[top]) < 1e-9
-                           and same_words[i] == same_words[top] and rank[top] - rank[i] < TIE_CLOSENESS]
-    return Lookup(score, tuple(best), closeness[top])
+    tied = [i for i in ranked[1:2] if scores[top] > 0 and abs(scores[i] - scores[top]) < 1e-9
+            and same_words[i] == same_words[top] and (rank[top] - rank[i] < TIE_CLOSENESS or abs(i - top) == 1)]
+    # neighbours the words tie on are one fact told in two sentences: said in their order
+    best = sorted([top, *tied]) if tied and abs(tied[0] - top) == 1 else [top, *tied]
+    return Lookup(score, tuple(lines[i] for i in best), closeness[top])

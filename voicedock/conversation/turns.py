@@ -17,7 +17,7 @@ from voicedock.engines.base import EngineError, Message, Transcript
 from .base import SAMPLE_RATE, Pcm
 from .claims import ReplyCheck, known_numbers
 from .core import SessionCore, say_turn
-from .cues import is_chatter, is_question
+from .cues import asks_something, is_chatter
 from .facts import HONEST, Lookup, instruction_lines, look_up, spoken_answer
 from .hours import hours_answer
 from .speech import Timings, speak_stream, speak_text
@@ -89,14 +89,14 @@ def warm_reply(s: SessionCore, text: str, still: Callable[[], bool], heard: str 
 async def _look_up(s: SessionCore, text: str, previous: str) -> Lookup | None:
     """The instructions' answer to a question (None when the words are no question for them), by
     words and, where the profile has a sentence encoder, by meaning."""
-    if not is_question(text) or is_chatter(text):
+    if not asks_something(text) or is_chatter(text):
         return None
     closeness = await _closeness(s, text)
     return look_up(text, s.settings.system_prompt, before=(previous, s.last_said()), closeness=closeness)
 
 
 def _words_look_up(s: SessionCore, text: str, previous: str) -> Lookup | None:
-    if not is_question(text) or is_chatter(text):
+    if not asks_something(text) or is_chatter(text):
         return None
     return look_up(text, s.settings.system_prompt, before=(previous, s.last_said()))
 
