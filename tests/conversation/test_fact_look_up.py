@@ -108,3 +108,16 @@ def test_a_fact_told_over_two_sentences_is_said_whole() -> None:
 
 def test_what_a_tool_needs_said_as_an_order_is_no_fact() -> None:
     assert not any(line.startswith("To make a reservation") for line in instruction_lines(PROSE))
+
+
+def test_a_line_found_through_a_word_family_alone_and_far_in_meaning_answers_nothing() -> None:
+    prompt = "You are the host.\n- Parking: the city lot costs $2 an hour.\n- Address: 412 Orchard Avenue."
+    far = closeness(prompt, {"Parking": 0.15})
+    assert look_up("Can I pay by card?", prompt).answerable  # "pay", "card" and "costs" are one family
+    assert not look_up("Can I pay by card?", prompt, closeness=far).answerable
+    # said in the question's own words, or close in meaning: still the answer
+    assert look_up("Does the lot cost much?", prompt, closeness=far).answerable
+    assert look_up("Can I pay by card?", prompt, closeness=closeness(prompt, {"Parking": 0.3})).answerable
+    # a question that refers back means what came before it
+    before = ("Where can I park?", "The city lot costs $2 an hour.")
+    assert look_up("And can I pay for that by card?", prompt, before, closeness=far).answerable

@@ -77,6 +77,7 @@ _PHRASES = (
 
 CLOSE_WEIGHT = 1.0  # how much a line's closeness in meaning counts beside its share of the topic words
 TIE_CLOSENESS = 0.05  # lines the words tie on, this close in meaning too, are both said
+FAR = 0.2  # closeness in meaning below which a line the words found through a family alone answers nothing
 CLOSE_ENOUGH = 0.5  # closeness in meaning that makes a line the answer when the words do not meet
 
 
@@ -266,7 +267,9 @@ def _look_up(question: str, prompt: str, before: Sequence[str], closeness: tuple
     if any(not any(kind in t for t in topics) for kind in kinds):
         return Lookup(0.0, ())  # "How long does a cleaning take?" with no durations anywhere: not the price
     own = _score(said, lines, topics, same_words, closeness)
-    if not before or not _REFERS.search(question):
+    if not _REFERS.search(question):
+        return _in_context(_unless_far(own, lines, same_words) if closeness else own, lines)
+    if not before:
         return _in_context(own, lines)
     asked = dict(said)
     for text in before:
@@ -278,6 +281,16 @@ def _look_up(question: str, prompt: str, before: Sequence[str], closeness: tuple
     picked = [line for line in referred.lines if line in own.lines] or list(own.lines or referred.lines)
     return _in_context(Lookup(max(own.score, referred.score), tuple(picked), _closeness_of(picked, lines, closeness)),
                        lines)
+
+
+def _unless_far(found: Lookup, lines: Sequence[str], same_words: Sequence[int]) -> Lookup:
+    """A line found only through a word of the same family as the question's, far from it in
+    meaning, does not answer it: "Do you take Apple Pay?" is about paying, and so, by its family,
+    is "The city lot costs $2 an hour". Not a question that refers back ("Did that cost
+    anything?"), whose meaning is in the turns before it."""
+    if not found.lines or found.closeness >= FAR or same_words[lines.index(found.lines[0])]:
+        return found
+    return Lookup(0.0, ())
 
 
 _REFERS_BACK = re.compile(r"(?i)^\W*(?:it|its|they|their|this|that|these|those)\b|^(?:\W*\w+\W+){1,3}?(?:them|it)\b")
