@@ -141,6 +141,18 @@ def test_a_caller_asking_about_today_hears_todays_hours_on_the_call() -> None:
     assert result.recorder.messages("assistant") == ["Yes, today we're open from 8:00 to 17:00."]
 
 
+def test_and_tomorrow_after_a_question_about_hours_gets_tomorrows_hours() -> None:
+    assistant = {"system_prompt": f"You are the receptionist of a clinic.\n- {CLINIC}\n- Parking: behind the building.",
+                 "first_message": None}
+    said = ["Hi, are you open today?", "And tomorrow?", "Do you have parking?", "And tomorrow?"]
+    script = [("silence", 1.0)] + [step for _ in said for step in (("speak", 1.0), ("silence", 6.0))]
+    result = run_call(script, assistant=assistant, engines=fake_engines(stt=FakeSTT(said)), max_seconds=40)
+    heard = result.recorder.messages("assistant")
+    assert heard[:3] == ["Yes, today we're open from 8:00 to 17:00.", "Tomorrow we're open from 10:00 to 19:00.",
+                         "Behind the building."]
+    assert "open" not in heard[3]  # the parking line states no days: no hours for tomorrow from it
+
+
 RESTAURANT = ("You are the host of Osteria Lucia.\n- Address: 88 Canal Street.\n- Opening hours: closed on Monday; "
               "Tuesday to Thursday 17:00 to 22:00; Friday and Saturday 12:00 to 23:00; Sunday 12:00 to 21:00.")
 SATURDAY = date(2026, 3, 28)

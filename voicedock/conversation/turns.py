@@ -18,7 +18,7 @@ from .base import SAMPLE_RATE, Pcm
 from .claims import ReplyCheck, known_numbers
 from .core import SessionCore, say_turn
 from .cues import asks_something, is_chatter
-from .facts import HONEST, Lookup, instruction_lines, look_up, spoken_answer
+from .facts import HONEST, LABEL, Lookup, instruction_lines, look_up, spoken_answer
 from .hours import hours_answer
 from .speech import Timings, speak_stream, speak_text
 from .state import State
@@ -70,7 +70,29 @@ async def reply_turn(
                 await _say_fixed(s, hours_answer(text, found.lines, s.now, others) or spoken_answer(found.lines, text),
                                 timings)
                 return
+            if (again := await _hours_again(s, text)) is not None:
+                await _say_fixed(s, again, timings)
+                return
     await _speak_reply(s, timings)
+
+
+_ONLY_A_DAY = re.compile(
+    r"(?i)^\W*(?:(?:and|so|okay|ok|oh|but)\W+)*(?:(?:what|how) about\W+)?(?:on\W+)?"
+    r"(?:today|tonight|tomorrow(?: morning| afternoon| evening| night)?|(?:this |the )?weekend|"
+    r"(?:this |next )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?)\W*$")
+
+
+async def _hours_again(s: SessionCore, text: str) -> str | None:
+    """ "And tomorrow?" right after a question about hours ("Are you open today?", "Are your phone
+    people around later?") asks the same of another day: that day's hours, from the line the
+    assistant just said or the question before found, where it states some days' hours."""
+    if not _ONLY_A_DAY.match(text):
+        return None
+    said = s.last_said()
+    lines = [line for line in instruction_lines(s.settings.system_prompt)
+             if LABEL.sub("", line).strip().rstrip(".") in said]
+    before = await _look_up(s, _caller_turn(s, back=2), _caller_turn(s, back=3))
+    return hours_answer(text, [*lines, *(before.lines if before else ())], s.now)  # None: no days' hours
 
 
 def warm_reply(s: SessionCore, text: str, still: Callable[[], bool], heard: str = "") -> None:
