@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from voicedock.engines.base import EngineError
 
@@ -73,8 +74,9 @@ class MiniLmEmbedder:
         self._heads = int(config["num_attention_heads"])
         self._eps = float(config.get("layer_norm_eps", 1e-12))
         # Linear weights pre-transposed once, so a forward pass multiplies contiguous matrices.
-        self._w = {name: np.ascontiguousarray(w.T if name.startswith("encoder.") else w, dtype=np.float32)
-                   for name, w in weights.items() if w.dtype != np.int64}
+        self._w = {name: np.array(w.T if name.startswith("encoder.") else w, dtype=np.float32, order="C")
+                   for name, w in weights.items() if w.dtype != np.int64}  # copies: the file's bytes go
+        self._threads = ThreadpoolController()
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
         self.dimensions = int(config["hidden_size"])
@@ -89,7 +91,8 @@ class MiniLmEmbedder:
             new = [t for t in dict.fromkeys(texts) if t not in self._cache]
             if new:
                 try:
-                    vectors = self._forward(new)
+                    with self._threads.limit(limits=1, user_api="blas"):
+                        vectors = self._forward(new)
                 except Exception as err:
                     raise EngineError("facts_inference", f"sentence encoder failed: {err}", retryable=True) from err
                 self._cache.update(zip(new, vectors, strict=True))
