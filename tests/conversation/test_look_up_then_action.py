@@ -129,3 +129,18 @@ def test_asking_to_book_after_the_check_asks_for_the_name_not_for_the_check_agai
                       max_seconds=40)
     assert [name for name, _ in runner.calls] == ["check_table", "reserve_table"]
     assert "May I have your name, please?" in result.recorder.messages("assistant")
+
+
+def test_a_name_said_before_the_look_up_goes_to_the_action_taken_up_after_it() -> None:
+    result, runner = converse([
+        "Is there an opening on Friday around three? It's for Lena Fischer.",
+        "Okay, three then.",
+        "My number's five five five, four four one, double seven, zero nine.",
+    ])
+    assert runner.calls == [
+        ("check_availability", {"date": "2025-06-06", "time": "15:00"}),
+        ("book_appointment", {"date": "2025-06-06", "time": "15:00", "name": "Lena Fischer", "phone": "5554417709"}),
+    ]
+    booked = result.recorder.of("tool_call")[-1]
+    assert booked["sources"]["name"]["turn"] == 1
+    assert result.recorder.messages("assistant")[1] == "What phone number can we reach you on?"

@@ -179,7 +179,11 @@ async def _action_after_look_up(s: SessionCore, text: str) -> PendingTool | None
         props = spec.parameters.get("properties") or {}
         carried = {k: v for k, v in carried.items()
                    if (props.get(k) or {}).get("format") != "time" or v.value in offered}
-    return PendingTool(spec, {**carried, **fresh})
+    # what the caller gave earlier that the look-up did not take: "My name's Hannah Cole" said with
+    # the first request is the booking's name
+    held = {k: v for k, v in (await _read_values(s, spec, text, ask_model=False)).items()
+            if k not in look.values and k not in fresh}
+    return PendingTool(spec, {**held, **carried, **fresh})
 
 
 def _looks_up(s: SessionCore, spec: ToolSpec, text: str) -> bool:
