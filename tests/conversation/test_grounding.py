@@ -139,13 +139,15 @@ def test_the_callers_words_end_or_transfer_the_call() -> None:
     assert end is not None and end.spec.kind == "end_call"
     assert builtin_cue("Bye, oh wait, can I book for Friday?", TOOLS) is None
     assert builtin_cue("I don't want to talk to a person", TOOLS) is None
+    assert builtin_cue("I'd like a table for Friday night.", TOOLS) is None  # a night, no goodbye
     cue = builtin_cue("My plan changed. Is there someone I can talk to about that?", TOOLS)
     assert cue is not None and cue.spec.kind == "transfer_call"
     cue = builtin_cue("Okay, can you connect me to whoever handles that?", TOOLS)
     assert cue is not None and cue.spec.kind == "transfer_call"
 
 
-@pytest.mark.parametrize("text", ["Perfect, see you Saturday!", "Great, see you then!", "Thanks, take care!"])
+@pytest.mark.parametrize("text", ["Perfect, see you Saturday!", "Great, see you then!", "Thanks, take care!",
+                                  "No worries. Night!", "Thanks, goodnight!"])
 def test_a_farewell_that_ends_on_punctuation_ends_the_call(text: str) -> None:
     end = builtin_cue(text, TOOLS)
     assert end is not None and end.spec.kind == "end_call"

@@ -34,7 +34,7 @@ _GOODBYE = re.compile(
     r"\b(?:good ?bye|bye(?: bye)?|that'?s (?:all|it|everything)(?: (?:i need|for (?:now|today)))?|"
     r"nothing else|i'?m (?:all )?(?:done|set|good)(?: now| then)?|hang up|end (?:the|this) call|"
     r"have a (?:good|nice|great) (?:day|one|evening|night|weekend)|see you(?: then| soon| later| on \w+| \w+day)?[.!]*$|"
-    r"talk (?:to you )?(?:soon|later)|take care)(?!\w)",  # not \b: "see you Saturday!" ends on a "!"
+    r"talk (?:to you )?(?:soon|later)|take care|(?:(?<=^)|(?<=[.,!?] ))(?:good ?)?night[.!]*$)(?!\w)",  # not \b: "see you Saturday!" ends on a "!"
     re.I,
 )
 _NOT_GOODBYE = re.compile(r"\b(?:book|reserve|cancel|schedule|and (?:also|can)|but|before you go|one more)\b", re.I)
