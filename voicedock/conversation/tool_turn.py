@@ -91,7 +91,8 @@ async def tool_step(s: SessionCore, text: str, timings: Timings) -> bool:
         return False  # chatter needs no tool
     if s.done is not None and CORRECTION.search(text):
         fresh = await _fresh_values(s, s.done.spec, text)
-        if fresh:  # "oh wait, I meant Tuesday": the action runs again with the corrected value
+        if fresh and not await _gives_more(s, s.done.spec, text):
+            # "oh wait, I meant Tuesday": the action runs again with the corrected value
             s.pending = PendingTool(s.done.spec, {**s.done.values, **fresh})
             return await _run_or_ask(s, s.pending, timings)
     candidates = [spec for spec in s.specs if spec.kind not in (END_CALL, TRANSFER_CALL)
@@ -146,6 +147,18 @@ def _look_up_first(s: SessionCore, pending: PendingTool) -> PendingTool:
                 return pending  # checked already: "Great, book it." asks for the name
             return PendingTool(look, values)
     return pending
+
+
+async def _gives_more(s: SessionCore, done: ToolSpec, text: str) -> bool:
+    """Whether the turn gives a value the action just taken has no place for: after a
+    cancellation, "Could I do Wednesday the sixth instead, at ten?" asks for a new booking (a
+    time), and is no correction of the day cancelled."""
+    props = done.parameters.get("properties") or {}
+    for spec in s.specs:
+        if spec.name != done.name and spec.kind not in (END_CALL, TRANSFER_CALL):
+            if any(key not in props for key in await _fresh_values(s, spec, text)):
+                return True
+    return False
 
 
 async def _fresh_values(s: SessionCore, spec: ToolSpec, text: str) -> dict[str, Grounded]:
