@@ -191,3 +191,18 @@ def test_a_question_about_the_business_while_a_value_is_asked_for_is_answered_an
     assert result.recorder.messages("assistant")[1] == "Yes, on Saturday we're open from 9 am to 1 pm."
     assert runner.calls == [("book_appointment", {"date": "2025-06-06", "time": "15:00", "name": "Ana Lopez",
                                                   "phone": "5550134"})]
+
+
+def test_the_turn_that_gives_the_name_is_not_the_problem_the_ticket_is_about() -> None:
+    """A model reading "Name's Callum Reid." for every missing value gives it as the summary too:
+    words that only give another value describe no problem, and the summary is asked for."""
+    runner = ScriptedRunner(create_ticket={"ticket": "INC-4"})
+    assistant = {"system_prompt": "You open tickets for the service desk.", "first_message": None,
+                 "llm_config": {"tools": [TICKET]}}
+    said = ["Hi, please open a ticket for me, it's urgent.", "Name's Callum Reid."]
+    llm = FakeLLM(["Done."], json_replies=[{"summary": "Name's Callum Reid", "name": "Callum Reid"}] * 4)
+    result = run_call(turns(len(said)), assistant=assistant, engines=fake_engines(llm=llm, stt=FakeSTT(said)),
+                      tool_runner=runner, max_seconds=8.0 * len(said) + 5)
+    assert runner.calls == []
+    asked = result.recorder.of("tool_call")[-1]
+    assert asked["status"] == "needs_arguments" and asked["missing"] == ["summary"]

@@ -231,7 +231,26 @@ async def _read_values(s: SessionCore, spec: ToolSpec, text: str, *, ask_model: 
             proposed = {}
         more = ground_arguments(spec.parameters, proposed, sources, s.now)
         values = {**more, **values, **{k: v for k, v in more.items() if is_free_text(k)}}
-    return _in_opening_hours(s, spec, values)
+    return _in_opening_hours(s, spec, _with_content(values))
+
+
+_NO_CONTENT = frozenset("a an the and or i i'm im me my mine it it's its is this that for to of please hi hello hey "
+                        "yes yeah ok okay so um uh just name name's names number email phone".split())
+
+
+def _with_content(values: dict[str, Grounded]) -> dict[str, Grounded]:
+    """Free text (a ticket's summary) that says nothing but the other values is no value: "Name's
+    Callum Reid." gives the name, "open a ticket for me, it's urgent" the priority, and neither
+    describes a problem. Such text is dropped, so the summary is asked for."""
+    out = dict(values)
+    for key, found in values.items():
+        if not is_free_text(key) or not isinstance(found.value, str):
+            continue
+        others = {w for k, v in values.items() if k != key for w in re.findall(r"[a-z0-9']+", str(v.value).lower())}
+        words = set(re.findall(r"[a-z0-9']+", found.value.lower())) - others - _NO_CONTENT
+        if not words:
+            del out[key]
+    return out
 
 
 def _in_opening_hours(s: SessionCore, spec: ToolSpec, values: dict[str, Grounded]) -> dict[str, Grounded]:
