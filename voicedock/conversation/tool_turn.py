@@ -163,7 +163,10 @@ async def _gives_more(s: SessionCore, done: ToolSpec, text: str) -> bool:
 
 async def _fresh_values(s: SessionCore, spec: ToolSpec, text: str) -> dict[str, Grounded]:
     """The tool's values this very turn gives, read in code (no model call)."""
-    values = await _read_values(s, spec, text, ask_model=False)
+    return _this_turn(s, await _read_values(s, spec, text, ask_model=False))
+
+
+def _this_turn(s: SessionCore, values: dict[str, Grounded]) -> dict[str, Grounded]:
     return {k: v for k, v in values.items() if v.turn == s.caller_turns}
 
 
@@ -180,12 +183,13 @@ async def _action_after_look_up(s: SessionCore, text: str) -> PendingTool | None
         props = spec.parameters.get("properties") or {}
         if spec.kind in (END_CALL, TRANSFER_CALL) or reads_only(spec) or not set(look.values) <= set(props):
             continue
-        fresh = await _fresh_values(s, spec, text)
-        if fresh:
-            fits.append((spec, fresh))
+        values = await _read_values(s, spec, text, ask_model=False)
+        if _this_turn(s, values):
+            fits.append((spec, values))
     if len(fits) != 1:
         return None
-    spec, fresh = fits[0]
+    spec, values = fits[0]
+    fresh = _this_turn(s, values)
     carried = dict(look.values)
     offered = offered_times(s.grounding_sources())
     if offered:  # times were offered instead (not among them the one asked): the caller picks one, or is asked
@@ -194,8 +198,7 @@ async def _action_after_look_up(s: SessionCore, text: str) -> PendingTool | None
                    if (props.get(k) or {}).get("format") != "time" or v.value in offered}
     # what the caller gave earlier that the look-up did not take: "My name's Hannah Cole" said with
     # the first request is the booking's name
-    held = {k: v for k, v in (await _read_values(s, spec, text, ask_model=False)).items()
-            if k not in look.values and k not in fresh}
+    held = {k: v for k, v in values.items() if k not in look.values and k not in fresh}
     return PendingTool(spec, {**held, **carried, **fresh})
 
 
