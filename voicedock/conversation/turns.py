@@ -18,7 +18,7 @@ from .base import SAMPLE_RATE, Pcm
 from .claims import ReplyCheck, known_numbers
 from .core import SessionCore, say_turn
 from .cues import asks_something, is_chatter
-from .facts import HONEST, LABEL, Lookup, instruction_lines, look_up, spoken_answer
+from .facts import HONEST, Lookup, instruction_lines, look_up, spoken_answer
 from .hours import hours_answer
 from .speech import Timings, speak_stream, speak_text
 from .state import State
@@ -89,8 +89,7 @@ async def _hours_again(s: SessionCore, text: str) -> str | None:
     if not _ONLY_A_DAY.match(text):
         return None
     said = s.last_said()
-    lines = [line for line in instruction_lines(s.settings.system_prompt)
-             if LABEL.sub("", line).strip().rstrip(".") in said]
+    lines = [line for line in instruction_lines(s.settings.system_prompt) if spoken_answer((line,)) in said]
     before = await _look_up(s, _caller_turn(s, back=2), _caller_turn(s, back=3))
     return hours_answer(text, [*lines, *(before.lines if before else ())], s.now)  # None: no days' hours
 
@@ -111,16 +110,21 @@ def warm_reply(s: SessionCore, text: str, still: Callable[[], bool], heard: str 
 async def _look_up(s: SessionCore, text: str, previous: str) -> Lookup | None:
     """The instructions' answer to a question (None when the words are no question for them), by
     words and, where the profile has a sentence encoder, by meaning."""
-    if not asks_something(text) or is_chatter(text):
+    if not _for_the_instructions(text):
         return None
     closeness = await _closeness(s, text)
     return look_up(text, s.settings.system_prompt, before=(previous, s.last_said()), closeness=closeness)
 
 
 def _words_look_up(s: SessionCore, text: str, previous: str) -> Lookup | None:
-    if not asks_something(text) or is_chatter(text):
+    if not _for_the_instructions(text):
         return None
     return look_up(text, s.settings.system_prompt, before=(previous, s.last_said()))
+
+
+def _for_the_instructions(text: str) -> bool:
+    """Words the instructions may answer: a question, not chatter."""
+    return asks_something(text) and not is_chatter(text)
 
 
 async def _closeness(s: SessionCore, text: str) -> list[float] | None:
