@@ -50,26 +50,27 @@ def machine() -> dict[str, Any]:
 
 
 def build_engines(kind: str, profile: str, models_dir: Path | None,
-                  facts: bool = True) -> tuple[Engines, str, dict[str, Any]]:
+                  facts: bool = True) -> tuple[Engines, str, dict[str, Any], str | None]:
     """The LLM under test (or a FakeLLM that is no help at all), with text-only stand-ins around it,
     and the profile's facts encoder unless `facts` is off (it is fast and decides no tool, so the
-    code-only runs keep it too)."""
+    code-only runs keep it too); with the LLM's and the encoder's model ids and the LLM's settings."""
     directory = models_dir or default_models_dir()
     manifest = read_manifest(directory)
     if profile not in manifest["profiles"]:
         raise SystemExit(f"unknown profile {profile!r}; known: {', '.join(manifest['profiles'])}")
-    encoder = None
+    encoder, facts_model = None, None
     if facts and (facts_spec := manifest["profiles"][profile].get("facts")):
         if missing := missing_files(manifest, directory, role_models("facts", facts_spec)):
             raise EngineError("model_missing", f"facts encoder not installed in {directory}: {', '.join(missing)}")
-        encoder = build_facts(facts_spec, manifest, directory)
+        encoder, facts_model = build_facts(facts_spec, manifest, directory), str(facts_spec["model"])
     if kind == "fake":
         llm: LLM = FakeLLM(replies=(FAKE_REPLY,))
-        return Engines("fake", FakeVAD(), FakeSTT(), llm, FakeTTS(delay=0), facts=encoder), "fake", {}
+        return Engines("fake", FakeVAD(), FakeSTT(), llm, FakeTTS(delay=0), facts=encoder), "fake", {}, facts_model
     spec = manifest["profiles"][profile]["llm"]
     llm = build_llm(spec, manifest, directory)
     settings = {k: spec.get(k) for k in ("n_ctx", "n_threads", "n_gpu_layers")}
-    return Engines(profile, FakeVAD(), FakeSTT(), llm, FakeTTS(delay=0), facts=encoder), str(spec["model"]), settings
+    engines = Engines(profile, FakeVAD(), FakeSTT(), llm, FakeTTS(delay=0), facts=encoder)
+    return engines, str(spec["model"]), settings, facts_model
 
 
 async def evaluate(engines: Engines, dialogues: list[dict[str, Any]], turn_timeout: float) -> list[dict[str, Any]]:
@@ -147,13 +148,12 @@ def main(argv: list[str] | None = None) -> int:
         return run_via_sip(args, selected)
     started = time.perf_counter()
     try:
-        engines, model, settings = build_engines(args.engines, args.profile, args.models_dir, args.facts == "profile")
+        engines, model, settings, facts_model = build_engines(args.engines, args.profile, args.models_dir,
+                                                              args.facts == "profile")
     except EngineError as err:
         print(f"grounding: cannot load the {args.profile} profile's models: {err}", file=sys.stderr)
         return 2
     load_seconds = time.perf_counter() - started
-    facts_model = (read_manifest(args.models_dir or default_models_dir())["profiles"][args.profile].get("facts")
-                   or {}).get("model")
     try:
         results = asyncio.run(evaluate(engines, selected, args.turn_timeout))
     finally:
@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         "engines": args.engines,
         "model": model,
         "llm_settings": settings,
-        "facts": facts_model if engines.facts is not None else None,
+        "facts": facts_model,
         "split": args.split,
         "limit": args.limit,
         "load_seconds": round(load_seconds, 2),
