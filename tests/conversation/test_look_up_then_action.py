@@ -27,7 +27,8 @@ ASSISTANT = {"system_prompt": "You are the receptionist of Bright Smile Dental."
 
 def converse(said: list[str]) -> Any:
     runner = ScriptedRunner(check_availability={"available": False, "slots": ["15:00", "16:00"]},
-                            book_appointment={"booked": True, "reference": "BK-7"})
+                            book_appointment={"booked": True, "reference": "BK-7"},
+                            cancel_appointment={"cancelled": True})
     llm = FakeLLM(["Two thirty is taken; three or four o'clock are free."])  # never asked for a value
     result = run_call(turns(len(said)), assistant=ASSISTANT, engines=fake_engines(llm=llm, stt=FakeSTT(said)),
                       tool_runner=runner, max_seconds=8.0 * len(said) + 5)
@@ -147,18 +148,13 @@ def test_a_name_said_before_the_look_up_goes_to_the_action_taken_up_after_it() -
 
 
 def test_a_new_day_and_time_after_a_cancellation_is_no_correction_of_the_day_cancelled() -> None:
-    runner = ScriptedRunner(cancel_appointment={"cancelled": True}, check_availability={"available": True})
-    said = ["Hi, this is Walter Nguyen. I need to cancel my appointment on Monday.",
-            "Could I do Wednesday instead, at ten?"]
-    run_call(turns(len(said)), assistant=ASSISTANT, engines=fake_engines(llm=FakeLLM(["Sure."]), stt=FakeSTT(said)),
-             tool_runner=runner, max_seconds=8.0 * len(said) + 5)
+    _, runner = converse(["Hi, this is Walter Nguyen. I need to cancel my appointment on Monday.",
+                          "Could I do Wednesday instead, at ten?"])
     assert [name for name, _ in runner.calls].count("cancel_appointment") == 1  # Wednesday is not cancelled
     assert runner.calls[0] == ("cancel_appointment", {"date": "2025-06-09", "name": "Walter Nguyen"})
 
 
 def test_a_correction_of_the_day_alone_cancels_the_day_meant() -> None:
-    runner = ScriptedRunner(cancel_appointment={"cancelled": True})
-    said = ["Hi, this is Walter Nguyen. I need to cancel my appointment on Monday.", "Oh no wait, I meant Tuesday."]
-    run_call(turns(len(said)), assistant=ASSISTANT, engines=fake_engines(llm=FakeLLM(["Sure."]), stt=FakeSTT(said)),
-             tool_runner=runner, max_seconds=8.0 * len(said) + 5)
+    _, runner = converse(["Hi, this is Walter Nguyen. I need to cancel my appointment on Monday.",
+                          "Oh no wait, I meant Tuesday."])
     assert [args["date"] for name, args in runner.calls if name == "cancel_appointment"] == ["2025-06-09", "2025-06-10"]
