@@ -74,3 +74,26 @@ def test_an_address_is_a_house_number_and_a_street_not_the_sentence_around_it() 
     assert code_proposals(params, "It should go to 48 Willow Creek Drive, unit 2B. That's in Fort Collins.") == \
         {"address": "48 Willow Creek Drive, unit 2B"}
     assert code_proposals(params, "Hi, I think I put the wrong address on my order.") == {}
+
+
+OWNER = {"properties": {"owner_name": {"type": "string"}, "pet_name": {"type": "string"}}}
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Ten fifteen is good. Her name's Clover.", {"pet_name": "Clover"}),
+    ("The dog's name is Biscuit, and I'm Dana Whitfield.", {"owner_name": "Dana Whitfield", "pet_name": "Dana Whitfield"}),
+    ("My name is Dana Whitfield.", {"owner_name": "Dana Whitfield", "pet_name": "Dana Whitfield"}),
+])
+def test_a_name_given_to_someone_else_is_not_the_callers_own(text: str, expected: dict) -> None:
+    assert code_proposals(OWNER, text) == expected
+
+
+@pytest.mark.parametrize(("text", "phone"), [
+    ("Oh, right. Five five five, seven oh seven, three three six two.", "5557073362"),
+    ("Eh, quarter past eleven then. Number's nine two eight, five five five, oh one six oh.", "9285550160"),
+    ("Hi, five five five, eight eight oh, one two three four. I'd like a table this Saturday at eight, for two.",
+     "5558801234"),
+    ("five five five. Two oh seven. Four four one nine.", "5552074419"),
+])
+def test_a_phone_number_is_its_runs_of_number_words_not_an_oh_or_a_time_around_them(text: str, phone: str) -> None:
+    assert code_proposals({"properties": {"phone": {"type": "string"}}}, text) == {"phone": phone}

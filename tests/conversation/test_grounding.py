@@ -194,6 +194,24 @@ def test_a_look_up_is_asked_for_in_the_words_of_its_description() -> None:
     assert not asks_for(order, "I'd like to order a pizza")
 
 
+def test_a_look_up_named_for_free_slots_is_asked_for_as_a_check_but_not_by_a_check_up() -> None:
+    slots = ToolSpec("find_free_slots", "function", "Look up the open visit times on a given day.")
+    assert asks_for(slots, "I'd like to get my dog in. Do you have anything on Thursday?")
+    assert not asks_for(slots, "How much is a regular checkup, by the way?")
+    assert not asks_for(CHECK_SPEC, "How much is a check-up?")
+
+
+def test_the_model_cannot_give_the_callers_name_from_a_pets_or_a_phones_time_digits() -> None:
+    owner = {"type": "string"}
+    pet = [Said("Ten fifteen is good. Her name's Clover.", "caller", 2)]
+    assert ground_value("owner_name", owner, "Clover", pet, FIXED_NOW) is None
+    assert ground_value("pet_name", owner, "Clover", pet, FIXED_NOW) is not None
+    # "at eight, for two" after the number: 555880123482 is no number the caller gave
+    said = [Said("Five five five, eight eight oh, one two three four. A table at eight, for two.", "caller", 1)]
+    assert ground_value("phone", owner, "555880123482", said, FIXED_NOW) is None
+    assert ground_value("phone", owner, "5558801234", said, FIXED_NOW).value == "5558801234"  # type: ignore[union-attr]
+
+
 def test_a_question_the_instructions_never_mention_gets_the_honest_answer() -> None:
     from voicedock.conversation.facts import look_up
 

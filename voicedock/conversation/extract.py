@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .grounding import ADDRESS_KEYS, corrected_digits, last_correction, spoken_digits
+from .grounding import ADDRESS_KEYS, OWN_NAME_KEYS, last_correction, phone_digits, spoken_digits, without_others_names
 
 _WORD_OF_A_NAME = r"[A-Z][a-z'’]*(?:-?[A-Z][a-z'’]+)*(?<=[a-z'’])"
 """A capitalised word of a name, whole: "O'Brien", "Harris-Bell" (never "Harris-"), "McDonald"."""
@@ -112,10 +112,10 @@ def _read(key: str, prop: Mapping[str, Any], text: str) -> Any:
     if "mail" in key.lower():
         return _email(text)
     if _PHONE_KEYS.search(key):
-        digits = corrected_digits(text)
+        digits = phone_digits(text)
         return digits if 7 <= len(digits) <= 15 else None
     if "name" in key.lower() and not _ID_KEYS.search(key.replace("name", "")):
-        return _name(text)
+        return _name(without_others_names(text) if OWN_NAME_KEYS.search(key) else text)
     if _ID_KEYS.search(key):
         return _identifier(text, str(prop.get("description") or ""))
     if ADDRESS_KEYS.search(key):

@@ -120,6 +120,22 @@ def corrected_digits(text: str) -> str:
     return digits
 
 
+_NUMBER_WORD = "|".join([r"\d+", *_UNITS, *_TEENS, *_TENS, "oh", "o", *_DOUBLE])
+_DIGIT_RUN = re.compile(rf"\b(?:{_NUMBER_WORD})\b(?:(?:[\s,;.…-]|\b(?:{'|'.join(_FILLERS)})\b)+(?:{_NUMBER_WORD})\b)*",
+                        re.I)
+PHONE_RUN_DIGITS = 3  # digits a run of number words must give to be part of a phone number
+
+
+def phone_digits(text: str) -> str:
+    """The phone number a turn reads out: its runs of number words ("nine two eight, five five five,
+    oh one six oh") with `corrected_digits`' corrections, without the short ones around them: "Oh,
+    right. Five five five..." starts with no zero, and the eleven of "quarter past eleven then.
+    ... nine two eight, ..." or the eight and two of "at eight, for two" are no digits of it."""
+    cleaned = _DIGIT_RUN.sub(lambda m: m.group(0) if len(spoken_digits(m.group(0))) >= PHONE_RUN_DIGITS
+                             else " " * len(m.group(0)), text)
+    return corrected_digits(cleaned)
+
+
 def _words(text: str) -> list[str]:
     return [w for w in re.findall(r"[a-z0-9']+", text.lower().replace("’", "'")) if w not in _FILLERS]
 
@@ -182,17 +198,34 @@ def _identifier(text: str) -> str:
     return "".join(parts)
 
 
+OWN_NAME_KEYS = re.compile(r"owner|caller|customer|client|contact|holder", re.I)
+"""Name keys for the caller's own name, which a pet's, a child's or a friend's name never fills."""
+_OTHERS_NAME = re.compile(
+    r"\b(?i:(?:her|his|its|their|(?:the |my |our )?(?:dog|cat|pet|puppy|kitten|rabbit|bunny|bird|parrot|horse|"
+    r"son|daughter|kid|child|baby|husband|wife|partner|mother|father|mom|mum|dad|friend|boss)(?:'s|s)?) "
+    r"name(?:'s| is| was)|(?:she|he|it)(?:'s| is) called|named)\s+[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?")
+
+
+def without_others_names(text: str) -> str:
+    """`text` without the names it gives to someone else ("Her name's Clover", "the dog's name is
+    Biscuit"), for reading the caller's own name: a caller who named only their rabbit never gave
+    theirs."""
+    return _OTHERS_NAME.sub(lambda m: " " * len(m.group(0)), text)
+
+
 def _text_matches(value: str, said: str, key: str) -> bool:
     value = value.strip()
     if not value:
         return False
+    if OWN_NAME_KEYS.search(key) and "name" in key.lower():
+        said = without_others_names(said)
     if ADDRESS_KEYS.search(key) and not _EMAIL_KEYS.search(key) and not re.search(r"\d", value):
         return False  # a street address has a number; "the wrong address on my order" is none
     if _EMAIL_KEYS.search(key) or "@" in value:
         return _email(value) != "" and _email(value) in _email(said)
     if _PHONE_KEYS.search(key) or re.fullmatch(r"[\d\s()+.-]{5,}", value):
         digits = re.sub(r"\D", "", value)
-        return len(digits) >= 3 and (digits in spoken_digits(said) or digits == corrected_digits(said))
+        return len(digits) >= 3 and digits in phone_digits(said)
     if _contains_phrase(said, value):
         return True
     ident = _identifier(value)
@@ -449,7 +482,7 @@ def answer_for(key: str, prop: Mapping[str, Any], said: Said) -> Grounded | None
         found = re.search(r"[\w.+-]+@[\w-]+(\.[\w-]+)+", email)
         return Grounded(found.group(0), said.source, said.turn, text) if found else None
     if _PHONE_KEYS.search(key):
-        digits = spoken_digits(text)
+        digits = phone_digits(text)
         return Grounded(digits, said.source, said.turn, text) if 7 <= len(digits) <= 15 else None
     if prop.get("type") in ("integer", "number"):
         numbers = _numbers(text)
