@@ -30,6 +30,10 @@ NOW = datetime(2025, 6, 2, 10, 0, tzinfo=UTC)  # a Monday
         ("seven tomorrow morning", date(2025, 6, 3), time(7, 0)),
         ("in an hour", date(2025, 6, 2), time(11, 0)),
         ("I have 3 kids", None, None),
+        # someone's birthday or anniversary is no day of the month
+        ("eight people tonight, it's my friend's thirtieth.", date(2025, 6, 2), None),
+        ("it's our 25th, so something nice", None, None),
+        ("the twenty-fifth.", date(2025, 6, 25), None),
     ],
 )
 def test_resolves_spoken_dates_and_times(text, expected_date, expected_time):

@@ -94,7 +94,9 @@ _DAY_OF_MONTH = re.compile(
     r"(?: of (?P<rel>this|next) month\b)?"
 )
 _ORDINAL_DAY = re.compile(rf"(?P<day>\d{{1,2}}){_ORD}\b")
-_BARE_ORDINAL = re.compile(rf"(?<!\d )(?<!\ba )(?<!\ban )\b(?P<day>[4-9]|[12]\d|3[01]){_ORD}\b")
+# Not someone's birthday or anniversary: "it's my friend's thirtieth", "our 25th".
+_BARE_ORDINAL = re.compile(rf"(?<!\d )(?<!\ba )(?<!\ban )(?<!s )(?<!\bmy )(?<!\bour )(?<!\bher )(?<!\bhis )"
+                           rf"(?<!\btheir )(?<!\byour )\b(?P<day>[4-9]|[12]\d|3[01]){_ORD}\b")
 # What may follow "the 3rd" for it to be a date: "the 3rd at 4", "the 3rd please", not "the 3rd floor".
 _AFTER_DAY = re.compile(
     r" *(?:$|\.|(?:at|in|on|of|for|from|by|around|about|before|after|until|till|between|or|and|but|if|so|then|"
