@@ -90,6 +90,8 @@ _READ_HINTS: dict[str, tuple[str, ...]] = {
     "status": ("status", "update on", "what's happening", "progress", "any news", "where are we", "calling about my",
                "about my ticket", "follow up", "following up", "checking on", "check on"),
 }
+# A look-up named for what it finds ("find_free_slots", "list_openings") is asked for as a check is.
+_READ_HINTS |= dict.fromkeys(("free", "slot", "slots", "opening", "openings", "vacancies"), _READ_HINTS["check"])
 
 
 @dataclass(frozen=True)
@@ -187,12 +189,12 @@ def reads_only(spec: ToolSpec) -> bool:
     return _verb(spec) in _READ_VERBS
 
 
-# "check" the caller does not ask the assistant for: a cheque ("pay with a check"), or asking someone
-# else ("I'll check with my boss", "let me check my calendar").
+# "check" the caller does not ask the assistant for: a cheque ("pay with a check"), asking someone
+# else ("I'll check with my boss", "let me check my calendar"), or a check-up.
 _OTHER_CHECKS = re.compile(
     r"\b(?:(?:a|by|with|personal|cash|the) checks?|checks|(?:i'?ll|i will|i'?ve got to|i have to|i need to|i gotta|"
     r"i must|let me|gotta) (?:double )?check\b(?: \w+)?|check (?:with|in with) (?:my|the|our|his|her|their)\b|"
-    r"check my (?:calendar|diary|schedule))", re.I)
+    r"check my (?:calendar|diary|schedule)|check-?ups?\b|check-?outs?\b)", re.I)  # a service, not a look-up
 # "free" that costs nothing or lacks something, not a free slot: "do kids eat free", "gluten free
 # pasta", "is parking free of charge" ("gluten-free" goes with the other hyphenated words in `asks_for`).
 _OTHER_FREE = re.compile(
