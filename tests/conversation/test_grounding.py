@@ -146,6 +146,22 @@ def test_the_callers_words_end_or_transfer_the_call() -> None:
     assert cue is not None and cue.spec.kind == "transfer_call"
 
 
+NURSE = normalise_tools([{"type": "transfer_call", "destinations": [
+    {"type": "number", "number": "+19705550142", "description": "the vet nurse on duty"}]}])
+
+
+@pytest.mark.parametrize(("text", "transfers"), [
+    ("My cat keeps throwing the pills up. Is there a nurse I could talk to?", True),
+    ("Should I give him Benadryl? Actually, can I just talk to the nurse real quick?", True),
+    ("Can you put me onto someone who can take it off the books?", True),
+    ("The nurse said I should call back.", False),
+    ("I don't want to talk to the nurse.", False),
+])
+def test_asking_for_whom_a_destination_names_transfers(text: str, transfers: bool) -> None:
+    cue = builtin_cue(text, NURSE)
+    assert (cue is not None and cue.destination == "+19705550142") is transfers
+
+
 @pytest.mark.parametrize("text", ["Perfect, see you Saturday!", "Great, see you then!", "Thanks, take care!",
                                   "No worries. Night!", "Thanks, goodnight!"])
 def test_a_farewell_that_ends_on_punctuation_ends_the_call(text: str) -> None:

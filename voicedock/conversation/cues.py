@@ -39,7 +39,8 @@ _GOODBYE = re.compile(
 )
 _NOT_GOODBYE = re.compile(r"\b(?:book|reserve|cancel|schedule|and (?:also|can)|but|before you go|one more)\b", re.I)
 _PERSON = re.compile(
-    r"\b(?:speak|talk|put me through|connect me|transfer me|get me)\b.{0,30}?\b(?:person|human|someone|somebody|"
+    r"\b(?:speak|talk|put me through|connect me|transfer me|get me|put me (?:onto|on to)|pass me (?:on )?to)\b"
+    r".{0,30}?\b(?:person|human|someone|somebody|"
     r"manager|agent|operator|representative|receptionist|staff|doctor|owner|supervisor|reception|a real|whoever)\b|"
     r"\b(?:real person|human being|operator|transfer me|put me through)\b|"
     r"\b(?:someone|somebody|anyone|anybody|a person)(?: (?:there|else))? (?:i|we) (?:can|could) (?:talk|speak) (?:to|with)\b|"
@@ -141,7 +142,7 @@ def builtin_cue(text: str, specs: Sequence[ToolSpec]) -> Cue | None:
     """End the call or transfer when the caller's words plainly ask for it (and the tool exists)."""
     by_kind = {s.kind: s for s in specs}
     transfer = by_kind.get(TRANSFER_CALL)
-    person = _PERSON.search(text)
+    person = _PERSON.search(text) or (_asks_for_destination(transfer, text) if transfer is not None else None)
     if transfer is not None and person is not None and not _NEGATED.search(text[: person.start()]):
         destination, source = _destination(transfer, text)
         return Cue(transfer, destination, source, text)
@@ -149,6 +150,23 @@ def builtin_cue(text: str, specs: Sequence[ToolSpec]) -> Cue | None:
     if end is not None and _GOODBYE.search(text) and not _NOT_GOODBYE.search(text):
         return Cue(end, said=text)
     return None
+
+
+_NOT_WHO = frozenset("the that this with line duty call calls questions question about other their there "
+                     "office team desk from".split())
+
+
+def _asks_for_destination(spec: ToolSpec, text: str) -> re.Match[str] | None:
+    """Asking to talk to whom a destination's description names ("the vet nurse on duty"): "Is
+    there a nurse I could talk to?", "can I just talk to the nurse?"."""
+    who = {w for dest in spec.destinations for w in re.findall(r"[a-z]{4,}", str(dest.get("description") or "").lower())
+           if w not in _NOT_WHO}
+    if not who:
+        return None
+    named = "|".join(sorted(who))
+    return re.search(rf"\b(?:(?:speak|talk) (?:to|with)|put me through|connect me|transfer me|get me|pass me)\b.{{0,30}}?\b(?:{named})s?\b|"
+                     rf"\b(?:{named})s?\b(?: (?:there|on duty|around|available))? (?:i|we) (?:can|could|might) "
+                     r"(?:talk|speak) (?:to|with)\b", text, re.I)
 
 
 def _destination(spec: ToolSpec, text: str) -> tuple[str, str]:
