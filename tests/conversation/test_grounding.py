@@ -473,3 +473,13 @@ def test_what_is_done_on_a_day_of_every_week_is_a_question_about_the_business() 
 
     assert asks_about_business("Do you deliver on Sundays?")
     assert not asks_about_business("Can you deliver it on Sunday?")
+
+
+def test_an_offered_time_is_picked_by_its_place_among_them() -> None:
+    offered = Said('{"available": false, "alternatives": ["18:45", "21:30"]}', "tool_result")
+    turn = Said("Half nine is late, but the earlier one's way too early for this lot. Okay, the later one.", "caller", 2)
+    got = ground_value("time", {"type": "string", "format": "time"}, None, [turn, offered], FIXED_NOW)
+    assert got is not None and got.value == "21:30" and got.source == "tool_result"
+    first = Said("The earlier one, then.", "caller", 2)
+    assert ground_value("time", {"type": "string", "format": "time"}, None, [first, offered],
+                        FIXED_NOW).value == "18:45"  # type: ignore[union-attr]

@@ -315,6 +315,8 @@ def _ground_moment(fmt: str, sources: Sequence[Said], now: datetime) -> Grounded
         if fmt == "date" and shift is None and (step := _relative_day(said.text)):
             shift = (step, said)
             continue
+        if fmt == "time" and (picked := picked_by_order(said.text, offered)):
+            return Grounded(picked, "tool_result", said.turn, said.text)
         if fmt == "time" and found.time:
             return Grounded(found.time.strftime("%H:%M"), "resolver", said.turn, said.text)
         if fmt == "time" and (picked := picked_time(said.text, offered)):
@@ -339,6 +341,19 @@ def offered_times(sources: Sequence[Said]) -> list[str]:
         if said.source == "tool_result":
             out += [f"{int(h):02d}:{m}" for h, m in _CLOCK.findall(said.text) if f"{int(h):02d}:{m}" not in out]
     return out
+
+
+_BY_ORDER = re.compile(r"\bthe (earlier|earliest|first|later|latest|last) (?:one|slot|time|option)\b", re.I)
+
+
+def picked_by_order(text: str, offered: Sequence[str]) -> str | None:
+    """The offered time a turn names by its place among them: "Okay, the later one." of 18:45 and
+    21:30; the last such words said count ("the earlier one's too early... okay, the later one")."""
+    said = _BY_ORDER.findall(text)
+    if not said or len(offered) < 2:
+        return None
+    ordered = sorted(offered)
+    return ordered[0] if said[-1].lower() in ("earlier", "earliest", "first") else ordered[-1]
 
 
 def picked_time(text: str, offered: Sequence[str]) -> str | None:
