@@ -97,3 +97,11 @@ def test_a_name_given_to_someone_else_is_not_the_callers_own(text: str, expected
 ])
 def test_a_phone_number_is_its_runs_of_number_words_not_an_oh_or_a_time_around_them(text: str, phone: str) -> None:
     assert code_proposals({"properties": {"phone": {"type": "string"}}}, text) == {"phone": phone}
+
+
+def test_a_time_said_apart_from_a_whole_number_is_none_of_it() -> None:
+    text = ("Nine thirty. Name's Abdi Warsame, and you can reach me at, it's a new number, hang on, five five five, "
+            "two oh seven, four four one nine.")
+    assert code_proposals({"properties": {"phone": {"type": "string"}}}, text) == {"phone": "5552074419"}
+    split = "my number is five five five and then two oh seven four four one nine"
+    assert code_proposals({"properties": {"phone": {"type": "string"}}}, split) == {"phone": "5552074419"}

@@ -158,3 +158,15 @@ def test_a_correction_of_the_day_alone_cancels_the_day_meant() -> None:
     _, runner = converse(["Hi, this is Walter Nguyen. I need to cancel my appointment on Monday.",
                           "Oh no wait, I meant Tuesday."])
     assert [args["date"] for name, args in runner.calls if name == "cancel_appointment"] == ["2025-06-09", "2025-06-10"]
+
+
+def test_a_time_name_and_number_after_a_look_up_book_though_a_name_could_cancel_too() -> None:
+    _, runner = converse([
+        "Can you get me in on Friday, as early as you can?",
+        "Three o'clock. Name's Abdi Warsame, and you can reach me at, hang on, five five five, two oh seven, "
+        "four four one nine.",
+    ])
+    assert runner.calls == [
+        ("check_availability", {"date": "2025-06-06"}),
+        ("book_appointment", {"date": "2025-06-06", "time": "15:00", "name": "Abdi Warsame", "phone": "5552074419"}),
+    ]

@@ -33,7 +33,8 @@ _CHATTER = re.compile(
 _GOODBYE = re.compile(
     r"\b(?:good ?bye|bye(?: bye)?|that'?s (?:all|it|everything)(?: (?:i need|for (?:now|today)))?|"
     r"nothing else|i'?m (?:all )?(?:done|set|good)(?: now| then)?|hang up|end (?:the|this) call|"
-    r"have a (?:good|nice|great) (?:day|one|evening|night|weekend)|see you(?: then| soon| later| on \w+| \w+day)?[.!]*$|"
+    r"have a (?:good|nice|great) (?:day|one|evening|night|weekend)|"
+    r"see (?:you|ya)(?: then| soon| later| there| tonight| tomorrow| in a (?:bit|while|minute)| on \w+| \w+day)?[.!]*$|"
     r"talk (?:to you )?(?:soon|later)|take care|(?:(?<=^)|(?<=[.,!?] ))(?:good ?)?night[.!]*$)(?!\w)",  # not \b: "see you Saturday!" ends on a "!"
     re.I,
 )

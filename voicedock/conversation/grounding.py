@@ -124,16 +124,29 @@ _NUMBER_WORD = "|".join([r"\d+", *_UNITS, *_TEENS, *_TENS, "oh", "o", *_DOUBLE])
 _DIGIT_RUN = re.compile(rf"\b(?:{_NUMBER_WORD})\b(?:(?:[\s,;.…-]|\b(?:{'|'.join(_FILLERS)})\b)+(?:{_NUMBER_WORD})\b)*",
                         re.I)
 PHONE_RUN_DIGITS = 3  # digits a run of number words must give to be part of a phone number
+PHONE_WHOLE_DIGITS = 7  # ... and a whole phone number, read out in one run
+PHONE_GAP = 12  # characters between a whole number and a part said next to it ("555 and then 207 4419")
 
 
 def phone_digits(text: str) -> str:
     """The phone number a turn reads out: its runs of number words ("nine two eight, five five five,
     oh one six oh") with `corrected_digits`' corrections, without the short ones around them: "Oh,
     right. Five five five..." starts with no zero, and the eleven of "quarter past eleven then.
-    ... nine two eight, ..." or the eight and two of "at eight, for two" are no digits of it."""
-    cleaned = _DIGIT_RUN.sub(lambda m: m.group(0) if len(spoken_digits(m.group(0))) >= PHONE_RUN_DIGITS
-                             else " " * len(m.group(0)), text)
-    return corrected_digits(cleaned)
+    ... nine two eight, ..." or the eight and two of "at eight, for two" are no digits of it. Where
+    the turn reads out a whole number before any correction, a time said apart from it ("Nine
+    thirty. Name's ..., five five five, ...") is none of it either."""
+    first = _SELF_CORRECTION.search(text)
+    head = text[: first.start()] if first else text
+    wholes = [m.span() for m in _DIGIT_RUN.finditer(head) if len(spoken_digits(m.group(0))) >= PHONE_WHOLE_DIGITS]
+
+    def keep(m: re.Match[str]) -> str:
+        digits = len(spoken_digits(m.group(0)))
+        apart = m.start() < len(head) and all(m.start() - end > PHONE_GAP or start - m.end() > PHONE_GAP
+                                              for start, end in wholes)
+        short = digits < PHONE_RUN_DIGITS or (bool(wholes) and apart and digits < PHONE_WHOLE_DIGITS)
+        return " " * len(m.group(0)) if short else m.group(0)
+
+    return corrected_digits(_DIGIT_RUN.sub(keep, text))
 
 
 def _words(text: str) -> list[str]:

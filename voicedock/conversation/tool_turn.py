@@ -170,6 +170,18 @@ def _this_turn(s: SessionCore, values: dict[str, Grounded]) -> dict[str, Grounde
     return {k: v for k, v in values.items() if v.turn == s.caller_turns}
 
 
+def _likeliest(s: SessionCore, fits: list[tuple[ToolSpec, dict[str, Grounded]]]) -> list[tuple[ToolSpec, dict[str, Grounded]]]:
+    """Of the actions a turn after a look-up gives values for, the one it gives the most: after
+    free times were checked, "Nine thirty. Name's Abdi Warsame, ... five five five ..." books
+    (time, name, phone) rather than cancels (a name). Taking something back follows a look-up
+    only where nothing else fits."""
+    if len(fits) < 2:
+        return fits
+    fits = [fit for fit in fits if not undoes(fit[0])] or fits
+    most = max(len(_this_turn(s, values)) for _, values in fits)
+    return [fit for fit in fits if len(_this_turn(s, fit[1])) == most]
+
+
 async def _action_after_look_up(s: SessionCore, text: str) -> PendingTool | None:
     """The action a look-up leads to, taken up without a cue word: after "Is there an opening on
     the 12th at 2:30?" was checked, "Okay, three then." picks an offered time and "Lena Fischer,
@@ -186,6 +198,7 @@ async def _action_after_look_up(s: SessionCore, text: str) -> PendingTool | None
         values = await _read_values(s, spec, text, ask_model=False)
         if _this_turn(s, values):
             fits.append((spec, values))
+    fits = _likeliest(s, fits)
     if len(fits) != 1:
         return None
     spec, values = fits[0]
