@@ -81,8 +81,14 @@ OWNER = {"properties": {"owner_name": {"type": "string"}, "pet_name": {"type": "
 
 @pytest.mark.parametrize(("text", "expected"), [
     ("Ten fifteen is good. Her name's Clover.", {"pet_name": "Clover"}),
-    ("The dog's name is Biscuit, and I'm Dana Whitfield.", {"owner_name": "Dana Whitfield", "pet_name": "Dana Whitfield"}),
-    ("My name is Dana Whitfield.", {"owner_name": "Dana Whitfield", "pet_name": "Dana Whitfield"}),
+    ("The dog's name is Biscuit, and I'm Dana Whitfield.", {"owner_name": "Dana Whitfield", "pet_name": "Biscuit"}),
+    ("It's for Sergeant Whiskers, and I'm Hannah Lindqvist.",
+     {"owner_name": "Hannah Lindqvist", "pet_name": "Sergeant Whiskers"}),
+    ("It's for my beagle, Waffles, and I'm Priya Raman.", {"owner_name": "Priya Raman", "pet_name": "Waffles"}),
+    ("I need to get my cat Mr. Pickles in for his rabies shot.", {"pet_name": "Mr. Pickles"}),
+    ("I'm Ruth Nakamura and the cat is Pumpkin Spice.", {"owner_name": "Ruth Nakamura", "pet_name": "Pumpkin Spice"}),
+    ("My name is Dana Whitfield.", {"owner_name": "Dana Whitfield"}),
+    ("It's for Tuesday.", {}),
 ])
 def test_a_name_given_to_someone_else_is_not_the_callers_own(text: str, expected: dict) -> None:
     assert code_proposals(OWNER, text) == expected

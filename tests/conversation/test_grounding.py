@@ -222,6 +222,8 @@ def test_the_model_cannot_give_the_callers_name_from_a_pets_or_a_phones_time_dig
     pet = [Said("Ten fifteen is good. Her name's Clover.", "caller", 2)]
     assert ground_value("owner_name", owner, "Clover", pet, FIXED_NOW) is None
     assert ground_value("pet_name", owner, "Clover", pet, FIXED_NOW) is not None
+    me = [Said("My name is Dana Whitfield.", "caller", 1)]
+    assert ground_value("pet_name", owner, "Dana Whitfield", me, FIXED_NOW) is None
     # "at eight, for two" after the number: 555880123482 is no number the caller gave
     said = [Said("Five five five, eight eight oh, one two three four. A table at eight, for two.", "caller", 1)]
     assert ground_value("phone", owner, "555880123482", said, FIXED_NOW) is None

@@ -13,7 +13,16 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .grounding import ADDRESS_KEYS, OWN_NAME_KEYS, last_correction, phone_digits, spoken_digits, without_others_names
+from .grounding import (
+    ADDRESS_KEYS,
+    OTHERS_NAME_KEYS,
+    OWN_NAME_KEYS,
+    last_correction,
+    others_names,
+    phone_digits,
+    spoken_digits,
+    without_others_names,
+)
 
 _WORD_OF_A_NAME = r"[A-Z][a-z'’]*(?:-?[A-Z][a-z'’]+)*(?<=[a-z'’])"
 """A capitalised word of a name, whole: "O'Brien", "Harris-Bell" (never "Harris-"), "McDonald"."""
@@ -115,6 +124,9 @@ def _read(key: str, prop: Mapping[str, Any], text: str) -> Any:
         digits = phone_digits(text)
         return digits if 7 <= len(digits) <= 15 else None
     if "name" in key.lower() and not _ID_KEYS.search(key.replace("name", "")):
+        if OTHERS_NAME_KEYS.search(key):  # a pet's or a child's: only a name given to them
+            given = others_names(text)
+            return given[-1] if given else None
         return _name(without_others_names(text) if OWN_NAME_KEYS.search(key) else text)
     if _ID_KEYS.search(key):
         return _identifier(text, str(prop.get("description") or ""))

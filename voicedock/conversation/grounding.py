@@ -213,16 +213,32 @@ def _identifier(text: str) -> str:
 
 OWN_NAME_KEYS = re.compile(r"owner|caller|customer|client|contact|holder", re.I)
 """Name keys for the caller's own name, which a pet's, a child's or a friend's name never fills."""
+OTHERS_NAME_KEYS = re.compile(r"pet|animal|dog|cat|child|kid|baby|son|daughter", re.I)
+"""Name keys for someone else's name (a pet's, a child's), which the caller's own never fills."""
+_ANOTHER = (r"dog|cat|pet|puppy|kitten|rabbit|bunny|ferret|hamster|bird|parrot|horse|son|daughter|kid|child|baby|"
+            r"husband|wife|partner|mother|father|mom|mum|dad|friend|boss")
+_A_NAME = r"((?:(?:Mr|Mrs|Ms|Miss|Dr|Sergeant|Captain)\.? )?[A-Z][\w'’-]*(?: [A-Z][\w'’-]*)?)"
 _OTHERS_NAME = re.compile(
-    r"\b(?i:(?:her|his|its|their|(?:the |my |our )?(?:dog|cat|pet|puppy|kitten|rabbit|bunny|bird|parrot|horse|"
-    r"son|daughter|kid|child|baby|husband|wife|partner|mother|father|mom|mum|dad|friend|boss)(?:'s|s)?) "
-    r"name(?:'s| is| was)|(?:she|he|it)(?:'s| is) called|named)\s+[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?")
+    rf"\b(?i:(?:her|his|its|their|(?:the |my |our )?(?:{_ANOTHER})(?:'s|s)?) name(?:'s| is| was)|"
+    rf"(?:she|he|it)(?:'s| is) called|named|(?:it'?s|it is|that'?s|this is) for(?: my [a-z]+,?)?|"
+    rf"(?:the|my|our) (?:{_ANOTHER})(?:'s| is|,)?)\s+{_A_NAME}"
+    rf"|{_A_NAME}'s (?i:appointment|visit|booking|checkup|check-up|vaccinations?|shots?)\b")
+
+
+def others_names(text: str) -> list[str]:
+    """The names `text` gives to someone else: "Her name's Clover", "It's for Biscuit", "the dog's
+    Tank", "my beagle, Waffles", "Luna's appointment"."""
+    names = [m.group(1) or m.group(2) for m in _OTHERS_NAME.finditer(text)]
+    return [n for n in names if n.split()[0].lower() not in _NOT_OTHERS]
+
+
+_NOT_OTHERS = frozenset("monday tuesday wednesday thursday friday saturday sunday today tomorrow tonight january "
+                        "february march april may june july august september october november december".split())
 
 
 def without_others_names(text: str) -> str:
-    """`text` without the names it gives to someone else ("Her name's Clover", "the dog's name is
-    Biscuit"), for reading the caller's own name: a caller who named only their rabbit never gave
-    theirs."""
+    """`text` without the names it gives to someone else, for reading the caller's own name: a
+    caller who named only their rabbit never gave theirs."""
     return _OTHERS_NAME.sub(lambda m: " " * len(m.group(0)), text)
 
 
@@ -230,6 +246,8 @@ def _text_matches(value: str, said: str, key: str) -> bool:
     value = value.strip()
     if not value:
         return False
+    if OTHERS_NAME_KEYS.search(key) and "name" in key.lower():
+        return any(_contains_phrase(name, value) for name in others_names(said))
     if OWN_NAME_KEYS.search(key) and "name" in key.lower():
         said = without_others_names(said)
     if ADDRESS_KEYS.search(key) and not _EMAIL_KEYS.search(key) and not re.search(r"\d", value):
