@@ -23,6 +23,7 @@ from .grounding import (
     spoken_digits,
     without_others_names,
 )
+from .party import PARTY_KEYS, party_size
 
 _WORD_OF_A_NAME = r"[A-Z][a-z'’]*(?:-?[A-Z][a-z'’]+)*(?<=[a-z'’])"
 """A capitalised word of a name, whole: "O'Brien", "Harris-Bell" (never "Harris-"), "McDonald"."""
@@ -115,7 +116,7 @@ def _read(key: str, prop: Mapping[str, Any], text: str) -> Any:
         if counts:  # the last one: "for two... actually make it four people" is four
             word = (counts[-1].group(1) or counts[-1].group(2)).lower()
             return int(word) if word.isdigit() else _WORDS[word]
-        return None
+        return party_size(text) if PARTY_KEYS.search(key) else None
     if kind not in (None, "string"):
         return None
     if "mail" in key.lower():

@@ -21,6 +21,8 @@ from typing import Any
 
 from voicedock.engines.datetime_resolve import resolve
 
+from .party import PARTY_KEYS, party_size
+
 _UNITS = "zero one two three four five six seven eight nine".split()
 _TEENS = "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
@@ -293,7 +295,7 @@ def ground_value(
         return _ground_enum(enum, proposed, sources)
     kind = prop.get("type")
     if kind in ("integer", "number"):
-        return _ground_number(kind, proposed, sources)
+        return _ground_number(kind, proposed, sources, counts_people=bool(PARTY_KEYS.search(key)))
     if kind == "boolean":
         return None  # a yes/no the model read into the call is not the caller's answer
     if proposed is None or isinstance(proposed, (dict, list)):
@@ -448,7 +450,7 @@ def _ground_enum(enum: list[Any], proposed: Any, sources: Sequence[Said]) -> Gro
     return _ground_level(enum, sources)
 
 
-def _ground_number(kind: str, proposed: Any, sources: Sequence[Said]) -> Grounded | None:
+def _ground_number(kind: str, proposed: Any, sources: Sequence[Said], *, counts_people: bool = False) -> Grounded | None:
     if isinstance(proposed, bool) or not isinstance(proposed, (int, float, str)):
         return None
     try:
@@ -456,7 +458,7 @@ def _ground_number(kind: str, proposed: Any, sources: Sequence[Said]) -> Grounde
     except ValueError:
         return None
     for said in sources:
-        if number in _numbers(said.text):
+        if number in _numbers(said.text) or (counts_people and said.source == "caller" and party_size(said.text) == number):
             value: int | float = int(number) if kind == "integer" and number.is_integer() else number
             return Grounded(value, said.source, said.turn, said.text)
     return None
@@ -531,7 +533,7 @@ def answer_for(key: str, prop: Mapping[str, Any], said: Said) -> Grounded | None
         digits = phone_digits(text)
         return Grounded(digits, said.source, said.turn, text) if 7 <= len(digits) <= 15 else None
     if prop.get("type") in ("integer", "number"):
-        numbers = _numbers(text)
+        numbers = _numbers(re.sub(r"(?i)\ban?\b", " ", text))  # the article of "a kids' menu" counts nothing
         if len(numbers) == 1:
             number = numbers.pop()
             return Grounded(int(number) if number.is_integer() else number, said.source, said.turn, text)
