@@ -477,6 +477,15 @@ def test_what_is_done_on_a_day_of_every_week_is_a_question_about_the_business() 
     assert not asks_about_business("Can you deliver it on Sunday?")
 
 
+@pytest.mark.parametrize(("text", "about"), [
+    ("Hi! Are you guys open tomorrow?", True), ("Is the clinic still open?", True),
+    ("Do you have any open slots tomorrow?", False)])
+def test_whether_the_place_is_open_is_a_question_about_the_business(text: str, about: bool) -> None:
+    from voicedock.conversation.cues import asks_about_business
+
+    assert asks_about_business(text) is about
+
+
 def test_an_offered_time_is_picked_by_its_place_among_them() -> None:
     offered = Said('{"available": false, "alternatives": ["18:45", "21:30"]}', "tool_result")
     turn = Said("Half nine is late, but the earlier one's way too early for this lot. Okay, the later one.", "caller", 2)
