@@ -42,6 +42,7 @@ PARAMS = {"properties": {"name": {"type": "string"}, "phone": {"type": "string"}
     ("Name's Sioned Harris-Bell.", {"name": "Sioned Harris-Bell"}),
     ("Megan O'Brien, and that's all.", {"name": "Megan O'Brien"}),
     ("I'm Jean-Luc McDonald", {"name": "Jean-Luc McDonald"}),
+    ("Name would be Hollis, H-O-L-L-I-S.", {"name": "Hollis"}),
     # ... but not a place's or a business's, nor a capitalised sentence start
     ("It's on Linden Street.", {}),
     ("Delta Dental.", {}),

@@ -28,7 +28,8 @@ from .party import PARTY_KEYS, party_size
 _WORD_OF_A_NAME = r"[A-Z][a-z'’]*(?:-?[A-Z][a-z'’]+)*(?<=[a-z'’])"
 """A capitalised word of a name, whole: "O'Brien", "Harris-Bell" (never "Harris-"), "McDonald"."""
 _NAME = re.compile(
-    r"\b(?i:my name is|my name's|name is|name's|this is|it's|it is|i'm|i am|under(?: the name)?|for)\s+"
+    r"\b(?i:my name is|my name's|name is|name's|name (?:would|will|should) be|name'll be|this is|it's|it is|"
+    r"i'm|i am|under(?: the name(?: of)?)?|for)\s+"
     rf"((?:{_WORD_OF_A_NAME})(?:\s+(?:{_WORD_OF_A_NAME}|de|van|von|da|del|la|le)){{0,3}})"
 )
 _NOT_NAMES = {"Friday", "Monday", "Tuesday", "Wednesday", "Thursday", "Saturday", "Sunday", "Today", "Tomorrow",
