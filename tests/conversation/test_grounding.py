@@ -494,3 +494,12 @@ def test_an_offered_time_is_picked_by_its_place_among_them() -> None:
     first = Said("The earlier one, then.", "caller", 2)
     assert ground_value("time", {"type": "string", "format": "time"}, None, [first, offered],
                         FIXED_NOW).value == "18:45"  # type: ignore[union-attr]
+
+
+def test_an_enum_value_of_one_word_is_named_by_its_last_part_in_the_newest_turn() -> None:
+    service = {"type": "string", "enum": ["haircut", "colour", "blow-dry", "beard trim"]}
+    said = caller("How much is a men's cut, and can you add a beard trim to that?",
+                  "Does Marco have anything today around noon for a cut?")
+    got = ground_value("service", service, None, said, NOW)
+    assert got is not None and got.value == "haircut" and got.turn == 2
+    assert ground_value("service", service, None, caller("I'd like a perm on Friday."), NOW) is None

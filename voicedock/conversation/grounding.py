@@ -442,12 +442,20 @@ def _ground_enum(enum: list[Any], proposed: Any, sources: Sequence[Said]) -> Gro
         return Grounded(enum[0], "schema")
     for said in sources:
         text = re.sub(r"\b(?:not|no|isn't|is not|nothing)\s+(?:\w+\s+)?(\w+)", " ", said.text.lower())
-        mentioned = [v for v in enum if isinstance(v, str) and _contains_phrase(text, v)]
+        mentioned = [v for v in enum if isinstance(v, str) and _contains_phrase(text, v)] or _by_tail(enum, text)
         if len(mentioned) == 1:
             return Grounded(mentioned[0], said.source, said.turn, said.text)
         if proposed in mentioned:
             return Grounded(proposed, said.source, said.turn, said.text)
     return _ground_level(enum, sources)
+
+
+def _by_tail(enum: list[Any], text: str) -> list[str]:
+    """Values of one word named by their last part: "a cut" is the "haircut" of the enum, "the
+    wash" its "carwash"; never a part shorter than three letters."""
+    words = set(_words(text))
+    return [v for v in enum if isinstance(v, str) and " " not in v.strip() and any(
+        len(w) >= 3 and v.lower() != w and v.lower().replace("-", "").endswith(w) for w in words)]
 
 
 def _ground_number(kind: str, proposed: Any, sources: Sequence[Said], *, counts_people: bool = False) -> Grounded | None:
