@@ -503,3 +503,9 @@ def test_an_enum_value_of_one_word_is_named_by_its_last_part_in_the_newest_turn(
     got = ground_value("service", service, None, said, NOW)
     assert got is not None and got.value == "haircut" and got.turn == 2
     assert ground_value("service", service, None, caller("I'd like a perm on Friday."), NOW) is None
+
+
+def test_bringing_a_delivery_on_another_day_asks_to_reschedule_it() -> None:
+    move = ToolSpec("reschedule_delivery", "function", "Move a delivery to another day.")
+    assert asks_for(move, "I won't be home. Could you bring it the day after tomorrow instead?")
+    assert not asks_for(move, "Can you bring it to my office instead?")
