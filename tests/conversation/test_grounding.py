@@ -509,3 +509,23 @@ def test_bringing_a_delivery_on_another_day_asks_to_reschedule_it() -> None:
     move = ToolSpec("reschedule_delivery", "function", "Move a delivery to another day.")
     assert asks_for(move, "I won't be home. Could you bring it the day after tomorrow instead?")
     assert not asks_for(move, "Can you bring it to my office instead?")
+
+
+@pytest.mark.parametrize(("text", "day"), [
+    ("I need to move a delivery, I'm out of town this weekend and Monday.", None),
+    ("I'm away on Friday, so Saturday please.", "2026-03-07"),
+    ("Can you do it right away on Friday?", "2026-03-06"),
+])
+def test_a_day_the_caller_is_away_is_ruled_out(text: str, day: str | None) -> None:
+    got = ground_value("date", {"type": "string", "format": "date"}, None, caller(text), NOW)
+    assert (got.value if got else None) == day
+
+
+def test_the_more_specific_words_tell_two_actions_apart() -> None:
+    from voicedock.conversation.cues import cue_length
+
+    move = ToolSpec("reschedule_delivery", "function", "Move a delivery to another day.")
+    address = ToolSpec("change_address", "function", "Send a parcel to another address.")
+    said = "Hey, so I need to move a delivery. The tracking number is SD 7720 0541."
+    assert cue_length(move, said) > cue_length(address, said) > 0
+    assert cue_length(move, "Can I move it?") == cue_length(address, "Can I move it?")  # the model chooses

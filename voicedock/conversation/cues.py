@@ -68,6 +68,7 @@ _ACTIONS: dict[str, tuple[str, ...]] = {
                "report", "submit", "file a", "new ticket", "ticket for", "make a ticket", "put in a", "put a ticket"),
     "open": ("open", "create", "log a", "raise a", "report"),
     "reschedule": ("reschedul", "change the date", "change the day", "move", "another day", "different day",
+                   "move a delivery", "move the delivery", "move my delivery", "move the delivery date",
                    "deliver on", "deliver it on", "redeliver", "push", "different date", "come on", "bring it on",
                    "bring it the day", "bring it tomorrow", "bring it next", "bring it another", "bring it a day",
                    "deliver it the day", "deliver it tomorrow", "deliver it next", "deliver it another"),
@@ -247,18 +248,25 @@ _BOOKING_VERBS = {"book", "reserve", "schedule"}
 def asks_for(spec: ToolSpec, text: str) -> bool:
     """Whether the caller's words ask for what this tool does ("gluten-free" is not "free", a
     cheque is no availability check)."""
+    return cue_length(spec, text) > 0
+
+
+def cue_length(spec: ToolSpec, text: str) -> int:
+    """How long the longest of this tool's cue phrases the caller said is (0: none): where two
+    actions are asked for, the more specific words tell them apart ("move the delivery" against
+    "move")."""
     verb = _verb(spec)
-    if verb in _BOOKING_VERBS and _WANT_A_WHEN.search(text):
-        return True
+    if verb in _BOOKING_VERBS and (want := _WANT_A_WHEN.search(text)):
+        return len(want.group(0))
     said = " " + re.sub(r"[^a-z' ]+", " ", re.sub(r"\w+-\w+", " ",
                                                 _OTHER_FREE.sub(" ", _OTHER_CHECKS.sub(" ", text.lower())))) + " "
     if reads_only(spec):
         if _ABOUT_IT.search(text):
-            return False
+            return 0
         stems = tuple(h for w in _look_up_words(spec) for h in _READ_HINTS.get(w, ())) or (verb,)
     else:
         stems = _ACTIONS.get(verb, (verb,))
-    return any(re.search(r"(?<![a-z])" + re.escape(_prefix(stem)), said) for stem in stems)
+    return max((len(stem) for stem in stems if re.search(r"(?<![a-z])" + re.escape(_prefix(stem)), said)), default=0)
 
 
 def _prefix(stem: str) -> str:

@@ -309,7 +309,9 @@ def ground_value(
 
 
 _CLAUSE = re.compile(r"(?<=[,;.!?])\s+|\s+(?:but|except)\s+", re.I)
-_DENIED = re.compile(r"\b(?:not|never|no longer|won'?t|can'?t|cannot|don'?t|doesn'?t|isn'?t|wasn'?t|aren'?t)\b|n't\b",
+_DENIED = re.compile(r"\b(?:not|never|no longer|won'?t|can'?t|cannot|don'?t|doesn'?t|isn'?t|wasn'?t|aren'?t)\b|n't\b"
+                     # days the caller is away are days ruled out: "I'm out of town this weekend and Monday"
+                     r"|\b(?:out of town|(?<!right )(?<!take )(?<!far )away|on (?:holiday|vacation)|travell?ing|unavailable|busy)\b",
                      re.I)
 
 

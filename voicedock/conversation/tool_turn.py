@@ -27,6 +27,7 @@ from .cues import (
     asks_for,
     builtin_cue,
     confirms,
+    cue_length,
     is_chatter,
     is_question,
     is_small_talk,
@@ -104,6 +105,8 @@ async def tool_step(s: SessionCore, text: str, timings: Timings) -> bool:
     if actions:
         candidates = actions  # "reschedule my delivery" is not a request to track it
         candidates = [c for c in actions if undoes(c)] or candidates
+        longest = max(cue_length(c, text) for c in candidates)
+        candidates = [c for c in candidates if cue_length(c, text) == longest] or candidates
     if not candidates:
         follow = None if question else await _action_after_look_up(s, text)
         if follow is None:
