@@ -529,3 +529,19 @@ def test_the_more_specific_words_tell_two_actions_apart() -> None:
     said = "Hey, so I need to move a delivery. The tracking number is SD 7720 0541."
     assert cue_length(move, said) > cue_length(address, said) > 0
     assert cue_length(move, "Can I move it?") == cue_length(address, "Can I move it?")  # the model chooses
+
+
+def test_a_corrected_ending_replaces_the_end_of_the_number_given_before() -> None:
+    said = caller("My number's five five five, six one four, two two one four.",
+                  "Oh wait, sorry, it ends in two two four one, not two two one four. I'm Marcus Bell.")
+    got = ground_value("phone", {"type": "string"}, "5556142214", said, NOW)
+    assert got is not None and got.value == "5556142241" and got.turn == 2
+    # digits said after "not" are the ones ruled out, never part of the number
+    assert ground_value("phone", {"type": "string"}, "22412214", said, NOW).value == "5556142241"  # type: ignore[union-attr]
+
+
+def test_bringing_someone_in_asks_for_a_booking() -> None:
+    visit = ToolSpec("schedule_visit", "function", "Put a pet's visit in the calendar.")
+    assert asks_for(visit, "Cool. Can I bring my dog in at nine for his nails?")
+    assert asks_for(BOOK_SPEC, "Could we get him in this week?")
+    assert not asks_for(visit, "Do I need to bring anything in?")

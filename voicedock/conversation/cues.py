@@ -243,6 +243,10 @@ _WANT_A_WHEN = re.compile(
     r"\b(?:(?:can|could|may) (?:i|we) (?:get|have|grab|come in for)|(?:i|we)'?d like|(?:i|we) would like|"
     rf"(?:i|we) (?:want|need)(?: to (?:get|have))?) (?:a|an|another) (?:[\w-]+ ){{1,2}}(?:for |on |at )?{_WHEN}", re.I)
 _BOOKING_VERBS = {"book", "reserve", "schedule"}
+# Bringing someone in: "Can I bring my dog in at nine?", "could we get him in this week".
+_BRING_IN = re.compile(r"\b(?:can|could|may|i'?d like to|i want to|i need to) (?:i |we )?(?:bring|get) "
+                       r"(?:my |our |the )?(?!(?:anything|something|it|that|this|stuff|them)\b)(?:him|her|[a-z]+) in\b",
+                       re.I)
 
 
 def asks_for(spec: ToolSpec, text: str) -> bool:
@@ -256,7 +260,7 @@ def cue_length(spec: ToolSpec, text: str) -> int:
     actions are asked for, the more specific words tell them apart ("move the delivery" against
     "move")."""
     verb = _verb(spec)
-    if verb in _BOOKING_VERBS and (want := _WANT_A_WHEN.search(text)):
+    if verb in _BOOKING_VERBS and (want := _WANT_A_WHEN.search(text) or _BRING_IN.search(text)):
         return len(want.group(0))
     said = " " + re.sub(r"[^a-z' ]+", " ", re.sub(r"\w+-\w+", " ",
                                                 _OTHER_FREE.sub(" ", _OTHER_CHECKS.sub(" ", text.lower())))) + " "

@@ -125,9 +125,30 @@ def corrected_digits(text: str) -> str:
 _NUMBER_WORD = "|".join([r"\d+", *_UNITS, *_TEENS, *_TENS, "oh", "o", *_DOUBLE])
 _DIGIT_RUN = re.compile(rf"\b(?:{_NUMBER_WORD})\b(?:(?:[\s,;.…-]|\b(?:{'|'.join(_FILLERS)})\b)+(?:{_NUMBER_WORD})\b)*",
                         re.I)
+_NOT_BEFORE = re.compile(r"\bnot\s*$", re.I)
+_ENDS_IN = re.compile(r"\b(?:ends?|ending) (?:in|with)\b|\blast (?:\w+ )?(?:digits|numbers?) (?:are|is|should be)\b",
+                      re.I)
 PHONE_RUN_DIGITS = 3  # digits a run of number words must give to be part of a phone number
 PHONE_WHOLE_DIGITS = 7  # ... and a whole phone number, read out in one run
 PHONE_GAP = 12  # characters between a whole number and a part said next to it ("555 and then 207 4419")
+
+
+def _phone_ending(sources: Sequence[Said]) -> Grounded | None:
+    """A number whose end the caller corrects: "it ends in two two four one, not two two one four"
+    after "five five five, six one four, two two one four" is 5556142241. The newest caller turn
+    gives the ending, an older one the number."""
+    callers = [said for said in sources if said.source == "caller"]
+    if not callers or not (found := _ENDS_IN.search(callers[0].text)):
+        return None
+    ending = phone_digits(callers[0].text[found.end():])
+    if not 1 <= len(ending) < PHONE_WHOLE_DIGITS:
+        return None
+    for said in callers[1:]:
+        number = phone_digits(said.text)
+        if PHONE_WHOLE_DIGITS <= len(number) <= 15:
+            return Grounded(number[: -len(ending)] + ending, "caller", callers[0].turn,
+                            f"{said.text} ({callers[0].text})")
+    return None
 
 
 def phone_digits(text: str) -> str:
@@ -142,6 +163,8 @@ def phone_digits(text: str) -> str:
     wholes = [m.span() for m in _DIGIT_RUN.finditer(head) if len(spoken_digits(m.group(0))) >= PHONE_WHOLE_DIGITS]
 
     def keep(m: re.Match[str]) -> str:
+        if _NOT_BEFORE.search(text, 0, m.start()):  # "two two four one, not two two one four"
+            return " " * len(m.group(0))
         digits = len(spoken_digits(m.group(0)))
         apart = m.start() < len(head) and all(m.start() - end > PHONE_GAP or start - m.end() > PHONE_GAP
                                               for start, end in wholes)
@@ -300,6 +323,8 @@ def ground_value(
         return None  # a yes/no the model read into the call is not the caller's answer
     if proposed is None or isinstance(proposed, (dict, list)):
         return None
+    if _PHONE_KEYS.search(key) and (ending := _phone_ending(sources)) is not None:
+        return ending
     value = str(proposed).strip()
     for said in sources:
         if _text_matches(value, said.text, key):
