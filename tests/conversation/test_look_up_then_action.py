@@ -170,3 +170,11 @@ def test_a_time_name_and_number_after_a_look_up_book_though_a_name_could_cancel_
         ("check_availability", {"date": "2025-06-06"}),
         ("book_appointment", {"date": "2025-06-06", "time": "15:00", "name": "Abdi Warsame", "phone": "5552074419"}),
     ]
+
+
+def test_another_day_said_with_instead_after_a_cancellation_cancels_nothing_more() -> None:
+    _, runner = converse([
+        "I need to cancel the appointment on Friday under Tom Ferreira.",
+        "He'll probably just walk in on Saturday instead.",
+    ])
+    assert runner.calls == [("cancel_appointment", {"date": "2025-06-06", "name": "Tom Ferreira"})]

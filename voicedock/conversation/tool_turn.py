@@ -50,6 +50,9 @@ TRANSFER_MESSAGE = "Please hold while I transfer your call."
 FILLER = "One moment, let me check."
 FILLER_AFTER_SECONDS = 0.7
 CORRECTION = re.compile(r"\b(?:no|wait|actually|sorry|i meant|make it|change it to|instead|rather)\b", re.I)
+MISTAKE = re.compile(r"\b(?:no|wait|actually|sorry|i meant)\b", re.I)
+"""What corrects a cancellation: "He'll just walk in on Saturday instead" after one asks for no
+other day to be cancelled."""
 LOOK_UP_FOLLOW_TURNS = 2  # how many caller turns after a look-up its action may still be taken up
 LOOK_UP_MAX_WORDS = 6  # "Anything tomorrow?", "And Friday at 3?": a value with little around it
 MODEL_MIN_WORDS = 3  # a shorter turn holds no value that code cannot read
@@ -90,7 +93,7 @@ async def tool_step(s: SessionCore, text: str, timings: Timings) -> bool:
             return await _run_or_ask(s, s.pending, timings)  # "just book it": ask again for what is missing
     if is_chatter(text) and not offered.rstrip().endswith("?"):
         return False  # chatter needs no tool
-    if s.done is not None and CORRECTION.search(text):
+    if s.done is not None and (MISTAKE if undoes(s.done.spec) else CORRECTION).search(text):
         fresh = await _fresh_values(s, s.done.spec, text)
         if fresh and not await _gives_more(s, s.done.spec, text):
             # "oh wait, I meant Tuesday": the action runs again with the corrected value
