@@ -178,3 +178,22 @@ def test_another_day_said_with_instead_after_a_cancellation_cancels_nothing_more
         "He'll probably just walk in on Saturday instead.",
     ])
     assert runner.calls == [("cancel_appointment", {"date": "2025-06-06", "name": "Tom Ferreira"})]
+
+
+class FullThenBooked(ScriptedRunner):
+    """The first booking finds the time taken and offers others; the next is booked."""
+
+    async def __call__(self, info: Any, tool: Any, call_id: str, arguments: Any, sources: Any = None) -> Any:
+        await super().__call__(info, tool, call_id, arguments, sources)
+        booked = sum(name == "book_appointment" for name, _ in self.calls)
+        return {"booked": False, "alternatives": ["18:45", "21:00"]} if booked == 1 else {"booked": True}
+
+
+def test_one_of_the_times_a_refused_booking_offered_is_booked_when_picked() -> None:
+    runner = FullThenBooked()
+    said = ["Hi, it's Priyanka Rao, five five five, eight eight oh, one two three four. I'd like to book Friday "
+            "at 8 pm.",
+            "Ugh, of course. The earlier one, then.", "And would the later one have worked too?"]
+    run_call(turns(len(said)), assistant=ASSISTANT, engines=fake_engines(llm=FakeLLM(["Sure."]), stt=FakeSTT(said)),
+             tool_runner=runner, max_seconds=8.0 * len(said) + 5)
+    assert [args["time"] for name, args in runner.calls if name == "book_appointment"] == ["20:00", "18:45"]

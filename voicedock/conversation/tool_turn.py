@@ -36,7 +36,16 @@ from .cues import (
 )
 from .decide import choose_tool, extract_arguments
 from .extract import code_proposals, is_free_text
-from .grounding import Grounded, answer_for, ground_arguments, missing_required, offered_times, question_for
+from .grounding import (
+    Grounded,
+    answer_for,
+    ground_arguments,
+    missing_required,
+    offered_times,
+    picked_by_order,
+    picked_time,
+    question_for,
+)
 from .hours import opening_week, within_opening_hours
 from .speech import Timings, speak_text
 from .state import Hangup, State, TransferTo
@@ -99,6 +108,9 @@ async def tool_step(s: SessionCore, text: str, timings: Timings) -> bool:
             # "oh wait, I meant Tuesday": the action runs again with the corrected value
             s.pending = PendingTool(s.done.spec, {**s.done.values, **fresh})
             return await _run_or_ask(s, s.pending, timings)
+    if s.done is not None and (again := _offered_time_taken(s, s.done, text)) is not None:
+        s.pending = again  # "The earlier one, then." after the table asked for was not free
+        return await _run_or_ask(s, again, timings)
     candidates = [spec for spec in s.specs if spec.kind not in (END_CALL, TRANSFER_CALL)
                   and (asks_for(spec, text) or confirms(spec, text, offered)
                        or (question and _looks_up(s, spec, text))
@@ -174,6 +186,22 @@ async def _fresh_values(s: SessionCore, spec: ToolSpec, text: str) -> dict[str, 
 
 def _this_turn(s: SessionCore, values: dict[str, Grounded]) -> dict[str, Grounded]:
     return {k: v for k, v in values.items() if v.turn == s.caller_turns}
+
+
+def _offered_time_taken(s: SessionCore, done: PendingTool, text: str) -> PendingTool | None:
+    """The action just taken, again at one of the other times its result offered, where the turn
+    right after it picks one ("The earlier one, then.", "Okay, nine then.")."""
+    props = done.spec.parameters.get("properties") or {}
+    key = next((k for k, p in props.items() if (p or {}).get("format") == "time"), None)
+    if key is None or s.caller_turns - done.turn != 1 or is_question(text):
+        return None
+    result = next((said for said in s.grounding_sources() if said.source == "tool_result"), None)
+    offered = offered_times([result]) if result is not None else []  # what this action's own result offered
+    picked = picked_by_order(text, offered) or picked_time(text, offered)
+    held = done.values.get(key)
+    if picked is None or (held is not None and held.value == picked):
+        return None
+    return PendingTool(done.spec, {**done.values, key: Grounded(picked, "tool_result", s.caller_turns, text)})
 
 
 def _likeliest(s: SessionCore, fits: list[tuple[ToolSpec, dict[str, Grounded]]]) -> list[tuple[ToolSpec, dict[str, Grounded]]]:
