@@ -9,13 +9,13 @@ import pytest
 
 from tests.conversation.harness import FIXED_NOW
 from voicedock.conversation.cues import asks_for, builtin_cue, is_chatter
+from voicedock.conversation.digits import spoken_digits
 from voicedock.conversation.grounding import (
     Said,
     answer_for,
     ground_arguments,
     ground_value,
     question_for,
-    spoken_digits,
 )
 from voicedock.conversation.tools import ToolSpec, normalise_tools
 
@@ -190,7 +190,8 @@ def test_a_cheque_or_checking_with_someone_else_is_no_availability_check(text: s
 
 
 def test_a_number_read_out_is_no_count_and_a_corrected_one_is_taken_as_corrected() -> None:
-    from voicedock.conversation.grounding import corrected_digits, ground_value
+    from voicedock.conversation.digits import corrected_digits
+    from voicedock.conversation.grounding import ground_value
 
     said = [Said("Phone is five five five, four oh four, two two one nine.", "caller", 2)]
     # the model's "1" for the party size is nowhere in the call: the 1 of a phone number is not a count

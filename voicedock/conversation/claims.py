@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .grounding import spoken_digits
+from .digits import spoken_digits
 
 _DIGITS = re.compile(r"\d+")
 _CLOCK = re.compile(r"\b(\d{1,2}):(\d{2})\b")

@@ -13,16 +13,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .grounding import (
-    ADDRESS_KEYS,
-    OTHERS_NAME_KEYS,
-    OWN_NAME_KEYS,
-    last_correction,
-    others_names,
-    phone_digits,
-    spoken_digits,
-    without_others_names,
-)
+from .digits import last_correction, phone_digits, spoken_digits
+from .grounding import ADDRESS_KEYS
+from .names import OTHERS_NAME_KEYS, OWN_NAME_KEYS, others_names, without_others_names
 from .party import PARTY_KEYS, party_size
 
 _WORD_OF_A_NAME = r"[A-Z][a-z'’]*(?:-?[A-Z][a-z'’]+)*(?<=[a-z'’])"
