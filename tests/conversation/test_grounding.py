@@ -546,3 +546,13 @@ def test_bringing_someone_in_asks_for_a_booking() -> None:
     assert asks_for(visit, "Cool. Can I bring my dog in at nine for his nails?")
     assert asks_for(BOOK_SPEC, "Could we get him in this week?")
     assert not asks_for(visit, "Do I need to bring anything in?")
+
+
+@pytest.mark.parametrize("question", ["How much is that gonna run me, the nail thing?", "How much is a nail trim?",
+                                      "What would a nail trim set me back?"])
+def test_how_much_asks_a_price(question: str) -> None:
+    from voicedock.conversation.facts import look_up, spoken_answer
+
+    prompt = ("- Opening hours: Monday to Friday 8:00 to 18:00.\n- Grooming: we trim nails but do no baths.\n"
+              "- Prices: a wellness exam costs $68; the rabies vaccine costs $28; a nail trim costs $18.")
+    assert spoken_answer(look_up(question, prompt).lines, question) == "A nail trim costs $18."

@@ -72,6 +72,9 @@ _PHRASES = (
     (re.compile(r"\b(?:a |one )?(?:quick|short|small|little) question\b"), " "),  # no question about speed
     (VISIT, "opening"),  # coming over or getting someone on the phone asks when the place is open
     (re.compile(r"\bwhere(?: are|'re| r) (?:you|y'all)(?: guys)?\b"), "address"),  # "where" alone says nothing
+    # asking a price: "how much is a checkup", "what's that gonna run me", "set me back"
+    (re.compile(r"\bhow much\b(?! (?:time|longer|notice))|\b(?:run|set) (?:me|us|you) back\b|\brun (?:me|us)\b"),
+     " price "),
 )
 
 
