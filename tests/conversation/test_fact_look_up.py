@@ -121,3 +121,16 @@ def test_a_line_found_through_a_word_family_alone_and_far_in_meaning_answers_not
     # a question that refers back means what came before it
     before = ("Where can I park?", "The city lot costs $2 an hour.")
     assert look_up("And can I pay for that by card?", prompt, before, closeness=far).answerable
+
+
+def test_whether_the_place_is_open_on_a_day_is_asked_of_the_lines_that_give_hours() -> None:
+    # words the instructions never mention ("pick one up", "Memorial Day") do not drown the question
+    found = look_up("Could I pop by today to pick one up?", HELPDESK + "\n- Gift cards: sold at the reception.")
+    assert found.answerable and found.lines[0].startswith("Hours")
+    assert look_up("Hiya. Quick one first, are you open on Memorial Day? The Monday?", HELPDESK).lines[0].startswith(
+        "Hours")
+    # ... and of the place the caller asked about just before
+    after = look_up("Can I come by now?", HELPDESK, ("Where's the walk-in desk?", "Building B, room 214."))
+    assert after.answerable and after.lines[0].startswith("Walk-in desk")
+    # a question with no day or time in it is not one of them
+    assert not look_up("Is the gym open to visitors?", HELPDESK).answerable

@@ -252,10 +252,35 @@ def look_up(question: str, prompt: str, before: Sequence[str] = (),
     found = _look_up(question, prompt, before, close)
     sentences = _SENTENCES.split(question.strip())
     asked = [s for s in sentences if s.endswith("?")]
-    if found.answerable or len(sentences) < 2 or len(asked) != 1:
+    if not found.answerable and len(sentences) >= 2 and len(asked) == 1:
+        alone = _look_up(asked[0], prompt, before, close)
+        found = alone if alone.answerable else found
+    if found.answerable and any(_TIME_RANGE.search(line) for line in found.lines):
         return found
-    alone = _look_up(asked[0], prompt, before, close)
-    return alone if alone.answerable else found
+    return _hours_asked(question, prompt, before, close) or found
+
+
+_OPEN_ASKED = re.compile(r"\b(?:open|opens|close|closes|closed|hours)\b", re.I)
+_WHEN_ASKED = re.compile(r"\b(?:now|today|tonight|tomorrow|later|soonest|next time|this (?:morning|afternoon|evening|"
+                         r"weekend)|weekends?|(?:mon|tues|wednes|thurs|fri|satur|sun)days?)\b", re.I)
+_GENERAL_HOURS = re.compile(r"(?i)^\s*(?:(?:opening|business|office) )?hours\b|\bwe(?:'re| are)? (?:open|closed)\b")
+
+
+def _hours_asked(question: str, prompt: str, before: Sequence[str], closeness: tuple[float, ...] | None) -> Lookup | None:
+    """Whether the place is open on a day or now ("Can I come by now?", "Could I pop by today to
+    pick one up?", "Are you open on Memorial Day? The Monday?") is asked of the lines that give
+    hours, whatever else the question says: the line of the place the turn before asked about
+    ("Where's the walk-in desk?"), else the business's own hours, else the closest in meaning."""
+    if not ((_OPEN_ASKED.search(question) or VISIT.search(question)) and _WHEN_ASKED.search(question)):
+        return None
+    lines, topics = instruction_lines(prompt), _line_topics(prompt)
+    hours = [i for i, topic in enumerate(topics) if "hours" in topic and _TIME_RANGE.search(lines[i])]
+    if not hours:
+        return None
+    told = _stems(before[0]) if before else set()
+    best = max(hours, key=lambda i: (len(told & _line_stems(prompt)[i]), bool(_GENERAL_HOURS.search(lines[i])),
+                                     closeness[i] if closeness else 0.0, -i))
+    return Lookup(THRESHOLD, (lines[best],), closeness[best] if closeness else 0.0)
 
 
 def _look_up(question: str, prompt: str, before: Sequence[str], closeness: tuple[float, ...] | None) -> Lookup:
@@ -270,7 +295,7 @@ def _look_up(question: str, prompt: str, before: Sequence[str], closeness: tuple
     if any(not any(kind in t for t in topics) for kind in kinds):
         return Lookup(0.0, ())  # "How long does a cleaning take?" with no durations anywhere: not the price
     own = _score(said, lines, topics, same_words, closeness)
-    if not _REFERS.search(question):
+    if not (_REFERS.search(question) or VISIT.search(question)):  # coming over: to the place just asked about
         return _in_context(_unless_far(own, lines, same_words) if closeness else own, lines)
     if not before:
         return _in_context(own, lines)
