@@ -134,3 +134,11 @@ def test_whether_the_place_is_open_on_a_day_is_asked_of_the_lines_that_give_hour
     assert after.answerable and after.lines[0].startswith("Walk-in desk")
     # a question with no day or time in it is not one of them
     assert not look_up("Is the gym open to visitors?", HELPDESK).answerable
+
+
+def test_whether_someone_is_in_on_a_day_is_not_answered_by_a_line_with_no_days() -> None:
+    prompt = "- Dentists: Dr. Priya Nair and Dr. Tom Becker.\n- Hygienist: Tamara works Mondays and Thursdays."
+    assert not look_up("Is Dr. Becker in on Wednesdays?", prompt).answerable
+    assert look_up("Is Tamara working on Thursdays?", prompt).lines[0].startswith("Hygienist")
+    assert look_up("Who are your dentists?", prompt).answerable
+    assert look_up("I can't get over there this week. Who are the dentists?", prompt).answerable

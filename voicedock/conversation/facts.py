@@ -255,9 +255,19 @@ def look_up(question: str, prompt: str, before: Sequence[str] = (),
     if not found.answerable and len(sentences) >= 2 and len(asked) == 1:
         alone = _look_up(asked[0], prompt, before, close)
         found = alone if alone.answerable else found
+    if found.answerable and _PRESENCE.search(question) and not any(_DAYS.search(line) for line in found.lines):
+        return Lookup(0.0, ())  # "Is Dr. Becker in on Wednesdays?" of "Dentists: Dr. Nair and Dr. Becker."
     if found.answerable and any(_TIME_RANGE.search(line) for line in found.lines):
         return found
     return _hours_asked(question, prompt, before, close) or found
+
+
+_WEEKDAYS = r"(?:mon|tues|wednes|thurs|fri|satur|sun)days?"
+_PRESENCE = re.compile(rf"\b(?:is|are|will) (?:[\w.]+ ){{1,3}}(?:be )?(?:in|there|working|around|available|on duty|on call)\b"
+                       rf"(?: on)? (?:today|tomorrow|tonight|"
+                       rf"this (?:morning|afternoon|evening|week)|{_WEEKDAYS})\b", re.I)
+"""Whether someone is in on a day: a line that names them with no day says nothing of it."""
+_DAYS = re.compile(rf"\b(?:{_WEEKDAYS}|daily|every day|weekends?|weekdays?|today|tomorrow)\b|\d:\d\d", re.I)
 
 
 _OPEN_ASKED = re.compile(r"\b(?:open|opens|close|closes|closed|hours)\b", re.I)
