@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from voicedock.conversation.cues import asks_something, is_question
-from voicedock.conversation.facts import instruction_lines, look_up
+from voicedock.conversation.facts import identity_answer, instruction_lines, look_up
 
 HELPDESK = ("Facts about the service desk:\n"
             "- Hours: Monday to Friday 7:00 to 19:00, Saturday 9:00 to 13:00.\n"
@@ -142,3 +144,13 @@ def test_whether_someone_is_in_on_a_day_is_not_answered_by_a_line_with_no_days()
     assert look_up("Is Tamara working on Thursdays?", prompt).lines[0].startswith("Hygienist")
     assert look_up("Who are your dentists?", prompt).answerable
     assert look_up("I can't get over there this week. Who are the dentists?", prompt).answerable
+
+
+@pytest.mark.parametrize(("question", "answer"), [
+    ("Hi, is this the pizza place on Canal?", "This is Osteria Lucia."),
+    ("Hello? Is this Osteria Lucia, on Canal Street?", "Yes, this is Osteria Lucia."),
+    ("Is this right?", None), ("Is that open today?", None), ("Is that the one on Friday?", None),
+    ("Is this Osteria Lucia? I'd like to book a table.", None),  # the turn asks more: the look-up and tools answer
+])
+def test_whom_the_caller_reached(question: str, answer: str | None) -> None:
+    assert identity_answer(question, "Osteria Lucia") == answer

@@ -35,3 +35,11 @@ def test_the_line_the_question_means_is_the_answer() -> None:
 def test_a_failing_encoder_leaves_the_words_which_do_not_know() -> None:
     facts = FakeEmbedder(same={GIFT: "gift", QUESTION: "gift"}, error=EngineError("facts_inference", "broken"))
     assert call(facts) == [HONEST]
+
+
+def test_a_caller_who_asks_whom_they_reached_hears_the_business_name() -> None:
+    llm = FakeLLM(["Yes, we are the pizza place!"])  # what a small model says to please
+    assistant = {**ASSISTANT, "business_name": "Osteria Lucia"}
+    result = run_call(turns(2), assistant=assistant, max_seconds=20.0, engines=fake_engines(
+        llm=llm, stt=FakeSTT(["Hi, is this the pizza place on Canal?", "Hi, is this Osteria Lucia?"])))
+    assert result.recorder.messages("assistant") == ["This is Osteria Lucia.", "Yes, this is Osteria Lucia."]

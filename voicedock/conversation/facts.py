@@ -392,3 +392,26 @@ def _by_meaning(score: float, scores: Sequence[float], total: float, lines: Sequ
     # neighbours the words tie on are one fact told in two sentences: said in their order
     best = sorted([top, *tied]) if tied and abs(tied[0] - top) == 1 else [top, *tied]
     return Lookup(score, tuple(lines[i] for i in best), closeness[top])
+
+
+_IS_THIS = re.compile(r"(?i)(?:^|[.!?,]\s*)(?:(?:hi|hello|hey|sorry|um|uh)\W+)*(?:is this|is that|am i (?:speaking|talking) "
+                      r"(?:to|with)|have i (?:reached|got)|did i reach)\b(?P<rest>[^?]*)\?\s*$")
+
+
+_A_PLACE = re.compile(r"(?:(?:the|a|an)\s+\w|[A-Z])")  # "the pizza place on Canal", "Little Fig"
+_NOT_A_PLACE = re.compile(r"(?i)(?:the |a |an )?(?:right|correct|true|open|closed|ok|okay|available|free|possible|"
+                          r"it|all|one|same|case|number|line|correct one)\b")
+
+
+def identity_answer(question: str, business_name: str | None) -> str | None:
+    """Who answered, to "Is this Little Fig, on Orchard Avenue?" ("Yes, this is Little Fig.") or
+    "Is this the pizza place on Canal?" ("This is Osteria Lucia."): the business's name, with a yes
+    only where the caller said a word of it. None when the turn asks something else."""
+    found = _IS_THIS.search(question.strip())
+    rest = found.group("rest").strip(" ,") if found else ""
+    if not business_name or not _A_PLACE.match(rest) or _NOT_A_PLACE.match(rest):
+        return None
+    said = {_stem(w) for w in _words(found.group("rest"))}
+    named = {_stem(w) for w in _words(business_name)}
+    return f"Yes, this is {business_name}." if said & named else f"This is {business_name}."
+

@@ -18,7 +18,7 @@ from .base import SAMPLE_RATE, Pcm
 from .claims import ReplyCheck, known_numbers
 from .core import SessionCore, say_turn
 from .cues import asks_something, is_chatter
-from .facts import HONEST, Lookup, instruction_lines, look_up, spoken_answer
+from .facts import HONEST, Lookup, identity_answer, instruction_lines, look_up, spoken_answer
 from .hours import hours_answer
 from .speech import Timings, speak_stream, speak_text
 from .state import State
@@ -60,6 +60,9 @@ async def reply_turn(
         s.note_caller(text)
         await s.add_message("user", text)
         if s.specs and await tool_step(s, text, timings):
+            return
+        if s.tool_turn != s.caller_turns and (who := identity_answer(text, s.settings.business_name)):
+            await _say_fixed(s, who, timings)
             return
         if s.tool_turn != s.caller_turns and (found := await _look_up(s, text, _caller_turn(s, back=2))) is not None:
             if not found.answerable:  # the instructions never mention it: say so, never guess
