@@ -411,7 +411,7 @@ def identity_answer(question: str, business_name: str | None) -> str | None:
     rest = found.group("rest").strip(" ,") if found else ""
     if not business_name or not _A_PLACE.match(rest) or _NOT_A_PLACE.match(rest):
         return None
-    said = {_stem(w) for w in _words(found.group("rest"))}
+    said = {_stem(w) for w in _words(rest)}
     named = {_stem(w) for w in _words(business_name)}
     return f"Yes, this is {business_name}." if said & named else f"This is {business_name}."
 
