@@ -43,6 +43,7 @@ PARAMS = {"properties": {"name": {"type": "string"}, "phone": {"type": "string"}
     ("Megan O'Brien, and that's all.", {"name": "Megan O'Brien"}),
     ("I'm Jean-Luc McDonald", {"name": "Jean-Luc McDonald"}),
     ("Name would be Hollis, H-O-L-L-I-S.", {"name": "Hollis"}),
+    ("Yeah, Olu, O L U, Adeyemi.", {"name": "Olu Adeyemi"}),
     # ... but not a place's or a business's, nor a capitalised sentence start
     ("It's on Linden Street.", {}),
     ("Delta Dental.", {}),

@@ -321,6 +321,9 @@ PRIORITY = {"type": "string", "enum": ["low", "normal", "urgent"]}
     ("Small thing, I'd like Visio installed whenever someone has a moment. No hurry at all.", "low"),
     ("It's annoying but I can still work on my other screen.", "normal"),
     ("It's normal priority, not urgent.", "normal"),  # named: the name wins
+    ("I mean, all my files are on there, so I can't really do anything today.", "urgent"),
+    ("So I can't get into anything at all.", "urgent"),
+    ("I can still join the meetings, I just can't share, so I've been emailing the slides.", "normal"),
 ])
 def test_a_priority_said_in_other_words_is_the_scales_level(said: str, level: str) -> None:
     found = ground_value("priority", PRIORITY, None, [Said(said, "caller", 2)], FIXED_NOW)
@@ -556,3 +559,8 @@ def test_how_much_asks_a_price(question: str) -> None:
     prompt = ("- Opening hours: Monday to Friday 8:00 to 18:00.\n- Grooming: we trim nails but do no baths.\n"
               "- Prices: a wellness exam costs $68; the rabies vaccine costs $28; a nail trim costs $18.")
     assert spoken_answer(look_up(question, prompt).lines, question) == "A nail trim costs $18."
+
+
+def test_a_name_with_its_spelling_said_inside_it_is_the_name() -> None:
+    said = caller("Yeah, Olu, O L U, Adeyemi.")
+    assert ground_value("name", {"type": "string"}, "Olu Adeyemi", said, NOW).value == "Olu Adeyemi"  # type: ignore[union-attr]

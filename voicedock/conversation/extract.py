@@ -15,7 +15,7 @@ from typing import Any
 
 from .digits import last_correction, phone_digits, spoken_digits
 from .grounding import ADDRESS_KEYS
-from .names import OTHERS_NAME_KEYS, OWN_NAME_KEYS, others_names, without_others_names
+from .names import OTHERS_NAME_KEYS, OWN_NAME_KEYS, others_names, without_others_names, without_spelling
 from .party import PARTY_KEYS, party_size
 
 _WORD_OF_A_NAME = r"[A-Z][a-z'’]*(?:-?[A-Z][a-z'’]+)*(?<=[a-z'’])"
@@ -146,6 +146,7 @@ def _name(text: str) -> str | None:
     Without words that introduce it, a first and last name said on their own ("...is dead. Emma
     Clarke. It's normal priority", "Sure, Ben Ortiz, ben dot ortiz at...") is a name too; a
     place's or a business's ("Linden Street", "Delta Dental"), or a greeting, is not."""
+    text = without_spelling(text)
     names = []
     for found in _NAME.finditer(text):
         words = [w for w in found.group(1).split() if w not in _NOT_NAMES]

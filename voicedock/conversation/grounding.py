@@ -32,7 +32,7 @@ from .digits import (
     spoken_digits,
 )
 from .levels import ground_level
-from .names import OTHERS_NAME_KEYS, OWN_NAME_KEYS, others_names, without_others_names
+from .names import OTHERS_NAME_KEYS, OWN_NAME_KEYS, others_names, without_others_names, without_spelling
 from .party import PARTY_KEYS, party_size
 from .said import Grounded as Grounded
 from .said import Said as Said
@@ -92,6 +92,8 @@ def _text_matches(value: str, said: str, key: str) -> bool:
         return any(_contains_phrase(name, value) for name in others_names(said))
     if OWN_NAME_KEYS.search(key) and "name" in key.lower():
         said = without_others_names(said)
+    if "name" in key.lower():
+        said = without_spelling(said)
     if ADDRESS_KEYS.search(key) and not _EMAIL_KEYS.search(key) and not re.search(r"\d", value):
         return False  # a street address has a number; "the wrong address on my order" is none
     if _EMAIL_KEYS.search(key) or "@" in value:

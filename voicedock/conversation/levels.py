@@ -19,15 +19,16 @@ _LEVELS = {
 }
 _SAYS_LEVEL = (
     ("urgent", re.compile(
-        r"\b(?:as soon as possible|asap|right away|immediately|(?:can'?t|cannot|can not|unable to) (?:do )?(?:any |my )?"
-        r"(?:work|do anything|get anything done)|nobody(?:'s| has)? (?:got|can|has)|no one can|"
+        r"\b(?:as soon as possible|asap|right away|immediately|(?:can'?t|cannot|can not|unable to) "
+        r"(?:really |actually |even )?(?:do )?(?:any |my )?(?:work|do anything|anything|get anything done|"
+        r"get (?:into|in to) (?:anything|my \w+)|get any work done|log ?in|sign ?in)|nobody(?:'s| has)? (?:got|can|has)|no one can|"
         r"(?:the )?(?:whole|entire) (?:team|office|floor|department|company|building|site)|all of us|"
         r"everyone(?:'s| is)? (?:down|affected|out|stuck))\b", re.I)),
     ("low", re.compile(
         r"\b(?:no (?:rush|hurry)|whenever (?:you|someone|somebody)|when(?:ever)? (?:you|someone|somebody) "
         r"(?:gets?|has|have) (?:a )?(?:chance|moment|minute)|small (?:thing|request)|just a question|"
         r"(?:not|no) (?:a )?big deal)\b", re.I)),
-    ("normal", re.compile(r"\b(?:work around it|a workaround|i can still work|for now i can)\b", re.I)),
+    ("normal", re.compile(r"\b(?:work around it|a workaround|i can still|for now i can)\b", re.I)),
 )
 
 

@@ -37,3 +37,13 @@ def without_others_names(text: str) -> str:
     """`text` without the names it gives to someone else, for reading the caller's own name: a
     caller who named only their rabbit never gave theirs."""
     return _OTHERS_NAME.sub(lambda m: " " * len(m.group(0)), text)
+
+
+_SPELLED = re.compile(r",?\s*\b(?:[A-Z][\s-]){2,}[A-Z]\b(?=[\s,.]|$),?")
+
+
+def without_spelling(text: str) -> str:
+    """`text` without the letters of a name spelled out in it: "Olu, O L U, Adeyemi" is Olu Adeyemi,
+    "Derek Yazzie, Y-A-Z-Z-I-E." Derek Yazzie."""
+    return _SPELLED.sub("", text)
+
