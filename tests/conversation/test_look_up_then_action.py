@@ -197,3 +197,16 @@ def test_one_of_the_times_a_refused_booking_offered_is_booked_when_picked() -> N
     run_call(turns(len(said)), assistant=ASSISTANT, engines=fake_engines(llm=FakeLLM(["Sure."]), stt=FakeSTT(said)),
              tool_runner=runner, max_seconds=8.0 * len(said) + 5)
     assert [args["time"] for name, args in runner.calls if name == "book_appointment"] == ["20:00", "18:45"]
+
+
+def test_no_time_is_looked_for_on_a_day_the_instructions_say_is_closed() -> None:
+    runner = ScriptedRunner(check_availability={"available": True, "slots": ["10:00"]})
+    closed_sunday = {**ASSISTANT, "system_prompt": ASSISTANT["system_prompt"]
+                     + "\n- Opening hours: Monday to Saturday 8:00 to 17:00; closed on Sunday."}
+    said = ["Hi, is there anything free this Sunday?", "Okay, what about Monday?"]
+    result = run_call(turns(2), assistant=closed_sunday, engines=fake_engines(llm=FakeLLM(["Monday works."]),
+                      stt=FakeSTT(said)), tool_runner=runner, max_seconds=21.0)
+    assert runner.calls == [("check_availability", {"date": "2025-06-09"})]  # Monday only
+    closed = result.recorder.of("tool_call")[0]
+    assert closed["status"] == "closed" and closed["arguments"] == {"date": "2025-06-08"}
+    assert result.recorder.messages("assistant")[0] == "I'm sorry, we're closed on Sunday."

@@ -207,6 +207,11 @@ def undoes(spec: ToolSpec) -> bool:
     return _verb(spec) in _UNDO_VERBS
 
 
+def books(spec: ToolSpec) -> bool:
+    """A tool that books a time (book, reserve, schedule)."""
+    return _verb(spec) in _BOOKING_VERBS
+
+
 def reads_only(spec: ToolSpec) -> bool:
     """A look-up (check, track, get status): running it changes nothing in the customer's systems."""
     return _verb(spec) in _READ_VERBS

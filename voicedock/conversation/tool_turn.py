@@ -19,12 +19,14 @@ from datetime import date, time
 from typing import Any
 
 from voicedock.engines.base import EngineError
+from voicedock.engines.datetime_words import WEEKDAYS
 
 from .core import SessionCore, say_turn
 from .cues import (
     Cue,
     asks_about_business,
     asks_for,
+    books,
     builtin_cue,
     confirms,
     cue_length,
@@ -361,12 +363,33 @@ async def _run_or_ask(s: SessionCore, pending: PendingTool, timings: Timings) ->
                                       "asked": question})
         await _say(s, question, timings)
         return True
+    if (closed := _closed_on(s, spec, pending.values)) is not None:  # no slot to look for or book
+        s.pending = None
+        await s.report_tool(record | {"status": "closed", "said": closed})
+        await _say(s, closed, timings)
+        return True
     s.pending = None
     pending.turn = s.caller_turns
     s.done = None if reads_only(spec) else pending
     s.looked_up = pending if reads_only(spec) else None
     s.set_state(State.TOOL)
     return await _run_function(s, spec, record, timings)
+
+
+def _closed_on(s: SessionCore, spec: ToolSpec, values: dict[str, Grounded]) -> str | None:
+    """What to say instead of looking for or booking a time on a day the instructions say the
+    business is closed ("Do you have a table for four tomorrow night?" the day before its closed
+    Tuesday); None where the day is open or its hours are not stated."""
+    if not (reads_only(spec) or books(spec)):
+        return None
+    props = spec.parameters.get("properties") or {}
+    day = next((v.value for k, v in values.items() if (props.get(k) or {}).get("format") == "date"), None)
+    if not isinstance(day, str):
+        return None
+    weekday = date.fromisoformat(day).weekday()
+    if opening_week(s.settings.system_prompt).get(weekday, None) != ():
+        return None
+    return f"I'm sorry, we're closed on {WEEKDAYS[weekday].capitalize()}."
 
 
 async def _builtin(s: SessionCore, cue: Cue) -> bool:
