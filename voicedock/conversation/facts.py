@@ -272,7 +272,7 @@ _DAYS = re.compile(rf"\b(?:{_WEEKDAYS}|daily|every day|weekends?|weekdays?|today
 
 _OPEN_ASKED = re.compile(r"\b(?:open|opens|close|closes|closed|hours)\b", re.I)
 _WHEN_ASKED = re.compile(r"\b(?:now|today|tonight|tomorrow|later|soonest|next time|this (?:morning|afternoon|evening|"
-                         r"weekend)|weekends?|(?:mon|tues|wednes|thurs|fri|satur|sun)days?)\b", re.I)
+                         rf"weekend)|weekends?|{_WEEKDAYS})\b", re.I)
 _GENERAL_HOURS = re.compile(r"(?i)^\s*(?:(?:opening|business|office) )?hours\b|\bwe(?:'re| are)? (?:open|closed)\b")
 
 
