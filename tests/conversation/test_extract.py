@@ -113,3 +113,11 @@ def test_a_time_said_apart_from_a_whole_number_is_none_of_it() -> None:
     assert code_proposals({"properties": {"phone": {"type": "string"}}}, text) == {"phone": "5552074419"}
     split = "my number is five five five and then two oh seven four four one nine"
     assert code_proposals({"properties": {"phone": {"type": "string"}}}, split) == {"phone": "5552074419"}
+
+
+@pytest.mark.parametrize(("key", "others"), [("pet_name", True), ("petName", True), ("child_name", True),
+                                             ("person_name", False), ("category_name", False), ("name", False)])
+def test_which_name_keys_are_for_someone_else(key: str, others: bool) -> None:
+    from voicedock.conversation.names import OTHERS_NAME_KEYS
+
+    assert bool(OTHERS_NAME_KEYS.search(key)) is others

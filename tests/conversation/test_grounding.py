@@ -483,7 +483,7 @@ def test_what_is_done_on_a_day_of_every_week_is_a_question_about_the_business() 
 
 @pytest.mark.parametrize(("text", "about"), [
     ("Hi! Are you guys open tomorrow?", True), ("Is the clinic still open?", True),
-    ("Do you have any open slots tomorrow?", False)])
+    ("Do you have any open slots tomorrow?", False), ("Is the appointment still open?", False)])
 def test_whether_the_place_is_open_is_a_question_about_the_business(text: str, about: bool) -> None:
     from voicedock.conversation.cues import asks_about_business
 

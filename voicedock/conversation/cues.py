@@ -118,7 +118,8 @@ def confirms(spec: ToolSpec, text: str, offered: str) -> bool:
 
 _BUSINESS_QUESTION = re.compile(
     r"\b(?:hours|opening hours|open late|open on|open today|are (?:you|y'all|ya)(?: guys| folks| all)? (?:still )?open|"
-    r"is (?:the|your) [a-z]+ (?:still )?open|close|closing|closed|address|located|"
+    r"is (?:the|your) (?:office|clinic|practice|surgery|shop|store|salon|studio|restaurant|kitchen|bar|desk|depot|"
+    r"branch|counter|line|terrace|place) (?:still )?open|close|closing|closed|address|located|"
     r"location|where are you|parking|park|price|prices|cost|costs|how much|fee|fees|charged?|charges|insurance|"
     r"accept|menu|policy|wheelchair|directions|pay by|payment|refund|how long|deliver to|ship to|"
     # what is done on a day of every week: "do you deliver on Sundays"

@@ -10,7 +10,8 @@ import re
 
 OWN_NAME_KEYS = re.compile(r"owner|caller|customer|client|contact|holder", re.I)
 """Name keys for the caller's own name, which a pet's, a child's or a friend's name never fills."""
-OTHERS_NAME_KEYS = re.compile(r"pet|animal|dog|cat|child|kid|baby|son|daughter", re.I)
+_OTHER = r"(?:pet|animal|dog|cat|child|kid|baby|son|daughter)s?"
+OTHERS_NAME_KEYS = re.compile(rf"(?:^|[_-])(?i:{_OTHER})(?=[_-]|[Nn]ame|$)|^{_OTHER}(?=[A-Z])")
 """Name keys for someone else's name (a pet's, a child's), which the caller's own never fills."""
 _ANOTHER = (r"dog|cat|pet|puppy|kitten|rabbit|bunny|ferret|hamster|bird|parrot|horse|son|daughter|kid|child|baby|"
             r"husband|wife|partner|mother|father|mom|mum|dad|friend|boss")

@@ -384,10 +384,11 @@ def _closed_on(s: SessionCore, spec: ToolSpec, values: dict[str, Grounded]) -> s
         return None
     props = spec.parameters.get("properties") or {}
     day = next((v.value for k, v in values.items() if (props.get(k) or {}).get("format") == "date"), None)
-    if not isinstance(day, str):
-        return None
-    weekday = date.fromisoformat(day).weekday()
-    if opening_week(s.settings.system_prompt).get(weekday, None) != ():
+    try:
+        weekday = date.fromisoformat(day).weekday() if isinstance(day, str) else None
+    except ValueError:  # not a day: validation answers it
+        weekday = None
+    if weekday is None or opening_week(s.settings.system_prompt).get(weekday, None) != ():
         return None
     return f"I'm sorry, we're closed on {WEEKDAYS[weekday].capitalize()}."
 
