@@ -52,6 +52,7 @@ from .sip_entry import sip_entry
 from .trunk_sync import TrunkSync
 
 ANALYSIS_SECONDS = 120.0
+SESSION_START_WAIT_SECONDS = 2.0  # a command to a call shown in progress whose session is starting waits this long
 
 log = logging.getLogger("voicedock.calls")
 
@@ -375,6 +376,10 @@ class CallController:
         call = self._by_call.get(call_id)
         if call is None or call.ending:
             raise TelephonyError("call_not_live", f"Call {call_id} is not live on this server", status=409)
+        if call.session is None and command.type != "end-call" and call.record.status == "in-progress":
+            # the record says in progress a moment before the session runs: a client that saw it wait
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(call.session_started.wait(), SESSION_START_WAIT_SECONDS)
         if call.session is None:
             if command.type == "end-call":
                 await call.hangup("assistant-ended-call")

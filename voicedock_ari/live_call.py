@@ -64,6 +64,7 @@ class LiveCall:
         self.queue: asyncio.Queue[Event] = asyncio.Queue()
         self.leg: MediaLeg | None = None
         self.session: Session | None = None
+        self.session_started = asyncio.Event()  # set once `session` runs: commands may reach it
         self.answered = False
         self.originated = False
         self.holds_line = True  # counts against the node's capacity; False once it is being refused
@@ -276,6 +277,7 @@ class LiveCall:
             audio = heard
         self.session = self.deps.session_factory(self._info(assistant), audio, self, self)
         run = asyncio.ensure_future(self.session.run())  # running before the context is sent, or it is refused
+        self.session_started.set()
         if resume is not None:
             self._side.spawn(self._session_command(InjectContext(type="inject-context", content=resume.context)))
         try:

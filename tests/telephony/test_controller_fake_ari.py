@@ -149,3 +149,40 @@ async def test_a_failed_analysis_still_sends_the_report(ctl: CallController) -> 
     ctl._route(parse_event({"type": "ChannelHangupRequest", "channel": {"id": "c5"}, "cause": 16}))
     await wait_for(lambda: "end-of-call-report" in webhook_events(ctl.db, "call_5"), 5, "the report")
     assert call(ctl.db, "call_5")["analysis"] is None
+
+
+class StartingSession:
+    """A session that takes commands, for a call whose session starts a moment late."""
+
+    def __init__(self) -> None:
+        self.commands: list[Any] = []
+
+    async def command(self, command: Any) -> str:
+        self.commands.append(command)
+        return "said"
+
+
+async def test_a_command_to_a_call_shown_in_progress_waits_for_its_session(
+        ctl: CallController, monkeypatch: pytest.MonkeyPatch) -> None:
+    from voicedock.telephony import Say, TelephonyError
+    from voicedock_ari import controller as controller_module
+
+    ctl.ari = FakeAri(channels=[], bridges=[])  # type: ignore[assignment]
+    live = await live_inbound(ctl, "chan-1", "call_starting")  # in progress, its session not yet running
+    say = Say(type="say", content="Hello there.")
+
+    async def session_starts() -> None:
+        await asyncio.sleep(0.2)
+        live.session = StartingSession()  # type: ignore[assignment]
+        live.session_started.set()
+
+    starting = asyncio.ensure_future(session_starts())
+    assert await ctl.control("call_starting", say) == "said"  # not "not answered yet"
+    await starting
+    assert live.session.commands == [say]  # type: ignore[union-attr]
+    # a session that never starts: the client is told so, after the short wait
+    monkeypatch.setattr(controller_module, "SESSION_START_WAIT_SECONDS", 0.1)
+    late = await live_inbound(ctl, "chan-2", "call_never")
+    with pytest.raises(TelephonyError) as refused:
+        await ctl.control("call_never", say)
+    assert refused.value.code == "call_not_answered" and late.session is None
