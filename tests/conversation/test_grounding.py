@@ -564,3 +564,12 @@ def test_how_much_asks_a_price(question: str) -> None:
 def test_a_name_with_its_spelling_said_inside_it_is_the_name() -> None:
     said = caller("Yeah, Olu, O L U, Adeyemi.")
     assert ground_value("name", {"type": "string"}, "Olu Adeyemi", said, NOW).value == "Olu Adeyemi"  # type: ignore[union-attr]
+
+
+def test_a_number_that_does_not_fit_its_described_format_is_asked_for_again() -> None:
+    tracking = {"type": "string", "description": "SD followed by eight digits"}
+    misheard = caller("Yeah, it's SD-3-0-07-7-15.")  # "S D, three oh, oh seven, double seven, one five"
+    assert ground_value("tracking_number", tracking, "SD-3-0-07-7-15", misheard, NOW) is None
+    heard = caller("Yeah, it's SD 3007 7715.")
+    assert ground_value("tracking_number", tracking, "SD30077715", heard, NOW) is not None
+    assert ground_value("tracking_number", {"type": "string"}, "SD-3-0-07-7-15", misheard, NOW) is not None

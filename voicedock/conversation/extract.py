@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .digits import last_correction, phone_digits, spoken_digits
-from .grounding import ADDRESS_KEYS
+from .grounding import ADDRESS_KEYS, DESCRIBED_FORMAT, described_digits
 from .names import OTHERS_NAME_KEYS, OWN_NAME_KEYS, others_names, without_others_names, without_spelling
 from .party import PARTY_KEYS, party_size
 
@@ -162,9 +162,6 @@ def _name(text: str) -> str | None:
 _GROUPED_ID = re.compile(r"\b[A-Z]{1,4}(?:[ -]?\d{2,})+\b|\b\d{3,}(?:[ -]\d{3,})+\b")
 
 
-_PREFIX_FORMAT = re.compile(r"^\s*([A-Z]{1,5})\s+followed by\s+(\w+)\s+digits?\b")
-
-
 def _identifier(text: str, description: str = "") -> str | None:
     """An order, ticket or tracking number: "SD 5512 0934" and "INC 40388" as one, a token with
     digits, or a run of spoken characters ("S D, seven seven, double two, nine, oh four one"). A
@@ -172,10 +169,9 @@ def _identifier(text: str, description: str = "") -> str | None:
     taken; a described format ("INC followed by five digits") gives a bare number its prefix when
     the caller said the prefix too."""
     found = _identifier_in(last_correction(text)) or _identifier_in(text)
-    shape = _PREFIX_FORMAT.match(description)
+    shape = DESCRIBED_FORMAT.match(description)
     if found and shape and found.isdigit():
-        prefix, count = shape.group(1), shape.group(2).lower()
-        size = int(count) if count.isdigit() else _WORDS.get(count)
+        prefix, size = shape.group(1), described_digits({"description": description})
         said_prefix = re.search(rf"\b{prefix}\b|\b{' '.join(prefix)}\b", text, re.I)
         if len(found) == size and said_prefix:
             return prefix + found

@@ -122,6 +122,19 @@ def _mostly_said(value: str, said: str) -> bool:
     return sum(w in heard for w in words) / len(words) >= 0.75
 
 
+DESCRIBED_FORMAT = re.compile(r"^\s*([A-Z]{1,5})\s+followed by\s+(\w+)\s+digits?\b")
+"""A number's format as a tool's parameter describes it: "SD followed by eight digits"."""
+
+
+def described_digits(prop: Mapping[str, Any]) -> int | None:
+    """How many digits the parameter's description says its values have (None: it says nothing)."""
+    shape = DESCRIBED_FORMAT.match(str(prop.get("description") or ""))
+    if shape is None:
+        return None
+    count = shape.group(2).lower()
+    return int(count) if count.isdigit() else SMALL.get(count)
+
+
 def ground_value(
     key: str, prop: Mapping[str, Any], proposed: Any, sources: Sequence[Said], now: datetime,
 ) -> Grounded | None:
@@ -145,6 +158,8 @@ def ground_value(
     if _PHONE_KEYS.search(key) and (ending := _phone_ending(sources)) is not None:
         return ending
     value = str(proposed).strip()
+    if (size := described_digits(prop)) is not None and len(re.sub(r"\D", "", value)) != size:
+        return None  # "SD-3-0-07-7-15" for "SD followed by eight digits": misheard, so asked again
     for said in sources:
         if _text_matches(value, said.text, key):
             clean = re.sub(r"\D", "", value) if _PHONE_KEYS.search(key) else value
