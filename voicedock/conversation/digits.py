@@ -11,6 +11,8 @@ import re
 
 _UNITS = "zero one two three four five six seven eight nine".split()
 _TEENS = "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
+COUNT_WORDS = {w: i for i, w in enumerate([*_UNITS, "ten", "eleven", "twelve"])}
+"""Counts said as words, up to twelve: "a table for four", "the two kids"."""
 TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
          "ninety": 90}
 SMALL = {**{w: i for i, w in enumerate(_UNITS)}, **{w: 10 + i for i, w in enumerate(_TEENS)}, "oh": 0, "o": 0,

@@ -13,8 +13,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .digits import last_correction, phone_digits, spoken_digits
-from .grounding import ADDRESS_KEYS, DESCRIBED_FORMAT, described_digits
+from .digits import COUNT_WORDS, last_correction, phone_digits, spoken_digits
+from .grounding import ADDRESS_KEYS, DESCRIBED_FORMAT, PHONE_KEYS, described_digits
 from .names import OTHERS_NAME_KEYS, OWN_NAME_KEYS, others_names, without_others_names, without_spelling
 from .party import PARTY_KEYS, party_size
 
@@ -35,10 +35,8 @@ _COUNT = re.compile(
     r"|\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s+(?:people|persons|guests|adults|of us)\b",
     re.I,
 )
-_WORDS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _ID = re.compile(r"\b(?=[A-Za-z0-9-]*\d)[A-Za-z0-9][A-Za-z0-9-]{3,}\b")
-_PHONE_KEYS = re.compile(r"phone|mobile|cell|telephone|callback|contact_number", re.I)
 _ID_KEYS = re.compile(r"number|_id$|^id$|code|reference|ref|tracking|order|ticket|account|booking", re.I)
 _TEXT_KEYS = re.compile(r"summary|description|issue|problem|reason|details|note|message|subject|request|text|body|"
                         r"address", re.I)
@@ -109,13 +107,13 @@ def _read(key: str, prop: Mapping[str, Any], text: str) -> Any:
         counts = list(_COUNT.finditer(text))
         if counts:  # the last one: "for two... actually make it four people" is four
             word = (counts[-1].group(1) or counts[-1].group(2)).lower()
-            return int(word) if word.isdigit() else _WORDS[word]
+            return int(word) if word.isdigit() else COUNT_WORDS[word]
         return party_size(text) if PARTY_KEYS.search(key) else None
     if kind not in (None, "string"):
         return None
     if "mail" in key.lower():
         return _email(text)
-    if _PHONE_KEYS.search(key):
+    if PHONE_KEYS.search(key):
         digits = phone_digits(text)
         return digits if 7 <= len(digits) <= 15 else None
     if "name" in key.lower() and not _ID_KEYS.search(key.replace("name", "")):
@@ -171,7 +169,7 @@ def _identifier(text: str, description: str = "") -> str | None:
     found = _identifier_in(last_correction(text)) or _identifier_in(text)
     shape = DESCRIBED_FORMAT.match(description)
     if found and shape and found.isdigit():
-        prefix, size = shape.group(1), described_digits({"description": description})
+        prefix, size = shape.group(1), described_digits(description)
         said_prefix = re.search(rf"\b{prefix}\b|\b{' '.join(prefix)}\b", text, re.I)
         if len(found) == size and said_prefix:
             return prefix + found

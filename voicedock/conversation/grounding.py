@@ -37,7 +37,7 @@ from .party import PARTY_KEYS, party_size
 from .said import Grounded as Grounded
 from .said import Said as Said
 
-_PHONE_KEYS = re.compile(r"phone|mobile|cell|telephone|callback|contact_number", re.I)
+PHONE_KEYS = re.compile(r"phone|mobile|cell|telephone|callback|contact_number", re.I)
 _EMAIL_KEYS = re.compile(r"e-?mail", re.I)
 ADDRESS_KEYS = re.compile(r"address", re.I)  # a street address, where the key is no email's
 
@@ -88,17 +88,15 @@ def _text_matches(value: str, said: str, key: str) -> bool:
     value = value.strip()
     if not value:
         return False
-    if OTHERS_NAME_KEYS.search(key) and "name" in key.lower():
-        return any(_contains_phrase(name, value) for name in others_names(said))
-    if OWN_NAME_KEYS.search(key) and "name" in key.lower():
-        said = without_others_names(said)
     if "name" in key.lower():
-        said = without_spelling(said)
+        if OTHERS_NAME_KEYS.search(key):
+            return any(_contains_phrase(name, value) for name in others_names(said))
+        said = without_spelling(without_others_names(said) if OWN_NAME_KEYS.search(key) else said)
     if ADDRESS_KEYS.search(key) and not _EMAIL_KEYS.search(key) and not re.search(r"\d", value):
         return False  # a street address has a number; "the wrong address on my order" is none
     if _EMAIL_KEYS.search(key) or "@" in value:
         return _email(value) != "" and _email(value) in _email(said)
-    if _PHONE_KEYS.search(key) or re.fullmatch(r"[\d\s()+.-]{5,}", value):
+    if PHONE_KEYS.search(key) or re.fullmatch(r"[\d\s()+.-]{5,}", value):
         digits = re.sub(r"\D", "", value)
         return len(digits) >= 3 and digits in phone_digits(said)
     if _contains_phrase(said, value):
@@ -126,9 +124,9 @@ DESCRIBED_FORMAT = re.compile(r"^\s*([A-Z]{1,5})\s+followed by\s+(\w+)\s+digits?
 """A number's format as a tool's parameter describes it: "SD followed by eight digits"."""
 
 
-def described_digits(prop: Mapping[str, Any]) -> int | None:
-    """How many digits the parameter's description says its values have (None: it says nothing)."""
-    shape = DESCRIBED_FORMAT.match(str(prop.get("description") or ""))
+def described_digits(description: str) -> int | None:
+    """How many digits a parameter's description says its values have (None: it says nothing)."""
+    shape = DESCRIBED_FORMAT.match(description)
     if shape is None:
         return None
     count = shape.group(2).lower()
@@ -155,14 +153,14 @@ def ground_value(
         return None  # a yes/no the model read into the call is not the caller's answer
     if proposed is None or isinstance(proposed, (dict, list)):
         return None
-    if _PHONE_KEYS.search(key) and (ending := _phone_ending(sources)) is not None:
+    if PHONE_KEYS.search(key) and (ending := _phone_ending(sources)) is not None:
         return ending
     value = str(proposed).strip()
-    if (size := described_digits(prop)) is not None and len(re.sub(r"\D", "", value)) != size:
+    if (size := described_digits(str(prop.get("description") or ""))) is not None and len(re.sub(r"\D", "", value)) != size:
         return None  # "SD-3-0-07-7-15" for "SD followed by eight digits": misheard, so asked again
     for said in sources:
         if _text_matches(value, said.text, key):
-            clean = re.sub(r"\D", "", value) if _PHONE_KEYS.search(key) else value
+            clean = re.sub(r"\D", "", value) if PHONE_KEYS.search(key) else value
             return Grounded(clean, said.source, said.turn, said.text)
     return None
 
@@ -326,7 +324,7 @@ def question_for(key: str, prop: Mapping[str, Any]) -> str:
         return "For which day and time?"
     if _EMAIL_KEYS.search(name):
         return "What is your email address?"
-    if _PHONE_KEYS.search(name):
+    if PHONE_KEYS.search(name):
         return "What phone number can we reach you on?"
     if "name" in name and not re.search(r"(file|user|host|product|item|street)_?name", name):
         return "May I have your name, please?"
@@ -360,7 +358,7 @@ def answer_for(key: str, prop: Mapping[str, Any], said: Said) -> Grounded | None
         email = _email(text)
         found = re.search(r"[\w.+-]+@[\w-]+(\.[\w-]+)+", email)
         return Grounded(found.group(0), said.source, said.turn, text) if found else None
-    if _PHONE_KEYS.search(key):
+    if PHONE_KEYS.search(key):
         digits = phone_digits(text)
         return Grounded(digits, said.source, said.turn, text) if 7 <= len(digits) <= 15 else None
     if prop.get("type") in ("integer", "number"):

@@ -47,4 +47,3 @@ def without_spelling(text: str) -> str:
     """`text` without the letters of a name spelled out in it: "Olu, O L U, Adeyemi" is Olu Adeyemi,
     "Derek Yazzie, Y-A-Z-Z-I-E." Derek Yazzie."""
     return _SPELLED.sub("", text)
-

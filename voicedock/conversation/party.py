@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 
-_WORDS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
+from .digits import COUNT_WORDS
+
 PARTY_KEYS = re.compile(r"party|people|guests|persons|covers|group|size", re.I)
 """Keys for how many people come, which a list of them (\"me and my wife\") gives."""
 _PEOPLE = {**dict.fromkeys("wife husband partner boyfriend girlfriend fiance fiancee friend kid child son daughter "
@@ -34,8 +35,8 @@ def party_size(text: str) -> int | None:
     total = 1
     for item in _PARTY_ITEM.finditer(found[-1]):
         before, who = (item.group(1) or "").lower(), item.group(2).lower()
-        if before in _WORDS or before.isdigit():
-            total += int(before) if before.isdigit() else _WORDS[before]
+        if before in COUNT_WORDS or before.isdigit():
+            total += int(before) if before.isdigit() else COUNT_WORDS[before]
         elif who in _PEOPLE:
             total += _PEOPLE[who]
         else:

@@ -122,8 +122,8 @@ async def tool_step(s: SessionCore, text: str, timings: Timings) -> bool:
     if actions:
         candidates = actions  # "reschedule my delivery" is not a request to track it
         candidates = [c for c in actions if undoes(c)] or candidates
-        longest = max(cue_length(c, text) for c in candidates)
-        candidates = [c for c in candidates if cue_length(c, text) == longest] or candidates
+        lengths = {c.name: cue_length(c, text) for c in candidates}
+        candidates = [c for c in candidates if lengths[c.name] == max(lengths.values())]
     if not candidates:
         follow = None if question else await _action_after_look_up(s, text)
         if follow is None:
