@@ -10,7 +10,7 @@ from typing import Any
 
 from tests.conversation.harness import run_call
 from tests.conversation.test_slot_filling import turns
-from voicedock.conversation.core import HISTORY_MESSAGES
+from voicedock.conversation.history import HISTORY_MESSAGES
 from voicedock.engines.base import LLMChunk, Message, Tool
 from voicedock.engines.fakes import FakeLLM, FakeSTT
 from voicedock.engines.loader import fake_engines
@@ -86,15 +86,23 @@ def test_words_that_interrupt_a_paused_reply_are_warmed_before_the_turn_ends() -
     assert warmed[-2:] == [{"role": "assistant", "content": heard}, {"role": "user", "content": "Wait, I need Tuesday."}]
 
 
-def test_a_history_longer_than_the_models_window_is_not_warmed() -> None:
-    """Past `HISTORY_MESSAGES` the window slides and no request starts where the last one ended:
-    warming then would evaluate the whole window again after every turn, for nothing."""
-    said = ["Where can I find your shop?"] * 13
-    llm = WarmingLLM()
+def test_a_long_call_is_still_warmed_and_each_reply_begins_as_the_history_warmed_before_it() -> None:
+    """Past `HISTORY_MESSAGES` the window's start moves in steps, not by one message a turn: every
+    reply to the caller's 16 questions begins with the history warmed after the answer before it
+    (its start included), so the model evaluates only the caller's new words."""
+    said = [f"Sorry, actually I just need {i} loaves of bread." for i in range(16)]
+    llm = WarmingLLM(["We bake bread."] * len(said))
     result = run_call(turns(len(said)), assistant=DEMO_ASSISTANT, engines=fake_engines(llm=llm, stt=FakeSTT(said)),
                       max_seconds=8.0 * len(said) + 5)
-    assert result.recorder.messages("assistant")[-1] == "12 Harbour Street."
-    history = [len(messages) - 1 for kind, messages in llm.log if kind == "warm"]  # less the system prompt
-    assert len(result.recorder.messages("user")) == 13
-    # warmed after each answer while the history fits the window (23 messages: greeting + 11 turns), not later
-    assert history[-3:] == [19, 21, 23] and max(history) <= HISTORY_MESSAGES
+    assert len(result.recorder.messages("user")) == len(said)
+    replies = [i for i, (kind, _) in enumerate(llm.log) if kind == "reply"]
+    assert len(replies) == len(said)
+    for at in replies[1:]:
+        asked = llm.log[at][1]
+        warmed = [m for kind, m in llm.log[:at] if kind == "warm"][-1]
+        assert asked[: len(warmed)] == warmed, f"reply {at} does not begin as the last warm: {len(warmed)} messages"
+        assert len(asked) - len(warmed) <= 2  # the caller's words (and at most the warm's own last message)
+        assert len(asked) - 1 <= HISTORY_MESSAGES
+    starts = [llm.log[at][1][1]["content"] for at in replies]  # the first message after the system prompt
+    assert len(set(starts)) <= 3  # the window's start moved at most twice in 16 turns, not at every turn
+    assert starts[-1] != starts[0]  # but it did move: the oldest turns left the window

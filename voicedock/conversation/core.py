@@ -24,6 +24,7 @@ from voicedock.engines.loader import Engines
 from .base import AudioPort, CallActions, CallEvents, CallInfo, Pcm
 from .decide import system_prompt
 from .grounding import Said
+from .history import window, window_start
 from .interruption import Hold
 from .latency import Abandoned, abandoned_entry, turn_entry
 from .listener import Listener, caller_endpointer
@@ -37,7 +38,6 @@ from .warming import Warmable, warm_history
 log = logging.getLogger("voicedock.conversation")
 T = TypeVar("T")
 
-HISTORY_MESSAGES = 24  # the last messages sent to the LLM besides the system prompt
 TurnFactory = Callable[[], Coroutine[Any, Any, None]]
 # a turn waiting to run, with its caller audio and, for a caller turn, its latency marks
 QueuedTurn = tuple[TurnFactory, "Pcm | None", "Timings | None"]
@@ -173,13 +173,16 @@ class SessionCore:
         the heard part of a reply they interrupt), warmed while the end of their turn is still being
         decided, as long as `still` holds (default: no turn is running)."""
         llm = self.engines.llm
-        if not isinstance(llm, Warmable) or len(self.history) + len(ahead) > HISTORY_MESSAGES:
-            # once the window of messages slides, no request starts where the last one did: a warm
-            # would evaluate the whole history again each turn, in the background, for nothing
+        if not isinstance(llm, Warmable):
             return
+        # Until the caller's words are among them, the next request adds at least those, which may
+        # move the window's start: what is warmed is the part of the history that request begins with.
+        coming = [*self.history, *ahead]
+        asked = coming if coming and coming[-1].get("role") == "user" else [*coming, {"role": "user", "content": ""}]
+        start = window_start(asked)
         if self.warming is not None:
             self.warming.cancel()
-        self.warming = self.spawn(warm_history(llm, [*self.context(), *ahead], still or (lambda: self.turn is None)))
+        self.warming = self.spawn(warm_history(llm, [self.system, *coming[start:]], still or (lambda: self.turn is None)))
 
     async def _early_words(self, pause: int) -> tuple[str, float | None] | None:
         """The transcription begun at `pause`, with the words model's probability that it ends the
@@ -251,7 +254,7 @@ class SessionCore:
     # -- what turns report --------------------------------------------------------------------
 
     def context(self) -> list[Message]:
-        return [self.system, *self.history[-HISTORY_MESSAGES:]]
+        return [self.system, *window(self.history)]
 
     async def add_message(self, role: str, content: str, **extra: Any) -> None:
         self.history.append({"role": role, "content": content})
