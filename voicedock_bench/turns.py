@@ -13,6 +13,9 @@ for the greeting, asks a few questions (recorded with Piper and with espeak-ng, 
 - barge-in pause: caller speech onset → assistant audio stops, for the "okay" and the interruption;
 - backchannel resumes: the answer went on after the "okay", which did not become a caller turn;
 - WER of VoiceDock's stored transcript of the caller against the text that was spoken;
+- false cut-offs (`--paused`): the false-cut-off set's paused sentences of one split, said in
+  one call per voice, counted where the caller hears the assistant before their last word
+  (`paused_calls.py`);
 
 and adds the per-stage latencies VoiceDock stored on each call. Prints JSON (also written to
 `--out`) and draws a PNG (needs matplotlib: `pip install 'voicedock[bench]'`).
@@ -30,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +45,11 @@ from voicedock.store import calls as call_store
 from voicedock_cli.asterisk_ctl import asterisk_running
 from voicedock_cli.demo import DEMO_NUMBER, ensure_demo
 
+from .paused_calls import FALSE_CUT_OFF_RATE, PausedCall, items_for, paused_call, summarize
 from .ports import free_port
 from .turn_call import CallResult, one_call
 from .turns_report import call_line, plot, report
-from .utterances import utterances
+from .utterances import piper_voice, utterances
 
 
 async def wait_healthy(url: str, server: asyncio.subprocess.Process, within: float) -> dict[str, Any]:
@@ -83,7 +88,7 @@ def _finished(row: dict[str, Any]) -> bool:
     return row["status"] in ("ended", "failed", "rejected") and bool(row.get("analysis"))
 
 
-async def finished_records(db: Database, known: set[str], results: list[CallResult],
+async def finished_records(db: Database, known: set[str], results: Sequence[CallResult | PausedCall],
                            within: float = 90.0) -> None:
     """Give each call of a round its record once the record has ended and its post-call analysis
     is stored, so that the next round's turns do not share the CPU with this round's analyses.
@@ -115,6 +120,10 @@ async def run_bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     ensure_demo(settings)
     keep = Path(args.audio_dir) if getattr(args, "audio_dir", "") else None
     audio = await utterances(args.voices, args.profile, args.models_dir, workdir, keep)
+    split = getattr(args, "paused", "none")
+    paused_items = {} if split == "none" else await asyncio.to_thread(
+        items_for, args.voices, split, workdir,
+        piper_voice(args.profile, args.models_dir) if "piper" in args.voices else None)
     port = free_port("tcp")
     env = {**os.environ, "VOICEDOCK_MODEL_PROFILE": args.profile, "VOICEDOCK_MODELS_DIR": str(args.models_dir)}
     log = (workdir / "serve.log").open("wb")
@@ -123,6 +132,7 @@ async def run_bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         "--session", "voice", "--log-level", "WARNING", env=env, stdout=log, stderr=subprocess.STDOUT)
     db = Database(settings.database_path)
     results: list[CallResult] = []
+    paused: list[PausedCall] = []
     try:
         health = await wait_healthy(f"http://127.0.0.1:{port}/api/v1/health", server, args.load_timeout)
         uri = f"sip:{DEMO_NUMBER}@127.0.0.1:{asterisk.sip_port}"
@@ -140,6 +150,13 @@ async def run_bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                     for result in batch:
                         results.append(result)
                         print(json.dumps(call_line(result)), file=sys.stderr, flush=True)
+        for voice, items in paused_items.items():  # one call per voice, alone on the server
+            items = items[: args.paused_sentences or None]
+            said = await paused_call(uri, voice, len(results) + len(paused), items, args.reply_timeout)
+            await finished_records(db, known, [said])
+            paused.append(said)
+            print(json.dumps({"paused_call": voice, **summarize([said], split)["by_voice"][voice]}),
+                  file=sys.stderr, flush=True)
     finally:
         if server.returncode is None:
             server.terminate()
@@ -150,7 +167,17 @@ async def run_bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 await server.wait()
         log.close()
         db.close()
-    return report(args, results, health.get("checks", {}).get("models", {}))
+    data = report(args, results, health.get("checks", {}).get("models", {}))
+    if paused_items:
+        cut = data["false_cut_offs"] = summarize(paused, split)
+        data["goals"]["targets"]["false_cut_off_rate"] = FALSE_CUT_OFF_RATE
+        data["goals"]["met"]["false_cut_offs"] = (None if cut["jumped_in_rate"] is None
+                                                  else cut["jumped_in_rate"] <= FALSE_CUT_OFF_RATE)
+        data["definitions"]["false_cut_offs"] = (
+            "paused sentences of the false-cut-off set (one split, one call per voice): the caller hears the "
+            "assistant between their first and last voiced frame; ended_in_pause counts turns the server "
+            "gave up unheard because the caller went on")
+    return data
 
 
 def bench(args: argparse.Namespace) -> dict[str, Any]:

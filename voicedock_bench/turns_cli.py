@@ -19,13 +19,19 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser("turns", help="turn latency, barge-in, backchannels and WER over real SIP calls (needs root, Asterisk)")
     p.add_argument("--profile", default=default_profile(), help="model profile (default: $VOICEDOCK_MODEL_PROFILE or cpu)")
     p.add_argument("--models-dir", type=Path, default=default_models_dir())
-    p.add_argument("--calls", type=int, default=2, help="calls per voice (rounds per voice with --concurrent)")
+    p.add_argument("--calls", type=int, default=2,
+                   help="calls per voice (rounds per voice with --concurrent); 0 places only the --paused calls")
     p.add_argument("--concurrent", default=[1], type=_counts,
                    help="calls in progress at once, one run per number: 1,3 places single calls, then rounds of 3")
     p.add_argument("--questions", type=int, default=len(QUESTIONS), choices=range(len(QUESTIONS) + 1),
                    help="plain questions per call before the long one that is interrupted")
     p.add_argument("--voices", default=",".join(VOICES),
                    type=lambda s: [v.strip() for v in s.split(",") if v.strip()])
+    p.add_argument("--paused", choices=("test", "dev", "none"), default="test",
+                   help="say the false-cut-off set's paused sentences of this split, one call per voice, and "
+                        "count those the assistant speaks into (about 4 minutes a voice)")
+    p.add_argument("--paused-sentences", type=int, default=0,
+                   help="with --paused: say only the first N sentences of the split per voice (0: all 24)")
     p.add_argument("--reply-timeout", type=float, default=20.0, help="seconds to wait for a reply to start")
     p.add_argument("--load-timeout", type=float, default=300.0, help="seconds for the server to load its models")
     p.add_argument("--out", default=str(Path.cwd() / "bench-results" / "turns.json"))

@@ -191,6 +191,21 @@ def plot(data: dict[str, Any], path: Path) -> str | None:
         right.set_yticks([])
         right.set_title(f"One call ({timeline['voice']}): who is speaking when")
         right.legend(fontsize=7, loc="upper right")
+    elif cut := data.get("false_cut_offs"):  # no ordinary call to draw: the paused sentences instead
+        said = cut["utterances"]
+        replies = [(i, u["reply_ms"] / 1000) for i, u in enumerate(said) if u["reply_ms"] is not None]
+        if replies:
+            right.scatter(*zip(*replies, strict=True), s=12, label="reply began after the last word")
+        cuts = [i for i, u in enumerate(said) if u["jumped_in_at_ms"] is not None]
+        right.scatter(cuts, [0.0] * len(cuts), marker="x", color="red", s=40, label="assistant heard mid-sentence")
+        right.set_xlabel("paused sentence, in the order said (one call per voice)")
+        right.set_ylabel("last word → first reply audio (s)")
+        right.set_title(f"Paused sentences ({cut['split']} split)")
+        right.legend(fontsize=7, loc="upper right")
+    if cut := data.get("false_cut_offs"):
+        fig.suptitle(f"False cut-offs heard at the caller ({cut['split']} split): {cut['jumped_in']} of "
+                     f"{cut['n']} paused sentences; {cut['ended_in_pause']} turns ended in a pause, unheard",
+                     fontsize=9)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)

@@ -22,8 +22,8 @@ def test_bench_turns_reports_latency_barge_in_and_wer_from_real_calls(
     run = subprocess.run(
         [sys.executable, "-m", "voicedock_cli.main", "bench", "turns", "--profile", "ci", "--models-dir",
          str(ci_models_dir), "--calls", "1", "--questions", "1", "--voices", "piper,espeak-ng", "--concurrent", "1,2",
-         "--out", str(out), "--audio-dir", str(tmp_path / "audio")],
-        capture_output=True, text=True, timeout=600)
+         "--out", str(out), "--audio-dir", str(tmp_path / "audio"), "--paused", "test", "--paused-sentences", "1"],
+        capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stderr[-3000:]
     data = json.loads(out.read_text())
     # one call per voice alone, then one round of both voices at once
@@ -47,6 +47,13 @@ def test_bench_turns_reports_latency_barge_in_and_wer_from_real_calls(
     assert data["backchannel_resumes"]["n"] == 4
     assert data["server_latency_ms"]["stt_ms"]["n"] >= 2
     assert Path(data["plot"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # the first paused sentence of the test split in each of the four voices, one call per voice,
+    # each answered after its last word; whether one was cut off is the benchmark's figure
+    cut = data["false_cut_offs"]
+    assert cut["split"] == "test" and cut["n"] == 4 and sorted(cut["by_voice"]) == [
+        "espeak-en-gb-x-rp", "espeak-en-us", "espeak-en-us+f3", "piper-joe"]
+    assert cut["unanswered"] == 0 and all(v["caller_turns_stored"] for v in cut["by_voice"].values()), cut
+    assert data["goals"]["met"]["false_cut_offs"] is not None
     # the caller's sentences are kept for the next run: every question, the long one, the "okay"
     # and the interruption, per voice
     assert data["caller_audio"] == str(tmp_path / "audio")
