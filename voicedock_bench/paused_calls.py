@@ -27,10 +27,11 @@ from typing import Any
 from . import turn_metrics as tm
 from .pause_set import RATE, Item, build
 from .sip_caller import CallFailed, SipCall
-from .turn_call import LOUD, wait_voice
+from .turn_call import LOUD, wait_quiet, wait_voice
 
 FALSE_CUT_OFF_RATE = 0.03  # the goal: at most 3 % of paused utterances
-QUIET_BEFORE = 2.0  # seconds without the assistant's voice before the next sentence: not a gap between sentences
+QUIET_BEFORE = 2.0  # seconds without the assistant's voice before the next sentence: a slow reply's
+# gap between two sentences can outlast the turn benchmark's 1.2 s
 AFTER_SPEECH = 0.2  # seconds of the item's tail silence sent after its last word; the line's own silence follows
 VOICE_OF = {"piper": ("piper-joe",), "espeak-ng": ("espeak-en-us", "espeak-en-gb-x-rp", "espeak-en-us+f3")}
 """The pause set's voices behind each of the turn benchmark's voice names."""
@@ -59,9 +60,10 @@ class PausedCall:
 
 
 def items_for(voices: list[str], split: str, workdir: Path, piper: Any | None) -> dict[str, list[Item]]:
-    """The paused utterances of `split`, grouped by pause-set voice, for the benchmark's voices."""
+    """The paused utterances of `split`, grouped by pause-set voice, for the benchmark's voices
+    (`piper`: the Piper voice, or None when Piper is not among them)."""
     wanted = [v for name in voices for v in VOICE_OF.get(name, ())]
-    items = [i for i in build(workdir, piper if "piper" in voices else None)
+    items = [i for i in build(workdir, piper)
              if i.kind == "paused" and i.split == split and i.voice in wanted]
     return {v: [i for i in items if i.voice == v] for v in wanted if any(i.voice == v for i in items)}
 
@@ -81,19 +83,8 @@ async def say_paused(call: SipCall, item: Item, reply_timeout: float) -> Said:
     jumped = None if early is None or early > last else round((early - first) * 1000, 1)
     reply = await wait_voice(call, last, reply_timeout)
     if reply is not None:
-        await quiet_for(call, reply, QUIET_BEFORE, 60)
+        await wait_quiet(call, reply, 60, QUIET_BEFORE)
     return Said(item.name, item.text, pause_ms, jumped, None if reply is None else round((reply - last) * 1000, 1))
-
-
-async def quiet_for(call: SipCall, after: float, quiet: float, within: float) -> None:
-    """Until the assistant has been silent `quiet` seconds after speaking at `after`: a reply
-    whose next sentence is still being synthesized has gaps longer than the turn benchmark's 1.2 s."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while loop.time() < deadline and not call.far_end_hung_up.is_set():
-        if tm.voice_stops(call.heard, after, LOUD, quiet) is not None:
-            return
-        await asyncio.sleep(0.05)
 
 
 async def paused_call(uri: str, voice: str, index: int, items: list[Item], reply_timeout: float) -> PausedCall:
@@ -105,7 +96,7 @@ async def paused_call(uri: str, voice: str, index: int, items: list[Item], reply
         await call.dial(uri)
         greeting = await wait_voice(call, loop.time(), 15)
         if greeting is not None:
-            await quiet_for(call, greeting, QUIET_BEFORE, 60)
+            await wait_quiet(call, greeting, 60, QUIET_BEFORE)
         for item in items:
             if call.far_end_hung_up.is_set():
                 result.error = f"the assistant hung up after {len(result.said)} of {len(items)} utterances"
@@ -130,26 +121,21 @@ def caller_turns(result: PausedCall) -> int | None:
     return sum(1 for m in result.record.get("messages") or [] if m.get("role") == "user")
 
 
+def _counts(said: list[Said]) -> dict[str, Any]:
+    jumped = sum(1 for s in said if s.jumped_in_at_ms is not None)
+    return {"n": len(said), "jumped_in": jumped, "unanswered": sum(1 for s in said if s.reply_ms is None)}
+
+
 def summarize(results: list[PausedCall], split: str) -> dict[str, Any]:
     said = [s for r in results for s in r.said]
-    jumped = [s for s in said if s.jumped_in_at_ms is not None]
-
-    def rate(part: list[Said], of: list[Said]) -> float | None:
-        return round(len(part) / len(of), 3) if of else None
-
-    by_voice = {}
-    for r in results:
-        hits = [s for s in r.said if s.jumped_in_at_ms is not None]
-        by_voice[r.voice] = {"n": len(r.said), "jumped_in": len(hits), "ended_in_pause": ended_in_pause(r),
-                             "caller_turns_stored": caller_turns(r),
-                             "unanswered": sum(1 for s in r.said if s.reply_ms is None), "error": r.error}
+    counts = _counts(said)
     return {
-        "split": split, "n": len(said), "jumped_in": len(jumped), "jumped_in_rate": rate(jumped, said),
+        "split": split, **counts, "jumped_in_rate": round(counts["jumped_in"] / len(said), 3) if said else None,
         "ended_in_pause": sum(ended_in_pause(r) for r in results),
-        "unanswered": sum(1 for s in said if s.reply_ms is None),
         "reply_ms": tm.summary([s.reply_ms for s in said if s.reply_ms is not None]),
-        "by_voice": by_voice,
+        "by_voice": {r.voice: {**_counts(r.said), "ended_in_pause": ended_in_pause(r),
+                               "caller_turns_stored": caller_turns(r), "error": r.error} for r in results},
         "jumped_in_list": [{"name": s.name, "text": s.text, "pause_ms": s.pause_ms, "at_ms": s.jumped_in_at_ms}
-                           for s in jumped],
+                           for s in said if s.jumped_in_at_ms is not None],
         "utterances": [s.__dict__ for s in said],
     }

@@ -73,8 +73,8 @@ async def wait_voice(call: SipCall, after: float, within: float) -> float | None
     return await _watch(call, lambda: tm.voice_starts(call.heard, after, LOUD), within, 0.02)
 
 
-async def wait_quiet(call: SipCall, after: float, within: float) -> float | None:
-    return await _watch(call, lambda: tm.voice_stops(call.heard, after, LOUD, QUIET), within, 0.05)
+async def wait_quiet(call: SipCall, after: float, within: float, quiet: float = QUIET) -> float | None:
+    return await _watch(call, lambda: tm.voice_stops(call.heard, after, LOUD, quiet), within, 0.05)
 
 
 async def ask(call: SipCall, result: CallResult, text: str, audio: np.ndarray, reply_timeout: float,
