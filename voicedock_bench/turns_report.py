@@ -138,10 +138,14 @@ def report(args: argparse.Namespace, results: list[CallResult], models: dict[str
             "greeting_ms": "call answered (200 OK) -> first assistant frame heard; first_greeting_ms is the "
                            "run's first call, the first call of an assistant created for the run",
             "turn_latency_ms_by_concurrent": "turn latency of calls placed in rounds of N calls at once",
+            "server_turns": "each call's per-turn stages as the server recorded them (the call record's "
+                            "latency), to see where a slow turn's time went",
         },
         **figures,
         "goals": {"targets": GOALS, "met": goals},
         "turns": [t.__dict__ for r in results for t in r.turns],
+        "server_turns": [{"call": r.index, "voice": r.voice, "latency": (r.record or {}).get("latency") or []}
+                         for r in results],
         "transcripts": [{"call": r.index, "voice": r.voice, "caller": r.user,
                          "record_caller": (r.record or {}).get("caller_phone"), "said": " ".join(r.said),
                          "stored": stored_caller_words(r)} for r in results],

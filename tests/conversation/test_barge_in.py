@@ -14,7 +14,7 @@ from voicedock.conversation.interruption import (
     TALK_LIMIT_SECONDS,
 )
 from voicedock.conversation.listener import ONSET_SECONDS, PAUSE_SECONDS
-from voicedock.engines.fakes import FakeLLM, FakeSTT, FakeTTS, FakeTurn
+from voicedock.engines.fakes import FakeLLM, FakeSTT, FakeTTS, FakeTurn, FakeWordsTurn
 from voicedock.engines.loader import fake_engines
 
 WELCOME = "Welcome to the clinic. We are open every weekday from nine to five. How can I help you today?"
@@ -100,15 +100,34 @@ def test_words_judged_at_a_comma_interrupt_only_if_the_caller_stops_there() -> N
 def test_speech_after_a_turn_the_model_ended_at_a_comma_joins_it_and_interrupts() -> None:
     script = [("silence", SPEECH_AT), ("speak", 0.3), ("silence", 0.35), ("speak", 1.0), ("silence", 5.0),
               ("hangup",)]
-    stt = FakeSTT(["Okay.", "Wait, I need Tuesday."], delay=0.5)  # "Wait," alone misheard, and slow
+    # "Wait," is too short to be transcribed (under voice_seconds), so the voice model alone ends it
+    stt = FakeSTT(["Wait, I need Tuesday."])
     engines = fake_engines(stt=stt, turn=FakeTurn(), llm=FakeLLM(["Sure, Tuesday it is."]))
-    result = run_call(script, assistant={"first_message": WELCOME}, engines=engines)
+    result = run_call(script, assistant={"first_message": WELCOME, "stop_speaking_plan": {"voice_seconds": 0.5}},
+                      engines=engines)
     (_, end), = result.audio.pauses  # never resumed over the caller
     (cleared_at, _), = result.audio.clears
     assert end == cleared_at
     assert abs(cleared_at - (SPEECH_AT + 0.3 + 0.35 + 0.16)) <= FRAME  # when the second part is speech
     assert result.recorder.messages("user") == ["Wait, I need Tuesday."]
     assert result.recorder.messages("assistant")[-1] == "Sure, Tuesday it is."
+
+
+def test_an_interruption_the_words_model_finds_finished_is_answered_without_the_longest_wait() -> None:
+    """The voice model is unsure of "Sorry, actually I just need a loaf of bread." (0.01 on Smart
+    Turn): the words transcribed to judge the barge-in also decide the end of the turn, as for any
+    turn, instead of the longest wait."""
+    said = "Sorry, actually I just need a loaf of bread."
+    words = FakeWordsTurn({said: 0.6})
+    engines = fake_engines(stt=FakeSTT([said], delay=0.1), turn=FakeTurn([0.02], max_wait_seconds=1.5, words=words),
+                           llm=FakeLLM(["Sure, one loaf."]))
+    result = run_call(INTERRUPT, assistant={"first_message": WELCOME}, engines=engines)
+    (cleared_at, _), = result.audio.clears
+    # pause checked 0.2 s into the silence, the words there 0.2 s in: cut then, not 1.5 s in
+    assert abs(cleared_at - (SPEECH_AT + 1.0 + 0.2)) <= 0.05
+    assert words.asked == [said]  # read once, though the turn then keeps the same transcription
+    assert result.recorder.messages("user") == [said]
+    assert result.recorder.messages("assistant")[-1] == "Sure, one loaf."
 
 
 def test_a_cough_resumes() -> None:

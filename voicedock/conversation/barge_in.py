@@ -90,6 +90,7 @@ def judge_at_pause(s: SessionCore, event: SpeechPaused) -> None:
         return
     task = s.spawn(s.engines.stt.transcribe(event.pcm, SAMPLE_RATE))
     hold.judging = (event.pause, task)
+    s.judge_words_when_heard(event.pause, task)  # the end of their turn is decided on the same words
     task.add_done_callback(lambda _: s.inbox.put_nowait(Judged(event.pause)))
 
 

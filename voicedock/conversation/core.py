@@ -81,7 +81,8 @@ class SessionCore:
         self.phase = Phase.IDLE
         self.carry: Pcm | None = None  # caller audio of an abandoned turn, joined to what follows
         self.early: tuple[int, asyncio.Task[Transcript]] | None = None  # transcription begun at a pause
-        self.early_judged: tuple[int, asyncio.Task[float | None]] | None = None  # the words model on it
+        # the words model on a transcription begun at a pause: (pause, that transcription, its verdict)
+        self.early_judged: tuple[int, asyncio.Task[Transcript], asyncio.Task[float | None]] | None = None
         self.hold: Hold | None = None  # the assistant's audio paused on the caller's voice (barge_in.py)
         self.resumed_over = False  # the caller's current speech was judged not to interrupt (barge_in.resume)
         self.warming: asyncio.Task[None] | None = None  # the history evaluated ahead of the next reply
@@ -188,23 +189,37 @@ class SessionCore:
         """The transcription begun at `pause`, with the words model's probability that it ends the
         caller's sentence (None without one); None when there is no transcription or it failed
         (the end-of-turn model alone decides then)."""
-        if self.early is None or self.early[0] != pause:
+        early = self.transcribing(pause)
+        if early is None:
             return None
         try:
-            transcript = await asyncio.shield(self.early[1])  # the turn's reply takes the same result
+            transcript = await asyncio.shield(early)  # the turn's reply takes the same result
         except Exception:  # the reply reports a failed transcription; here the model decides alone
             return None
         judged = self.early_judged
         if judged is None or judged[0] != pause:
             return transcript.text, None
-        return transcript.text, await asyncio.shield(judged[1])
+        return transcript.text, await asyncio.shield(judged[2])
+
+    def transcribing(self, pause: int) -> asyncio.Task[Transcript] | None:
+        """The transcription of the caller's words up to `pause`: the one kept for their turn or,
+        while the assistant is paused on their voice, the one that judges whether they interrupt.
+        The end of the turn is decided on it in both cases: an interruption ("Sorry, actually I
+        just need a loaf of bread.") once waited the longest wait, as only the voice model, unsure
+        of it, was asked."""
+        if self.early is not None and self.early[0] == pause:
+            return self.early[1]
+        judging = self.hold.judging if self.hold is not None else None
+        return judging[1] if judging is not None and judging[0] == pause else None
 
     def judge_words_when_heard(self, pause: int, early: asyncio.Task[Transcript]) -> None:
         """Once the words up to `pause` are transcribed, the words model reads them at once, so its
-        answer is there when the voice model's verdict comes (they run side by side)."""
+        answer is there when the voice model's verdict comes (they run side by side). Once per
+        transcription: the barge-in's, kept for the turn, is already being read."""
         words = self.engines.turn.words if self.engines.turn is not None else None
-        if words is not None:
-            self.early_judged = (pause, self.spawn(_finished_probability(words, early)))
+        if words is None or (self.early_judged is not None and self.early_judged[1] is early):
+            return
+        self.early_judged = (pause, early, self.spawn(_finished_probability(words, early)))
 
     def keep_early(self, early: tuple[int, asyncio.Task[Transcript]]) -> None:
         """A transcription of the caller's words up to a pause, for the turn that ends with it."""
