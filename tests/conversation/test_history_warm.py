@@ -1,9 +1,11 @@
 """A call's history is warmed between turns, so the reply that needs the model evaluates only the
 caller's new words: after turns answered without it, after a barge-in, and never once the window
-of messages slides."""
+of messages slides. The reply itself is begun with the caller's words before their turn has
+surely ended (prepared.py), and is then exactly the request the turn makes."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +24,7 @@ class WarmingLLM(FakeLLM):
     """A model with a background prompt cache: what was warmed, and when, next to what was asked."""
 
     log: list[tuple[str, list[Message]]] = field(default_factory=list)
+    asked_at: list[float] = field(default_factory=list)  # (virtual) time of each reply request
 
     async def warm(self, messages: Sequence[Message], tools: Sequence[Tool] | None = None) -> bool:
         self.log.append(("warm", list(messages)))
@@ -29,14 +32,19 @@ class WarmingLLM(FakeLLM):
 
     async def stream(self, messages: Sequence[Message], *args: Any, **kwargs: Any) -> AsyncIterator[LLMChunk]:
         self.log.append(("reply", list(messages)))
+        self.asked_at.append(asyncio.get_running_loop().time())
         async for chunk in super().stream(messages, *args, **kwargs):
             yield chunk
 
 
+def _thinking_at(result: Any) -> list[float]:
+    return [t for t, state in result.session.trace if state == "thinking"]
+
+
 def test_turns_answered_without_the_model_are_in_its_cache_before_the_turn_that_needs_it() -> None:
     """Two answers from the facts, then a turn for the model: after each answer the history is
-    warmed, and while the end of the last turn is decided, its words too, so the reply's request is
-    in the cache whole. Words the facts answer are not warmed ahead: they never reach the model."""
+    warmed, and while the end of the last turn is decided its reply is begun, on exactly the
+    request the turn makes. Words the facts answer are not begun ahead: they never reach the model."""
     said = ["What do you sell?", "Where can I find your shop?", "Sorry, actually I just need a loaf of bread."]
     llm = WarmingLLM(["Of course, we have fresh bread every morning."])
     result = run_call(turns(len(said)), assistant=DEMO_ASSISTANT, engines=fake_engines(llm=llm, stt=FakeSTT(said)),
@@ -46,9 +54,10 @@ def test_turns_answered_without_the_model_are_in_its_cache_before_the_turn_that_
     assert len(replies) == 1
     asked = llm.log[replies[0]][1]
     warms = [messages for kind, messages in llm.log[: replies[0]] if kind == "warm"]
-    assert warms[-1] == asked  # nothing left to evaluate but the reply itself
-    assert warms[-2] == asked[:-1] and warms[-2][-1] == {"role": "assistant", "content": "12 Harbour Street."}
-    assert [w[-1]["content"] for w in warms if w[-1]["role"] == "user"] == [said[2]]
+    assert warms[-1] == asked[:-1] and warms[-1][-1] == {"role": "assistant", "content": "12 Harbour Street."}
+    assert asked[-1] == {"role": "user", "content": said[2]}
+    assert llm.asked_at[0] < _thinking_at(result)[-1]  # begun before the turn had ended
+    assert not any(w[-1]["role"] == "user" for w in warms)  # the facts' questions were never sent ahead
 
 
 def _interrupt_welcome(speak_seconds: float) -> tuple[WarmingLLM, str, int]:
@@ -67,23 +76,23 @@ def _interrupt_welcome(speak_seconds: float) -> tuple[WarmingLLM, str, int]:
 
 def test_what_was_heard_of_an_interrupted_reply_is_warmed_before_the_interruption_is_answered() -> None:
     """The caller cuts the welcome short: the history with the heard part is warmed while they
-    talk, then with their words too, and the reply to their words is what was warmed."""
+    talk, and the reply to their words is begun on it at their pause."""
     llm, heard, reply = _interrupt_welcome(speak_seconds=3.0)
     warms = [messages for kind, messages in llm.log[:reply] if kind == "warm"]
     asked = llm.log[reply][1]
     assert asked[-2:] == [{"role": "assistant", "content": heard}, {"role": "user", "content": "Wait, I need Tuesday."}]
-    assert warms[-1] == asked
-    assert asked[:-1] in warms  # the heard part alone, as soon as the caller was found to interrupt
+    assert warms[-1] == asked[:-1]  # the heard part alone, as soon as the caller was found to interrupt
 
 
 def test_words_that_interrupt_a_paused_reply_are_warmed_before_the_turn_ends() -> None:
     """A short "Wait, I need Tuesday." over the welcome pauses it; the words, judged at the caller's
-    pause to interrupt, are warmed with the heard part of the welcome while the end of the turn is
-    still awaited, and the reply is exactly what was warmed."""
+    pause to interrupt, begin the reply with the heard part of the welcome before it while the end
+    of the turn is still awaited; the turn takes that reply."""
     llm, heard, reply = _interrupt_welcome(speak_seconds=0.6)
-    kind, warmed = llm.log[reply - 1]
-    assert kind == "warm" and warmed == llm.log[reply][1]
-    assert warmed[-2:] == [{"role": "assistant", "content": heard}, {"role": "user", "content": "Wait, I need Tuesday."}]
+    asked = llm.log[reply][1]
+    assert asked[-2:] == [{"role": "assistant", "content": heard}, {"role": "user", "content": "Wait, I need Tuesday."}]
+    assert not any(kind == "warm" and m[-1]["role"] == "user" for kind, m in llm.log)  # begun, not warmed
+    assert llm.closed_early == 0
 
 
 def test_a_long_call_is_still_warmed_and_each_reply_begins_as_the_history_warmed_before_it() -> None:

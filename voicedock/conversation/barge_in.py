@@ -26,7 +26,7 @@ def pause_on_onset(s: SessionCore) -> None:
     """The caller's voice began while the assistant speaks: silence it now, decide later."""
     if s.hold is not None:
         if s.hold.ended is None:
-            _drop_judging(s.hold)  # the caller went on after a pause: their words are not judged yet
+            _drop_judging(s, s.hold)  # the caller went on after a pause: their words are not judged yet
         return
     _pause(s, _new_hold(s))
 
@@ -85,7 +85,7 @@ def judge_at_pause(s: SessionCore, event: SpeechPaused) -> None:
     hold = s.hold
     if hold is None:
         return
-    _drop_judging(hold)
+    _drop_judging(s, hold)
     if _voiced(s, hold) < s.settings.barge_in_voice_seconds - 1e-9:
         return
     task = s.spawn(s.engines.stt.transcribe(event.pcm, SAMPLE_RATE))
@@ -164,7 +164,7 @@ def resume(s: SessionCore, why: str, text: str = "") -> None:
     if hold is None:
         return
     s.resumed_over = True
-    _drop_judging(hold)
+    _drop_judging(s, hold)
     s.playout.resume()
     s.set_state(State.RESUMED)
     log.info("assistant resumed after caller speech", extra={
@@ -185,8 +185,9 @@ def _voiced(s: SessionCore, hold: Hold) -> float:
     return s.listener.voiced_total - hold.voiced_from if hold.confirmed else 0.0
 
 
-def _drop_judging(hold: Hold) -> None:
+def _drop_judging(s: SessionCore, hold: Hold) -> None:
     hold.interrupts = False
     if hold.judging is not None:
         hold.judging[1].cancel()
         hold.judging = None
+        s.drop_prepared()  # begun for those words, if they interrupted

@@ -28,6 +28,7 @@ from .history import window, window_start
 from .interruption import Hold
 from .latency import Abandoned, abandoned_entry, turn_entry
 from .listener import Listener, caller_endpointer
+from .prepared import PreparedReply
 from .settings import VoiceSettings
 from .speech import Playout, Timings, Utterance, speak_text
 from .state import PHASE_OF_STATE, EndRequest, InboxEvent, Phase, State, TurnDone
@@ -86,6 +87,7 @@ class SessionCore:
         self.hold: Hold | None = None  # the assistant's audio paused on the caller's voice (barge_in.py)
         self.resumed_over = False  # the caller's current speech was judged not to interrupt (barge_in.resume)
         self.warming: asyncio.Task[None] | None = None  # the history evaluated ahead of the next reply
+        self.prepared: PreparedReply | None = None  # the next reply, written ahead of its turn (prepared.py)
         self.queued: deque[QueuedTurn] = deque()
         self.idle_since: float | None = None
         self.silence_prompts = 0
@@ -166,6 +168,34 @@ class SessionCore:
         if heard:
             await self.add_message("assistant", heard, interrupted=True)
         self.warm_history()  # while the caller goes on talking
+
+    def prepare_reply(self, *ahead: Message) -> bool:
+        """Begin writing the reply of the turn that will add `ahead` (the caller's words transcribed at
+        their pause, after the heard part of a reply they interrupt) while the end of that turn is
+        still being decided. False where it cannot be: a hosted model (it would bill replies never
+        spoken), or tools, whose step decides the turn first and may need the model for itself."""
+        llm = self.engines.llm
+        if self.specs or not isinstance(llm, Warmable):
+            return False
+        self.drop_prepared()
+        self.prepared = PreparedReply(llm, [self.system, *window([*self.history, *ahead])],
+                                      max_tokens=self.settings.max_tokens, temperature=self.settings.temperature,
+                                      spawn=self.spawn)
+        return True
+
+    def take_prepared(self) -> PreparedReply | None:
+        """The reply written ahead for the request this turn makes now; one written for another is dropped."""
+        prepared, self.prepared = self.prepared, None
+        if prepared is None or prepared.fits(self.context()):
+            return prepared
+        prepared.drop()
+        return None
+
+    def drop_prepared(self) -> None:
+        """The caller went on, or their turn is answered another way: the reply written ahead is not."""
+        if self.prepared is not None:
+            self.prepared.drop()
+            self.prepared = None
 
     def warm_history(self, *ahead: Message, still: Callable[[], bool] | None = None) -> None:
         """The history so far into the model's prompt cache, before the caller's next turn needs it.

@@ -5,14 +5,14 @@ with a record of which words went out when, so a barge-in keeps only what the ca
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from voicedock.audio import resample
-from voicedock.engines.base import LLM, TTS, AudioChunk, Message
+from voicedock.engines.base import LLM, TTS, AudioChunk, LLMChunk, Message
 from voicedock.engines.sentences import SentenceSplitter, first_clause_then_rest
 
 from .base import SAMPLE_RATE, AudioPort
@@ -169,11 +169,14 @@ async def speak_stream(
     max_tokens: int,
     temperature: float,
     skip: Callable[[str], bool] | None = None,
+    written_ahead: AsyncIterator[LLMChunk] | None = None,
 ) -> str:
     """Generate and speak at once: the LLM runs ahead in a task while TTS speaks finished sentences.
 
     Returns the full text the model wrote; cancelling this stops generation and synthesis. A
     sentence `skip` accepts is not spoken (a small model repeats its greeting in every reply).
+    `written_ahead`: the reply to these `messages`, begun before the turn (prepared.py), read
+    instead of a new generation.
     """
     sentences: asyncio.Queue[object] = asyncio.Queue()
     written: list[str] = []
@@ -182,7 +185,8 @@ async def speak_stream(
         splitter = SentenceSplitter(first_clause=True)
         try:
             timings.mark("llm_start", clock())
-            stream = llm.stream(messages, None, max_tokens=max_tokens, temperature=temperature)
+            stream = written_ahead if written_ahead is not None else llm.stream(
+                messages, None, max_tokens=max_tokens, temperature=temperature)
             async with aclosing(stream) as chunks:  # type: ignore[type-var]
                 async for chunk in chunks:
                     if chunk.text:

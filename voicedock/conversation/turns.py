@@ -51,6 +51,7 @@ async def reply_turn(
         text = transcript.text.strip()
         if not text or transcript.no_speech_prob > NO_SPEECH_PROB:
             log.info("no words in the caller's audio", extra={"call_id": s.info.call_id})
+            s.drop_prepared()
             return
     else:
         timings.mark("stt_start", s.clock())
@@ -98,16 +99,18 @@ async def _hours_again(s: SessionCore, text: str) -> str | None:
 
 
 def warm_reply(s: SessionCore, text: str, still: Callable[[], bool], heard: str = "") -> None:
-    """Warm the request of a reply to words the caller has not finished yet (their turn adds them
-    next, after `heard`, what they heard of a reply they interrupt) while `still` holds; not when
-    the instructions answer the question or say nothing of it, as the model never sees it then."""
+    """Begin the reply to words the caller has not finished yet (their turn adds them next, after
+    `heard`, what they heard of a reply they interrupt; `SessionCore.prepare_reply`), or where it
+    cannot be begun, warm its request while `still` holds; neither when the instructions answer
+    the question or say nothing of it, as the model never sees it then."""
     if not text:
         return
     found = _words_look_up(s, text, _caller_turn(s, back=1))  # by words alone: no time to wait here
     if found is not None and (not found.answerable or found.lines):  # said without the model
         return
     ahead: list[Message] = [{"role": "assistant", "content": heard}] if heard else []
-    s.warm_history(*ahead, {"role": "user", "content": text}, still=still)
+    if not s.prepare_reply(*ahead, {"role": "user", "content": text}):
+        s.warm_history(*ahead, {"role": "user", "content": text}, still=still)
 
 
 async def _look_up(s: SessionCore, text: str, previous: str) -> Lookup | None:
@@ -151,6 +154,7 @@ def _caller_turn(s: SessionCore, back: int) -> str:
 
 
 async def _say_fixed(s: SessionCore, text: str, timings: Timings) -> None:
+    s.drop_prepared()  # answered without the model: its two cores are the voice's now
     utterance = s.begin_utterance(True)
     await speak_text(s.engines.tts, text, s.playout, utterance, s.clock, timings)
     await s.report_latency(timings)
@@ -253,6 +257,7 @@ async def _speak_reply(s: SessionCore, timings: Timings) -> None:
         spoken.append(sentence)
         return False
 
+    prepared = s.take_prepared()
     try:
         written = await speak_stream(
             s.engines.llm,
@@ -265,11 +270,15 @@ async def _speak_reply(s: SessionCore, timings: Timings) -> None:
             max_tokens=s.settings.max_tokens,
             temperature=s.settings.temperature,
             skip=skip,
+            written_ahead=prepared.take() if prepared is not None else None,
         )
     except EngineError as err:
         log.warning("reply generation failed", extra={"call_id": s.info.call_id, "code": err.code})
         await speak_text(s.engines.tts, LLM_ERROR_APOLOGY, s.playout, utterance, s.clock, timings)
         written = LLM_ERROR_APOLOGY
+    finally:
+        if prepared is not None:
+            prepared.drop()  # a turn cut short stops the generation it took over
     if check.dropped:  # what it would have claimed is said to be unknown instead
         log.info("reply sentences with numbers nobody gave were not spoken",
                  extra={"call_id": s.info.call_id, "sentences": len(check.dropped)})
