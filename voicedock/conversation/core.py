@@ -172,9 +172,10 @@ class SessionCore:
     def prepare_reply(self, *ahead: Message) -> bool:
         """Begin writing the reply of the turn that will add `ahead` (the caller's words transcribed at
         their pause, after the heard part of a reply they interrupt) while the end of that turn is
-        still being decided. False where it cannot be: a hosted model would bill replies never spoken."""
+        still being decided. False where it cannot be: a hosted model (it would bill replies never
+        spoken), or tools, whose step decides the turn first and may need the model for itself."""
         llm = self.engines.llm
-        if not isinstance(llm, Warmable):
+        if self.specs or not isinstance(llm, Warmable):
             return False
         self.drop_prepared()
         self.prepared = PreparedReply(llm, [self.system, *window([*self.history, *ahead])],
@@ -189,13 +190,6 @@ class SessionCore:
             return prepared
         prepared.drop()
         return None
-
-    def keep_prepared_if_written(self) -> None:
-        """Before a tool step, which may ask the model itself (to choose a tool, to read a value): a
-        reply still being written would hold the model up to its next sentence, so it is dropped;
-        one written whole costs the step nothing and waits for the turn's reply."""
-        if self.prepared is not None and not self.prepared.written:
-            self.drop_prepared()
 
     def drop_prepared(self) -> None:
         """The caller went on, or their turn is answered another way: the reply written ahead is not."""

@@ -9,9 +9,7 @@ turn that ends with the same words speaks what is written and reads the rest fro
 generation. Decoding is greedy, so it is the reply the turn would have written.
 
 Dropped unspoken when the caller goes on, and when their turn is answered another way (a fact
-from the instructions, a tool). With tools, a reply not yet written whole when the turn starts is
-dropped before the tool step, which may need the model itself. Only for a local model: a hosted
-one would bill replies never spoken.
+from the instructions). Only for a local model: a hosted one would bill replies never spoken.
 """
 
 from __future__ import annotations
@@ -49,11 +47,6 @@ class PreparedReply:
         finally:
             self._done = True
             self._more.set()
-
-    @property
-    def written(self) -> bool:
-        """Written to its end, without an error: the model is free again."""
-        return self._done and self._error is None and not self._task.cancelled()
 
     def fits(self, messages: Sequence[Message]) -> bool:
         """Written for exactly this request, and still being written or written whole."""

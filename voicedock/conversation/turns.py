@@ -60,11 +60,8 @@ async def reply_turn(
         s.turn_transcribed = True
         s.note_caller(text)
         await s.add_message("user", text)
-        if s.specs:
-            s.keep_prepared_if_written()
-            if await tool_step(s, text, timings):
-                s.drop_prepared()
-                return
+        if s.specs and await tool_step(s, text, timings):
+            return
         if s.tool_turn != s.caller_turns and (who := identity_answer(text, s.settings.business_name)):
             await _say_fixed(s, who, timings)
             return
