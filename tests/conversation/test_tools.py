@@ -89,6 +89,15 @@ def test_a_reply_that_only_says_the_callers_words_back_speaks_the_tool_result_in
     assert result.recorder.messages("assistant") == ["Good morning! Here is what I found: free: 09:00 and 14:00."]
 
 
+def test_a_refusal_written_after_the_tool_did_what_was_asked_is_not_spoken() -> None:
+    """The tool answered; "I can't assist with that" would tell the caller the opposite of what
+    happened. Its result is said in plain words instead."""
+    runner = ScriptedRunner(check_availability={"free": ["09:00", "14:00"]})
+    result, _ = _call({"tool": "check_availability", "arguments": {"date": "2025-06-04"}},
+                      "Anything tomorrow?", runner, "I'm sorry, but I can't assist with that.")
+    assert result.recorder.messages("assistant") == ["Here is what I found: free: 09:00 and 14:00."]
+
+
 def test_a_sentence_that_says_the_callers_words_back_is_not_spoken() -> None:
     llm = FakeLLM(["My headset is not working in Teams calls, nobody can hear me. I'll note that for the team."])
     result = run_call(ONE_TURN, assistant={"first_message": None, "system_prompt": "You help with IT problems."},

@@ -67,6 +67,16 @@ def test_first_clause_starts_speech_at_the_first_comma_only():
     assert _pieces(text) == ["Yes, we make birthday cakes, and cupcakes.", "Anything else?"]
 
 
+def test_an_apology_is_not_a_first_clause_of_its_own():
+    """What follows "I'm sorry," may be dropped (a refusal after a tool ran, a number nobody gave):
+    the apology must not already have been spoken alone."""
+    assert _pieces("I'm sorry, but I can't assist with that. Bye.", first_clause=True) == [
+        "I'm sorry, but I can't assist with that.", "Bye."]
+    assert _pieces("Sorry, we're closed on Sunday.", first_clause=True) == ["Sorry, we're closed on Sunday."]
+    assert _pieces("Unfortunately, no.", first_clause=True) == ["Unfortunately, no."]
+    assert _pieces("Sorry to hear that, how can I help?", first_clause=True) == ["Sorry to hear that,", "how can I help?"]
+
+
 def test_first_clause_leaves_numbers_and_sentences_without_a_clause_whole():
     assert _pieces("We baked 7,000 loaves. Bye.", first_clause=True) == ["We baked 7,000 loaves.", "Bye."]
     assert _pieces("Open at 7: come early.", first_clause=True) == ["Open at 7:", "come early."]

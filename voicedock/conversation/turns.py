@@ -30,6 +30,9 @@ log = logging.getLogger("voicedock.conversation")
 
 NO_SPEECH_PROB = 0.8
 _WORD = re.compile(r"[a-z0-9']+")
+# "I'm sorry, but I can't assist with that.", written after a tool has just done what was asked
+_REFUSAL = re.compile(r"(?i)\b(?:can(?:no|')?t|(?:am|'m) (?:not able|unable) to|won't be able to)\s+"
+                      r"(?:assist|help|do that|process)\b")
 ANYTHING_ELSE = "Is there anything else I can help you with?"
 LLM_ERROR_APOLOGY = "I'm sorry, I didn't catch that. Could you say it again?"
 
@@ -248,8 +251,10 @@ async def _speak_reply(s: SessionCore, timings: Timings) -> None:
     spoken: list[str] = []
     parroted: list[str] = []
 
+    acted = s.tool_turn == s.caller_turns  # a tool answered this turn: its result is the news
+
     def skip(sentence: str) -> bool:
-        if parrot(sentence) or again(sentence):
+        if parrot(sentence) or again(sentence) or (acted and _REFUSAL.search(sentence)):
             parroted.append(sentence)
             return True
         if bool(greeting and greeting(sentence)) or check(sentence):

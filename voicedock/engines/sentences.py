@@ -19,6 +19,11 @@ _TERMINATORS = ".!?…"
 _CLAUSE = ",;:"
 _CLOSERS = "\"')]}’”»"
 _MARKUP = re.compile(r"(\*\*|__|`+|^#+\s*|^\s*[-*]\s+)", re.MULTILINE)
+# An apology that opens a reply is not a clause of its own: what follows it is where a small model
+# refuses or claims what it was never given, which the session's checks may drop, and "I'm sorry,"
+# spoken alone before that is known says nothing.
+_APOLOGY = re.compile(r"(?i)^\W*(?:(?:i'?m|i am|we'?re|we are)\s+)?(?:so\s+|very\s+|really\s+)?"
+                      r"(?:sorry|afraid|unfortunately)\W*$")
 
 
 def clean_for_speech(text: str) -> str:
@@ -33,7 +38,8 @@ class SentenceSplitter:
     `max_chars` splits an overlong run at the last comma or space so first audio is never held back.
     With `first_clause`, the first piece ends already at a comma, semicolon or colon followed by a
     space ("Yes, we do." gives "Yes," then "we do."): speech can start after the first clause
-    instead of the whole first sentence. Later pieces are whole sentences.
+    instead of the whole first sentence; not after an apology alone ("I'm sorry,"). Later pieces
+    are whole sentences.
     """
 
     max_chars: int = 250
@@ -59,7 +65,8 @@ class SentenceSplitter:
         for i, ch in enumerate(text[: self.max_chars]):
             if ch == "\n" and text[:i].strip():
                 return i + 1
-            if ch in _CLAUSE and self.first_clause and not self._emitted and text[:i].strip():
+            if ch in _CLAUSE and self.first_clause and not self._emitted and text[:i].strip() \
+                    and not _APOLOGY.match(text[:i]):
                 if i + 1 < len(text) and text[i + 1].isspace():
                     return i + 1
             if ch in _TERMINATORS:
