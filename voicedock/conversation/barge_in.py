@@ -190,4 +190,4 @@ def _drop_judging(s: SessionCore, hold: Hold) -> None:
     if hold.judging is not None:
         hold.judging[1].cancel()
         hold.judging = None
-        s.drop_prepared()  # begun for those words, if they interrupted
+        s.prepared.drop()  # begun for those words, if they interrupted

@@ -28,7 +28,7 @@ from .history import window, window_start
 from .interruption import Hold
 from .latency import Abandoned, abandoned_entry, turn_entry
 from .listener import Listener, caller_endpointer
-from .prepared import PreparedReply
+from .prepared import NextReply
 from .settings import VoiceSettings
 from .speech import Playout, Timings, Utterance, speak_text
 from .state import PHASE_OF_STATE, EndRequest, InboxEvent, Phase, State, TurnDone
@@ -87,7 +87,7 @@ class SessionCore:
         self.hold: Hold | None = None  # the assistant's audio paused on the caller's voice (barge_in.py)
         self.resumed_over = False  # the caller's current speech was judged not to interrupt (barge_in.resume)
         self.warming: asyncio.Task[None] | None = None  # the history evaluated ahead of the next reply
-        self.prepared: PreparedReply | None = None  # the next reply, written ahead of its turn (prepared.py)
+        self.prepared = NextReply()  # the next reply, written ahead of its turn (prepared.py)
         self.queued: deque[QueuedTurn] = deque()
         self.idle_since: float | None = None
         self.silence_prompts = 0
@@ -177,25 +177,9 @@ class SessionCore:
         llm = self.engines.llm
         if self.specs or not isinstance(llm, Warmable):
             return False
-        self.drop_prepared()
-        self.prepared = PreparedReply(llm, [self.system, *window([*self.history, *ahead])],
-                                      max_tokens=self.settings.max_tokens, temperature=self.settings.temperature,
-                                      spawn=self.spawn)
+        self.prepared.begin(llm, self.context(*ahead), max_tokens=self.settings.max_tokens,
+                            temperature=self.settings.temperature, spawn=self.spawn)
         return True
-
-    def take_prepared(self) -> PreparedReply | None:
-        """The reply written ahead for the request this turn makes now; one written for another is dropped."""
-        prepared, self.prepared = self.prepared, None
-        if prepared is None or prepared.fits(self.context()):
-            return prepared
-        prepared.drop()
-        return None
-
-    def drop_prepared(self) -> None:
-        """The caller went on, or their turn is answered another way: the reply written ahead is not."""
-        if self.prepared is not None:
-            self.prepared.drop()
-            self.prepared = None
 
     def warm_history(self, *ahead: Message, still: Callable[[], bool] | None = None) -> None:
         """The history so far into the model's prompt cache, before the caller's next turn needs it.
@@ -298,8 +282,9 @@ class SessionCore:
 
     # -- what turns report --------------------------------------------------------------------
 
-    def context(self) -> list[Message]:
-        return [self.system, *window(self.history)]
+    def context(self, *ahead: Message) -> list[Message]:
+        """The model's request: now, or once the coming turn has added `ahead` to the history."""
+        return [self.system, *window([*self.history, *ahead])]
 
     async def add_message(self, role: str, content: str, **extra: Any) -> None:
         self.history.append({"role": role, "content": content})

@@ -53,27 +53,52 @@ class PreparedReply:
         return not self._taken and not self._task.cancelled() and [dict(m) for m in messages] == self.messages
 
     def take(self) -> AsyncIterator[LLMChunk]:
-        """The reply's chunks, those written already at once; closing it stops the generation."""
+        """The reply's chunks, those written already at once. The taker drops it when done with
+        it: an iterator never started would not run a `finally` of its own."""
         self._taken = True
         return self._read()
 
     async def _read(self) -> AsyncIterator[LLMChunk]:
         sent = 0
-        try:
-            while True:
-                if sent < len(self._chunks):
-                    sent += 1
-                    yield self._chunks[sent - 1]
-                    continue
-                if self._done:
-                    if self._error is not None:
-                        raise self._error
-                    return
-                self._more.clear()
-                await self._more.wait()
-        finally:
-            self.drop()
+        while True:
+            if sent < len(self._chunks):
+                sent += 1
+                yield self._chunks[sent - 1]
+                continue
+            if self._done:
+                if self._error is not None:
+                    raise self._error
+                return
+            self._more.clear()
+            await self._more.wait()
 
     def drop(self) -> None:
         """Stop writing it (the LLM stream is closed, the model let go)."""
         self._task.cancel()
+
+
+class NextReply:
+    """The one reply a session has written ahead, if any: begun anew at each pause, taken by the
+    turn whose request it fits, dropped otherwise."""
+
+    def __init__(self) -> None:
+        self._reply: PreparedReply | None = None
+
+    def begin(self, llm: LLM, messages: Sequence[Message], *, max_tokens: int, temperature: float,
+              spawn: Callable[[Coroutine[Any, Any, None]], asyncio.Task[None]]) -> None:
+        self.drop()
+        self._reply = PreparedReply(llm, messages, max_tokens=max_tokens, temperature=temperature, spawn=spawn)
+
+    def take(self, messages: Sequence[Message]) -> PreparedReply | None:
+        """The reply written ahead for the request `messages`; one written for another is dropped."""
+        reply, self._reply = self._reply, None
+        if reply is None or reply.fits(messages):
+            return reply
+        reply.drop()
+        return None
+
+    def drop(self) -> None:
+        """The caller went on, or their turn is answered another way: the reply written ahead is not."""
+        if self._reply is not None:
+            self._reply.drop()
+            self._reply = None

@@ -54,7 +54,7 @@ async def reply_turn(
         text = transcript.text.strip()
         if not text or transcript.no_speech_prob > NO_SPEECH_PROB:
             log.info("no words in the caller's audio", extra={"call_id": s.info.call_id})
-            s.drop_prepared()
+            s.prepared.drop()
             return
     else:
         timings.mark("stt_start", s.clock())
@@ -157,7 +157,7 @@ def _caller_turn(s: SessionCore, back: int) -> str:
 
 
 async def _say_fixed(s: SessionCore, text: str, timings: Timings) -> None:
-    s.drop_prepared()  # answered without the model: its two cores are the voice's now
+    s.prepared.drop()  # answered without the model: its two cores are the voice's now
     utterance = s.begin_utterance(True)
     await speak_text(s.engines.tts, text, s.playout, utterance, s.clock, timings)
     await s.report_latency(timings)
@@ -262,7 +262,7 @@ async def _speak_reply(s: SessionCore, timings: Timings) -> None:
         spoken.append(sentence)
         return False
 
-    prepared = s.take_prepared()
+    prepared = s.prepared.take(s.context())
     try:
         written = await speak_stream(
             s.engines.llm,
@@ -293,7 +293,7 @@ async def _speak_reply(s: SessionCore, timings: Timings) -> None:
         # caller must not hear silence, nor their own words instead of an answer
         log.info("reply had no speakable text", extra={"call_id": s.info.call_id, "chars": len(written),
                                                       "parroted": len(parroted)})
-        result = s.last_result() if s.tool_turn == s.caller_turns else None
+        result = s.last_result() if acted else None
         heard = next((str(m["content"]) for m in reversed(s.history) if m["role"] == "user"), "")
         fallback = spoken_result(result) or (ANYTHING_ELSE if parroted and is_chatter(heard) else LLM_ERROR_APOLOGY)
         await speak_text(s.engines.tts, fallback, s.playout, utterance, s.clock, timings)

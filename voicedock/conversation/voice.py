@@ -136,7 +136,7 @@ class VoiceSession(SessionCore):
         """One inbox event; an ended_reason ("" for media gone) when the session must stop."""
         match item:
             case SpeechOnset():
-                self.drop_prepared()  # the caller goes on: the words it answers are not their turn's
+                self.prepared.drop()  # the caller goes on: the words it answers are not their turn's
                 pause_on_onset(self)
             case SpeechStarted():
                 await on_speech_confirmed(self)
@@ -232,7 +232,7 @@ class VoiceSession(SessionCore):
         if self.early is not None:
             self.early[1].cancel()
             self.early = None
-            self.drop_prepared()
+            self.prepared.drop()
 
     async def _on_speech_ended(self, event: SpeechEnded) -> None:
         if self.hold is not None:  # its words decide whether it interrupts
