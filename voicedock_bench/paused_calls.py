@@ -111,7 +111,7 @@ async def paused_call(uri: str, voice: str, index: int, items: list[Item], reply
 
 def ended_in_pause(result: PausedCall) -> int:
     """Turns the server gave up because the caller spoke again before the reply was heard."""
-    return sum(1 for e in (result.record or {}).get("latency") or [] if e.get("abandoned") == "barge-in")
+    return sum(1 for e in tm.server_latency(result.record) if e.get("abandoned") == "barge-in")
 
 
 def caller_turns(result: PausedCall) -> int | None:

@@ -97,3 +97,8 @@ def summary(values: Sequence[float], digits: int = 1) -> dict[str, Any]:
     return {"n": len(values), "p50": round(float(np.percentile(data, 50)), digits),
             "p95": round(float(np.percentile(data, 95)), digits), "mean": round(float(data.mean()), digits),
             "min": round(float(data.min()), digits), "max": round(float(data.max()), digits)}
+
+
+def server_latency(record: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The per-turn latency entries a call's record stores (none before the record is read)."""
+    return list((record or {}).get("latency") or [])

@@ -37,7 +37,7 @@ def stage_summary(results: list[CallResult]) -> dict[str, Any]:
     only up to that moment, so it is counted apart (`abandoned_turns`), not mixed into them."""
     stages: dict[str, list[float]] = {}
     for r in results:
-        for entry in (r.record or {}).get("latency") or []:
+        for entry in tm.server_latency(r.record):
             if entry.get("abandoned"):
                 continue
             for key, value in entry.items():
@@ -48,7 +48,7 @@ def stage_summary(results: list[CallResult]) -> dict[str, Any]:
 
 def abandoned_turns(results: list[CallResult]) -> int:
     """Turns the server recorded as given up on (the caller hung up or spoke again before the reply)."""
-    return sum(1 for r in results for e in (r.record or {}).get("latency") or [] if e.get("abandoned"))
+    return sum(1 for r in results for e in tm.server_latency(r.record) if e.get("abandoned"))
 
 
 def backchannel_resumed(result: CallResult) -> bool | None:
@@ -144,7 +144,7 @@ def report(args: argparse.Namespace, results: list[CallResult], models: dict[str
         **figures,
         "goals": {"targets": GOALS, "met": goals},
         "turns": [t.__dict__ for r in results for t in r.turns],
-        "server_turns": [{"call": r.index, "voice": r.voice, "latency": (r.record or {}).get("latency") or []}
+        "server_turns": [{"call": r.index, "voice": r.voice, "latency": tm.server_latency(r.record)}
                          for r in results],
         "transcripts": [{"call": r.index, "voice": r.voice, "caller": r.user,
                          "record_caller": (r.record or {}).get("caller_phone"), "said": " ".join(r.said),
