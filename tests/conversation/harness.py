@@ -273,13 +273,15 @@ def run_call(
     report_dtmf: bool = False,
     virtual: bool = True,
     stop_when: Callable[[Recorder], bool] | None = None,
+    agent_phone: str | None = None,
 ) -> CallResult:
     """Run one whole call in virtual time (real time for real engines, whose threads take real
-    seconds) and return what happened."""
+    seconds) and return what happened. `agent_phone`: the number the caller dialled."""
     engines = engines or fake_engines()
     config = CallAssistant.parse({"system_prompt": "You book appointments.", "first_message": "Hello!",
                                   **(assistant or {})})
-    info = CallInfo(call_id="call_test", direction="inbound", assistant=config, customer_phone="+31600000001")
+    info = CallInfo(call_id="call_test", direction="inbound", assistant=config, customer_phone="+31600000001",
+                    agent_phone=agent_phone)
     audio = FakeAudioPort(script)
     recorder = Recorder()
     factory = voice_session_factory(engines, tool_runner=tool_runner, now=lambda: FIXED_NOW, report_dtmf=report_dtmf)

@@ -28,11 +28,12 @@ def turns(n: int) -> list[tuple[Any, ...]]:
     return script
 
 
-def converse(said: list[str], json_replies: list[dict[str, Any]], replies: list[str] | None = None) -> Any:
+def converse(said: list[str], json_replies: list[dict[str, Any]], replies: list[str] | None = None,
+             agent_phone: str | None = None) -> Any:
     runner = ScriptedRunner(book_appointment={"booked": True, "reference": "BK-7"})
     llm = FakeLLM(replies or ["You're all booked."], json_replies=json_replies)
     result = run_call(turns(len(said)), assistant=ASSISTANT, engines=fake_engines(llm=llm, stt=FakeSTT(said)),
-                      tool_runner=runner, max_seconds=8.0 * len(said) + 5)
+                      tool_runner=runner, max_seconds=8.0 * len(said) + 5, agent_phone=agent_phone)
     return result, runner
 
 
@@ -206,3 +207,35 @@ def test_the_turn_that_gives_the_name_is_not_the_problem_the_ticket_is_about() -
     assert runner.calls == []
     asked = result.recorder.of("tool_call")[-1]
     assert asked["status"] == "needs_arguments" and asked["missing"] == ["summary"]
+
+
+def test_a_number_heard_with_a_digit_missing_is_asked_for_again_not_booked() -> None:
+    """A US number the ear heard as nine digits ("555-303-981") is no number there: the caller is
+    told and asked again, and the booking runs under the number said again in full."""
+    result, runner = converse(
+        ["Book me in for Friday at 3, it's Ana Lopez", "Sure, 555-303-981.", "Five five five, three oh three, "
+         "nine eight eight one."],
+        [{"intent": "book appointment"}, {"date": "Friday", "time": "3", "name": "Ana Lopez"},
+         {"phone": "555303981"}, {"phone": "5553039881"}],
+        agent_phone="+15550100200",
+    )
+    assert runner.calls == [("book_appointment", {"date": "2025-06-06", "time": "15:00", "name": "Ana Lopez",
+                                                  "phone": "5553039881"})]
+    assert result.recorder.messages("assistant")[:2] == [
+        "What phone number can we reach you on?",
+        "Sorry, I didn't catch the whole number. What phone number can we reach you on?"]
+
+
+def test_a_new_number_not_heard_whole_is_not_replaced_by_the_one_given_before() -> None:
+    result, runner = converse(
+        ["Book me Friday at 3, my number is 555-303-9881", "Ana Lopez, and actually use 555-404-221.",
+         "555-404-2219"],
+        [{"intent": "book appointment"}, {"date": "Friday", "time": "3", "phone": "5553039881"},
+         {"name": "Ana Lopez", "phone": "555404221"}, {"phone": "5554042219"}],
+        agent_phone="+15550100200",
+    )
+    assert runner.calls == [("book_appointment", {"date": "2025-06-06", "time": "15:00", "name": "Ana Lopez",
+                                                  "phone": "5554042219"})]
+    assert result.recorder.messages("assistant")[:2] == [
+        "May I have your name, please?",
+        "Sorry, I didn't catch the whole number. What phone number can we reach you on?"]

@@ -19,6 +19,8 @@ from voicedock.audio import Pcm as Pcm
 from voicedock.telephony import ControlCommand
 from voicedock.webhooks.payloads import MessageContext, call_context
 
+from .phones import phone_region
+
 
 class AudioPort(Protocol):
     """Caller audio in and assistant audio out, as 8 kHz mono int16."""
@@ -100,6 +102,12 @@ class CallInfo:
     agent_phone: str | None = None  # the assistant's number, whichever way the call went
     customer_phone: str | None = None  # the other party
     metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def phone_region(self) -> str | None:
+        """The country whose phone numbers callers give here: the assistant's number's, else the
+        other party's (`phones.phone_region`)."""
+        return phone_region(self.agent_phone, self.customer_phone)
 
     def context(self, status: str = "in-progress") -> MessageContext:
         return call_context(call_id=self.call_id, direction=self.direction, status=status,

@@ -17,6 +17,7 @@ from .digits import COUNT_WORDS, last_correction, phone_digits, spoken_digits
 from .grounding import ADDRESS_KEYS, DESCRIBED_FORMAT, PHONE_KEYS, described_digits
 from .names import OTHERS_NAME_KEYS, OWN_NAME_KEYS, others_names, without_others_names, without_spelling
 from .party import PARTY_KEYS, party_size
+from .phones import PHONE_DIGITS
 
 _WORD_OF_A_NAME = r"[A-Z][a-z'’]*(?:-?[A-Z][a-z'’]+)*(?<=[a-z'’])"
 """A capitalised word of a name, whole: "O'Brien", "Harris-Bell" (never "Harris-"), "McDonald"."""
@@ -115,7 +116,7 @@ def _read(key: str, prop: Mapping[str, Any], text: str) -> Any:
         return _email(text)
     if PHONE_KEYS.search(key):
         digits = phone_digits(text)
-        return digits if 7 <= len(digits) <= 15 else None
+        return digits if len(digits) in PHONE_DIGITS else None
     if "name" in key.lower() and not _ID_KEYS.search(key.replace("name", "")):
         if OTHERS_NAME_KEYS.search(key):  # a pet's or a child's: only a name given to them
             given = others_names(text)

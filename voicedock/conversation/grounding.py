@@ -34,6 +34,7 @@ from .digits import (
 from .levels import ground_level
 from .names import OTHERS_NAME_KEYS, OWN_NAME_KEYS, others_names, without_others_names, without_spelling
 from .party import PARTY_KEYS, party_size
+from .phones import possible_phone
 from .said import Grounded as Grounded
 from .said import Said as Said
 
@@ -135,11 +136,23 @@ def described_digits(description: str) -> int | None:
 
 def ground_value(
     key: str, prop: Mapping[str, Any], proposed: Any, sources: Sequence[Said], now: datetime,
+    region: str | None = None,
 ) -> Grounded | None:
     """The value of one argument, from the newest source that gives it; None when nothing does.
 
     `sources` are newest first; `proposed` is the model's value, used only as a pointer into them.
+    `region` is the country whose phone numbers the call expects (`phones.phone_region`): a phone
+    number that cannot be one there was misheard, and is no value.
     """
+    grounded = _ground_value(key, prop, proposed, sources, now)
+    if grounded is not None and PHONE_KEYS.search(key) and not possible_phone(str(grounded.value), region):
+        return None
+    return grounded
+
+
+def _ground_value(
+    key: str, prop: Mapping[str, Any], proposed: Any, sources: Sequence[Said], now: datetime,
+) -> Grounded | None:
     fmt = prop.get("format")
     if fmt in ("date", "time", "date-time"):
         return _ground_moment(fmt, sources, now)
@@ -295,6 +308,7 @@ def _ground_number(kind: str, proposed: Any, sources: Sequence[Said], *, counts_
 
 def ground_arguments(
     parameters: Mapping[str, Any], proposed: Mapping[str, Any], sources: Sequence[Said], now: datetime,
+    region: str | None = None,
 ) -> dict[str, Grounded]:
     """Every argument of the schema that the call grounds; the model's other values are dropped."""
     props = parameters.get("properties") or {}
@@ -302,7 +316,7 @@ def ground_arguments(
     for key, prop in props.items():
         if not isinstance(prop, Mapping):
             continue
-        grounded = ground_value(key, prop, proposed.get(key), sources, now)
+        grounded = ground_value(key, prop, proposed.get(key), sources, now, region)
         if grounded is not None:
             out[key] = grounded
     return out
@@ -348,7 +362,7 @@ _NOT_A_NAME = set(
     "then so well uh um name number phone again already said told".split())
 
 
-def answer_for(key: str, prop: Mapping[str, Any], said: Said) -> Grounded | None:
+def answer_for(key: str, prop: Mapping[str, Any], said: Said, region: str | None = None) -> Grounded | None:
     """The caller's whole turn read as the answer to the question asked for `key` ("Ana Lopez.",
     "five five five oh one three four"), for when the model did not pick the value out."""
     text = said.text.strip()
@@ -360,7 +374,7 @@ def answer_for(key: str, prop: Mapping[str, Any], said: Said) -> Grounded | None
         return Grounded(found.group(0), said.source, said.turn, text) if found else None
     if PHONE_KEYS.search(key):
         digits = phone_digits(text)
-        return Grounded(digits, said.source, said.turn, text) if 7 <= len(digits) <= 15 else None
+        return Grounded(digits, said.source, said.turn, text) if possible_phone(digits, region) else None
     if prop.get("type") in ("integer", "number"):
         said_numbers = numbers(re.sub(r"(?i)\ban?\b", " ", text))  # the article of "a kids' menu" counts nothing
         if len(said_numbers) == 1:

@@ -39,6 +39,7 @@ from .cues import (
 from .decide import choose_tool, extract_arguments
 from .extract import code_proposals, is_free_text
 from .grounding import (
+    PHONE_KEYS,
     Grounded,
     answer_for,
     ground_arguments,
@@ -49,6 +50,7 @@ from .grounding import (
     question_for,
 )
 from .hours import opening_week, within_opening_hours
+from .phones import number_not_caught
 from .speech import Timings, speak_text
 from .state import Hangup, State, TransferTo
 from .tool_runner import TOOL_TIMEOUT_SECONDS, ToolError
@@ -261,7 +263,8 @@ def _looks_up(s: SessionCore, spec: ToolSpec, text: str) -> bool:
              and 0 < s.caller_turns - look.turn <= LOOK_UP_FOLLOW_TURNS)
     if not reads_only(spec) or (len(text.split()) > LOOK_UP_MAX_WORDS and not again):
         return False
-    values = ground_arguments(spec.parameters, code_proposals(spec.parameters, text), s.grounding_sources(), s.now)
+    values = ground_arguments(spec.parameters, code_proposals(spec.parameters, text), s.grounding_sources(), s.now,
+                              s.info.phone_region)
     return any(v.turn == s.caller_turns for v in values.values()) and not is_small_talk(text)
 
 
@@ -273,7 +276,7 @@ async def _read_values(s: SessionCore, spec: ToolSpec, text: str, *, ask_model: 
     for said in sources:  # a value an earlier turn gave ("my number is SD 7100 3344"), newest first
         if said.source == "caller" and said.turn != s.caller_turns:
             proposals = {**code_proposals(spec.parameters, said.text), **proposals}
-    values = ground_arguments(spec.parameters, proposals, sources, s.now)
+    values = ground_arguments(spec.parameters, proposals, sources, s.now, s.info.phone_region)
     unsure = missing_required(spec.parameters, values) or [k for k in proposals if is_free_text(k)]
     if ask_model and unsure and len(text.split()) > MODEL_MIN_WORDS:
         try:
@@ -281,7 +284,7 @@ async def _read_values(s: SessionCore, spec: ToolSpec, text: str, *, ask_model: 
         except EngineError as err:
             log.warning("argument extraction failed", extra={"call_id": s.info.call_id, "code": err.code})
             proposed = {}
-        more = ground_arguments(spec.parameters, proposed, sources, s.now)
+        more = ground_arguments(spec.parameters, proposed, sources, s.now, s.info.phone_region)
         values = {**more, **values, **{k: v for k, v in more.items() if is_free_text(k)}}
     return _in_opening_hours(s, spec, _with_content(values))
 
@@ -332,7 +335,7 @@ async def _continue_pending(s: SessionCore, pending: PendingTool, text: str, tim
     asked = pending.asked
     if asked is not None and asked not in values and sources and sources[0].turn == s.caller_turns:
         prop = (pending.spec.parameters.get("properties") or {}).get(asked) or {}
-        answer = answer_for(asked, prop, sources[0])
+        answer = answer_for(asked, prop, sources[0], s.info.phone_region)
         if answer is not None:
             values[asked] = answer
     fresh = {k: v for k, v in values.items() if v.turn == s.caller_turns and pending.values.get(k) != v}
@@ -340,7 +343,11 @@ async def _continue_pending(s: SessionCore, pending: PendingTool, text: str, tim
     # someone look at it?" and "Low priority is fine" do not replace the problem the caller described.
     fresh = {k: v for k, v in fresh.items() if not is_free_text(k) or k == asked
              or (k not in pending.values and not is_question(text))}
-    if not fresh:
+    phones = [k for k in pending.spec.parameters.get("properties") or {} if PHONE_KEYS.search(k) and k not in fresh]
+    if phones and number_not_caught(text, s.info.phone_region):
+        for key in phones:  # the number the caller means now is not the one held, nor one heard whole
+            pending.values.pop(key, None)
+    elif not fresh:
         return None
     pending.values.update(fresh)
     return await _run_or_ask(s, pending, timings)
@@ -358,6 +365,10 @@ async def _run_or_ask(s: SessionCore, pending: PendingTool, timings: Timings) ->
         key = missing[0] if missing else next(iter(args), "")
         prop = (spec.parameters.get("properties") or {}).get(key) or {}
         question = question_for(key, prop) if missing else "Sorry, could you give me that again?"
+        said = s.grounding_sources()[:1]
+        if missing and PHONE_KEYS.search(key) and said and said[0].turn == s.caller_turns \
+                and said[0].source == "caller" and number_not_caught(said[0].text, s.info.phone_region):
+            question = f"Sorry, I didn't catch the whole number. {question}"
         pending.asked = key
         await s.report_tool(record | {"status": "needs_arguments", "missing": missing, "errors": errors,
                                       "asked": question})
