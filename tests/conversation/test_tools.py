@@ -98,6 +98,15 @@ def test_a_refusal_written_after_the_tool_did_what_was_asked_is_not_spoken() -> 
     assert result.recorder.messages("assistant") == ["Here is what I found: free: 09:00 and 14:00."]
 
 
+def test_the_tools_note_written_back_in_its_own_form_is_not_spoken() -> None:
+    """A small model given "(book_appointment ... returned booked=true, ...)" sometimes answers with
+    that very form; the caller hears the result in words instead."""
+    runner = ScriptedRunner(check_availability={"free": ["09:00", "14:00"]})
+    result, _ = _call({"tool": "check_availability", "arguments": {"date": "2025-06-04"}},
+                      "Anything tomorrow?", runner, "free=09:00, 14:00. (check_availability returned it.)")
+    assert result.recorder.messages("assistant") == ["Here is what I found: free: 09:00 and 14:00."]
+
+
 def test_a_sentence_that_says_the_callers_words_back_is_not_spoken() -> None:
     llm = FakeLLM(["My headset is not working in Teams calls, nobody can hear me. I'll note that for the team."])
     result = run_call(ONE_TURN, assistant={"first_message": None, "system_prompt": "You help with IT problems."},

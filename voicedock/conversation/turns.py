@@ -31,6 +31,9 @@ log = logging.getLogger("voicedock.conversation")
 NO_SPEECH_PROB = 0.8
 _WORD = re.compile(r"[a-z0-9']+")
 # "I'm sorry, but I can't assist with that.", written after a tool has just done what was asked
+_MACHINE = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b|\b\w+=|\bAnswer the caller\b")
+"""A tool's note written back as it was written for the model ("booked=true, confirmation=JP-3390.",
+"(create_ticket(name=...) returned ..."): no words for a caller."""
 _REFUSAL = re.compile(r"(?i)\b(?:can(?:no|')?t|(?:am|'m) (?:not able|unable) to|won't be able to)\s+"
                       r"(?:assist|help|do that|process)\b")
 ANYTHING_ELSE = "Is there anything else I can help you with?"
@@ -252,9 +255,12 @@ async def _speak_reply(s: SessionCore, timings: Timings) -> None:
     parroted: list[str] = []
 
     acted = s.tool_turn == s.caller_turns  # a tool answered this turn: its result is the news
+    machine: list[str] = []
 
     def skip(sentence: str) -> bool:
-        if parrot(sentence) or again(sentence) or (acted and _REFUSAL.search(sentence)):
+        if _MACHINE.search(sentence):
+            machine.append(sentence)  # and the rest of the reply with it: the note's values, unlabelled
+        if machine or parrot(sentence) or again(sentence) or (acted and _REFUSAL.search(sentence)):
             parroted.append(sentence)
             return True
         if bool(greeting and greeting(sentence)) or check(sentence):
