@@ -102,6 +102,9 @@ def test_a_name_given_to_someone_else_is_not_the_callers_own(text: str, expected
     ("Hi, five five five, eight eight oh, one two three four. I'd like a table this Saturday at eight, for two.",
      "5558801234"),
     ("five five five. Two oh seven. Four four one nine.", "5552074419"),
+    # as speech recognition writes a number corrected in the middle of its last group
+    ("It's 555-602-991. No wait, 9-119. Sorry.", "5556029119"),
+    ("It's 555 602 991, no wait, 9119.", "5556029119"),
 ])
 def test_a_phone_number_is_its_runs_of_number_words_not_an_oh_or_a_time_around_them(text: str, phone: str) -> None:
     assert code_proposals({"properties": {"phone": {"type": "string"}}}, text) == {"phone": phone}

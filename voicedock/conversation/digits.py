@@ -62,7 +62,8 @@ def last_correction(text: str) -> str:
 
 def corrected_digits(text: str) -> str:
     """Digits read out, with a correction in the middle taken: "six oh two, nine nine one... no
-    wait, nine one one nine" replaces the group said last ("nine nine one") with what follows; a
+    wait, nine one one nine" (or "555-602-991. No wait, 9-119.") replaces the group said last
+    ("nine nine one") with what follows; a
     correction that says the number again from the start ("four one, one oh... no wait, four one
     one zero six") replaces all of it."""
     parts = SELF_CORRECTION.split(text)
@@ -71,7 +72,8 @@ def corrected_digits(text: str) -> str:
         again = spoken_digits(part)
         if not again:
             continue
-        groups = [g for g in re.split(r"[,;.…]+", said) if spoken_digits(g)]
+        # groups as read out: "six oh two, nine nine one", or in figures "555-602-991" / "555 602 991"
+        groups = [g for g in re.split(r"[,;.…]+|(?<=\d)[\s-]+(?=\d)", said) if spoken_digits(g)]
         if len(again) >= len(digits) - 1 or not groups:
             digits = again
         else:

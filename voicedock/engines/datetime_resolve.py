@@ -99,7 +99,7 @@ _BARE_ORDINAL = re.compile(rf"(?<!\d )(?<!\ba )(?<!\ban )(?<!s )(?<!\bmy )(?<!\b
                            rf"(?<!\btheir )(?<!\byour )\b(?P<day>[4-9]|[12]\d|3[01]){_ORD}\b")
 # What may follow "the 3rd" for it to be a date: "the 3rd at 4", "the 3rd please", not "the 3rd floor".
 _AFTER_DAY = re.compile(
-    r" *(?:$|\.|(?:at|in|on|of|for|from|by|around|about|before|after|until|till|between|or|and|but|if|so|then|"
+    r" *(?:$|\.|(?:at|in|on|of|for|from|by|around|round|about|before|after|until|till|between|or|and|but|if|so|then|"
     r"please|thanks|thank|maybe|perhaps|instead|too|also|i|we|you|it|its|is|was|would|could|can|will|works?|"
     r"suits?|good|great|fine|ok|okay|right|yes|yeah|no|possible|available|free|morning|afternoon|evening|"
     r"night|tonight|this|next|preferably|ideally|sounds?|that|thats|im|id|ill|ive|because|as|with|half|quarter|"

@@ -39,7 +39,7 @@ _COUNT_NOUNS = (
     r"(?:minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?|people|persons?|kids?|children|adults?|"
     r"guests?|euros?|dollars?|pounds?|percent|times?|pieces?|items?|of|more|less|or so)"
 )
-_CUES = r"(?:at|by|around|about|from|before|after)"
+_CUES = r"(?:at|by|around|round|about|from|before|after)"  # "round": Whisper's "around" now and then
 _DAYPARTS = {"morning": "morning", "afternoon": "afternoon", "evening": "evening", "tonight": "evening"}
 
 
@@ -137,8 +137,10 @@ _FORMS = (
     re.compile(r"\b(?P<hour>\d{1,2}):(?P<min>\d{2})\b"),
     re.compile(rf"(?<!for )(?<!of )\b(?P<hour>\d{{1,2}})(?:[:. ](?P<min>\d{{2}}))?(?={_SUFFIX_PART}\b)"),
     re.compile(rf"\b{_CUES} (?P<hour>\d{{1,2}})(?:[:. ](?P<min>\d{{2}}))?\b"),
-    # Run together by speech recognition: "130 pm", "1030am"; only with am/pm, as "at 330" may be an address.
+    # Run together by speech recognition: "130 pm", "1030am"; with am/pm, or after "around" ("the 12th
+    # round 230" for "around two thirty"): "at 330" may be an address, "around 330" hardly.
     re.compile(r"\b(?P<hour>\d{1,2})(?P<min>[0-5]\d) ?(?P<mer>am|pm)\b"),
+    re.compile(r"\b(?:around|round) (?P<hour>[1-9]|1[0-2])(?P<min>[0-5]\d)\b"),
     # "two thirty", "three-thirty", "twelve fifteen" with no cue: an hour and a quarter-hour said together
     # is a clock time ("two fifty" may be a price, so only :15, :30 and :45).
     re.compile(r"(?<!room )(?<!number )(?<!suite )(?<!unit )(?<!flat )(?<!apartment )"
