@@ -107,6 +107,13 @@ def test_the_tools_note_written_back_in_its_own_form_is_not_spoken() -> None:
     assert result.recorder.messages("assistant") == ["Here is what I found: free: 09:00 and 14:00."]
 
 
+def test_a_caller_asking_whether_anyone_is_there_is_told_so_not_about_the_business() -> None:
+    llm = FakeLLM(["Yes, there are two dentists available at Maple Grove Dental."])
+    result = run_call(ONE_TURN, assistant={"first_message": None, "system_prompt": "We have two dentists."},
+                      engines=fake_engines(llm=llm, stt=FakeSTT(["Hi, is anybody there?"])))
+    assert result.recorder.messages("assistant") == ["Yes, I'm here. How can I help you?"]
+
+
 def test_a_sentence_that_says_the_callers_words_back_is_not_spoken() -> None:
     llm = FakeLLM(["My headset is not working in Teams calls, nobody can hear me. I'll note that for the team."])
     result = run_call(ONE_TURN, assistant={"first_message": None, "system_prompt": "You help with IT problems."},

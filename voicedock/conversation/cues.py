@@ -144,6 +144,18 @@ def is_chatter(text: str) -> bool:
     return bool(_CHATTER.match(text.strip()))
 
 
+_LINE_CHECK = re.compile(r"\b(?:is any(?:one|body) there|any(?:one|body) there|are you (?:still )?there|"
+                         r"can you hear me)\b", re.I)
+HERE = "Yes, I'm here. How can I help you?"
+
+
+def is_line_check(text: str) -> bool:
+    """Only whether anyone is on the line ("Hi, is anybody there?"): answered with `HERE`, not by a
+    model that finds something to say about the business in it ("Yes, there are two dentists...",
+    heard through a real call)."""
+    return is_chatter(text) and bool(_LINE_CHECK.search(text))
+
+
 def builtin_cue(text: str, specs: Sequence[ToolSpec]) -> Cue | None:
     """End the call or transfer when the caller's words plainly ask for it (and the tool exists)."""
     by_kind = {s.kind: s for s in specs}

@@ -17,7 +17,7 @@ from voicedock.engines.base import EngineError, Message, Transcript
 from .base import SAMPLE_RATE, Pcm
 from .claims import ReplyCheck, known_numbers
 from .core import SessionCore, say_turn
-from .cues import asks_something, is_chatter
+from .cues import HERE, asks_something, is_chatter, is_line_check
 from .facts import HONEST, Lookup, identity_answer, instruction_lines, look_up, spoken_answer
 from .hours import hours_answer
 from .speech import Timings, speak_stream, speak_text
@@ -67,6 +67,9 @@ async def reply_turn(
         s.note_caller(text)
         await s.add_message("user", text)
         if s.specs and await tool_step(s, text, timings):
+            return
+        if s.tool_turn != s.caller_turns and is_line_check(text):
+            await _say_fixed(s, HERE, timings)
             return
         if s.tool_turn != s.caller_turns and (who := identity_answer(text, s.settings.business_name)):
             await _say_fixed(s, who, timings)
