@@ -239,3 +239,16 @@ def test_a_new_number_not_heard_whole_is_not_replaced_by_the_one_given_before() 
     assert result.recorder.messages("assistant")[:2] == [
         "May I have your name, please?",
         "Sorry, I didn't catch the whole number. What phone number can we reach you on?"]
+
+
+def test_a_refusal_in_the_middle_of_a_booking_is_not_spoken() -> None:
+    """Words the ear got wrong mid-booking ("Okay, breathe in.") are no reason to tell the caller
+    the assistant cannot help with what they are doing: they are asked to say it again."""
+    result, runner = converse(
+        ["Book me in for Friday at 3, it's Ana Lopez", "Okay, breathe in."],
+        [{"intent": "book appointment"}, {"date": "Friday", "time": "3", "name": "Ana Lopez"}, {}],
+        replies=["I'm sorry, but I can't assist with that."],
+    )
+    assert runner.calls == []
+    assert result.recorder.messages("assistant") == [
+        "What phone number can we reach you on?", "I'm sorry, I didn't catch that. Could you say it again?"]

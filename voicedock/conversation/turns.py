@@ -258,12 +258,16 @@ async def _speak_reply(s: SessionCore, timings: Timings) -> None:
     parroted: list[str] = []
 
     acted = s.tool_turn == s.caller_turns  # a tool answered this turn: its result is the news
+    # A refusal tells the caller the opposite of what happened after a tool answered, and while a
+    # tool waits for their values it refuses what they are in the middle of ("Okay, three then."
+    # heard "Okay, breathe in." got "I'm sorry, but I can't assist with that." mid-booking).
+    no_refusal = acted or s.pending is not None
     machine: list[str] = []
 
     def skip(sentence: str) -> bool:
         if _MACHINE.search(sentence):
             machine.append(sentence)  # and the rest of the reply with it: the note's values, unlabelled
-        if machine or parrot(sentence) or again(sentence) or (acted and _REFUSAL.search(sentence)):
+        if machine or parrot(sentence) or again(sentence) or (no_refusal and _REFUSAL.search(sentence)):
             parroted.append(sentence)
             return True
         if bool(greeting and greeting(sentence)) or check(sentence):
