@@ -124,3 +124,11 @@ def test_which_name_keys_are_for_someone_else(key: str, others: bool) -> None:
     from voicedock.conversation.names import OTHERS_NAME_KEYS
 
     assert bool(OTHERS_NAME_KEYS.search(key)) is others
+
+
+@pytest.mark.parametrize(("heard", "name"), [
+    ("Mains Priya Shah.", "Priya Shah"),
+    ("Sure. Nains Tyler Brooks, and my number is 555-0101.", "Tyler Brooks"),
+])
+def test_name_s_as_the_phone_line_s_speech_recognition_writes_it_is_no_part_of_the_name(heard: str, name: str) -> None:
+    assert code_proposals({"properties": {"name": {"type": "string"}}}, heard) == {"name": name}

@@ -140,12 +140,17 @@ _NOT_BARE_NAMES = {  # greetings and the words of places and businesses, said ca
     "Clinic", "Office", "Center", "Centre", "Station", "Airport", "Hospital", "School", "Team", "Desk"}
 
 
+# "Name's Priya Shah." as Whisper tiny.en writes it from a phone line now and then: "Mains Priya Shah.",
+# "Nains Tyler Brooks." (four times in 162 dev turns that give a name); no name begins so.
+_HEARD_NAMES = re.compile(r"(?:^|(?<=[.!?,]\s))(?:Mains|Nains|Names)\s+(?=[A-Z])")
+
+
 def _name(text: str) -> str | None:
     """The last name the turn gives: "under Priya... no sorry, under Daniel Okafor" is Daniel Okafor.
     Without words that introduce it, a first and last name said on their own ("...is dead. Emma
     Clarke. It's normal priority", "Sure, Ben Ortiz, ben dot ortiz at...") is a name too; a
     place's or a business's ("Linden Street", "Delta Dental"), or a greeting, is not."""
-    text = without_spelling(text)
+    text = _HEARD_NAMES.sub("Name's ", without_spelling(text))
     names = []
     for found in _NAME.finditer(text):
         words = [w for w in found.group(1).split() if w not in _NOT_NAMES]
