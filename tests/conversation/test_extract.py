@@ -132,3 +132,24 @@ def test_which_name_keys_are_for_someone_else(key: str, others: bool) -> None:
 ])
 def test_name_s_as_the_phone_line_s_speech_recognition_writes_it_is_no_part_of_the_name(heard: str, name: str) -> None:
     assert code_proposals({"properties": {"name": {"type": "string"}}}, heard) == {"name": name}
+
+
+@pytest.mark.parametrize(("heard", "number"), [
+    ("Sure, it's SD-5,512-0934.", "SD-5512-0934"),  # Whisper's thousands separator
+    ("SD 7,7881200", "SD77881200"),
+    ("Yeah, hi, where's my package? It's SD-7722 9-041", "SD77229041"),
+    ("Wait, sorry, that's 3159, not 3155. So SD3159, 0826.", "SD31590826"),
+    ("It's SD 7100 3344, 2 parcels", "SD71003344"),
+])
+def test_a_number_in_groups_as_speech_recognition_writes_it_is_one_number(heard: str, number: str) -> None:
+    tracking = {"properties": {"tracking_number": {"type": "string", "description": "SD followed by eight digits"}}}
+    assert code_proposals(tracking, heard) == {"tracking_number": number}
+
+
+@pytest.mark.parametrize(("heard", "phone"), [
+    ("Okay, 15th bottle. That's fine. Name would be Hollis, and I'm on five five five, three seven seven, oh two "
+     "nine one.", "5553770291"),
+    ("If M. Haff9 is late, okay, it's Chibong Kelly, 555-826-0173", "5558260173"),
+])
+def test_figures_run_into_letters_are_no_digits_of_a_phone_number(heard: str, phone: str) -> None:
+    assert code_proposals({"properties": {"phone": {"type": "string"}}}, heard) == {"phone": phone}

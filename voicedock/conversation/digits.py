@@ -93,6 +93,11 @@ PHONE_WHOLE_DIGITS = 7  # ... and a whole phone number, read out in one run
 PHONE_GAP = 12  # characters between a whole number and a part said next to it ("555 and then 207 4419")
 
 
+_NOT_PHONE_FIGURES = re.compile(r"\b(?=\w*[A-Za-z])(?=\w*\d)\w+\b")
+"""Figures run into letters, no digits of a phone number: an ordinal ("the 15th"), or a word
+speech recognition ran into one ("Haff9")."""
+
+
 def phone_digits(text: str) -> str:
     """The phone number a turn reads out: its runs of number words ("nine two eight, five five five,
     oh one six oh") with `corrected_digits`' corrections, without the short ones around them: "Oh,
@@ -100,6 +105,7 @@ def phone_digits(text: str) -> str:
     ... nine two eight, ..." or the eight and two of "at eight, for two" are no digits of it. Where
     the turn reads out a whole number before any correction, a time said apart from it ("Nine
     thirty. Name's ..., five five five, ...") is none of it either."""
+    text = _NOT_PHONE_FIGURES.sub(lambda m: " " * len(m.group(0)), text)
     first = SELF_CORRECTION.search(text)
     head = text[: first.start()] if first else text
     wholes = [m.span() for m in _DIGIT_RUN.finditer(head) if len(spoken_digits(m.group(0))) >= PHONE_WHOLE_DIGITS]

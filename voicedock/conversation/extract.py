@@ -163,7 +163,11 @@ def _name(text: str) -> str | None:
     return bare[-1] if bare else None
 
 
-_GROUPED_ID = re.compile(r"\b[A-Z]{1,4}(?:[ -]?\d{2,})+\b|\b\d{3,}(?:[ -]\d{3,})+\b")
+# Groups of one number as speech recognition writes them: "SD 5512 0934", "SD-7722 9-041", "SD3159,
+# 0826" (a group after a comma has three digits or more: "SD 7100 3344, 2 people" is no longer number).
+_GROUPED_ID = re.compile(r"\b[A-Z]{1,4}[ -]?\d{2,}(?:, ?\d{3,}|[ -]\d+)*\b|\b\d{3,}(?:[ -]\d{3,})+\b")
+_DIGIT_COMMA = re.compile(r"(?<=\d),(?=\d)")
+"""A comma between digits with no space is Whisper's thousands separator ("SD-5,512-0934"), not a pause."""
 
 
 def _identifier(text: str, description: str = "") -> str | None:
@@ -183,7 +187,8 @@ def _identifier(text: str, description: str = "") -> str | None:
 
 
 def _identifier_in(text: str) -> str | None:
-    grouped: list[str] = [re.sub(r"[ -]", "", g) for g in _GROUPED_ID.findall(text)]
+    text = _DIGIT_COMMA.sub("", text)
+    grouped: list[str] = [re.sub(r"[ ,-]", "", g) for g in _GROUPED_ID.findall(text)]
     tokens: list[str] = grouped + [t for t in _ID.findall(text) if not re.fullmatch(r"\d{1,2}(?:st|nd|rd|th)?", t)]
     if tokens:
         return max(tokens, key=len)
