@@ -153,3 +153,10 @@ def test_a_number_in_groups_as_speech_recognition_writes_it_is_one_number(heard:
 ])
 def test_figures_run_into_letters_are_no_digits_of_a_phone_number(heard: str, phone: str) -> None:
     assert code_proposals({"properties": {"phone": {"type": "string"}}}, heard) == {"phone": phone}
+
+
+def test_a_corrected_number_read_out_digit_by_digit_gets_its_prefix() -> None:
+    """Through a real call: "INC four one, one oh... no wait, sorry, four one one zero six" heard
+    "It's INC-4110. No wait, sorry, 4-1-1-0-6." reached the tool as "4-1-1-0-6"."""
+    ticket = {"properties": {"ticket_number": {"type": "string", "description": "INC followed by five digits"}}}
+    assert code_proposals(ticket, "It's INC-4110. No wait, sorry, 4-1-1-0-6.") == {"ticket_number": "INC41106"}

@@ -177,6 +177,8 @@ def _identifier(text: str, description: str = "") -> str | None:
     taken; a described format ("INC followed by five digits") gives a bare number its prefix when
     the caller said the prefix too."""
     found = _identifier_in(last_correction(text)) or _identifier_in(text)
+    if found and re.fullmatch(r"\d+(?:[ -]\d+)+", found):  # "4-1-1-0-6": digits read out one by one
+        found = re.sub(r"\D", "", found)
     shape = DESCRIBED_FORMAT.match(description)
     if found and shape and found.isdigit():
         prefix, size = shape.group(1), described_digits(description)
