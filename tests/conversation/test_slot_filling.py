@@ -252,3 +252,16 @@ def test_a_refusal_in_the_middle_of_a_booking_is_not_spoken() -> None:
     assert runner.calls == []
     assert result.recorder.messages("assistant") == [
         "What phone number can we reach you on?", "I'm sorry, I didn't catch that. Could you say it again?"]
+
+
+def test_a_question_asked_again_is_said_whole_not_its_last_word() -> None:
+    """The model asks for the number again in words the call already heard: its first piece is
+    skipped as said before, and "please?" alone would be left. The question is asked whole."""
+    result, runner = converse(
+        ["Book me in for Friday at 3, it's Ana Lopez", "Hmm, let me see."],
+        [{"intent": "book appointment"}, {"date": "Friday", "time": "3", "name": "Ana Lopez"}, {}],
+        replies=["What phone number can we reach you on, please?"],
+    )
+    assert runner.calls == []
+    assert result.recorder.messages("assistant") == [
+        "What phone number can we reach you on?", "What phone number can we reach you on?"]

@@ -83,6 +83,14 @@ class PendingTool:
     turn: int = 0  # the caller turn it ran in
 
 
+def pending_question(s: SessionCore) -> str | None:
+    """The question asked last for a tool that still waits for a value (None when none waits)."""
+    pending = s.pending
+    if not isinstance(pending, PendingTool) or pending.asked is None:
+        return None
+    return question_for(pending.asked, (pending.spec.parameters.get("properties") or {}).get(pending.asked) or {})
+
+
 async def tool_step(s: SessionCore, text: str, timings: Timings) -> bool:
     """Decide and act on tools for this caller turn; True when the turn's reply has been spoken.
 

@@ -22,7 +22,7 @@ from .facts import HONEST, Lookup, identity_answer, instruction_lines, look_up, 
 from .hours import hours_answer
 from .speech import Timings, speak_stream, speak_text
 from .state import State
-from .tool_turn import tool_step
+from .tool_turn import pending_question, tool_step
 
 __all__ = ["LLM_ERROR_APOLOGY", "reply_turn", "say_turn"]
 
@@ -263,12 +263,19 @@ async def _speak_reply(s: SessionCore, timings: Timings) -> None:
     # heard "Okay, breathe in." got "I'm sorry, but I can't assist with that." mid-booking).
     no_refusal = acted or s.pending is not None
     machine: list[str] = []
+    cut: list[str] = []  # a piece just skipped that did not end its sentence
 
     def skip(sentence: str) -> bool:
         if _MACHINE.search(sentence):
             machine.append(sentence)  # and the rest of the reply with it: the note's values, unlabelled
-        if machine or parrot(sentence) or again(sentence) or (no_refusal and _REFUSAL.search(sentence)):
+        # the tail of a sentence whose first piece was skipped ("What is the tracking number," said
+        # before): "please?" alone is no answer
+        orphan = bool(cut) and len(_WORD.findall(sentence.lower())) <= 2
+        cut[:] = []
+        if machine or orphan or parrot(sentence) or again(sentence) or (no_refusal and _REFUSAL.search(sentence)):
             parroted.append(sentence)
+            if not sentence.rstrip().endswith((".", "!", "?")):
+                cut.append(sentence)
             return True
         if bool(greeting and greeting(sentence)) or check(sentence):
             return True
@@ -308,7 +315,10 @@ async def _speak_reply(s: SessionCore, timings: Timings) -> None:
                                                       "parroted": len(parroted)})
         result = s.last_result() if acted else None
         heard = next((str(m["content"]) for m in reversed(s.history) if m["role"] == "user"), "")
-        fallback = spoken_result(result) or (ANYTHING_ELSE if parroted and is_chatter(heard) else LLM_ERROR_APOLOGY)
+        asked = pending_question(s)  # the model asked it again, in words already said: ask it whole
+        asked = asked if asked and any(_spaced(p) in _spaced(asked) for p in parroted) else None
+        fallback = spoken_result(result) or asked or (
+            ANYTHING_ELSE if parroted and is_chatter(heard) else LLM_ERROR_APOLOGY)
         await speak_text(s.engines.tts, fallback, s.playout, utterance, s.clock, timings)
     await s.report_latency(timings)
     await s.finish_utterance(utterance)
