@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal, Protocol
 
 from voicedock.assistant import CallAssistant
@@ -103,10 +104,10 @@ class CallInfo:
     customer_phone: str | None = None  # the other party
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def phone_region(self) -> str | None:
         """The country whose phone numbers callers give here: the assistant's number's, else the
-        other party's (`phones.phone_region`)."""
+        other party's (`phones.phone_region`). Read on every tool turn; the numbers never change."""
         return phone_region(self.agent_phone, self.customer_phone)
 
     def context(self, status: str = "in-progress") -> MessageContext:

@@ -17,11 +17,13 @@ from voicedock.engines.datetime_words import WEEKDAY_RE
 
 from .tools import END_CALL, TRANSFER_CALL, ToolSpec
 
+_LINE_CHECK_PHRASES = r"is any(?:one|body) there|are you there|can you hear me|any(?:one|body) there"
+"""Asking whether anyone is on the line: chatter (`is_chatter`), answered in fixed words (`is_line_check`)."""
 _CHATTER = re.compile(
     r"^(?:(?:(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening))(?: there| again)?|yes|yeah|yep|no|nope|ok|okay|alright|all right|"
     r"right|sure|great|perfect|cool|fine|good|nice|thanks|thank you(?: (?:so|very) much)?|cheers|uh[- ]?huh|"
     r"mm[- ]?hmm|hmm|uh|um|er|oh|ah|i see|got it|sounds good|that's (?:great|fine|good|perfect)|"
-    r"is any(?:one|body) there|are you there|can you hear me|any(?:one|body) there|hello there|"
+    rf"{_LINE_CHECK_PHRASES}|hello there|"
     r"how are you(?: doing)?(?: today)?|"
     # asking for help or leave to ask, before saying what about
     r"(?:(?:can|could|would) you|i (?:was )?wonder(?:ing)? if you (?:can|could)) (?:please )?help(?: me)?(?: out)?"
@@ -144,8 +146,7 @@ def is_chatter(text: str) -> bool:
     return bool(_CHATTER.match(text.strip()))
 
 
-_LINE_CHECK = re.compile(r"\b(?:is any(?:one|body) there|any(?:one|body) there|are you (?:still )?there|"
-                         r"can you hear me)\b", re.I)
+_LINE_CHECK = re.compile(rf"\b(?:{_LINE_CHECK_PHRASES})\b", re.I)
 HERE = "Yes, I'm here. How can I help you?"
 
 

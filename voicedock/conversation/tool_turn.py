@@ -83,12 +83,17 @@ class PendingTool:
     turn: int = 0  # the caller turn it ran in
 
 
+def _prop(spec: ToolSpec, key: str) -> Mapping[str, Any]:
+    """The schema of one of the tool's parameters ({} when it has none)."""
+    return (spec.parameters.get("properties") or {}).get(key) or {}
+
+
 def pending_question(s: SessionCore) -> str | None:
     """The question asked last for a tool that still waits for a value (None when none waits)."""
     pending = s.pending
     if not isinstance(pending, PendingTool) or pending.asked is None:
         return None
-    return question_for(pending.asked, (pending.spec.parameters.get("properties") or {}).get(pending.asked) or {})
+    return question_for(pending.asked, _prop(pending.spec, pending.asked))
 
 
 async def tool_step(s: SessionCore, text: str, timings: Timings) -> bool:
@@ -342,8 +347,7 @@ async def _continue_pending(s: SessionCore, pending: PendingTool, text: str, tim
     sources = s.grounding_sources()
     asked = pending.asked
     if asked is not None and asked not in values and sources and sources[0].turn == s.caller_turns:
-        prop = (pending.spec.parameters.get("properties") or {}).get(asked) or {}
-        answer = answer_for(asked, prop, sources[0], s.info.phone_region)
+        answer = answer_for(asked, _prop(pending.spec, asked), sources[0], s.info.phone_region)
         if answer is not None:
             values[asked] = answer
     fresh = {k: v for k, v in values.items() if v.turn == s.caller_turns and pending.values.get(k) != v}
@@ -371,8 +375,7 @@ async def _run_or_ask(s: SessionCore, pending: PendingTool, timings: Timings) ->
     errors = [] if missing else validation_errors(spec, args)
     if missing or errors:
         key = missing[0] if missing else next(iter(args), "")
-        prop = (spec.parameters.get("properties") or {}).get(key) or {}
-        question = question_for(key, prop) if missing else "Sorry, could you give me that again?"
+        question = question_for(key, _prop(spec, key)) if missing else "Sorry, could you give me that again?"
         said = s.grounding_sources()[:1]
         if missing and PHONE_KEYS.search(key) and said and said[0].turn == s.caller_turns \
                 and said[0].source == "caller" and number_not_caught(said[0].text, s.info.phone_region):
