@@ -10,6 +10,8 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from voicedock.engines.spoken import spoken_forms
+
 ABBREVIATIONS = frozenset(
     "mr mrs ms dr prof sr jr st mt ave blvd rd ltd inc co corp dept approx appt no nr tel vs "
     "e.g i.e a.m p.m jan feb mar apr jun jul aug sep sept oct nov dec mon tue tues wed thu thur thurs fri sat sun "
@@ -27,8 +29,9 @@ _APOLOGY = re.compile(r"(?i)^\W*(?:(?:i'?m|i am|we'?re|we are)\s+)?(?:so\s+|very
 
 
 def clean_for_speech(text: str) -> str:
-    """Drop markdown a small model tends to emit (bold, code ticks, bullets) that TTS would read out."""
-    return re.sub(r"[ \t]+", " ", _MARKUP.sub("", text)).strip()
+    """Drop markdown a small model tends to emit (bold, code ticks, bullets) that TTS would read out,
+    and write times and dates as they are said (`spoken_forms`)."""
+    return spoken_forms(re.sub(r"[ \t]+", " ", _MARKUP.sub("", text)).strip())
 
 
 @dataclass
