@@ -265,3 +265,16 @@ def test_a_question_asked_again_is_said_whole_not_its_last_word() -> None:
     assert runner.calls == []
     assert result.recorder.messages("assistant") == [
         "What phone number can we reach you on?", "What phone number can we reach you on?"]
+
+
+def test_values_code_reads_by_shape_are_not_asked_of_the_model() -> None:
+    """A missing name or number is asked for at once: the model's reading of it took seconds of
+    silence and must be found in the caller's words by code anyway."""
+    llm = FakeLLM(["You're all booked."], json_replies=[{"name": "Dana Kim", "phone": "5550134"}])
+    runner = ScriptedRunner(book_appointment={"booked": True})
+    result = run_call(turns(1), assistant=ASSISTANT,
+                      engines=fake_engines(llm=llm, stt=FakeSTT(["I'd like to book an appointment for Friday at 3"])),
+                      tool_runner=runner, max_seconds=13)
+    assert runner.calls == []
+    assert result.recorder.messages("assistant") == ["May I have your name, please?"]
+    assert not [r for r in llm.requests if "schema" in r]

@@ -37,7 +37,7 @@ from .cues import (
     undoes,
 )
 from .decide import choose_tool, extract_arguments
-from .extract import code_proposals, is_free_text
+from .extract import code_proposals, is_free_text, read_by_shape
 from .grounding import (
     PHONE_KEYS,
     Grounded,
@@ -283,14 +283,16 @@ def _looks_up(s: SessionCore, spec: ToolSpec, text: str) -> bool:
 
 async def _read_values(s: SessionCore, spec: ToolSpec, text: str, *, ask_model: bool = True) -> dict[str, Grounded]:
     """The tool's values the call holds, read in code; the model is asked only for values still
-    missing that code does not read (free text, unusual shapes) in a turn long enough to hold them."""
+    missing that code does not read by shape (free text, an address: `read_by_shape`) in a turn
+    long enough to hold them."""
     sources = s.grounding_sources()
     proposals = code_proposals(spec.parameters, text)
     for said in sources:  # a value an earlier turn gave ("my number is SD 7100 3344"), newest first
         if said.source == "caller" and said.turn != s.caller_turns:
             proposals = {**code_proposals(spec.parameters, said.text), **proposals}
     values = ground_arguments(spec.parameters, proposals, sources, s.now, s.info.phone_region)
-    unsure = missing_required(spec.parameters, values) or [k for k in proposals if is_free_text(k)]
+    unsure = [k for k in missing_required(spec.parameters, values) if not read_by_shape(k, _prop(spec, k))] or [
+        k for k in proposals if is_free_text(k)]
     if ask_model and unsure and len(text.split()) > MODEL_MIN_WORDS:
         try:
             proposed = await extract_arguments(s.engines.llm, s.context(), spec)
