@@ -69,7 +69,8 @@ def failed_result(dialogue: Mapping[str, Any], error: str) -> dict[str, Any]:
 
 def annotate(result: dict[str, Any], call: SipDialogueCall | None, voice: str, now: datetime) -> None:
     """Add what only a real call has: the voice, the session's transcript and its WER per turn,
-    caller-side reply timing, the record's id and clock, the webhooks the receiver saw."""
+    caller-side reply timing, the server's own latency entries (where a turn's time went: end of
+    turn, STT, first token, first audio), the record's id and clock, the webhooks the receiver saw."""
     result["voice"] = voice
     audits = call.audits if call is not None else []
     for record in result["turns"]:
@@ -85,6 +86,7 @@ def annotate(result: dict[str, Any], call: SipDialogueCall | None, voice: str, n
     result.update(
         call_id=call.call_id, call_status=final.get("status"), ended_reason=final.get("ended_reason"),
         analysis_wait_s=call.analysis_wait_s,
+        server_latency=[dict(entry) for entry in final.get("latency") or []],
         clock={"aimed_diff_s": call.clock_diff_s,
                "call_started_at": started,
                "started_minus_now_s": None if not started else round(
