@@ -21,6 +21,10 @@ from voicedock.engines.spoken import spoken_forms
         ("See you at 7:30 pm.", "See you at 7:30 pm."),
         ("Ticket 2026-02-30, ratio 3:1, call 555-0166 at 17:00.", "Ticket 2026-02-30, ratio 3:1, call 555-0166 at 5 PM."),
         ("Your case is INC-2026-03-07-1.", "Your case is INC-2026-03-07-1."),
+        # references character by character, not "four thousand eight hundred seventy-seven"
+        ("Your confirmation is MG-4877.", "Your confirmation is M G 4 8 7 7."),
+        ("Tracking SD77229041, ticket INC 40388.", "Tracking S D 7 7 2 2 9 0 4 1, ticket I N C 4 0 3 8 8."),
+        ("It costs $350, or 1,000,000 in all, or 12345.50.", "It costs $350, or 1,000,000 in all, or 12345.50."),
     ],
 )
 def test_times_and_dates_are_written_as_said(written, said):
