@@ -45,7 +45,8 @@ def test_values_arrive_over_three_turns_and_the_tool_runs_once_they_are_all_know
     assert runner.calls == [("book_appointment", {"date": "2025-06-06", "time": "15:00", "name": "Ana Lopez",
                                                   "phone": "5550134"})]
     assert result.recorder.messages("assistant") == [
-        "May I have your name, please?", "What phone number can we reach you on?", "You're all booked."]
+        "May I have your name, please?", "What phone number can we reach you on?",
+        "That's booked: Friday, June 6th at 3 PM, under Ana Lopez. Your reference is BK-7."]
     asked, asked_again, done = result.recorder.of("tool_call")
     assert asked["status"] == asked_again["status"] == "needs_arguments"
     assert done["status"] == "ok"
@@ -86,7 +87,8 @@ def test_a_question_in_the_middle_is_answered_and_the_booking_goes_on() -> None:
         replies=["Booked."],  # the question is answered from the instructions' own line
     )
     assert result.recorder.messages("assistant") == [
-        "May I have your name, please?", "We are at 12 Main Street.", "Booked."]
+        "May I have your name, please?", "We are at 12 Main Street.",
+        "That's booked: Friday, June 6th at 3 PM, under Ana Lopez. Your reference is BK-7."]
     assert runner.calls == [("book_appointment", {"date": "2025-06-06", "time": "15:00", "name": "Ana Lopez",
                                                   "phone": "5550134"})]
 

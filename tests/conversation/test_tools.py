@@ -61,50 +61,64 @@ def _call(decision: dict[str, Any], caller: str, runner: ScriptedRunner, reply: 
     return result, llm
 
 
-def test_a_tool_result_goes_back_to_the_llm_and_the_answer_is_spoken() -> None:
-    runner = ScriptedRunner(check_availability={"free": ["09:00", "14:00"]})
+def test_a_tool_result_is_said_in_code_and_stays_in_the_models_context() -> None:
+    runner = ScriptedRunner(check_availability={"available": True, "slots": ["09:00", "14:00"]})
     result, llm = _call(
         {"tool": "check_availability", "arguments": {"date": "2025-06-04"}},
         "Anything tomorrow?",
         runner,
-        "I have nine and two o'clock.",
+        "I have nine and two o'clock, and also 4:30.",
     )
     assert runner.calls == [("check_availability", {"date": "2025-06-04"})]
     [record] = result.recorder.of("tool_call")
-    assert record["status"] == "ok" and record["result"] == {"free": ["09:00", "14:00"]}
+    assert record["status"] == "ok" and record["result"] == {"available": True, "slots": ["09:00", "14:00"]}
     assert record["sources"] == {"date": {"from": "resolver", "turn": 1, "said": "Anything tomorrow?"}}
+    # the result's own values, at once; the model's "4:30" is never heard
+    assert result.recorder.messages("assistant") == ["On Wednesday, June 4th we have 9 AM and 2 PM free."]
+    assert not [r for r in llm.requests if "schema" not in r]  # no reply was asked of the model
+
+
+# A result code cannot say (nested data) is answered by the model, through the reply's checks.
+NESTED = {"free": [{"time": "09:00"}, {"time": "14:00"}]}
+NESTED_WORDS = "Here is what I found: free: time: 09:00 and time: 14:00."
+
+
+def test_a_result_code_cannot_say_goes_back_to_the_llm_and_its_answer_is_spoken() -> None:
+    runner = ScriptedRunner(check_availability=NESTED)
+    result, llm = _call({"tool": "check_availability", "arguments": {"date": "2025-06-04"}},
+                        "Anything tomorrow?", runner, "I have nine and two o'clock.")
     notes = [m["content"] for m in llm.requests[-1]["messages"] if m["role"] == "system"]
-    assert "free=['09:00', '14:00']" in notes[-1] or '["09:00", "14:00"]' in notes[-1]
+    assert "09:00" in notes[-1] and "Answer the caller" in notes[-1]
     assert result.recorder.messages("assistant") == ["I have nine and two o'clock."]
 
 
 def test_a_reply_that_only_says_the_callers_words_back_speaks_the_tool_result_instead() -> None:
-    runner = ScriptedRunner(check_availability={"free": ["09:00", "14:00"]})
+    runner = ScriptedRunner(check_availability=NESTED)
     result, _ = _call(
         {"tool": "check_availability", "arguments": {"date": "2025-06-04"}},
         "Good morning! Do you have anything free tomorrow?",
         runner,
         "Good morning! Do you have anything free tomorrow?",
     )
-    assert result.recorder.messages("assistant") == ["Good morning! Here is what I found: free: 09:00 and 14:00."]
+    assert result.recorder.messages("assistant") == ["Good morning! " + NESTED_WORDS]
 
 
 def test_a_refusal_written_after_the_tool_did_what_was_asked_is_not_spoken() -> None:
     """The tool answered; "I can't assist with that" would tell the caller the opposite of what
     happened. Its result is said in plain words instead."""
-    runner = ScriptedRunner(check_availability={"free": ["09:00", "14:00"]})
+    runner = ScriptedRunner(check_availability=NESTED)
     result, _ = _call({"tool": "check_availability", "arguments": {"date": "2025-06-04"}},
                       "Anything tomorrow?", runner, "I'm sorry, but I can't assist with that.")
-    assert result.recorder.messages("assistant") == ["Here is what I found: free: 09:00 and 14:00."]
+    assert result.recorder.messages("assistant") == [NESTED_WORDS]
 
 
 def test_the_tools_note_written_back_in_its_own_form_is_not_spoken() -> None:
     """A small model given "(book_appointment ... returned booked=true, ...)" sometimes answers with
     that very form; the caller hears the result in words instead."""
-    runner = ScriptedRunner(check_availability={"free": ["09:00", "14:00"]})
+    runner = ScriptedRunner(check_availability=NESTED)
     result, _ = _call({"tool": "check_availability", "arguments": {"date": "2025-06-04"}},
                       "Anything tomorrow?", runner, "free=09:00, 14:00. (check_availability returned it.)")
-    assert result.recorder.messages("assistant") == ["Here is what I found: free: 09:00 and 14:00."]
+    assert result.recorder.messages("assistant") == [NESTED_WORDS]
 
 
 def test_a_caller_asking_whether_anyone_is_there_is_told_so_not_about_the_business() -> None:

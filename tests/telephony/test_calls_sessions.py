@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,6 @@ from tests.commands import command
 from tests.webhooks.helpers import Receiver, verify_webhook_signature
 from voicedock.conversation.tool_runner import WebhookToolRunner
 from voicedock.conversation.voice import voice_session_factory
-from voicedock.engines.base import Message
 from voicedock.engines.fakes import FakeLLM, FakeSTT, FakeTTS
 from voicedock.engines.loader import fake_engines
 from voicedock.schemas.calls import CallCreate
@@ -40,12 +39,6 @@ ORDER_TOOL = {
 QUESTION = "What is the status of order 4 7 1 1?"
 
 
-def speaks_tool_result(messages: Sequence[Message]) -> str:
-    """The reply after a tool ran: it says what the tool's server answered."""
-    note = next(str(m["content"]) for m in reversed(messages) if "(check_order for" in str(m["content"]))
-    return "Your order is " + note.split("status=", 1)[1].split(".", 1)[0] + "."
-
-
 @pytest.fixture
 async def receiver() -> AsyncIterator[tuple[Receiver, str]]:
     """A customer's tool server on loopback that answers every tool call with a shipped status."""
@@ -64,9 +57,10 @@ async def receiver() -> AsyncIterator[tuple[Receiver, str]]:
 
 
 def tool_session(controller: CallController) -> FakeTTS:
-    """The voice session with scripted engines: the caller asks about an order, the model picks the tool."""
+    """The voice session with scripted engines: the caller asks about an order, the tool runs and its
+    result is said in code (the model's reply is never asked for)."""
     tts = FakeTTS()
-    llm = FakeLLM(replies=[speaks_tool_result], json_replies=[{"order_number": "4711"}])
+    llm = FakeLLM(replies=["Your order is lost."], json_replies=[{"order_number": "4711"}])  # never heard
     engines = fake_engines(stt=FakeSTT([QUESTION]), llm=llm, tts=tts)
     controller.session_factory = voice_session_factory(engines, tool_runner=WebhookToolRunner(controller.webhooks))
     return tts
@@ -100,7 +94,7 @@ async def test_a_function_tool_reaches_its_server_and_the_caller_hears_the_resul
     assert message["tool_call_list"][0]["argument_sources"]["order_number"]["from"] == "caller"
     assert message["call"]["id"] == row["id"]
     said = [m["content"] for m in done["messages"] if m["role"] == "assistant"]
-    assert said == ["Your order is shipped."] and tts.spoken == ["Your order is shipped."]
+    assert said == ["Status: shipped."] and " ".join(tts.spoken) == "Status: shipped."  # the result, said in code
     heard, rate = read_wav(caller.heard_wav)  # type: ignore[arg-type]
     assert abs(dominant_hz(heard[int(abs(heard).argmax()):][: rate // 2], rate) - 440) < 20, "no answer was heard"
 

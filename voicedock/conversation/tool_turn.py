@@ -51,6 +51,7 @@ from .grounding import (
 )
 from .hours import opening_week, within_opening_hours
 from .phones import number_not_caught
+from .results import result_words
 from .speech import Timings, speak_text
 from .state import Hangup, State, TransferTo
 from .tool_runner import TOOL_TIMEOUT_SECONDS, ToolError
@@ -470,6 +471,10 @@ async def _run_function(s: SessionCore, spec: ToolSpec, record: dict[str, Any], 
         return await _apologise(s, spec, TOOL_ERROR_APOLOGY, timings)
     await s.report_tool(record | {"status": "ok", "result": result, "seconds": round(s.clock() - started, 3)})
     s.add_result(spec.name, result)
+    if words := result_words(spec.parameters, args, result):  # said in code: see results.py
+        s.add_note(f"({spec.name} for {_compact(args)} returned {_compact(result)}.)")
+        await _say(s, words, timings)
+        return True
     s.add_note(f"({spec.name} for {_compact(args)} returned {_compact(result)}.) "
                "Answer the caller in one short sentence, using only these values.")
     return False
