@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.conversation.harness import FIXED_NOW, run_call
 from voicedock.conversation.decide import decide, system_prompt
 from voicedock.conversation.tool_runner import ToolError
@@ -378,3 +380,20 @@ def test_a_reply_that_is_only_the_greeting_still_answers_the_caller() -> None:
     greeting, answer = result.recorder.messages("assistant")
     assert greeting == "Hello, Bright Smile Dental, how can I help you?"
     assert answer == "I'm sorry, I didn't catch that. Could you say it again?"
+
+
+@pytest.mark.parametrize("thanks", ["Great, thanks.", "Perfect, thank you!", "No, thanks.", "Cool. Thanks."])
+def test_thanks_alone_gets_the_fixed_answer_at_once(thanks: str) -> None:
+    llm = FakeLLM(["You're welcome! Our dentists are the best in town."])
+    result = run_call(ONE_TURN, assistant={"first_message": None, "system_prompt": "We have two dentists."},
+                      engines=fake_engines(llm=llm, stt=FakeSTT([thanks])))
+    assert result.recorder.messages("assistant") == ["You're welcome! Is there anything else I can help you with?"]
+    assert not llm.requests
+
+
+@pytest.mark.parametrize("said", ["Yes, thanks.", "Thanks, and where do I park?"])
+def test_a_yes_or_a_question_with_thanks_is_not_answered_as_thanks(said: str) -> None:
+    llm = FakeLLM(["Sure."])
+    result = run_call(ONE_TURN, assistant={"first_message": None, "system_prompt": "You help callers."},
+                      engines=fake_engines(llm=llm, stt=FakeSTT([said])))
+    assert result.recorder.messages("assistant") != ["You're welcome! Is there anything else I can help you with?"]

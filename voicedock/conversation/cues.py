@@ -146,6 +146,17 @@ def is_chatter(text: str) -> bool:
     return bool(_CHATTER.match(text.strip()))
 
 
+_THANKS = re.compile(r"\b(?:thanks|thank you|cheers)\b", re.I)
+_ACCEPTS = re.compile(r"\b(?:yes|yeah|yep|sure)\b", re.I)
+
+
+def is_thanks(text: str) -> bool:
+    """Only thanks, with at most an acknowledgement ("Great, thanks.", "Perfect, thank you!", "No,
+    thanks."): answered in fixed words. Not a yes to what the assistant offered ("Yes, thanks."),
+    whose answer depends on the offer."""
+    return is_chatter(text) and bool(_THANKS.search(text)) and not _ACCEPTS.search(text)
+
+
 _LINE_CHECK = re.compile(rf"\b(?:{_LINE_CHECK_PHRASES})\b", re.I)
 HERE = "Yes, I'm here. How can I help you?"
 

@@ -17,7 +17,7 @@ from voicedock.engines.base import EngineError, Message, Transcript
 from .base import SAMPLE_RATE, Pcm
 from .claims import ReplyCheck, known_numbers
 from .core import SessionCore, say_turn
-from .cues import HERE, asks_something, is_chatter, is_line_check
+from .cues import HERE, asks_something, is_chatter, is_line_check, is_thanks
 from .facts import HONEST, Lookup, identity_answer, instruction_lines, look_up, spoken_answer
 from .hours import hours_answer
 from .speech import Timings, speak_stream, speak_text
@@ -37,6 +37,9 @@ _MACHINE = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b|\b\w+=|\bAnswer the caller\b")
 _REFUSAL = re.compile(r"(?i)\b(?:can(?:no|')?t|(?:am|'m) (?:not able|unable) to|won't be able to)\s+"
                       r"(?:assist|help|do that|process)\b")
 ANYTHING_ELSE = "Is there anything else I can help you with?"
+WELCOME = "You're welcome! " + ANYTHING_ELSE
+"""To thanks alone, at once: late in a call the model's reply to "Great, thanks." waited 1.5-8 s
+through real calls (the turns the code answered are new to it), to say much the same."""
 LLM_ERROR_APOLOGY = "I'm sorry, I didn't catch that. Could you say it again?"
 
 
@@ -70,6 +73,9 @@ async def reply_turn(
             return
         if s.tool_turn != s.caller_turns and is_line_check(text):
             await _say_fixed(s, HERE, timings)
+            return
+        if s.tool_turn != s.caller_turns and s.pending is None and is_thanks(text):
+            await _say_fixed(s, WELCOME, timings)
             return
         if s.tool_turn != s.caller_turns and (who := identity_answer(text, s.settings.business_name)):
             await _say_fixed(s, who, timings)
