@@ -25,8 +25,8 @@ ASSISTANT = {"system_prompt": "You are the receptionist of Bright Smile Dental."
              "llm_config": {"tools": [CHECK, BOOK, CANCEL, {"type": "end_call"}]}}
 
 
-def converse(said: list[str]) -> Any:
-    runner = ScriptedRunner(check_availability={"available": False, "slots": ["15:00", "16:00"]},
+def converse(said: list[str], checked: dict[str, Any] | None = None) -> Any:
+    runner = ScriptedRunner(check_availability=checked or {"available": False, "slots": ["15:00", "16:00"]},
                             book_appointment={"booked": True, "reference": "BK-7"},
                             cancel_appointment={"cancelled": True})
     llm = FakeLLM(["Two thirty is taken; three or four o'clock are free."])  # never asked for a value
@@ -49,6 +49,14 @@ def test_an_offered_time_picked_by_its_hour_is_booked_once_name_and_number_are_g
     booked = result.recorder.of("tool_call")[-1]
     assert booked["sources"]["time"] == {"from": "tool_result", "turn": 2, "said": "Okay, three then."}
     assert booked["sources"]["date"]["turn"] == 1
+
+
+def test_the_time_asked_stays_when_the_look_up_found_it_free_and_listed_others_too() -> None:
+    result, runner = converse(["Is there an opening on Friday at two thirty?",
+                               "Lena Fischer, five five five, four four one, double seven, zero nine."],
+                              checked={"available": True, "slots": ["15:00", "16:00"]})  # other free times too
+    assert runner.calls[-1] == ("book_appointment", {"date": "2025-06-06", "time": "14:30", "name": "Lena Fischer",
+                                                     "phone": "5554417709"})
 
 
 def test_an_hour_that_was_not_offered_is_not_taken_and_the_time_is_asked_for() -> None:

@@ -257,7 +257,8 @@ async def _action_after_look_up(s: SessionCore, text: str) -> PendingTool | None
     fresh = _this_turn(s, values)
     carried = dict(look.values)
     offered = offered_times(s.grounding_sources())
-    if offered:  # times were offered instead (not among them the one asked): the caller picks one, or is asked
+    if offered and not _asked_is_free(s.last_result()):
+        # times were offered instead (not among them the one asked): the caller picks one, or is asked
         props = spec.parameters.get("properties") or {}
         carried = {k: v for k, v in carried.items()
                    if (props.get(k) or {}).get("format") != "time" or v.value in offered}
@@ -265,6 +266,13 @@ async def _action_after_look_up(s: SessionCore, text: str) -> PendingTool | None
     # the first request is the booking's name
     held = {k: v for k, v in values.items() if k not in look.values and k not in fresh}
     return PendingTool(spec, {**held, **carried, **fresh})
+
+
+def _asked_is_free(result: Any) -> bool:
+    """The look-up said the time asked is free ({"available": true, "slots": [...]}): the other
+    times it lists are more choice, not instead, and the time asked is kept ("at nine" checked
+    free, then "My number's ..." books at nine)."""
+    return isinstance(result, Mapping) and any(result.get(key) is True for key in ("available", "free", "open"))
 
 
 def _looks_up(s: SessionCore, spec: ToolSpec, text: str) -> bool:
