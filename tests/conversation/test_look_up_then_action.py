@@ -218,3 +218,16 @@ def test_no_time_is_looked_for_on_a_day_the_instructions_say_is_closed() -> None
     closed = result.recorder.of("tool_call")[0]
     assert closed["status"] == "closed" and closed["arguments"] == {"date": "2025-06-08"}
     assert result.recorder.messages("assistant")[0] == "I'm sorry, we're closed on Sunday."
+
+
+def test_a_booking_on_a_closed_day_hears_so_before_any_value_is_asked_for() -> None:
+    runner = ScriptedRunner(book_appointment={"booked": True})
+    closed_sunday = {**ASSISTANT, "system_prompt": ASSISTANT["system_prompt"]
+                     + "\n- Opening hours: Monday to Saturday 8:00 to 17:00; closed on Sunday.",
+                     "llm_config": {"tools": [BOOK, {"type": "end_call"}]}}  # no look-up to run first
+    result = run_call(turns(1), assistant=closed_sunday,
+                      engines=fake_engines(llm=FakeLLM(["Sure."]), stt=FakeSTT(["I'd like to book an appointment "
+                                                                                "this Sunday, please."])),
+                      tool_runner=runner, max_seconds=13.0)
+    assert runner.calls == []
+    assert result.recorder.messages("assistant") == ["I'm sorry, we're closed on Sunday."]  # not "At what time?"

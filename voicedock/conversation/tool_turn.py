@@ -382,6 +382,12 @@ async def _run_or_ask(s: SessionCore, pending: PendingTool, timings: Timings) ->
     sources = {k: g.describe() for k, g in pending.values.items()}
     record: dict[str, Any] = {"id": s.new_tool_call_id(), "name": spec.name, "arguments": args, "sources": sources,
                               "turn": s.caller_turns}
+    # a closed day is said as soon as the day is known, not after the time, name and number
+    if (closed := _closed_on(s, spec, pending.values)) is not None:  # no slot to look for or book
+        s.pending = None
+        await s.report_tool(record | {"status": "closed", "said": closed})
+        await _say(s, closed, timings)
+        return True
     missing = missing_required(spec.parameters, args)
     errors = [] if missing else validation_errors(spec, args)
     if missing or errors:
@@ -395,11 +401,6 @@ async def _run_or_ask(s: SessionCore, pending: PendingTool, timings: Timings) ->
         await s.report_tool(record | {"status": "needs_arguments", "missing": missing, "errors": errors,
                                       "asked": question})
         await _say(s, question, timings)
-        return True
-    if (closed := _closed_on(s, spec, pending.values)) is not None:  # no slot to look for or book
-        s.pending = None
-        await s.report_tool(record | {"status": "closed", "said": closed})
-        await _say(s, closed, timings)
         return True
     s.pending = None
     pending.turn = s.caller_turns
