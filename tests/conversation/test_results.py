@@ -43,6 +43,9 @@ VISIT = {"properties": {"date": DATE, "owner_name": {"type": "string"}, "pet_nam
         (VISIT, {"date": "2026-03-28", "owner_name": "Dana Kim", "pet_name": "Biscuit"}, {"cancelled": True},
          "That's cancelled: Saturday, March 28th, under Dana Kim."),
         (BOOK, {}, "Booked for 3 pm, see you then.", "Booked for 3 pm, see you then."),
+        # what the server wrote for the caller is said as written; a bare success flag is "Done."
+        (BOOK, {}, {"success": True, "message": "See you at 3 pm on Friday"}, "Done. See you at 3 pm on Friday."),
+        (BOOK, {}, {"ok": False, "error": "no such customer"}, "I'm sorry, that didn't go through: no such customer."),
     ],
 )
 def test_a_result_is_said_from_its_values_and_the_tools(parameters, args, result, said):

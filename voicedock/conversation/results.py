@@ -28,6 +28,8 @@ _FREE = ("available", "free", "open")  # a look-up's answer: is there room
 _ALTERNATIVES = re.compile(r"slots?|times?|alternatives?|options?|free|openings?|available_times", re.I)
 _IDENTIFIER = re.compile(r"confirmation|reference|ref|number|code|ticket|booking_id|_id$|^id$", re.I)
 _REASON = re.compile(r"reason|message|error|detail|why", re.I)
+_SAY = ("message", "say", "speech", "text", "response")  # a sentence the tool's server wrote for the caller
+_DONE = ("success", "ok", "done")  # a flag that says only that it worked
 MAX_WORDS = 60  # a string result longer than this is no sentence for the caller
 
 
@@ -56,7 +58,9 @@ def result_words(parameters: Mapping[str, Any], args: Mapping[str, Any], result:
             continue
         if isinstance(value, Mapping) or (isinstance(value, list) and any(isinstance(v, Mapping | list) for v in value)):
             return ""  # nested data: the model says it
-        if _IDENTIFIER.search(key) and isinstance(value, str | int):
+        if key.lower() in _SAY and isinstance(value, str):
+            said.append(value.strip() if value.strip().endswith((".", "!", "?")) else f"{value.strip()}.")
+        elif _IDENTIFIER.search(key) and isinstance(value, str | int):
             said.append(f"Your {_words(key)} is {value}.")
         else:
             said.append(f"{_words(key).capitalize()}: {_value(value)}.")
@@ -91,11 +95,16 @@ def _done_words(key: str, done: bool, props: Mapping[str, Any], args: Mapping[st
     that couldn't be changed: out for delivery." """
     word = _words(key)
     if not done:
-        reason = next((k for k, v in result.items() if _REASON.search(k) and isinstance(v, str) and v), None)
+        reason = next((k for k, v in result.items() if _REASON.search(k) and k.lower() not in _SAY
+                       and isinstance(v, str) and v), None)
         if reason:
             used.add(reason)
         tail = f": {result[reason]}" if reason else ""
+        if key.lower() in _DONE:
+            return f"I'm sorry, that didn't go through{tail}."
         return f"I'm sorry, that couldn't be {word}{tail}." if word.endswith("ed") else f"{word.capitalize()}: no{tail}."
+    if key.lower() in _DONE:
+        return "Done."
     if not word.endswith("ed"):
         return f"{word.capitalize()}: yes."
     day = _day_of(result, used)  # the result's own date of what was done, else the one asked for
