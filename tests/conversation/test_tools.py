@@ -397,3 +397,11 @@ def test_a_yes_or_a_question_with_thanks_is_not_answered_as_thanks(said: str) ->
     result = run_call(ONE_TURN, assistant={"first_message": None, "system_prompt": "You help callers."},
                       engines=fake_engines(llm=llm, stt=FakeSTT([said])))
     assert result.recorder.messages("assistant") != ["You're welcome! Is there anything else I can help you with?"]
+
+
+def test_an_assistant_of_another_language_hears_the_models_words_for_a_result() -> None:
+    """The result said in code is English; a German assistant's caller hears the model's answer."""
+    runner = ScriptedRunner(check_availability={"available": True, "slots": ["09:00"]})
+    result, _ = _call({"tool": "check_availability", "arguments": {"date": "2025-06-04"}},
+                      "Anything tomorrow?", runner, "Ja, um neun Uhr ist frei.", language="de")
+    assert result.recorder.messages("assistant") == ["Ja, um neun Uhr ist frei."]

@@ -480,7 +480,9 @@ async def _run_function(s: SessionCore, spec: ToolSpec, record: dict[str, Any], 
         return await _apologise(s, spec, TOOL_ERROR_APOLOGY, timings)
     await s.report_tool(record | {"status": "ok", "result": result, "seconds": round(s.clock() - started, 3)})
     s.add_result(spec.name, result)
-    if words := result_words(spec.parameters, args, result):  # said in code: see results.py
+    # said in code (results.py), in English: an assistant of another language hears the model's words
+    english = re.split(r"[-_]", s.info.assistant.language or "en")[0].lower() == "en"
+    if english and (words := result_words(spec.parameters, args, result)):
         s.add_note(f"({spec.name} for {_compact(args)} returned {_compact(result)}.)")
         await _say(s, words, timings)
         return True
