@@ -33,3 +33,7 @@ def test_times_and_dates_are_written_as_said(written, said):
 
 def test_the_voice_gets_spoken_forms():
     assert clean_for_speech("**Open** 17:00 to 22:00 on 2026-03-07.") == "Open 5 PM to 10 PM on Saturday, March 7th."
+
+
+def test_a_voice_of_another_language_gets_the_written_forms():
+    assert clean_for_speech("**Offen** 17:00 bis 22:00.", english=False) == "Offen 17:00 bis 22:00."

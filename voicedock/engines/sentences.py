@@ -28,10 +28,11 @@ _APOLOGY = re.compile(r"(?i)^\W*(?:(?:i'?m|i am|we'?re|we are)\s+)?(?:so\s+|very
                       r"(?:sorry|afraid|unfortunately)\W*$")
 
 
-def clean_for_speech(text: str) -> str:
+def clean_for_speech(text: str, english: bool = True) -> str:
     """Drop markdown a small model tends to emit (bold, code ticks, bullets) that TTS would read out,
-    and write times and dates as they are said (`spoken_forms`)."""
-    return spoken_forms(re.sub(r"[ \t]+", " ", _MARKUP.sub("", text)).strip())
+    and, for an English voice, write times, dates and references as they are said (`spoken_forms`)."""
+    cleaned = re.sub(r"[ \t]+", " ", _MARKUP.sub("", text)).strip()
+    return spoken_forms(cleaned) if english else cleaned
 
 
 @dataclass

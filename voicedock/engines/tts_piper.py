@@ -47,6 +47,8 @@ class PiperTTS:
         self.native_rate: int = self.voice.config.sample_rate
         self._output_rate = output_rate or self.native_rate
         self._length_scale = length_scale or self.voice.config.length_scale or 1.0
+        # times and dates are written as an English voice says them (spoken.py); others read them as written
+        self._english = str(getattr(self.voice.config, "espeak_voice", "") or "en").lower().startswith("en")
 
     @property
     def output_rate(self) -> int:
@@ -60,7 +62,7 @@ class PiperTTS:
         from piper.config import SynthesisConfig
 
         config = SynthesisConfig(length_scale=self._length_scale / speed)
-        for sentence in split_sentences([clean_for_speech(text)]):
+        for sentence in split_sentences([clean_for_speech(text, self._english)]):
             started = time.perf_counter()
             pieces = [c.audio_float_array for c in self.voice.synthesize(sentence, config)]
             if not pieces:

@@ -25,7 +25,8 @@ ELEVENLABS_RATE = 16000  # asked for as `pcm_16000`: twice the call's rate, half
 
 
 def sentences(text: str) -> list[str]:
-    return list(split_sentences([clean_for_speech(text)]))
+    """A hosted voice reads times and dates itself, in the language it is given; only markdown goes."""
+    return list(split_sentences([clean_for_speech(text, english=False)]))
 
 
 class OpenAITTS:
