@@ -24,7 +24,7 @@ from voicedock.engines.spoken import say_date, say_time
 from .names import OTHERS_NAME_KEYS
 from .party import PARTY_KEYS
 
-_FREE = ("available", "free", "open")  # a look-up's answer: is there room
+FREE_KEYS = ("available", "free", "open")  # a look-up's answer: is there room
 _ALTERNATIVES = re.compile(r"slots?|times?|alternatives?|options?|free|openings?|available_times", re.I)
 _IDENTIFIER = re.compile(r"confirmation|reference|ref|number|code|ticket|booking_id|_id$|^id$", re.I)
 _REASON = re.compile(r"reason|message|error|detail|why", re.I)
@@ -42,7 +42,7 @@ def result_words(parameters: Mapping[str, Any], args: Mapping[str, Any], result:
         return ""
     props = parameters.get("properties") or {}
     flags = {k: v for k, v in result.items() if isinstance(v, bool)}
-    free = next((k for k in _FREE if isinstance(result.get(k), bool)), None)
+    free = next((k for k in FREE_KEYS if isinstance(result.get(k), bool)), None)
     said: list[str] = []
     used: set[str] = set()
     if free is not None:

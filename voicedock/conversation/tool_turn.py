@@ -20,6 +20,7 @@ from typing import Any
 
 from voicedock.engines.base import EngineError
 from voicedock.engines.datetime_words import WEEKDAYS
+from voicedock.engines.local_choice import ENGLISH, base_language
 
 from .core import SessionCore, say_turn
 from .cues import (
@@ -51,7 +52,7 @@ from .grounding import (
 )
 from .hours import opening_week, within_opening_hours
 from .phones import number_not_caught
-from .results import result_words
+from .results import FREE_KEYS, result_words
 from .speech import Timings, speak_text
 from .state import Hangup, State, TransferTo
 from .tool_runner import TOOL_TIMEOUT_SECONDS, ToolError
@@ -272,7 +273,7 @@ def _asked_is_free(result: Any) -> bool:
     """The look-up said the time asked is free ({"available": true, "slots": [...]}): the other
     times it lists are more choice, not instead, and the time asked is kept ("at nine" checked
     free, then "My number's ..." books at nine)."""
-    return isinstance(result, Mapping) and any(result.get(key) is True for key in ("available", "free", "open"))
+    return isinstance(result, Mapping) and any(result.get(key) is True for key in FREE_KEYS)
 
 
 def _looks_up(s: SessionCore, spec: ToolSpec, text: str) -> bool:
@@ -480,14 +481,14 @@ async def _run_function(s: SessionCore, spec: ToolSpec, record: dict[str, Any], 
         return await _apologise(s, spec, TOOL_ERROR_APOLOGY, timings)
     await s.report_tool(record | {"status": "ok", "result": result, "seconds": round(s.clock() - started, 3)})
     s.add_result(spec.name, result)
+    note = f"({spec.name} for {_compact(args)} returned {_compact(result)}.)"
     # said in code (results.py), in English: an assistant of another language hears the model's words
-    english = re.split(r"[-_]", s.info.assistant.language or "en")[0].lower() == "en"
+    english = base_language(s.info.assistant.language or ENGLISH) == ENGLISH
     if english and (words := result_words(spec.parameters, args, result)):
-        s.add_note(f"({spec.name} for {_compact(args)} returned {_compact(result)}.)")
+        s.add_note(note)
         await _say(s, words, timings)
         return True
-    s.add_note(f"({spec.name} for {_compact(args)} returned {_compact(result)}.) "
-               "Answer the caller in one short sentence, using only these values.")
+    s.add_note(f"{note} Answer the caller in one short sentence, using only these values.")
     return False
 
 
