@@ -126,3 +126,19 @@ def test_the_voice_must_be_surer_where_the_words_model_cannot_tell() -> None:
     assert end_verdict(0.6, 0.5, "I'm looking for it.", None, rule) == (True, False)
     assert end_verdict(0.6, 0.5, None, None) == (True, False)
     assert end_verdict(0.6, 0.5, "My phone number is", None) == (False, True)
+
+
+@pytest.mark.parametrize("text", ["Hello.", "Hi there,", "Good morning!", "Oh, hello.", "Hey"])
+def test_a_bare_greeting_waits_for_the_reason_of_the_call(text: str) -> None:
+    from voicedock.engines.endpointing import WordsRule, end_verdict
+
+    rule = WordsRule(0.02, 0.5, 0.7)
+    # both models find "Hello" finished; the longest wait ends the turn unless the caller goes on
+    assert end_verdict(0.95, 0.5, text, 0.9, rule) == (False, False)
+
+
+@pytest.mark.parametrize("text", ["Hello?", "Hello, I'd like to book a table.", "Hi, is anybody there?"])
+def test_a_greeting_asked_or_with_more_is_judged_as_any_words(text: str) -> None:
+    from voicedock.engines.endpointing import WordsRule, end_verdict
+
+    assert end_verdict(0.95, 0.5, text, 0.9, WordsRule(0.02, 0.5, 0.7)) == (True, False)

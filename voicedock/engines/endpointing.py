@@ -178,6 +178,18 @@ def looks_unfinished(text: str) -> bool:
     return last in _OPEN_ENDINGS
 
 
+_GREETING = re.compile(r"^\W*(?:(?:oh|yes|yeah|um|uh|well)\W+)?(?:hello|hi|hey|hiya|howdy|good (?:morning|afternoon|"
+                       r"evening|day))(?:\W+(?:there|again|yes|hi|hello))*[\s.!,]*$", re.I)
+
+
+def is_bare_greeting(text: str) -> bool:
+    """Only a greeting, not asked ("Hello.", "Hi there,", "Good morning!"): what a caller says
+    before the reason for the call. The words model finds "Hello" a finished sentence, so a
+    comma's pause after it ended the turn, and the reply to "Hello" talked over "I would like to
+    book an appointment". "Hello?" asks whether anyone is there and stays a finished turn."""
+    return bool(_GREETING.match(text))
+
+
 WORDS_MIN = 3  # "No.", "Tuesday.", "At three." are whole answers a language model finds unlikely to end
 
 
@@ -237,6 +249,8 @@ def end_verdict(voice: float, threshold: float, text: str | None, probability: f
     neither finished nor unfinished, while the voice model hears a fall in pitch."""
     if text is None:
         return voice >= threshold, False
+    if is_bare_greeting(text):  # the longest wait ends it, unless the caller goes on
+        return False, False
     verdict = words_verdict(text, probability, rule)
     if verdict is not None:
         return verdict, not verdict
