@@ -80,7 +80,7 @@ def test_events_alternate_start_then_end(frames):
 @pytest.mark.parametrize("text", [
     "My phone number is", "The reason I'm calling is", "I'm calling on behalf of", "Could you check if",
     "I've been trying to...", "I'd like to book,", "I need it for the", "Can I speak with", "So, um",
-    "Tuesday and", "My name is"])
+    "Tuesday and", "My name is", "My number is 555, 441", "Sure, SD 04.", "It's SD04.", "Zero 4, 7 7."])
 def test_words_that_cannot_end_a_sentence_look_unfinished(text: str) -> None:
     assert looks_unfinished(text)
 
@@ -88,7 +88,8 @@ def test_words_that_cannot_end_a_sentence_look_unfinished(text: str) -> None:
 @pytest.mark.parametrize("text", [
     "", "Hello?", "Thank you.", "Yes, it is.", "That's what it is", "Can you book it?", "Book it.",
     "I think so.", "Yes, I can.", "My number is 555 0192.", "What are you open for?", "Okay.",
-    "I need to log in", "Is there parking?"])
+    "I need to log in", "Is there parking?", "It's 555-0166.", "555, 441, 77, 09.", "Tuesday at 3.",
+    "A party of 4.", "At 10:30.", "On the 12th.", "Room 214.", "It ends in 2241, not 2214.", "MG-4877."])
 def test_finished_sentences_do_not_look_unfinished(text: str) -> None:
     assert not looks_unfinished(text)
 

@@ -160,14 +160,34 @@ _TRAILING = ("...", "…", ",", "-", "–", "—", ";", ":")
 _WORD = re.compile(r"[A-Za-z0-9']+")
 
 
+# The digits a caller is reading out, in the groups they pause between: "555, 441", "SD 04",
+# "0 4 7". A time ("10:30") or an ordinal ("12th") is no group of them.
+_DIGIT_GROUPS = re.compile(r"(?:^|[^\w:.]|(?<=[A-Z]))((?:\d+[\s,-]+)*\d+)\W*$")
+DICTATED_DIGITS = 7  # fewer, read in groups or from a 0, and the number is still being read
+
+
+def dictating(text: str) -> bool:
+    """Whether the words stop partway through a number read out in groups ("My number is 555,
+    441", "Sure, SD04."): callers pause between the groups, and a turn ended there books
+    nothing and asks for the number again. A whole number ("It's 555-0166."), a time ("at
+    10:30") or one count ("for 4") is not."""
+    found = _DIGIT_GROUPS.search(text.strip())
+    if found is None:
+        return False
+    groups = re.findall(r"\d+", found.group(1))
+    digits = sum(len(g) for g in groups)
+    return digits < DICTATED_DIGITS and (len(groups) >= 2 or groups[0].startswith("0"))
+
+
 def looks_unfinished(text: str) -> bool:
     """Whether a transcript of the caller's words so far stops mid-phrase ("My number is",
-    "I'm calling on behalf of", "I've been trying to..."): the end-of-turn model hears intonation,
-    these words say the sentence cannot be over. A question mark always counts as finished."""
+    "I'm calling on behalf of", "I've been trying to...", "555, 441"): the end-of-turn model
+    hears intonation, these words say the sentence cannot be over. A question mark always counts
+    as finished."""
     stripped = text.strip()
     if not stripped or stripped.endswith("?"):
         return False
-    if stripped.endswith(_TRAILING):
+    if stripped.endswith(_TRAILING) or dictating(stripped):
         return True
     words = _WORD.findall(stripped.lower())
     if not words:
