@@ -17,8 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from voicedock.audio import PCM16, resample, to_float32
+from voicedock.audio import PCM16, as_int16, resample, to_float32
 from voicedock.engines.base import EngineError, Transcript
+from voicedock.engines.stt_tail import whole_reading
 from voicedock.engines.waits import WAITS
 
 WHISPER_RATE = 16000
@@ -129,17 +130,9 @@ class WhisperSTT:
             WAITS.observe("stt", started - (queued_at or started) + time.perf_counter() - before_lock)
             if dropped is not None and dropped.is_set():
                 raise EngineError("stt_dropped", "the transcription was no longer wanted")
-            segments, info = self.model.transcribe(
-                audio,
-                beam_size=self.beam_size,
-                language=language or self.language,
-                condition_on_previous_text=False,
-                vad_filter=False,
-                without_timestamps=True,
-                no_speech_threshold=NO_SPEECH_THRESHOLD,
-            )
-            parts = list(segments)
-        text = " ".join(seg.text.strip() for seg in parts).strip()
+            parts, info = self._decode(audio, language)
+            text = whole_reading(" ".join(seg.text.strip() for seg in parts).strip(), as_int16(pcm16), rate,
+                                 lambda half: self._text(half, rate, language))
         no_speech = max((seg.no_speech_prob for seg in parts), default=1.0)
         return Transcript(
             text=text,
@@ -148,6 +141,23 @@ class WhisperSTT:
             no_speech_prob=float(no_speech),
             elapsed_seconds=time.perf_counter() - started,
         )
+
+    def _decode(self, audio: np.ndarray, language: str | None) -> tuple[list[Any], Any]:
+        segments, info = self.model.transcribe(
+            audio,
+            beam_size=self.beam_size,
+            language=language or self.language,
+            condition_on_previous_text=False,
+            vad_filter=False,
+            without_timestamps=True,
+            no_speech_threshold=NO_SPEECH_THRESHOLD,
+        )
+        return list(segments), info
+
+    def _text(self, pcm16: PCM16, rate: int, language: str | None) -> str:
+        """Blocking, under the lock: the words of part of an utterance (`stt_tail.whole_reading`)."""
+        audio = resample(to_float32(pcm16), rate, WHISPER_RATE).astype(np.float32)
+        return " ".join(seg.text.strip() for seg in self._decode(audio, language)[0]).strip()
 
     async def transcribe(self, pcm16: PCM16, rate: int, language: str | None = None) -> Transcript:
         dropped = threading.Event()
