@@ -140,6 +140,9 @@ def test_name_s_as_the_phone_line_s_speech_recognition_writes_it_is_no_part_of_t
     ("Yeah, hi, where's my package? It's SD-7722 9-041", "SD77229041"),
     ("Wait, sorry, that's 3159, not 3155. So SD3159, 0826.", "SD31590826"),
     ("It's SD 7100 3344, 2 parcels", "SD71003344"),
+    ("It's SD 7100 3344, two parcels", "SD71003344"),
+    # the rest said in words after the sentence Whisper ended ("Sure. S D, oh four, double seven, ...")
+    ("Sure SD 04. Double seven one nine oh eight", "SD04771908"),
 ])
 def test_a_number_in_groups_as_speech_recognition_writes_it_is_one_number(heard: str, number: str) -> None:
     tracking = {"properties": {"tracking_number": {"type": "string", "description": "SD followed by eight digits"}}}

@@ -205,8 +205,21 @@ def _identifier_in(text: str) -> str | None:
     text = _DIGIT_COMMA.sub("", text)
     grouped: list[str] = [re.sub(r"[ ,-]", "", g) for g in _GROUPED_ID.findall(text)]
     tokens: list[str] = grouped + [t for t in _ID.findall(text) if not re.fullmatch(r"\d{1,2}(?:st|nd|rd|th)?", t)]
-    if tokens:
-        return max(tokens, key=len)
+    spoken = _spoken_run(text)
+    if not tokens:
+        return spoken
+    found = max(tokens, key=len)
+    # the rest said in words after a sentence's end: "Sure SD 04. Double seven one nine oh eight"
+    # (three characters more at least: "SD 7100 3344, two people" is no longer the number)
+    longer = spoken is not None and len(spoken) >= len(found) + 3 and spoken.startswith(found.upper())
+    return spoken if longer and _DIGIT_WORD.search(text) else found
+
+
+_DIGIT_WORD = re.compile(r"\b(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|double|triple)\b", re.I)
+
+
+def _spoken_run(text: str) -> str | None:
+    """The longest run of characters said one by one ("S D, seven seven, double two, nine")."""
     words = re.sub(r"[^A-Za-z0-9 ]", " ", re.sub(r"['’]\w+", "", text)).split()
     best: list[str] = []
     run: list[str] = []
