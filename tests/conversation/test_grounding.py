@@ -98,6 +98,14 @@ def test_identifiers_said_in_words_match() -> None:
     assert got["tracking_number"].value == "ZX4912"
 
 
+def test_a_prefix_and_its_digits_said_apart_ground_the_number_but_not_digits_nobody_said() -> None:
+    # Whisper wrote "no wait, sorry," as "Sorry," through a real call: the digits after it are the number
+    said = caller("It's INC-4110. Sorry, 4-1-1-0-6.")
+    got = ground_arguments(TRACK_SPEC.parameters, {"tracking_number": "INC41106"}, said, NOW)
+    assert got["tracking_number"].value == "INC41106"
+    assert "tracking_number" not in ground_arguments(TRACK_SPEC.parameters, {"tracking_number": "INC41107"}, said, NOW)
+
+
 @pytest.mark.parametrize(("text", "digits"), [
     ("five five five, oh one three four", "5550134"), ("555 0134", "5550134"),
     ("double four seven one", "4471"), ("twenty one", "21")])

@@ -107,8 +107,11 @@ def _text_matches(value: str, said: str, key: str) -> bool:
         heard = _identifier(said)
         prefix = re.match(r"[a-z]*", ident)
         letters = prefix.group(0) if prefix else ""
-        # "INC four one, one oh... no wait, four one one zero six" said INC41106: its prefix, then the digits
-        return ident in heard or (letters in heard and ident[len(letters):] == corrected_digits(said))
+        # "INC four one, one oh... no wait, four one one zero six" said INC41106: its prefix, then the
+        # digits; as is "It's INC-4110. Sorry, 4-1-1-0-6." (four digits or more said in a row)
+        digits = ident[len(letters):]
+        return ident in heard or (letters in heard and (
+            digits == corrected_digits(said) or (len(digits) >= 4 and digits.isdigit() and digits in heard)))
     return _mostly_said(value, said)
 
 
