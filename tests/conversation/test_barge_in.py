@@ -218,7 +218,7 @@ def test_a_short_word_then_a_comma_is_not_resumed_when_the_caller_goes_on() -> N
     assert result.recorder.messages("user") == ["Wait, I need Tuesday."]
 
 
-# "Hello," [the end-of-turn model ends the turn at the comma] "I'd like a cleaning on Tuesday."
+# "Yes," [the end-of-turn model ends the turn at the comma] "I'd like a cleaning on Tuesday."
 # The caller goes on at 1.85 s: their first voiced frames (the onset) come at 1.91 s, confirmed speech
 # at 2.0 s. A reply whose audio begins between the two was neither paused at the onset (nothing
 # played yet) nor abandoned at the confirmation (it already played).
@@ -227,7 +227,7 @@ REPLY_STARTS = (0.22, 0.25, 0.28)  # seconds of synthesis after the turn ended a
 
 
 def _goes_on(second: str, synthesis: float) -> CallResult:
-    engines = fake_engines(stt=FakeSTT(["Hello.", second]), turn=FakeTurn([0.9]), tts=FakeTTS(delay=synthesis),
+    engines = fake_engines(stt=FakeSTT(["Yes.", second]), turn=FakeTurn([0.9]), tts=FakeTTS(delay=synthesis),
                            llm=FakeLLM(["Hi there, how can I help you today?", "Sure, Tuesday it is."]))
     return run_call(GOES_ON, assistant={"first_message": None, "start_speaking_plan": {"wait_seconds": 0.0}},
                     engines=engines)
@@ -236,7 +236,7 @@ def _goes_on(second: str, synthesis: float) -> CallResult:
 def test_words_that_began_just_before_the_reply_are_paused_for_and_answered() -> None:
     for synthesis in REPLY_STARTS:
         result = _goes_on("I'd like a cleaning on Tuesday.", synthesis)
-        assert result.recorder.messages("user") == ["Hello.", "I'd like a cleaning on Tuesday."], synthesis
+        assert result.recorder.messages("user") == ["Yes.", "I'd like a cleaning on Tuesday."], synthesis
         assert result.recorder.messages("assistant")[-1] == "Sure, Tuesday it is."
         (paused_at, _), = result.audio.pauses
         assert abs(paused_at - 2.0) <= FRAME  # paused once the caller's voice was confirmed as speech
@@ -246,7 +246,7 @@ def test_words_that_began_just_before_the_reply_are_paused_for_and_answered() ->
 def test_a_backchannel_that_began_just_before_the_reply_resumes_it() -> None:
     for synthesis in REPLY_STARTS:
         result = _goes_on("Uh-huh.", synthesis)
-        assert result.recorder.messages("user") == ["Hello."], synthesis
+        assert result.recorder.messages("user") == ["Yes."], synthesis
         assert result.recorder.messages("assistant") == ["Hi there, how can I help you today?"]
         assert result.audio.clears == [] and "resumed" in result.states
 

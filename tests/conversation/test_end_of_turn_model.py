@@ -16,13 +16,23 @@ def _thinking_at(result) -> list[float]:
     return [t for t, s in result.session.trace if s == "thinking"]
 
 
+SENTENCE = "I'd like to book a cleaning."
+
+
 def test_a_finished_sentence_ends_the_turn_at_the_first_short_pause() -> None:
     turn = FakeTurn([0.9], delay=0.05)
-    result = run_call(CALLER, assistant=NO_GREETING, engines=fake_engines(turn=turn))
+    result = run_call(CALLER, assistant=NO_GREETING, engines=fake_engines(turn=turn, stt=FakeSTT([SENTENCE])))
     assert len(turn.asked) == 1
     assert abs(_thinking_at(result)[0] - (2.0 + 0.2 + 0.05)) <= 0.03
-    assert result.recorder.messages("user") == ["hello"]
+    assert result.recorder.messages("user") == [SENTENCE]
     assert 200 <= result.recorder.of("latency")[0]["endpointing_ms"] <= 280
+
+
+def test_a_greeting_alone_waits_the_longest_wait_for_the_reason_of_the_call() -> None:
+    turn = FakeTurn([0.9])  # the voice model calls "Hello." finished at once
+    result = run_call(CALLER, assistant=NO_GREETING, engines=fake_engines(turn=turn, stt=FakeSTT(["Hello."])))
+    assert result.recorder.messages("user") == ["Hello."]
+    assert _thinking_at(result)[0] >= 2.0 + turn.max_wait_seconds - 0.03  # not at the 0.2 s check
 
 
 def test_a_pause_the_model_calls_unfinished_does_not_cut_the_caller_off() -> None:
@@ -53,7 +63,7 @@ def test_a_verdict_that_comes_after_the_caller_went_on_is_dropped() -> None:
 def test_wait_seconds_is_the_least_time_before_the_assistant_answers() -> None:
     turn = FakeTurn([0.9])
     assistant = {"first_message": None, "start_speaking_plan": {"wait_seconds": 1.0}}
-    result = run_call(CALLER, assistant=assistant, engines=fake_engines(turn=turn))
+    result = run_call(CALLER, assistant=assistant, engines=fake_engines(turn=turn, stt=FakeSTT([SENTENCE])))
     assert _thinking_at(result)[0] < 2.5  # the turn ended at the model's word: STT and the LLM start
     assert result.audio.sends[0][0] >= 3.0 - 0.021  # ... but the caller hears nothing before 1.0 s
 
