@@ -163,3 +163,11 @@ def test_a_corrected_number_read_out_digit_by_digit_gets_its_prefix() -> None:
     "It's INC-4110. No wait, sorry, 4-1-1-0-6." reached the tool as "4-1-1-0-6"."""
     ticket = {"properties": {"ticket_number": {"type": "string", "description": "INC followed by five digits"}}}
     assert code_proposals(ticket, "It's INC-4110. No wait, sorry, 4-1-1-0-6.") == {"ticket_number": "INC41106"}
+
+
+@pytest.mark.parametrize("heard", ["Hi, I'm calling about my ticket. I NC40388", "It's I N C 40388.",
+                                   "It's INC 40388."])
+def test_a_described_prefix_spaced_out_by_speech_recognition_is_the_prefix(heard: str) -> None:
+    """Through a real call: "INC 40388" heard "I NC40388" reached the tool as "NC40388"."""
+    ticket = {"properties": {"ticket_number": {"type": "string", "description": "INC followed by five digits"}}}
+    assert code_proposals(ticket, heard) == {"ticket_number": "INC40388"}

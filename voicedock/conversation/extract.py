@@ -189,10 +189,13 @@ def _identifier(text: str, description: str = "") -> str | None:
     number said again after a self-correction ("... no wait, four one one zero six") is the one
     taken; a described format ("INC followed by five digits") gives a bare number its prefix when
     the caller said the prefix too."""
+    shape = DESCRIBED_FORMAT.match(description)
+    if shape:  # the prefix's letters as Whisper spaces them out: "I NC40388", "S D 7100 3344"
+        spaced = r"[\s.-]*".join(shape.group(1))
+        text = re.sub(rf"\b{spaced}(?=[\s-]*\d)", shape.group(1), text, flags=re.I)
     found = _identifier_in(last_correction(text)) or _identifier_in(text)
     if found and re.fullmatch(r"\d+(?:[ -]\d+)+", found):  # "4-1-1-0-6": digits read out one by one
         found = re.sub(r"\D", "", found)
-    shape = DESCRIBED_FORMAT.match(description)
     if found and shape and found.isdigit():
         prefix, size = shape.group(1), described_digits(description)
         said_prefix = re.search(rf"\b{prefix}\b|\b{' '.join(prefix)}\b", text, re.I)
