@@ -15,6 +15,7 @@ from voicedock.conversation.grounding import (
     answer_for,
     ground_arguments,
     ground_value,
+    name_not_caught,
     question_for,
 )
 from voicedock.conversation.tools import ToolSpec, normalise_tools
@@ -119,6 +120,15 @@ def test_a_short_answer_to_the_question_is_the_value() -> None:
     assert answer_for("name", {"type": "string"}, Said("Yes please", "caller", 3)) is None
     assert answer_for("phone", {"type": "string"}, Said("five five five oh one three four", "caller", 2)).value \
         == "5550134"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("heard", ["Man's Priya shop.", "it's ana lopez"])
+def test_an_answer_not_written_as_a_name_is_no_name_and_is_said_not_caught(heard: str) -> None:
+    # "Name's Priya Shah." heard through a phone line: booked under "Man's Priya shop" before
+    assert answer_for("name", {"type": "string"}, Said(heard, "caller", 3)) is None
+    assert name_not_caught(heard)
+    assert not name_not_caught("Ana Lopez.") and not name_not_caught("Ludwig van Beethoven")
+    assert not name_not_caught("What do you need it for?")  # no answer in a name's shape at all
 
 
 def test_questions_are_fixed_words() -> None:

@@ -67,6 +67,20 @@ def test_a_caller_who_never_gives_a_name_is_never_booked() -> None:
     assert "May I have your name, please?" in result.recorder.messages("assistant")
 
 
+def test_a_name_heard_wrong_is_asked_again_never_booked() -> None:
+    # "Name's Ana Lopez." as a phone line's speech recognition may write it
+    result, runner = converse(
+        ["I'd like to book an appointment for Friday at 3", "Man's ana lopez.", "Ana Lopez",
+         "five five five, oh one three four"],
+        [{"intent": "book appointment"}, {}, {}, {}, {}],
+    )
+    assert runner.calls == [("book_appointment", {"date": "2025-06-06", "time": "15:00", "name": "Ana Lopez",
+                                                  "phone": "5550134"})]
+    assert result.recorder.messages("assistant")[:3] == [
+        "May I have your name, please?", "Sorry, I didn't catch your name. May I have your name, please?",
+        "What phone number can we reach you on?"]
+
+
 def test_a_correction_replaces_the_value_before_the_tool_runs() -> None:
     result, runner = converse(
         ["Can I book Friday at 3, it's Ana Lopez", "Oh no, sorry, make it Thursday", "555 0134"],

@@ -385,10 +385,36 @@ def answer_for(key: str, prop: Mapping[str, Any], said: Said, region: str | None
             return Grounded(int(number) if number.is_integer() else number, said.source, said.turn, text)
         return None
     if "name" in key.lower():  # the whole answer, else its first sentence ("Lena Fischer. And my number's ...")
-        for part in dict.fromkeys((text, re.split(r"(?<=\w)[.;!?]\s+", text)[0])):
-            name = _LEAD_IN.sub("", part).strip(" .,!?")
-            words = name.split()
-            if 1 <= len(words) <= 4 and all(re.fullmatch(r"[A-Za-z][A-Za-z'.-]*", w) for w in words) \
-                    and not {w.lower() for w in words} & _NOT_A_NAME:
-                return Grounded(name, said.source, said.turn, text)
+        for words in _name_shapes(text):
+            if _capitalised(words):
+                return Grounded(" ".join(words), said.source, said.turn, text)
     return None
+
+
+def _name_shapes(text: str) -> list[list[str]]:
+    """The words of the whole answer and of its first sentence, without a lead-in ("It's", "Under"),
+    where they could be a name: one to four words of letters, none of them a common word."""
+    shapes = []
+    for part in dict.fromkeys((text, re.split(r"(?<=\w)[.;!?]\s+", text)[0])):
+        words = _LEAD_IN.sub("", part).strip(" .,!?").split()
+        if 1 <= len(words) <= 4 and all(re.fullmatch(r"[A-Za-z][A-Za-z'.-]*", w) for w in words) \
+                and not {w.lower() for w in words} & _NOT_A_NAME:
+            shapes.append(words)
+    return shapes
+
+
+def name_not_caught(text: str) -> bool:
+    """An answer in the shape of a name that is not written as one ("Man's Priya shop."): say so
+    when asking again, rather than ask as if no name had been given."""
+    shapes = _name_shapes(text)
+    return bool(shapes) and not any(_capitalised(words) for words in shapes)
+
+
+_PARTICLES = frozenset("van von der den de da del della di du le la bin ibn al el st".split())
+
+
+def _capitalised(words: list[str]) -> bool:
+    """Whether the words are written as a name: speech recognition capitalises the names it hears,
+    so a lower-case word in an answer is a word it heard instead of one ("Name's Priya Shah."
+    heard "Man's Priya shop." through a phone line); the name is asked again rather than taken."""
+    return all(w[0].isupper() or w.lower() in _PARTICLES for w in words)

@@ -45,6 +45,7 @@ from .grounding import (
     answer_for,
     ground_arguments,
     missing_required,
+    name_not_caught,
     offered_times,
     picked_by_order,
     picked_time,
@@ -371,7 +372,7 @@ async def _continue_pending(s: SessionCore, pending: PendingTool, text: str, tim
     if phones and number_not_caught(text, s.info.phone_region):
         for key in phones:  # the number the caller means now is not the one held, nor one heard whole
             pending.values.pop(key, None)
-    elif not fresh:
+    elif not fresh and not (asked is not None and "name" in asked.lower() and name_not_caught(text)):
         return None
     pending.values.update(fresh)
     return await _run_or_ask(s, pending, timings)
@@ -398,6 +399,9 @@ async def _run_or_ask(s: SessionCore, pending: PendingTool, timings: Timings) ->
         if missing and PHONE_KEYS.search(key) and said and said[0].turn == s.caller_turns \
                 and said[0].source == "caller" and number_not_caught(said[0].text, s.info.phone_region):
             question = f"Sorry, I didn't catch the whole number. {question}"
+        elif missing and "name" in key.lower() and said and said[0].turn == s.caller_turns \
+                and said[0].source == "caller" and name_not_caught(said[0].text):
+            question = f"Sorry, I didn't catch your name. {question}"
         pending.asked = key
         await s.report_tool(record | {"status": "needs_arguments", "missing": missing, "errors": errors,
                                       "asked": question})
