@@ -163,6 +163,8 @@ def test_a_corrected_number_read_out_digit_by_digit_gets_its_prefix() -> None:
     "It's INC-4110. No wait, sorry, 4-1-1-0-6." reached the tool as "4-1-1-0-6"."""
     ticket = {"properties": {"ticket_number": {"type": "string", "description": "INC followed by five digits"}}}
     assert code_proposals(ticket, "It's INC-4110. No wait, sorry, 4-1-1-0-6.") == {"ticket_number": "INC41106"}
+    # the prefix run into the first digits: "INC4110 wait, sorry, 41106" reached the tool as "41106"
+    assert code_proposals(ticket, "It's INC4110 wait, sorry, 41106") == {"ticket_number": "INC41106"}
 
 
 @pytest.mark.parametrize("heard", ["Hi, I'm calling about my ticket. I NC40388", "It's I N C 40388.",

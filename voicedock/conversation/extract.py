@@ -198,7 +198,7 @@ def _identifier(text: str, description: str = "") -> str | None:
         found = re.sub(r"\D", "", found)
     if found and shape and found.isdigit():
         prefix, size = shape.group(1), described_digits(description)
-        said_prefix = re.search(rf"\b{prefix}\b|\b{' '.join(prefix)}\b", text, re.I)
+        said_prefix = re.search(rf"\b{prefix}(?![A-Za-z])|\b{' '.join(prefix)}\b", text, re.I)  # "INC4110 wait"
         if len(found) == size and said_prefix:
             return prefix + found
     return found
