@@ -126,7 +126,14 @@ def said_words(text: str) -> list[str]:
     return [w for w in re.findall(r"[a-z0-9']+", text.lower().replace("’", "'")) if w not in FILLERS]
 
 
-_DIGIT_WORD = re.compile(r"\d|zero|oh|one|two|three|four|five|six|seven|eight|nine|double|triple")
+_DIGIT_NAMES = "|".join([*_UNITS, "oh", *_DOUBLE])
+_DIGIT_WORD = re.compile(rf"\d|{_DIGIT_NAMES}")
+_SAID_DIGIT = re.compile(rf"\b(?:{_DIGIT_NAMES})\b", re.I)
+
+
+def says_digits_in_words(text: str) -> bool:
+    """Whether the text says a digit as a word ("oh four", "double seven"), not only in figures."""
+    return bool(_SAID_DIGIT.search(text))
 DIGIT_RUN = 4  # digits said in a row from this many on are a number read out, not counts
 
 

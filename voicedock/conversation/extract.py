@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .digits import COUNT_WORDS, last_correction, phone_digits, spoken_digits
+from .digits import COUNT_WORDS, last_correction, phone_digits, says_digits_in_words, spoken_digits
 from .grounding import ADDRESS_KEYS, DESCRIBED_FORMAT, PHONE_KEYS, described_digits
 from .names import OTHERS_NAME_KEYS, OWN_NAME_KEYS, others_names, without_others_names, without_spelling
 from .party import PARTY_KEYS, party_size
@@ -215,10 +215,7 @@ def _identifier_in(text: str) -> str | None:
     # the rest said in words after a sentence's end: "Sure SD 04. Double seven one nine oh eight"
     # (three characters more at least: "SD 7100 3344, two people" is no longer the number)
     longer = spoken is not None and len(spoken) >= len(found) + 3 and spoken.startswith(found.upper())
-    return spoken if longer and _DIGIT_WORD.search(text) else found
-
-
-_DIGIT_WORD = re.compile(r"\b(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|double|triple)\b", re.I)
+    return spoken if longer and says_digits_in_words(text) else found
 
 
 def _spoken_run(text: str) -> str | None:

@@ -396,11 +396,11 @@ async def _run_or_ask(s: SessionCore, pending: PendingTool, timings: Timings) ->
         key = missing[0] if missing else next(iter(args), "")
         question = question_for(key, _prop(spec, key)) if missing else "Sorry, could you give me that again?"
         said = s.grounding_sources()[:1]
-        if missing and PHONE_KEYS.search(key) and said and said[0].turn == s.caller_turns \
-                and said[0].source == "caller" and number_not_caught(said[0].text, s.info.phone_region):
+        now = said[0].text if missing and said and said[0].turn == s.caller_turns and said[0].source == "caller" \
+            else None  # what the caller said this turn, in answer to the question asked
+        if now is not None and PHONE_KEYS.search(key) and number_not_caught(now, s.info.phone_region):
             question = f"Sorry, I didn't catch the whole number. {question}"
-        elif missing and "name" in key.lower() and said and said[0].turn == s.caller_turns \
-                and said[0].source == "caller" and name_not_caught(said[0].text):
+        elif now is not None and "name" in key.lower() and name_not_caught(now):
             question = f"Sorry, I didn't catch your name. {question}"
         pending.asked = key
         await s.report_tool(record | {"status": "needs_arguments", "missing": missing, "errors": errors,
