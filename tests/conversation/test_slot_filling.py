@@ -294,3 +294,25 @@ def test_values_code_reads_by_shape_are_not_asked_of_the_model() -> None:
     assert runner.calls == []
     assert result.recorder.messages("assistant") == ["May I have your name, please?"]
     assert not [r for r in llm.requests if "schema" in r]
+
+
+VISIT = {
+    "type": "function", "name": "schedule_visit", "description": "Schedule a vet visit.",
+    "parameters": {"type": "object", "required": ["date", "time", "owner_name", "pet_name"], "properties": {
+        "date": {"type": "string", "format": "date"}, "time": {"type": "string", "format": "time"},
+        "owner_name": {"type": "string"}, "pet_name": {"type": "string"}}},
+}
+
+
+def test_a_pets_name_is_asked_for_as_the_pets_not_the_callers() -> None:
+    runner = ScriptedRunner(schedule_visit={"booked": True})
+    assistant = {**ASSISTANT, "system_prompt": "You book visits for Oak Vet.",
+                 "llm_config": {"tools": [VISIT, {"type": "end_call"}]}}
+    said = ["I'd like to bring my dog in on Friday at 3. I'm Ana Lopez.", "biscuit.", "It's Biscuit."]
+    llm = FakeLLM(["Done."], json_replies=[{"intent": "schedule visit"}, {}, {}, {}])
+    result = run_call(turns(len(said)), assistant=assistant, engines=fake_engines(llm=llm, stt=FakeSTT(said)),
+                      tool_runner=runner, max_seconds=8.0 * len(said) + 5)
+    assert result.recorder.messages("assistant")[:2] == [
+        "What is your pet's name?", "Sorry, I didn't catch that name. What is your pet's name?"]
+    assert runner.calls == [("schedule_visit", {"date": "2025-06-06", "time": "15:00", "owner_name": "Ana Lopez",
+                                                "pet_name": "Biscuit"})]

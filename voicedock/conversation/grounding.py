@@ -344,6 +344,9 @@ def question_for(key: str, prop: Mapping[str, Any]) -> str:
     if PHONE_KEYS.search(name):
         return "What phone number can we reach you on?"
     if "name" in name and not re.search(r"(file|user|host|product|item|street)_?name", name):
+        if OTHERS_NAME_KEYS.search(key):  # "pet_name": the pet's, not the caller's
+            whose = re.sub(r"\s*name\s*", " ", _spaced(key)).strip()
+            return f"What is your {whose}'s name?"
         return "May I have your name, please?"
     enum = prop.get("enum")
     if isinstance(enum, list) and 1 < len(enum) <= 5:
@@ -351,8 +354,12 @@ def question_for(key: str, prop: Mapping[str, Any]) -> str:
         return f"Which would it be: {', '.join(options[:-1])} or {options[-1]}?"
     if re.search(r"(party|group)_?size|people|guests|persons", name):
         return "For how many people?"
-    words = re.sub(r"[_\W]+", " ", re.sub(r"([a-z])([A-Z])", r"\1 \2", key)).strip().lower()
-    return f"What is the {words}, please?"
+    return f"What is the {_spaced(key)}, please?"
+
+
+def _spaced(key: str) -> str:
+    """A key as words: "tracking_number" and "trackingNumber" -> "tracking number"."""
+    return re.sub(r"[_\W]+", " ", re.sub(r"([a-z])([A-Z])", r"\1 \2", key)).strip().lower()
 
 
 _LEAD_IN = re.compile(

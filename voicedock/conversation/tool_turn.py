@@ -52,6 +52,7 @@ from .grounding import (
     question_for,
 )
 from .hours import opening_week, within_opening_hours
+from .names import OTHERS_NAME_KEYS
 from .phones import number_not_caught
 from .results import FREE_KEYS, result_words
 from .speech import Timings, speak_text
@@ -364,6 +365,8 @@ async def _continue_pending(s: SessionCore, pending: PendingTool, text: str, tim
         if answer is not None:
             values[asked] = answer
     fresh = {k: v for k, v in values.items() if v.turn == s.caller_turns and pending.values.get(k) != v}
+    if asked in fresh:  # the answer is to the question asked: "It's Biscuit." names the pet, not its owner
+        fresh = {k: v for k, v in fresh.items() if k == asked or v.value != fresh[asked].value}
     # A turn's free text is the answer to what was asked, or the first telling of it: "How soon will
     # someone look at it?" and "Low priority is fine" do not replace the problem the caller described.
     fresh = {k: v for k, v in fresh.items() if not is_free_text(k) or k == asked
@@ -401,7 +404,8 @@ async def _run_or_ask(s: SessionCore, pending: PendingTool, timings: Timings) ->
         if now is not None and PHONE_KEYS.search(key) and number_not_caught(now, s.info.phone_region):
             question = f"Sorry, I didn't catch the whole number. {question}"
         elif now is not None and "name" in key.lower() and name_not_caught(now):
-            question = f"Sorry, I didn't catch your name. {question}"
+            whose = "that" if OTHERS_NAME_KEYS.search(key) else "your"  # a pet's name is not the caller's
+            question = f"Sorry, I didn't catch {whose} name. {question}"
         pending.asked = key
         await s.report_tool(record | {"status": "needs_arguments", "missing": missing, "errors": errors,
                                       "asked": question})
