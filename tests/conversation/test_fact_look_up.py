@@ -154,3 +154,16 @@ def test_whether_someone_is_in_on_a_day_is_not_answered_by_a_line_with_no_days()
 ])
 def test_whom_the_caller_reached(question: str, answer: str | None) -> None:
     assert identity_answer(question, "Osteria Lucia") == answer
+
+
+PRICED = ("You are Sam, the receptionist of Bright Smile Dental.\n"
+          "Office hours: Monday to Friday, 8 am to 5 pm.\n"
+          "A cleaning is $120. Same-day emergency visits are available.")
+
+
+def test_a_price_given_as_an_amount_answers_a_price_question_about_that_thing_only() -> None:
+    # no word for a price in the line, only the amount
+    assert look_up("How much is a cleaning?", PRICED).lines == ("A cleaning is $120.",)
+    assert look_up("What does a cleaning cost?", PRICED).lines == ("A cleaning is $120.",)
+    for other in ("How much for a filling?", "Is there a fee for cancelling?"):
+        assert not look_up(other, PRICED).answerable

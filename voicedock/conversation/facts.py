@@ -293,6 +293,16 @@ def _hours_asked(question: str, prompt: str, before: Sequence[str], closeness: t
     return Lookup(THRESHOLD, (lines[best],), closeness[best] if closeness else 0.0)
 
 
+_MONEY = re.compile(r"[$€£]\s?\d|\b\d+(?:\.\d\d)? ?(?:dollars|bucks|euros?|pounds)\b", re.I)
+
+
+@lru_cache(maxsize=64)
+def _priced(prompt: str) -> frozenset[str]:
+    """{"payment"} where the instructions state an amount of money ("A cleaning is $120."), in no
+    word for a price: a question about prices is one they may answer, by the thing it names."""
+    return frozenset({"payment"}) if any(_MONEY.search(line) for line in instruction_lines(prompt)) else frozenset()
+
+
 def _look_up(question: str, prompt: str, before: Sequence[str], closeness: tuple[float, ...] | None) -> Lookup:
     lines, topics = instruction_lines(prompt), _line_topics(prompt)
     # Lines that share the question's topic rank by the words it said as said: "Can I pay by
@@ -302,7 +312,7 @@ def _look_up(question: str, prompt: str, before: Sequence[str], closeness: tuple
     said = dict.fromkeys(_topic(question), 1.0)
     kinds = {_SAME[w] for w in _words(question) if w in _SAME and w not in _LOOSE}
     kinds |= {"duration"} if _HOW_LONG.search(question) else set()
-    if any(not any(kind in t for t in topics) for kind in kinds):
+    if any(not any(kind in t for t in topics) for kind in kinds - _priced(prompt)):
         return Lookup(0.0, ())  # "How long does a cleaning take?" with no durations anywhere: not the price
     own = _score(said, lines, topics, same_words, closeness)
     if not (_REFERS.search(question) or VISIT.search(question)):  # coming over: to the place just asked about
