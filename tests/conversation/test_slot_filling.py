@@ -316,3 +316,34 @@ def test_a_pets_name_is_asked_for_as_the_pets_not_the_callers() -> None:
         "What is your pet's name?", "Sorry, I didn't catch that name. What is your pet's name?"]
     assert runner.calls == [("schedule_visit", {"date": "2025-06-06", "time": "15:00", "owner_name": "Ana Lopez",
                                                 "pet_name": "Biscuit"})]
+
+
+def test_a_caller_who_lets_go_of_a_booking_is_not_asked_for_it_again() -> None:
+    result, runner = converse(
+        ["I'd like to book an appointment for Friday at 3", "Actually never mind, I'll call back later.",
+         "Where are you located?"],
+        [{"intent": "book appointment"}, {}, {}, {}],
+    )
+    assert runner.calls == []
+    assert result.recorder.messages("assistant")[:3] == [
+        "May I have your name, please?", "No problem. Is there anything else I can help you with?",
+        "We are at 12 Main Street."]
+
+
+def test_never_mind_with_a_new_value_is_a_correction() -> None:
+    result, runner = converse(
+        ["I'd like to book an appointment for Friday at 3", "Never mind Friday, make it Thursday.",
+         "Ana Lopez, 555 0134"],
+        [{"intent": "book appointment"}, {}, {}, {}],
+    )
+    assert runner.calls == [("book_appointment", {"date": "2025-06-05", "time": "15:00", "name": "Ana Lopez",
+                                                  "phone": "5550134"})]
+
+
+def test_a_question_asked_while_letting_go_of_a_booking_is_answered() -> None:
+    result, runner = converse(
+        ["I'd like to book an appointment for Friday at 3", "Forget it. Where are you located?", "Thanks, bye."],
+        [{"intent": "book appointment"}, {}, {}, {}],
+    )
+    assert runner.calls == []
+    assert result.recorder.messages("assistant")[:2] == ["May I have your name, please?", "We are at 12 Main Street."]

@@ -161,6 +161,17 @@ _LINE_CHECK = re.compile(rf"\b(?:{_LINE_CHECK_PHRASES})\b", re.I)
 HERE = "Yes, I'm here. How can I help you?"
 
 
+_DROPS = re.compile(r"\b(?:never ?mind|forget (?:it|about it|that)|don't worry about it|"
+                    r"i(?:'?ll| will) (?:just )?(?:call|ring) (?:you )?(?:back|again)|(?:call|ring) (?:you )?back (?:later|tomorrow)|"
+                    r"i(?:'?ll| will) think about it|(?:let me|i'll|i will|i need to|i have to) check (?:my|with|the)\b)", re.I)
+
+
+def drops_request(text: str) -> bool:
+    """The caller lets go of what they asked for ("Actually never mind, I'll call back.", "Forget
+    it."): a tool waiting for values stops waiting, rather than asking again for them."""
+    return bool(_DROPS.search(text))
+
+
 def is_line_check(text: str) -> bool:
     """Only whether anyone is on the line ("Hi, is anybody there?"): answered with `HERE`, not by a
     model that finds something to say about the business in it ("Yes, there are two dentists...",

@@ -27,10 +27,12 @@ from .cues import (
     Cue,
     asks_about_business,
     asks_for,
+    asks_something,
     books,
     builtin_cue,
     confirms,
     cue_length,
+    drops_request,
     is_chatter,
     is_question,
     is_small_talk,
@@ -100,6 +102,10 @@ def pending_question(s: SessionCore) -> str | None:
     return question_for(pending.asked, _prop(pending.spec, pending.asked))
 
 
+LET_GO = "No problem. Is there anything else I can help you with?"
+"""To a caller who lets go of an action a tool was waiting on."""
+
+
 async def tool_step(s: SessionCore, text: str, timings: Timings) -> bool:
     """Decide and act on tools for this caller turn; True when the turn's reply has been spoken.
 
@@ -115,6 +121,12 @@ async def tool_step(s: SessionCore, text: str, timings: Timings) -> bool:
         # the prompt answers it; a tool waiting for a value ("What is the tracking number?") does not
         # take "Saturday" from "Is the depot open on Saturday?", and waits on
         return False
+    if s.pending is not None and drops_request(text) and not await _fresh_values(s, s.pending.spec, text):
+        s.pending = None  # "never mind, I'll call back": not asked for its values again
+        if asks_something(text):
+            return False  # "Forget it, we'll walk in. Do you have high chairs?": the question is answered
+        await _say(s, LET_GO, timings)
+        return True
     if s.pending is not None:
         spoken = await _continue_pending(s, s.pending, text, timings)
         if spoken is not None:
