@@ -33,6 +33,10 @@ _ORDINAL_WORDS = (
 ).split()
 _ORDINALS = {w: i for i, w in enumerate(_ORDINAL_WORDS, 1)} | {"twentieth": 20, "thirtieth": 30}
 _FILLERS = r"\b(?:uh+|um+|uhm+|umm+|er+m?|ah+|hmm+|mm+|you know|i mean)\b"
+# A hedge between a time's cue and the time: "at like nine", "around maybe 3", "at say half past two".
+_HEDGED = re.compile(r"\b(at|by|around|round|about|from|before|after) (?:like|maybe|say|roughly|approximately|"
+                     r"about|around|just|probably) ")
+_ISH = re.compile(r"\b(\d{1,2}(?::\d\d)?) ?ish\b")
 
 # Words that make the number before them a count, not an hour: "at 4 people", "about 3 hours".
 _COUNT_NOUNS = (
@@ -85,7 +89,9 @@ def normalise(text: str) -> str:
     text = re.sub(r"[^a-z0-9:., -]+", " ", text.replace("'", "")).replace(",", " , ")
     # Number words are read before commas go: "twenty twenty, one am" is a year and a time, not 2021.
     text = _number_words_to_digits(re.sub(r"\s+", " ", text)).replace(",", " ")
-    return re.sub(r"\s+", " ", re.sub(_FILLERS, " ", text)).strip()
+    text = re.sub(r"\s+", " ", re.sub(_FILLERS, " ", text))
+    text = _HEDGED.sub(r"\1 ", text)  # "at like nine", "around maybe 3"
+    return _ISH.sub(r"around \1", text).strip()  # "nine-ish"
 
 
 def daypart(text: str) -> str | None:
