@@ -154,3 +154,11 @@ def test_a_summary_of_what_the_call_said_and_did_is_kept() -> None:
     assert result["summary"] == "Anna Jansen asked for a cleaning on Friday at two; it was booked."
     request = llm.requests[0]["messages"][0]["content"]
     assert "book_appointment(date=2025-06-06" in request
+
+
+def test_a_summary_that_copies_the_call_out_is_replaced() -> None:
+    dump = {"summary": "Hello, this is Anna. How can I help you? Caller: I'd like a cleaning. Assistant: Booked."}
+    llm = FakeLLM(json_replies=[dump])
+    result = asyncio.run(analyse(llm, CallAssistant.parse({"system_prompt": "x"}), MESSAGES, BOOKED))
+    assert "Caller:" not in result["summary"] and "?" not in result["summary"]
+    assert "book_appointment" in result["summary"]  # the plain summary: what the call said and did

@@ -54,6 +54,8 @@ def summary_problems(summary: str, transcript: str, tool_calls: Sequence[Mapping
     known_digits = spoken_digits(known) + " " + " ".join(re.findall(r"\d+", known))
     problems = []
     text = summary.lower()
+    if _DUMP.search(summary):
+        problems.append("transcript, not a summary")
     for number in re.findall(r"\d+(?::\d+)?", text):
         plain = number.replace(":", "")
         if number not in known and plain not in known_digits and plain.lstrip("0") not in known_digits:
@@ -68,6 +70,11 @@ def summary_problems(summary: str, transcript: str, tool_calls: Sequence[Mapping
                              + "(?:" + "|".join(claims) + ")", text):
                 problems.append(f"claims {verb}")
     return problems
+
+
+_DUMP = re.compile(r"(?:^|\s)(?:Caller|Assistant|User|Agent|Keypad):\s|\?(?:\s|$)")
+"""The call copied out rather than summed up: its speakers' labels, or a question someone asked
+("Hello, Bright Smile Dental, this is Sam. How can I help you? Caller: ...", from a 0.5B model)."""
 
 
 def _resolves_to(word: str, known: str) -> bool:
