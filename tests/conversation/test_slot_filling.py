@@ -347,3 +347,14 @@ def test_a_question_asked_while_letting_go_of_a_booking_is_answered() -> None:
     )
     assert runner.calls == []
     assert result.recorder.messages("assistant")[:2] == ["May I have your name, please?", "We are at 12 Main Street."]
+
+
+def test_an_answer_to_another_question_is_no_name_heard_wrong() -> None:
+    result, runner = converse(
+        ["Book me in for Friday please", "eight thirty.", "Ana Lopez", "555 0134"],
+        [{"intent": "book appointment"}, {}, {}, {}, {}],
+    )
+    assert result.recorder.messages("assistant")[:3] == [
+        "At what time?", "May I have your name, please?", "What phone number can we reach you on?"]
+    assert runner.calls == [("book_appointment", {"date": "2025-06-06", "time": "08:30", "name": "Ana Lopez",
+                                                  "phone": "5550134"})]

@@ -369,7 +369,11 @@ _NOT_A_NAME = set(
     "yes no okay ok sure hello hi thanks thank sorry what why when where how who the a an and or not to for in on "
     "at of it is are was be do does can could would will should i me my you your we our just please book booking "
     "appointment table ticket tomorrow today morning afternoon evening want need like that this there here now "
-    "then so well uh um name number phone again already said told".split())
+    "then so well uh um name number phone again already said told".split()) | set(
+    # a time or a number said as the answer ("Eight thirty."), which is no name
+    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
+    "eighteen nineteen twenty thirty forty fifty sixty hundred oh zero noon midnight half quarter past am pm "
+    "o'clock oclock".split())
 
 
 def answer_for(key: str, prop: Mapping[str, Any], said: Said, region: str | None = None) -> Grounded | None:

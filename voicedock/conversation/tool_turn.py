@@ -415,7 +415,7 @@ async def _run_or_ask(s: SessionCore, pending: PendingTool, timings: Timings) ->
             else None  # what the caller said this turn, in answer to the question asked
         if now is not None and PHONE_KEYS.search(key) and number_not_caught(now, s.info.phone_region):
             question = f"Sorry, I didn't catch the whole number. {question}"
-        elif now is not None and "name" in key.lower() and name_not_caught(now):
+        elif now is not None and "name" in key.lower() and pending.asked == key and name_not_caught(now):
             whose = "that" if OTHERS_NAME_KEYS.search(key) else "your"  # a pet's name is not the caller's
             question = f"Sorry, I didn't catch {whose} name. {question}"
         pending.asked = key
