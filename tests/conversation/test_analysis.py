@@ -162,3 +162,14 @@ def test_a_summary_that_copies_the_call_out_is_replaced() -> None:
     result = asyncio.run(analyse(llm, CallAssistant.parse({"system_prompt": "x"}), MESSAGES, BOOKED))
     assert "Caller:" not in result["summary"] and "?" not in result["summary"]
     assert "book_appointment" in result["summary"]  # the plain summary: what the call said and did
+
+
+def test_a_summary_that_calls_a_time_free_with_no_look_up_or_repeats_itself_is_replaced() -> None:
+    from voicedock.conversation.analysis_checks import summary_problems
+
+    asked = "Caller: Is Dr. Smith available next week?\nAssistant: For which day?"
+    assert summary_problems("Dr. Smith is available next week.", asked, []) == ["claims check"]
+    checked = [{"name": "check_availability", "status": "ok", "arguments": {}}]
+    assert summary_problems("Dr. Smith is available next week.", asked, checked) == []
+    looped = "They accept most major insurance plans. They accept most major insurance plans. They"
+    assert summary_problems(looped, "Caller: What insurance do you take?", []) == ["repeats itself"]

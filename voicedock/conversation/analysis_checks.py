@@ -23,9 +23,12 @@ _ACTIONS = {
     "cancel": ("cancelled", "canceled"),
     "create": ("created", "opened a ticket", "logged", "raised a ticket", "filed"),
     "reschedule": ("rescheduled", "moved the delivery", "changed the delivery"),
+    # that a time or a person is free, which only a look-up that ran can say
+    "check": ("is available", "are available", "was available", "were available", "is free", "was free"),
 }
 _VERB_OF_TOOL = {"book": "book", "reserve": "book", "schedule": "book", "cancel": "cancel", "create": "create",
-                 "open": "create", "reschedule": "reschedule", "change": "reschedule", "update": "reschedule"}
+                 "open": "create", "reschedule": "reschedule", "change": "reschedule", "update": "reschedule",
+                 "check": "check", "find": "check", "search": "check", "get": "check", "list": "check"}
 
 
 def actions_done(tool_calls: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -56,6 +59,9 @@ def summary_problems(summary: str, transcript: str, tool_calls: Sequence[Mapping
     text = summary.lower()
     if _DUMP.search(summary):
         problems.append("transcript, not a summary")
+    sentences = [" ".join(re.findall(r"[a-z0-9']+", part)) for part in re.split(r"[.!;]\s+", text)]
+    if any(sentences.count(said) > 1 for said in sentences if len(said.split()) >= 4):
+        problems.append("repeats itself")
     for number in re.findall(r"\d+(?::\d+)?", text):
         plain = number.replace(":", "")
         if number not in known and plain not in known_digits and plain.lstrip("0") not in known_digits:
