@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.conversation.harness import run_call
 from tests.conversation.test_tools import ScriptedRunner
 from voicedock.engines.fakes import FakeLLM, FakeSTT
@@ -358,3 +360,20 @@ def test_an_answer_to_another_question_is_no_name_heard_wrong() -> None:
         "At what time?", "May I have your name, please?", "What phone number can we reach you on?"]
     assert runner.calls == [("book_appointment", {"date": "2025-06-06", "time": "08:30", "name": "Ana Lopez",
                                                   "phone": "5550134"})]
+
+
+@pytest.mark.parametrize(("answer", "at"), [("Nine.", "09:00"), ("Ten would be great.", "10:00"),
+                                            ("Let's say two.", "14:00"), ("Uh, maybe seven in the evening?", "19:00")])
+def test_an_hour_said_alone_answers_at_what_time(answer: str, at: str) -> None:
+    result, runner = converse(["Book me in for Friday please", answer, "Ana Lopez", "555 0134"],
+                              [{"intent": "book appointment"}, {}, {}, {}, {}])
+    assert result.recorder.messages("assistant")[:2] == ["At what time?", "May I have your name, please?"]
+    assert runner.calls == [("book_appointment", {"date": "2025-06-06", "time": at, "name": "Ana Lopez",
+                                                  "phone": "5550134"})]
+
+
+def test_a_count_is_no_answer_to_at_what_time() -> None:
+    result, runner = converse(["Book me in for Friday please", "We're 4 people."], [{"intent": "book appointment"},
+                                                                                   {}, {}])
+    assert runner.calls == []
+    assert all("time" not in c["arguments"] for c in result.recorder.of("tool_call"))

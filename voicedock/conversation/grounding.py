@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
-from voicedock.engines.datetime_resolve import resolve
+from voicedock.engines.datetime_resolve import resolve, resolve_time
+from voicedock.engines.datetime_words import normalise
 
 from .digits import (
     ENDS_IN,
@@ -380,6 +381,9 @@ def answer_for(key: str, prop: Mapping[str, Any], said: Said, region: str | None
     """The caller's whole turn read as the answer to the question asked for `key` ("Ana Lopez.",
     "five five five oh one three four"), for when the model did not pick the value out."""
     text = said.text.strip()
+    if prop.get("format") == "time":
+        found = _bare_hour(text)
+        return Grounded(found.strftime("%H:%M"), "resolver", said.turn, text) if found else None
     if prop.get("format") or prop.get("enum"):
         return None
     if _EMAIL_KEYS.search(key):
@@ -400,6 +404,22 @@ def answer_for(key: str, prop: Mapping[str, Any], said: Said, region: str | None
             if _capitalised(words):
                 return Grounded(" ".join(words), said.source, said.turn, text)
     return None
+
+
+BARE_HOUR_WORDS = 6  # an answer longer than this is not read for a bare hour
+
+
+def _bare_hour(text: str) -> time | None:
+    """An hour said alone in answer to "At what time?" ("Nine.", "Ten would be great.", "Let's say
+    nine."), which the resolver does not take for a time anywhere else: "nine" in a turn may be a
+    count or part of a number. Read as "at nine" is, with any part of the day said with it."""
+    if len(text.split()) > BARE_HOUR_WORDS:
+        return None
+    normal = normalise(text)
+    hours = re.findall(r"(?<![:\d])\b\d{1,2}\b(?![:\d])", normal)
+    if len(hours) != 1 or not 1 <= int(hours[0]) <= 12 or re.search(r"\d{3,}", normal):
+        return None
+    return resolve_time(re.sub(rf"\b{hours[0]}\b", f"at {hours[0]}", normal, count=1))
 
 
 def _name_shapes(text: str) -> list[list[str]]:
