@@ -382,8 +382,8 @@ def answer_for(key: str, prop: Mapping[str, Any], said: Said, region: str | None
     "five five five oh one three four"), for when the model did not pick the value out."""
     text = said.text.strip()
     if prop.get("format") == "time":
-        found = _bare_hour(text)
-        return Grounded(found.strftime("%H:%M"), "resolver", said.turn, text) if found else None
+        hour = _bare_hour(text)
+        return Grounded(hour.strftime("%H:%M"), "resolver", said.turn, text) if hour else None
     if prop.get("format") or prop.get("enum"):
         return None
     if _EMAIL_KEYS.search(key):
