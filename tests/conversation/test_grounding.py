@@ -569,6 +569,12 @@ def test_bringing_someone_in_asks_for_a_booking() -> None:
     assert not asks_for(visit, "Do I need to bring anything in?")
 
 
+def test_coming_at_a_time_asks_for_a_booking() -> None:
+    assert asks_for(BOOK_SPEC, "Great, can I come this Saturday at ten?")
+    assert asks_for(BOOK_SPEC, "Could we come tomorrow at 3?")
+    assert not asks_for(BOOK_SPEC, "Can I come by?")  # whether the place is open, asked of its hours
+
+
 @pytest.mark.parametrize("question", ["How much is that gonna run me, the nail thing?", "How much is a nail trim?",
                                       "What would a nail trim set me back?"])
 def test_how_much_asks_a_price(question: str) -> None:

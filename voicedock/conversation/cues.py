@@ -290,6 +290,10 @@ _BRING_IN = re.compile(r"\b(?:can|could|may|i'?d like to|i want to|i need to) (?
                        re.I)
 
 
+# Coming at a time: "Can I come this Saturday at ten?", "could we come tomorrow" ("come in" is a cue).
+_COME_WHEN = re.compile(rf"\b(?:can|could|may) (?:i|we) come (?:over |by |round |along )?{_WHEN}", re.I)
+
+
 def asks_for(spec: ToolSpec, text: str) -> bool:
     """Whether the caller's words ask for what this tool does ("gluten-free" is not "free", a
     cheque is no availability check)."""
@@ -301,7 +305,7 @@ def cue_length(spec: ToolSpec, text: str) -> int:
     actions are asked for, the more specific words tell them apart ("move the delivery" against
     "move")."""
     verb = _verb(spec)
-    if verb in _BOOKING_VERBS and (want := _WANT_A_WHEN.search(text) or _BRING_IN.search(text)):
+    if verb in _BOOKING_VERBS and (want := _WANT_A_WHEN.search(text) or _BRING_IN.search(text) or _COME_WHEN.search(text)):
         return len(want.group(0))
     said = " " + re.sub(r"[^a-z' ]+", " ", re.sub(r"\w+-\w+", " ",
                                                 _OTHER_FREE.sub(" ", _OTHER_CHECKS.sub(" ", text.lower())))) + " "
