@@ -48,6 +48,18 @@ def test_hours_written_as_prose_are_read() -> None:
         **{d: [(7 * 60 + 30, 18 * 60)] for d in range(5)}, 5: [], 6: []}
 
 
+def test_each_span_said_before_its_days_goes_to_the_days_after_it() -> None:
+    week = parse_week("We're open 7:30am-4pm Monday through Thursday and 7:30am-noon on Fridays.")
+    assert {d: [(a.said, b.said) for a, b in spans] for d, spans in week.items()} == {
+        **{d: [("7:30am", "4pm")] for d in range(4)}, 4: [("7:30am", "noon")]}  # not Monday "and 7:30am to noon"
+    week = parse_week("9am-5pm weekdays, 10am-2pm Saturdays")
+    assert [(a.said, b.said) for a, b in week[0]] == [("9am", "5pm")]
+    assert [(a.said, b.said) for a, b in week[5]] == [("10am", "2pm")]
+    # a second span said after its day's first is still that day's
+    sunday = parse_week("Sunday 12:00 to 15:00 and 18:00 to 22:00")[6]
+    assert [(a.said, b.said) for a, b in sunday] == [("12:00", "15:00"), ("18:00", "22:00")]
+
+
 def test_the_opening_week_takes_the_sentences_of_the_hours_together() -> None:
     prompt = ("You are the host at Little Fig.\n\nYou'll find us at 412 Orchard Avenue. We're closed all day on "
               "Tuesday. On Monday, Wednesday and Thursday we only serve dinner, from 5:00 to 10:00 in the evening. "

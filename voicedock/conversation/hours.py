@@ -87,6 +87,7 @@ def parse_week(line: str) -> Week:
     last: list[int] = []  # the days the previous span went to, for a second span ("and 18:00 to 22:00")
     closing = False  # "closed on ..." claims the days after it
     ahead: Span | None = None  # a span said before its days, which the days after it take
+    times_first = False  # the line says spans before their days: a later span is for the days after it
     tokens = list(_TOKEN.finditer(line))
     i = 0
     while i < len(tokens):
@@ -103,7 +104,7 @@ def parse_week(line: str) -> Week:
                 i += 1
             if ahead and not closing:
                 week.update(dict.fromkeys(pending, (ahead,)))
-                last, pending = pending, []
+                last, pending, times_first = pending, [], True
                 continue
             if closing:
                 week.update(dict.fromkeys(pending, ()))
@@ -113,7 +114,7 @@ def parse_week(line: str) -> Week:
             pending += list(_GROUPS[tok["group"].lower()])
             if ahead and not closing:
                 week.update(dict.fromkeys(pending, (ahead,)))
-                last, pending = pending, []
+                last, pending, times_first = pending, [], True
             elif closing:
                 week.update(dict.fromkeys(pending, ()))
                 pending = []
@@ -129,6 +130,9 @@ def parse_week(line: str) -> Week:
         elif kind == "time" and (pair := _span_at(line, tokens, i)):
             (opens, closes), used = pair
             days = pending or last
+            after = tokens[i + used].lastgroup if i + used < len(tokens) else None
+            if times_first and not pending and after in ("day", "group"):
+                days = []  # "7:30am-4pm Monday through Thursday and 7:30am-noon on Fridays": Friday's
             if opens and closes and days:
                 for d in days:
                     week[d] = (*week.get(d, ()), (opens, closes)) if d in last and not pending else ((opens, closes),)
