@@ -167,3 +167,21 @@ def test_a_price_given_as_an_amount_answers_a_price_question_about_that_thing_on
     assert look_up("What does a cleaning cost?", PRICED).lines == ("A cleaning is $120.",)
     for other in ("How much for a filling?", "Is there a fee for cancelling?"):
         assert not look_up(other, PRICED).answerable
+
+
+COMPACT = ("We're open 7:30am-4pm Monday through Thursday and 7:30am-noon on Fridays.\n"
+           "Our office is at 1200 Main St, Suite 210 (second floor, elevator in the lobby). Street parking is "
+           "metered; the garage on 12th St validates for 2 hours.\n"
+           "For emergencies after hours, patients should call 555-0142.")
+
+
+def test_a_street_address_is_where_the_place_is_and_street_parking_is_parking() -> None:
+    office = "Our office is at 1200 Main St, Suite 210 (second floor, elevator in the lobby)."
+    assert look_up("What's the address?", COMPACT).lines == (office,)
+    assert look_up("Where are you?", COMPACT).lines == (office,)
+    assert look_up("Is there somewhere to park near you?", COMPACT).lines[0].startswith("Street parking")
+
+
+def test_after_hours_is_no_question_about_the_hours() -> None:
+    found = look_up("I've got a really bad toothache and it's after hours tomorrow, who do I call?", COMPACT)
+    assert found.lines == ("For emergencies after hours, patients should call 555-0142.",)

@@ -214,3 +214,12 @@ def test_will_it_still_come_today_is_no_question_about_being_open_now() -> None:
     line = "Deliveries: Monday to Saturday between 8:00 and 18:00."
     answer = hours_answer("And it'll still come today?", [line], datetime(2026, 7, 16, 10, 0))
     assert answer is None or not answer.startswith("Yes, right now")
+
+
+def test_after_hours_asks_for_no_days_hours() -> None:
+    emergency = "For emergencies after hours, patients should call 555-0142."
+    hours = "We're open 7:30am-4pm Monday through Thursday and 7:30am-noon on Fridays."
+    question = "I've got a really bad toothache and it's after hours tomorrow, who do I call?"
+    assert hours_answer(question, [emergency], datetime(2026, 12, 7, 15, 40), [hours]) is None
+    assert hours_answer("What time do you close tomorrow?", [emergency], datetime(2026, 12, 7, 15, 40),
+                        [hours]) == "Tomorrow we're open from 7:30am to 4pm."

@@ -31,7 +31,7 @@ _STOP = set(
     "then than now today tonight tomorrow like want need know tell let get got go going come one two way "
     "hmm uh um well oh ah sure right also lot much many more most other else ever "
     "someone somebody anyone anybody everyone everybody actually roughly basically honestly probably "
-    "guys gonna wanna gotta kind sort yet next shoot exactly".split())
+    "guys gonna wanna gotta kind sort yet next shoot exactly somewhere anywhere near nearby".split())
 # Words callers and instructions use for the same thing: each maps to one topic word.
 _SAME = {
     **dict.fromkeys("open opens opening hours hour close closes closing closed late early earliest soonest time "
@@ -69,6 +69,9 @@ _PHRASES = (
     (re.compile(r"\b(?:walk[- ]?up|walk[- ]?in|drop[- ]?in)\b"), "walkin"),
     (re.compile(r"\b(?:get|gets|getting|hear|hears) back to\b|\bhear back\b"), "response"),
     (re.compile(r"\bgood (?:morning|afternoon|evening|day)\b"), " "),  # a greeting, not the part of a day
+    (re.compile(r"\bstreet parking\b"), "parking"),  # parking on the street, no address
+    (re.compile(r"\b(?:after|out of|outside(?: of)?(?: our| your| the)?(?: opening| office| business)?) hours\b"),
+     "afterhours"),  # when the place is closed: not a question about its hours
     (re.compile(r"\b(?:a |one )?(?:quick|short|small|little) question\b"), " "),  # no question about speed
     (VISIT, "opening"),  # coming over or getting someone on the phone asks when the place is open
     (re.compile(r"\bwhere(?: are|'re| r) (?:you|y'all)(?: guys)?\b"), "address"),  # "where" alone says nothing
@@ -170,8 +173,14 @@ _TIME_RANGE = re.compile(r"\b\d{1,2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?\s*(?:to|-|–
 def _line_topics(prompt: str) -> tuple[frozenset[str], ...]:
     """The topic words of each of `instruction_lines(prompt)`, in the same order; a line that gives
     times from and to ("Walk-in desk: ... Monday to Friday 9:00 to 12:00") is about hours too."""
-    return tuple(frozenset(_topic(line) | ({"hours"} if _TIME_RANGE.search(line) else set()))
+    return tuple(frozenset(_topic(line) | ({"hours"} if _TIME_RANGE.search(line) else set())
+                           | ({"address"} if _STREET_ADDRESS.search(line) else set()))
                  for line in instruction_lines(prompt))
+
+
+_STREET_ADDRESS = re.compile(r"\b\d{1,5}[A-Za-z]? (?:[A-Z][\w'.-]* ){1,3}(?:St|Street|Ave|Avenue|Rd|Road|Blvd|Boulevard|"
+                             r"Ln|Lane|Dr|Drive|Way|Pl|Place|Ct|Court|Hwy|Highway|Pkwy|Parkway|Sq|Square)\b\.?")
+"""A street address ("1200 Main St", "88 Elm Street"): the line says where the place is."""
 
 
 @lru_cache(maxsize=64)
@@ -270,7 +279,7 @@ _PRESENCE = re.compile(rf"\b(?:is|are|will) (?:[\w.]+ ){{1,3}}(?:be )?(?:in|ther
 _DAYS = re.compile(rf"\b(?:{_WEEKDAYS}|daily|every day|weekends?|weekdays?|today|tomorrow)\b|\d:\d\d", re.I)
 
 
-_OPEN_ASKED = re.compile(r"\b(?:open|opens|close|closes|closed|hours)\b", re.I)
+_OPEN_ASKED = re.compile(r"\b(?:open|opens|close|closes|closed|(?<!after )(?<!of )hours)\b", re.I)
 _WHEN_ASKED = re.compile(r"\b(?:now|today|tonight|tomorrow|later|soonest|next time|this (?:morning|afternoon|evening|"
                          rf"weekend)|weekends?|{_WEEKDAYS})\b", re.I)
 _GENERAL_HOURS = re.compile(r"(?i)^\s*(?:(?:opening|business|office) )?hours\b|\bwe(?:'re| are)? (?:open|closed)\b")

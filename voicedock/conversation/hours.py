@@ -254,7 +254,8 @@ def _days(days: Sequence[int]) -> str:
     return "on " + (names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1])
 
 
-_ASKS_HOURS = re.compile(r"\b(?:open|opens|opening|close|closes|closing|closed|hours)\b", re.I)
+_ASKS_HOURS = re.compile(r"\b(?:open|opens|opening|close|closes|closing|closed|(?<!after )(?<!of )hours)\b", re.I)
+"""Opening or closing asked about; not "after hours" or "out of hours", when the place is closed."""
 
 
 def hours_answer(question: str, lines: Sequence[str], now: datetime, others: Sequence[str] = ()) -> str | None:
