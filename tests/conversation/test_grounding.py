@@ -518,6 +518,25 @@ def test_an_offered_time_is_picked_by_its_place_among_them() -> None:
                         FIXED_NOW).value == "18:45"  # type: ignore[union-attr]
 
 
+def test_an_offered_time_is_picked_in_the_first_sentence_of_a_longer_turn() -> None:
+    offered = Said('{"available": true, "slots": ["08:00", "10:30", "14:00"]}', "tool_result")
+    turn = Said("Eight works. Name's Nick Fury, 555 616 1616.", "caller", 2)
+    got = ground_value("time", {"type": "string", "format": "time"}, None, [turn, offered], FIXED_NOW)
+    assert got is not None and got.value == "08:00"
+
+
+def test_an_hour_said_alone_to_change_the_time_is_the_new_time_unless_the_tool_takes_a_count() -> None:
+    said = caller("I want to book an appointment for the day after tomorrow at ten thirty.", "Actually make it eleven.")
+    visit = {"type": "object", "properties": {"date": {"type": "string", "format": "date"},
+                                              "time": {"type": "string", "format": "time"}}}
+    got = ground_arguments(visit, {}, said, NOW)
+    assert got["time"].value == "11:00" and got["time"].turn == 2
+    table = {"type": "object", "properties": {"time": {"type": "string", "format": "time"},
+                                              "party_size": {"type": "integer"}}}
+    said = caller("A table tomorrow at seven thirty please.", "Actually make it four.")  # four people, maybe
+    assert ground_arguments(table, {}, said, NOW)["time"].value == "19:30"
+
+
 def test_an_enum_value_of_one_word_is_named_by_its_last_part_in_the_newest_turn() -> None:
     service = {"type": "string", "enum": ["haircut", "colour", "blow-dry", "beard trim"]}
     said = caller("How much is a men's cut, and can you add a beard trim to that?",

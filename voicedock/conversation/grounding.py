@@ -140,26 +140,27 @@ def described_digits(description: str) -> int | None:
 
 def ground_value(
     key: str, prop: Mapping[str, Any], proposed: Any, sources: Sequence[Said], now: datetime,
-    region: str | None = None,
+    region: str | None = None, *, counts: bool = True,
 ) -> Grounded | None:
     """The value of one argument, from the newest source that gives it; None when nothing does.
 
     `sources` are newest first; `proposed` is the model's value, used only as a pointer into them.
     `region` is the country whose phone numbers the call expects (`phones.phone_region`): a phone
-    number that cannot be one there was misheard, and is no value.
+    number that cannot be one there was misheard, and is no value. `counts`: the tool takes a
+    number too (a party's size), so an hour said alone may be that instead of a time.
     """
-    grounded = _ground_value(key, prop, proposed, sources, now)
+    grounded = _ground_value(key, prop, proposed, sources, now, counts)
     if grounded is not None and PHONE_KEYS.search(key) and not possible_phone(str(grounded.value), region):
         return None
     return grounded
 
 
 def _ground_value(
-    key: str, prop: Mapping[str, Any], proposed: Any, sources: Sequence[Said], now: datetime,
+    key: str, prop: Mapping[str, Any], proposed: Any, sources: Sequence[Said], now: datetime, counts: bool = True,
 ) -> Grounded | None:
     fmt = prop.get("format")
     if fmt in ("date", "time", "date-time"):
-        return _ground_moment(fmt, sources, now)
+        return _ground_moment(fmt, sources, now, bare_hours=not counts)
     enum = prop.get("enum")
     if isinstance(enum, list) and enum:
         return _ground_enum(enum, proposed, sources)
@@ -207,7 +208,12 @@ def _relative_day(text: str) -> int:
     return 1 if _DAY_AFTER.search(text) else -1 if _DAY_BEFORE.search(text) else 0
 
 
-def _ground_moment(fmt: str, sources: Sequence[Said], now: datetime) -> Grounded | None:
+_NEW_TIME = re.compile(r"(?i)\b(?:make it|make that|change it to|change that to|move it to|instead|rather|"
+                       r"how about|what about|actually|then)\b")
+"""Words that put an hour said alone in the place of the time talked about: "Actually make it eleven."."""
+
+
+def _ground_moment(fmt: str, sources: Sequence[Said], now: datetime, *, bare_hours: bool = False) -> Grounded | None:
     offered = offered_times(sources)
     shift: tuple[int, Said] | None = None  # a newer turn's "the day after", waiting for the day it is after
     for said in sources:
@@ -230,6 +236,8 @@ def _ground_moment(fmt: str, sources: Sequence[Said], now: datetime) -> Grounded
             return Grounded(found.time.strftime("%H:%M"), "resolver", said.turn, said.text)
         if fmt == "time" and (picked := picked_time(said.text, offered)):
             return Grounded(picked, "tool_result", said.turn, said.text)
+        if fmt == "time" and bare_hours and _NEW_TIME.search(said.text) and (hour := _bare_hour(said.text)):
+            return Grounded(hour.strftime("%H:%M"), "resolver", said.turn, said.text)
         if fmt == "date-time" and found.date and found.time:
             moment = found.to_datetime(now)
             assert moment is not None
@@ -268,6 +276,9 @@ def picked_by_order(text: str, offered: Sequence[str]) -> str | None:
 def picked_time(text: str, offered: Sequence[str]) -> str | None:
     """The one offered time a short turn names by its hour alone ("three then" of 15:00 and 16:00),
     which the resolver rightly does not read as a time without a cue. None unless exactly one fits."""
+    first = re.split(r"(?<=\w)[.;!?]\s+", text)[0]  # "Eight works. Name's Nick Fury, 555 616 1616."
+    if len(said_words(text)) > PICK_MAX_WORDS and first != text:
+        return picked_time(first, offered)
     if not offered or len(said_words(text)) > PICK_MAX_WORDS or _COUNTED.search(text):
         return None
     hours = {int(n) % 12 for n in numbers(text) if n.is_integer() and 1 <= n <= 12}
@@ -316,11 +327,12 @@ def ground_arguments(
 ) -> dict[str, Grounded]:
     """Every argument of the schema that the call grounds; the model's other values are dropped."""
     props = parameters.get("properties") or {}
+    counts = any(isinstance(p, Mapping) and p.get("type") in ("integer", "number") for p in props.values())
     out: dict[str, Grounded] = {}
     for key, prop in props.items():
         if not isinstance(prop, Mapping):
             continue
-        grounded = ground_value(key, prop, proposed.get(key), sources, now, region)
+        grounded = ground_value(key, prop, proposed.get(key), sources, now, region, counts=counts)
         if grounded is not None:
             out[key] = grounded
     return out
