@@ -223,3 +223,13 @@ def test_after_hours_asks_for_no_days_hours() -> None:
     assert hours_answer(question, [emergency], datetime(2026, 12, 7, 15, 40), [hours]) is None
     assert hours_answer("What time do you close tomorrow?", [emergency], datetime(2026, 12, 7, 15, 40),
                         [hours]) == "Tomorrow we're open from 7:30am to 4pm."
+
+
+@pytest.mark.parametrize(("question", "yes"), [("Are you open Friday afternoon?", False),
+                                               ("Are you open Friday morning?", True),
+                                               ("Are you open Thursday evening?", False),
+                                               ("Are you open tomorrow afternoon?", True)])
+def test_a_yes_or_no_about_part_of_a_day_is_about_that_part(question: str, yes: bool) -> None:
+    line = "We're open 7:30am-4pm Monday through Thursday and 7:30am-noon on Fridays."
+    answer = hours_answer(question, [line], datetime(2026, 12, 7, 15, 40))  # a Monday
+    assert answer is not None and answer.startswith("Yes" if yes else "No")

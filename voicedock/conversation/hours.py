@@ -284,9 +284,19 @@ def hours_answer(question: str, lines: Sequence[str], now: datetime, others: Seq
     return None
 
 
+_PART_ASKED = re.compile(r"\b(morning|afternoon|evening|tonight)\b", re.I)
+_PARTS = {"morning": (0, 12 * 60), "afternoon": (12 * 60, 17 * 60), "evening": (17 * 60, 24 * 60),
+          "tonight": (17 * 60, 24 * 60)}
+"""The part of the day a yes or no is about: "Are you open Friday afternoon?" of 7:30am to noon is no."""
+
+
 def _answer(question: str, asked: Asked, week: Week, label: str, now: datetime) -> str:
     spans = [week[d] for d in asked.days]
+    if (part := _PART_ASKED.search(question)) is not None:  # open that part of the day at all
+        start, end = _PARTS[part[1].lower()]
+        spans = [tuple(sp for sp in day if sp[0].minutes < end and sp[1].minutes > start) for day in spans]
     open_all, closed_all = all(spans), not any(spans)
+    spans = [week[d] for d in asked.days]
     if len(asked.days) == 1 or len({week[d] for d in asked.days}) == 1:
         parts = [_say(label, asked.label, spans[0])]
     else:
