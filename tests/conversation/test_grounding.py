@@ -591,6 +591,7 @@ def test_bringing_someone_in_asks_for_a_booking() -> None:
 def test_coming_at_a_time_asks_for_a_booking() -> None:
     assert asks_for(BOOK_SPEC, "Great, can I come this Saturday at ten?")
     assert asks_for(BOOK_SPEC, "Could we come tomorrow at 3?")
+    assert asks_for(BOOK_SPEC, "Can I get in tomorrow at 3 pm?")
     assert not asks_for(BOOK_SPEC, "Can I come by?")  # whether the place is open, asked of its hours
 
 

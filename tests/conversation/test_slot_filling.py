@@ -377,3 +377,19 @@ def test_a_count_is_no_answer_to_at_what_time() -> None:
                                                                                    {}, {}])
     assert runner.calls == []
     assert all("time" not in c["arguments"] for c in result.recorder.of("tool_call"))
+
+
+CHECK = {"type": "function", "name": "check_availability", "description": "Check free slots on a day.",
+         "parameters": {"type": "object", "required": ["date"], "properties": {
+             "date": {"type": "string", "format": "date"}, "time": {"type": "string", "format": "time"}}}}
+
+
+def test_what_about_a_day_at_a_time_is_looked_up_however_it_opens() -> None:
+    runner = ScriptedRunner(check_availability={"available": True})
+    assistant = {**ASSISTANT, "system_prompt": "You book visits for Oak Dental.",
+                 "llm_config": {"tools": [CHECK, BOOK, {"type": "end_call"}]}}
+    said = ["Okay then, so what about Friday at nine?"]
+    llm = FakeLLM(["No idea."], json_replies=[{}])
+    run_call(turns(len(said)), assistant=assistant, engines=fake_engines(llm=llm, stt=FakeSTT(said)),
+             tool_runner=runner, max_seconds=8.0 * len(said) + 5)
+    assert runner.calls == [("check_availability", {"date": "2025-06-06", "time": "09:00"})]

@@ -290,8 +290,9 @@ _BRING_IN = re.compile(r"\b(?:can|could|may|i'?d like to|i want to|i need to) (?
                        re.I)
 
 
-# Coming at a time: "Can I come this Saturday at ten?", "could we come tomorrow" ("come in" is a cue).
-_COME_WHEN = re.compile(rf"\b(?:can|could|may) (?:i|we) come (?:over |by |round |along )?{_WHEN}", re.I)
+# Coming or being seen at a time: "Can I come this Saturday at ten?", "Can I get in tomorrow at 3 pm?"
+_COME_WHEN = re.compile(rf"\b(?:can|could|may) (?:i|we) (?:come|get in|get seen|be seen) (?:over |by |round |along )?"
+                        rf"{_WHEN}", re.I)
 
 
 def asks_for(spec: ToolSpec, text: str) -> bool:

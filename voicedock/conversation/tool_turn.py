@@ -290,6 +290,10 @@ def _asked_is_free(result: Any) -> bool:
     return isinstance(result, Mapping) and any(result.get(key) is True for key in FREE_KEYS)
 
 
+_WHAT_ABOUT = re.compile(r"(?i)\b(?:what|how) about\b[^.?!]*\b(?:at|around)\b")
+"""Asking about a day and a time ("Okay then, what about Friday at nine?"): a look-up, however long."""
+
+
 def _looks_up(s: SessionCore, spec: ToolSpec, text: str) -> bool:
     """A look-up the turn gives a value for ("Anything tomorrow?", "What about order 4711?"): a short
     turn about little else, or any question right after the same look-up ran ("Hmm, seven's a bit
@@ -298,7 +302,7 @@ def _looks_up(s: SessionCore, spec: ToolSpec, text: str) -> bool:
     look = s.looked_up
     again = (isinstance(look, PendingTool) and look.spec.name == spec.name
              and 0 < s.caller_turns - look.turn <= LOOK_UP_FOLLOW_TURNS)
-    if not reads_only(spec) or (len(text.split()) > LOOK_UP_MAX_WORDS and not again):
+    if not reads_only(spec) or (len(text.split()) > LOOK_UP_MAX_WORDS and not again and not _WHAT_ABOUT.search(text)):
         return False
     values = ground_arguments(spec.parameters, code_proposals(spec.parameters, text), s.grounding_sources(), s.now,
                               s.info.phone_region)
