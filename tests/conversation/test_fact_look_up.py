@@ -151,6 +151,8 @@ def test_whether_someone_is_in_on_a_day_is_not_answered_by_a_line_with_no_days()
     ("Hello? Is this Osteria Lucia, on Canal Street?", "Yes, this is Osteria Lucia."),
     ("Is this right?", None), ("Is that open today?", None), ("Is that the one on Friday?", None),
     ("Is this Osteria Lucia? I'd like to book a table.", None),  # the turn asks more: the look-up and tools answer
+    ("Hello, who am I talking to?", "This is Osteria Lucia."), ("Sorry, who's this?", "This is Osteria Lucia."),
+    ("Who is this for?", None), ("Who am I talking to about my booking? I want to move it.", None),
 ])
 def test_whom_the_caller_reached(question: str, answer: str | None) -> None:
     assert identity_answer(question, "Osteria Lucia") == answer

@@ -422,10 +422,17 @@ _NOT_A_PLACE = re.compile(r"(?i)(?:the |a |an )?(?:right|correct|true|open|close
                           r"it|all|one|same|case|number|line|correct one)\b")
 
 
+_WHO_IS_IT = re.compile(r"(?i)(?:^|[.!?,]\s*)(?:(?:hi|hello|hey|sorry|um|uh|yes|yeah)\W+)*(?:who(?: am i|'m i) "
+                        r"(?:talking|speaking) (?:to|with)|who(?:'s| is) (?:this|that|speaking)|who did i (?:reach|call)|"
+                        r"(?:what|which) (?:place|business|company|office) is this)\W*\??\s*$")
+
+
 def identity_answer(question: str, business_name: str | None) -> str | None:
     """Who answered, to "Is this Little Fig, on Orchard Avenue?" ("Yes, this is Little Fig.") or
     "Is this the pizza place on Canal?" ("This is Osteria Lucia."): the business's name, with a yes
     only where the caller said a word of it. None when the turn asks something else."""
+    if business_name and _WHO_IS_IT.search(question.strip()):
+        return f"This is {business_name}."
     found = _IS_THIS.search(question.strip())
     rest = found.group("rest").strip(" ,") if found else ""
     if not business_name or not _A_PLACE.match(rest) or _NOT_A_PLACE.match(rest):
