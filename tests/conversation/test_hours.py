@@ -233,3 +233,19 @@ def test_a_yes_or_no_about_part_of_a_day_is_about_that_part(question: str, yes: 
     line = "We're open 7:30am-4pm Monday through Thursday and 7:30am-noon on Fridays."
     answer = hours_answer(question, [line], datetime(2026, 12, 7, 15, 40))  # a Monday
     assert answer is not None and answer.startswith("Yes" if yes else "No")
+
+
+def test_hours_written_short_are_read() -> None:
+    week = parse_week("Hours: M-F 9-6, Sat 10-2, Sun closed")
+    assert {d: [(a.minutes // 60, b.minutes // 60) for a, b in spans] for d, spans in week.items()} == {
+        **{d: [(9, 18)] for d in range(5)}, 5: [(10, 14)], 6: []}
+    assert [(a.minutes // 60, b.minutes // 60) for a, b in parse_week("Dinner 5-10 daily")[2]] == [(17, 22)]
+    assert parse_week("We have 2-3 dentists") == {}
+    answer = hours_answer("What are your hours on Saturday?", ["Hours: M-F 9-6, Sat 10-2, Sun closed"],
+                          datetime(2026, 12, 7, 15, 40))
+    assert answer == "On Saturday we're open from 10 to 2."  # not "closed": its hours were there
+
+
+def test_days_whose_hours_cannot_be_read_are_not_closed() -> None:
+    week = parse_week("Saturday 10 am to half two, Sunday closed")
+    assert 5 not in week and week[6] == ()

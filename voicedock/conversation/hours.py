@@ -73,6 +73,12 @@ def _clock(said: str) -> Clock | None:
     return Clock(said[:-1] if said.endswith(".") and said.count(".") == 1 else said, hour * 60 + minute)
 
 
+_SHORT = {"M": "Monday", "Tu": "Tuesday", "T": "Tuesday", "W": "Wednesday", "Th": "Thursday", "R": "Thursday",
+          "F": "Friday", "Sa": "Saturday", "Su": "Sunday"}
+_SHORT_DAYS = re.compile(r"\b(M|Tu|T|W|Th|R|F|Sa|Su)\s*[-–]\s*(M|Tu|T|W|Th|R|F|Sa|Su)\b")
+"""A range of days in one or two letters, capitalised: "M-F", "Tu-Sa"."""
+
+
 def parse_week(line: str) -> Week:
     """The weekdays a line gives hours for: "Monday, Tuesday and Thursday 8:00 to 17:00;
     Wednesday 10:00 to 19:00; closed on Saturday and Sunday" -> {0: ((8:00, 17:00),), ..., 5: ()}.
@@ -88,6 +94,7 @@ def parse_week(line: str) -> Week:
     closing = False  # "closed on ..." claims the days after it
     ahead: Span | None = None  # a span said before its days, which the days after it take
     times_first = False  # the line says spans before their days: a later span is for the days after it
+    line = _SHORT_DAYS.sub(lambda m: f"{_SHORT[m[1]]} to {_SHORT[m[2]]}", line)
     tokens = list(_TOKEN.finditer(line))
     i = 0
     while i < len(tokens):
@@ -139,8 +146,12 @@ def parse_week(line: str) -> Week:
                 last, pending, closing, ahead = days, [], False, None
             elif opens and closes:
                 ahead = (opens, closes)
+            elif pending and not closing:
+                pending = []  # hours given for these days that cannot be read: unstated, never "closed"
             i += used
             continue
+        elif kind == "time" and pending and not closing:
+            pending = []  # "Sat 10ish-2ish, Sun closed": Saturday is not closed
         i += 1
     return week
 
@@ -164,12 +175,29 @@ _MARKED = re.compile(rf"(?i)[ap]\.?m\.?|{_PART_OF_DAY}|noon|midnight")
 def _afternoon(opens_said: str, closes_said: str) -> tuple[Clock | None, Clock | None]:
     """A span whose opening says no half of the day takes the closing's: "from 5:00 to 10:00 in
     the evening" opens at 17:00, "9 to 5 pm" at 9:00 (21:00 would be after the closing)."""
+    if (bare := _bare_hours(opens_said, closes_said)) is not None:
+        return bare
     closes = _clock(closes_said)
     if closes is None or _MARKED.search(opens_said) or not _MARKED.search(closes_said):
         return _clock(opens_said), closes
     later, earlier = _clock(f"{opens_said} pm"), _clock(f"{opens_said} am")  # a bare "9" too, in such a span
     opens = later if later and later.minutes < closes.minutes else earlier
     return (Clock(opens_said.strip(), opens.minutes) if opens else None), closes
+
+
+def _bare_hours(opens_said: str, closes_said: str) -> tuple[Clock, Clock] | None:
+    """Business hours of two bare hours ("M-F 9-6", "Sat 10-2", "5-10"): open from 6 to 11 in the
+    morning, at noon, or from 1 to 5 in the afternoon, and close at the first such hour after."""
+    if not (re.fullmatch(r"\s*\d{1,2}\s*", opens_said) and re.fullmatch(r"\s*\d{1,2}\.?\s*", closes_said)):
+        return None
+    opens, closes = int(opens_said), int(closes_said.strip(" ."))
+    if not (1 <= opens <= 12 and 1 <= closes <= 12):
+        return None
+    start = opens * 60 if 6 <= opens <= 12 else (opens + 12) * 60 if opens <= 5 else None
+    if start is None:
+        return None
+    end = next(m for m in (closes * 60 % (12 * 60), closes * 60 % (12 * 60) + 12 * 60, 24 * 60) if m > start)
+    return Clock(opens_said.strip(), start), Clock(closes_said.strip(" ."), end)
 
 
 _NOW = re.compile(r"\b(?:now|right now|at the moment|currently|still open|open yet|still serving)\b", re.I)
