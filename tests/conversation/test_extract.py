@@ -105,6 +105,7 @@ def test_a_name_given_to_someone_else_is_not_the_callers_own(text: str, expected
     # as speech recognition writes a number corrected in the middle of its last group
     ("It's 555-602-991. No wait, 9-119. Sorry.", "5556029119"),
     ("It's 555 602 991, no wait, 9119.", "5556029119"),
+    ("Oh, 608 555 0199.", "6085550199"),  # the caller's "Oh," is no zero
 ])
 def test_a_phone_number_is_its_runs_of_number_words_not_an_oh_or_a_time_around_them(text: str, phone: str) -> None:
     assert code_proposals({"properties": {"phone": {"type": "string"}}}, text) == {"phone": phone}

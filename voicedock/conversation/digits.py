@@ -86,6 +86,8 @@ _NUMBER_WORD = "|".join([r"\d+", *_UNITS, *_TEENS, *TENS, "oh", "o", *_DOUBLE])
 _DIGIT_RUN = re.compile(rf"\b(?:{_NUMBER_WORD})\b(?:(?:[\s,;.…-]|\b(?:{'|'.join(FILLERS)})\b)+(?:{_NUMBER_WORD})\b)*",
                         re.I)
 _NOT_BEFORE = re.compile(r"\bnot\s*$", re.I)
+_OH_THEN = re.compile(r"^(?:oh|o)(?=\s*[,.!])", re.I)
+"""An "Oh," that opens a run of numbers ("Oh, 608 555 0199."): the caller's surprise, not a zero."""
 ENDS_IN = re.compile(r"\b(?:ends?|ending) (?:in|with)\b|\blast (?:\w+ )?(?:digits|numbers?) (?:are|is|should be)\b",
                       re.I)
 PHONE_RUN_DIGITS = 3  # digits a run of number words must give to be part of a phone number
@@ -106,6 +108,7 @@ def phone_digits(text: str) -> str:
     the turn reads out a whole number before any correction, a time said apart from it ("Nine
     thirty. Name's ..., five five five, ...") is none of it either."""
     text = _NOT_PHONE_FIGURES.sub(lambda m: " " * len(m.group(0)), text)
+    text = _DIGIT_RUN.sub(lambda m: _OH_THEN.sub(lambda o: " " * len(o.group(0)), m.group(0)), text)
     first = SELF_CORRECTION.search(text)
     head = text[: first.start()] if first else text
     wholes = [m.span() for m in _DIGIT_RUN.finditer(head) if len(spoken_digits(m.group(0))) >= PHONE_WHOLE_DIGITS]
