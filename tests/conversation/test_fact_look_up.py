@@ -187,3 +187,13 @@ def test_a_street_address_is_where_the_place_is_and_street_parking_is_parking() 
 def test_after_hours_is_no_question_about_the_hours() -> None:
     found = look_up("I've got a really bad toothache and it's after hours tomorrow, who do I call?", COMPACT)
     assert found.lines == ("For emergencies after hours, patients should call 555-0142.",)
+
+
+def test_a_price_list_by_commas_says_the_price_asked_about() -> None:
+    from voicedock.conversation.facts import spoken_answer
+
+    prices = ("Cleaning $110, exam $75, whitening $299",)
+    assert spoken_answer(prices, "And whitening?") == "Whitening $299."
+    assert spoken_answer(prices, "What are your prices?") == "Cleaning $110, exam $75, whitening $299."
+    insurers = ("We accept Delta Dental, Cigna, Aetna and Guardian.",)  # no prices: said whole
+    assert spoken_answer(insurers, "Do you take Cigna?") == "We accept Delta Dental, Cigna, Aetna and Guardian."

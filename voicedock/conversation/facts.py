@@ -222,6 +222,9 @@ def spoken_answer(lines: tuple[str, ...], question: str = "") -> str:
         asked = _topic(question) - (_topic(label.group(1)) if label else set())
         text = LABEL.sub("", line).strip().rstrip(".")
         clauses = [c.strip() for c in text.split(";") if c.strip()]
+        priced = [c.strip() for c in text.split(",") if c.strip()]
+        if len(clauses) == 1 and len(priced) >= LIST_PARTS and all(_MONEY.search(c) for c in priced):
+            clauses = priced  # "Cleaning $110, exam $75, whitening $299": a price list by commas
         named = [c for c in clauses if _topic(c) & asked]
         if len(clauses) >= LIST_PARTS and 0 < len(named) < len(clauses):
             text = "; ".join(named)
