@@ -174,6 +174,9 @@ NURSE = normalise_tools([{"type": "transfer_call", "destinations": [
     ("Can you put me onto someone who can take it off the books?", True),
     ("The nurse said I should call back.", False),
     ("I don't want to talk to the nurse.", False),
+    ("Yeah, um, can I speak with Dr. Rivera?", True),  # one of the staff by name: the only destination
+    ("Could I talk to the dentist, please?", True),
+    ("Will I be speaking with the dentist during the visit?", False),
 ])
 def test_asking_for_whom_a_destination_names_transfers(text: str, transfers: bool) -> None:
     cue = builtin_cue(text, NURSE)

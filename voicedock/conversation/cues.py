@@ -179,11 +179,19 @@ def is_line_check(text: str) -> bool:
     return is_chatter(text) and bool(_LINE_CHECK.search(text))
 
 
+_ASKS_FOR_STAFF = re.compile(
+    r"\b(?:(?:can|could|may) (?:i|we) (?:please |just )?(?:speak|talk)|(?:i|we)(?:'d| would) like to (?:speak|talk)|"
+    r"(?:i|we) (?:want|need) to (?:speak|talk)) (?:to|with) (?:the |a |my |our )?"
+    r"(?:dr\b|doctor|dentist|nurse|hygienist|vet\b|physician|(?:mr|mrs|ms|miss)\b)", re.I)
+"""Asking to speak to one of the staff, by trade or by name: "Can I speak with Dr. Rivera?"."""
+
+
 def builtin_cue(text: str, specs: Sequence[ToolSpec]) -> Cue | None:
     """End the call or transfer when the caller's words plainly ask for it (and the tool exists)."""
     by_kind = {s.kind: s for s in specs}
     transfer = by_kind.get(TRANSFER_CALL)
-    person = _PERSON.search(text) or (_asks_for_destination(transfer, text) if transfer is not None else None)
+    person = _PERSON.search(text) or _ASKS_FOR_STAFF.search(text) or (
+        _asks_for_destination(transfer, text) if transfer is not None else None)
     if transfer is not None and person is not None and not _NEGATED.search(text[: person.start()]):
         destination, source = _destination(transfer, text)
         return Cue(transfer, destination, source, text)
