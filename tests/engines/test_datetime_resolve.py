@@ -154,6 +154,10 @@ NEW_YEARS_EVE = datetime(2025, 12, 31, 16, 0, tzinfo=ZoneInfo("America/New_York"
         ("two weeks from Friday", TUESDAY, date(2025, 6, 20)),
         ("in a fortnight", TUESDAY, date(2025, 6, 17)),
         ("in two weeks' time", TUESDAY, date(2025, 6, 17)),
+        # a weekday of the week two weeks ahead, not the next one
+        ("in two weeks on Thursday", TUESDAY, date(2025, 6, 19)),
+        ("Monday in two weeks", TUESDAY, date(2025, 6, 16)),
+        ("in a fortnight, Friday", TUESDAY, date(2025, 6, 20)),
         ("the 3rd", TUESDAY, date(2025, 6, 3)),
         ("the third", TUESDAY, date(2025, 6, 3)),
         ("the 2nd", TUESDAY, date(2025, 7, 2)),

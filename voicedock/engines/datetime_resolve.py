@@ -12,7 +12,8 @@ calendar day is "today"):
   current week when today or still ahead, else next week's; "next Friday", "Friday next week"
   and "next week Friday" are the one in the following calendar week (on a Monday, "next Monday"
   is 7 days ahead); "Friday this week" is this week's even when past; "Friday after next" is a
-  week after the bare one; "last Friday" is the past one;
+  week after the bare one; "last Friday" is the past one; "in two weeks on Tuesday" and "Tuesday
+  in two weeks" are the Tuesday of the week two weeks from today falls in;
 - "next week", "this weekend", "next month" name no single day and give no date;
 - "the 3rd" is this month's when today or still ahead, else next month's; a month and day
   without a year ("March 3", "the third of March") is the next one from today on; a weekday
@@ -64,6 +65,10 @@ _ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _UNIT_DAYS = {"day": 1, "week": 7, "fortnight": 14}
 _LATER = re.compile(r"\bin (?:(?P<n>\d+|an?)|half an) (?P<unit>hour|minute)s?\b")
 _IN = re.compile(r"\b(?:in|within) (?P<n>\d+|an?) (?P<unit>day|week|fortnight)s?(?: time)?\b")
+# A weekday of a week some weeks ahead: "in two weeks on Tuesday", "Tuesday in two weeks".
+_IN_WEEKS_ON = re.compile(
+    rf"\bin (?P<n>\d+|an?) (?P<unit>week|fortnight)s?(?: time)?,? (?:on |the )?(?P<wd>{WEEKDAY_RE})\b|"
+    rf"\b(?P<wd2>{WEEKDAY_RE}),? in (?P<n2>\d+|an?) (?P<unit2>week|fortnight)s?(?: time)?\b")
 _FROM = re.compile(
     rf"\b(?P<n>\d+|an?) (?P<unit>day|week|fortnight)s? (?:from|after) (?P<base>today|now|tomorrow|{WEEKDAY_RE})\b"
 )
@@ -195,6 +200,10 @@ def _find_date(text: str, today: date) -> tuple[date | None, str]:
         take(m.start(), m.end(), _from_base(m["base"], today) + timedelta(days=_count(m["n"]) * _UNIT_DAYS[m["unit"]]))
     for m in list(_BRITISH.finditer(text)):
         take(m.start(), m.end(), _from_base(m["base"], today) + timedelta(days=_UNIT_DAYS[m["unit"]]))
+    for m in list(_IN_WEEKS_ON.finditer(text)):  # the weekday of the week that day falls in
+        ahead = today + timedelta(days=_count(m["n"] or m["n2"]) * _UNIT_DAYS[m["unit"] or m["unit2"]])
+        weekday = WEEKDAYS.index(m["wd"] or m["wd2"])
+        take(m.start(), m.end(), ahead - timedelta(days=ahead.weekday()) + timedelta(days=weekday))
     for m in list(_IN.finditer(text)):
         take(m.start(), m.end(), today + timedelta(days=_count(m["n"]) * _UNIT_DAYS[m["unit"]]))
     for m in list(_NAMED.finditer(text)):
