@@ -197,3 +197,8 @@ def test_a_price_list_by_commas_says_the_price_asked_about() -> None:
     assert spoken_answer(prices, "What are your prices?") == "Cleaning $110, exam $75, whitening $299."
     insurers = ("We accept Delta Dental, Cigna, Aetna and Guardian.",)  # no prices: said whole
     assert spoken_answer(insurers, "Do you take Cigna?") == "We accept Delta Dental, Cigna, Aetna and Guardian."
+
+
+def test_a_dentist_asked_about_is_one_of_the_doctors_named_dr() -> None:
+    prompt = "Role: phone assistant for Lakeside Smiles.\n- Dr. Rivera (general), Dr. Okoye (kids)\n- Cleaning $110"
+    assert look_up("Which dentist sees kids?", prompt).lines == ("Dr. Rivera (general), Dr. Okoye (kids)",)

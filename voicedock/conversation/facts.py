@@ -52,6 +52,7 @@ _SAME = {
     **dict.fromkeys("stairs stair steps step elevator lift wheelchair wheelchairs accessible accessibility "
                     "disabled ramp".split(), "access"),
     **dict.fromkeys("respond responds response responses reply replies".split(), "response"),
+    **dict.fromkeys("doctor doctors dentist dentists physician physicians".split(), "doctor"),
 }
 # A question's word for a kind of thing (hours, a price, a duration) asks for one: instructions that
 # never say one cannot answer it, whatever else of the question they mention. Not the words used
@@ -70,6 +71,7 @@ _PHRASES = (
     (re.compile(r"\b(?:get|gets|getting|hear|hears) back to\b|\bhear back\b"), "response"),
     (re.compile(r"\bgood (?:morning|afternoon|evening|day)\b"), " "),  # a greeting, not the part of a day
     (re.compile(r"\bstreet parking\b"), "parking"),  # parking on the street, no address
+    (re.compile(r"\bdr\b\.?"), " doctor "),  # "Dr. Okoye (kids)": one of the doctors
     (re.compile(r"\b(?:after|out of|outside(?: of)?(?: our| your| the)?(?: opening| office| business)?) hours\b"),
      "afterhours"),  # when the place is closed: not a question about its hours
     (re.compile(r"\b(?:a |one )?(?:quick|short|small|little) question\b"), " "),  # no question about speed
