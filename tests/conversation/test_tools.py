@@ -382,7 +382,7 @@ def test_a_reply_that_is_only_the_greeting_still_answers_the_caller() -> None:
     assert answer == "I'm sorry, I didn't catch that. Could you say it again?"
 
 
-@pytest.mark.parametrize("thanks", ["Great, thanks.", "Perfect, thank you!", "No, thanks.", "Cool. Thanks."])
+@pytest.mark.parametrize("thanks", ["Great, thanks.", "Perfect, thank you!", "No, thanks.", "Cool. Thanks.", "Alright, thanks anyway."])
 def test_thanks_alone_gets_the_fixed_answer_at_once(thanks: str) -> None:
     llm = FakeLLM(["You're welcome! Our dentists are the best in town."])
     result = run_call(ONE_TURN, assistant={"first_message": None, "system_prompt": "We have two dentists."},

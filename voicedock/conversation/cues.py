@@ -21,7 +21,7 @@ _LINE_CHECK_PHRASES = r"is any(?:one|body) there|are you there|can you hear me|a
 """Asking whether anyone is on the line: chatter (`is_chatter`), answered in fixed words (`is_line_check`)."""
 _CHATTER = re.compile(
     r"^(?:(?:(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening))(?: there| again)?|yes|yeah|yep|no|nope|ok|okay|alright|all right|"
-    r"right|sure|great|perfect|cool|fine|good|nice|thanks|thank you(?: (?:so|very) much)?|cheers|uh[- ]?huh|"
+    r"right|sure|great|perfect|cool|fine|good|nice|thanks|thank you(?: (?:so|very) much)?|(?:thanks|thank you) (?:anyway|anyways|all the same)|cheers|uh[- ]?huh|"
     r"mm[- ]?hmm|hmm|uh|um|er|oh|ah|i see|got it|sounds good|that's (?:great|fine|good|perfect)|"
     rf"{_LINE_CHECK_PHRASES}|hello there|"
     r"how are you(?: doing)?(?: today)?|"
