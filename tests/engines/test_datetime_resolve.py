@@ -372,3 +372,11 @@ def test_time_arguments_in_speech_forms_are_made_iso():
     for spoken in ("one thirty pm", "1.30pm", "1:30 pm", "half past one"):
         assert resolve_arguments({"at": spoken}, schema, TUESDAY) == {"at": "13:30"}, spoken
     assert resolve_arguments({"day": "Friday."}, schema, TUESDAY) == {"day": "2025-06-06"}
+
+
+def test_a_part_of_today_already_over_names_no_day() -> None:
+    evening = datetime(2026, 3, 18, 19, 15, tzinfo=UTC)
+    assert resolve("Can you make it this afternoon?", evening).date is None  # misheard "the afternoon"
+    assert resolve("this morning at 11", evening) == Resolved(None, time(11, 0))
+    assert resolve("this evening", evening).date == date(2026, 3, 18)
+    assert resolve("this afternoon", datetime(2026, 3, 18, 14, 0, tzinfo=UTC)).date == date(2026, 3, 18)

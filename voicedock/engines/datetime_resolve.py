@@ -13,7 +13,8 @@ calendar day is "today"):
   and "next week Friday" are the one in the following calendar week (on a Monday, "next Monday"
   is 7 days ahead); "Friday this week" is this week's even when past; "Friday after next" is a
   week after the bare one; "last Friday" is the past one; "in two weeks on Tuesday" and "Tuesday
-  in two weeks" are the Tuesday of the week two weeks from today falls in;
+  in two weeks" are the Tuesday of the week two weeks from today falls in; "this morning" after
+  noon and "this afternoon" from 17:00 name no day (a time already past is no day to act on);
 - "next week", "this weekend", "next month" name no single day and give no date;
 - "the 3rd" is this month's when today or still ahead, else next month's; a month and day
   without a year ("March 3", "the third of March") is the next one from today on; a weekday
@@ -246,7 +247,13 @@ def resolve(text: str, now: datetime, *, assume_pm_before: int = 8) -> Resolved:
         moment = now + timedelta(minutes=minutes)
         return Resolved(moment.date(), moment.time().replace(second=0, microsecond=0, tzinfo=None))
     found_date, rest = _find_date(normal, now.date())
+    if found_date == now.date() and (over := _PART_OVER.search(normal)) and now.hour >= _PART_ENDS[over[1]]:
+        found_date = None  # "this afternoon" said in the evening names no day still to come
     return Resolved(found_date, find_time(rest, assume_pm_before, daypart(normal)))
+
+
+_PART_OVER = re.compile(r"\bthis (morning|afternoon)\b")
+_PART_ENDS = {"morning": 12, "afternoon": 17}
 
 
 def resolve_date(text: str, now: datetime) -> date | None:
