@@ -393,3 +393,11 @@ def test_what_about_a_day_at_a_time_is_looked_up_however_it_opens() -> None:
     run_call(turns(len(said)), assistant=assistant, engines=fake_engines(llm=llm, stt=FakeSTT(said)),
              tool_runner=runner, max_seconds=8.0 * len(said) + 5)
     assert runner.calls == [("check_availability", {"date": "2025-06-06", "time": "09:00"})]
+
+
+@pytest.mark.parametrize("ack", ["Cool.", "Perfect.", "Great!"])
+def test_an_acknowledgement_is_no_name(ack: str) -> None:
+    result, runner = converse(["I'd like to book an appointment for Friday at 3", ack], [{"intent": "book appointment"},
+                                                                                          {}, {}])
+    assert runner.calls == []
+    assert all("name" not in c["arguments"] for c in result.recorder.of("tool_call"))

@@ -383,6 +383,9 @@ _NOT_A_NAME = set(
     "at of it is are was be do does can could would will should i me my you your we our just please book booking "
     "appointment table ticket tomorrow today morning afternoon evening want need like that this there here now "
     "then so well uh um name number phone again already said told".split()) | set(
+    # an acknowledgement said alone ("Cool.", "Perfect."), as a reply to the answer before the question
+    "cool great perfect nice awesome sweet alright fine good right wonderful excellent lovely brilliant super "
+    "gotcha bye goodbye cheers".split()) | set(
     # a time or a number said as the answer ("Eight thirty."), which is no name
     "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
     "eighteen nineteen twenty thirty forty fifty sixty hundred oh zero noon midnight half quarter past am pm "
