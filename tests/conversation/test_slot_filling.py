@@ -395,6 +395,16 @@ def test_what_about_a_day_at_a_time_is_looked_up_however_it_opens() -> None:
     assert runner.calls == [("check_availability", {"date": "2025-06-06", "time": "09:00"})]
 
 
+@pytest.mark.parametrize("again", ["Sorry, could you repeat that?", "Pardon?", "Sorry?", "What was that?"])
+def test_a_caller_who_did_not_hear_the_question_hears_it_again(again: str) -> None:
+    result, runner = converse(["I'd like to book an appointment for Friday at 3", again, "Ana Lopez", "555 0134"],
+                              [{"intent": "book appointment"}, {}, {}, {}, {}])
+    assert result.recorder.messages("assistant")[:3] == [
+        "May I have your name, please?", "May I have your name, please?", "What phone number can we reach you on?"]
+    assert runner.calls == [("book_appointment", {"date": "2025-06-06", "time": "15:00", "name": "Ana Lopez",
+                                                  "phone": "5550134"})]
+
+
 @pytest.mark.parametrize("ack", ["Cool.", "Perfect.", "Great!"])
 def test_an_acknowledgement_is_no_name(ack: str) -> None:
     result, runner = converse(["I'd like to book an appointment for Friday at 3", ack], [{"intent": "book appointment"},

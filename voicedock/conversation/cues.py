@@ -172,6 +172,19 @@ def drops_request(text: str) -> bool:
     return bool(_DROPS.search(text))
 
 
+_AGAIN = re.compile(
+    r"^\W*(?:(?:sorry|pardon|excuse me|um|uh|oh|what)\W+)*(?:(?:can|could|would) you (?:please )?(?:repeat|say) "
+    r"(?:that|it|this|what you said)(?: (?:again|one more time))?(?: please)?|(?:please )?(?:repeat|say) (?:that|it) "
+    r"(?:again|one more time)(?: please)?|come again|pardon(?: me)?|sorry(?=\s*\?)|what was that|what did you (?:just )?say|"
+    r"i didn'?t (?:catch|get|hear) (?:that|it|you|what you said)|say again)\W*$", re.I)
+
+
+def asks_to_repeat(text: str) -> bool:
+    """The caller did not hear the last reply ("Sorry, could you repeat that?", "Pardon?",
+    "Sorry?"): it is said again as it was, not answered anew by a model that may say otherwise."""
+    return bool(_AGAIN.match(text.strip()))
+
+
 def is_line_check(text: str) -> bool:
     """Only whether anyone is on the line ("Hi, is anybody there?"): answered with `HERE`, not by a
     model that finds something to say about the business in it ("Yes, there are two dentists...",

@@ -17,7 +17,7 @@ from voicedock.engines.base import EngineError, Message, Transcript
 from .base import SAMPLE_RATE, Pcm
 from .claims import ReplyCheck, known_numbers
 from .core import SessionCore, say_turn
-from .cues import HERE, asks_something, is_chatter, is_line_check, is_thanks
+from .cues import HERE, asks_something, asks_to_repeat, is_chatter, is_line_check, is_thanks
 from .facts import HONEST, Lookup, identity_answer, instruction_lines, look_up, spoken_answer
 from .hours import hours_answer
 from .speech import Timings, speak_stream, speak_text
@@ -68,7 +68,11 @@ async def reply_turn(
     if text:
         s.turn_transcribed = True
         s.note_caller(text)
+        again = s.last_said() if asks_to_repeat(text) else ""
         await s.add_message("user", text)
+        if again:  # "Sorry, could you repeat that?": the same words again
+            await _say_fixed(s, again, timings)
+            return
         if s.specs and await tool_step(s, text, timings):
             return
         if s.tool_turn != s.caller_turns and is_line_check(text):
