@@ -68,10 +68,10 @@ async def reply_turn(
     if text:
         s.turn_transcribed = True
         s.note_caller(text)
-        again = s.last_said() if asks_to_repeat(text) else ""
+        repeat = s.last_said() if asks_to_repeat(text) else ""
         await s.add_message("user", text)
-        if again:  # "Sorry, could you repeat that?": the same words again
-            await _say_fixed(s, again, timings)
+        if repeat:  # "Sorry, could you repeat that?": the same words again
+            await _say_fixed(s, repeat, timings)
             return
         if s.specs and await tool_step(s, text, timings):
             return
