@@ -411,3 +411,19 @@ def test_an_acknowledgement_is_no_name(ack: str) -> None:
                                                                                           {}, {}])
     assert runner.calls == []
     assert all("name" not in c["arguments"] for c in result.recorder.of("tool_call"))
+
+
+def test_a_time_outside_the_days_hours_is_asked_again_with_the_hours() -> None:
+    runner = ScriptedRunner(check_availability={"available": True}, book_appointment={"booked": True})
+    assistant = {**ASSISTANT, "system_prompt": "You book visits for Oak Dental. Hours: Monday to Friday 8 am to 5 pm, "
+                                               "Saturday 9 am to 12 pm.",
+                 "llm_config": {"tools": [CHECK, BOOK, {"type": "end_call"}]}}
+    said = ["Book me for Saturday at 2.", "Ten.", "Jane Austen, 555 123 4567."]
+    llm = FakeLLM(["No idea."], json_replies=[{}] * 5)
+    result = run_call(turns(len(said)), assistant=assistant, engines=fake_engines(llm=llm, stt=FakeSTT(said)),
+                      tool_runner=runner, max_seconds=8.0 * len(said) + 5)
+    assert result.recorder.messages("assistant")[0] == (
+        "I'm sorry, that's outside our hours. On Saturday we're open from 9 am to 12 pm. What time would suit you?")
+    assert runner.calls == [("check_availability", {"date": "2025-06-07", "time": "10:00"}),
+                            ("book_appointment", {"date": "2025-06-07", "time": "10:00", "name": "Jane Austen",
+                                                  "phone": "5551234567"})]

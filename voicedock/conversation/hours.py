@@ -423,6 +423,16 @@ _SAID_HALF_OF_DAY = re.compile(
     r"|\b(?:[01]\d|2[0-3]):\d\d\b")
 
 
+def outside_hours(value: time, on: date, week: Week) -> str | None:
+    """What to say of a time the business is not open at on a day whose hours are stated ("On
+    Saturday we're open from 9 am to 12 pm."); None when it is open then, or nothing is stated."""
+    spans = week.get(on.weekday())
+    minute = value.hour * 60 + value.minute
+    if not spans or any(a.minutes <= minute < b.minutes for a, b in spans):
+        return None
+    return _sentence(_say("", f"on {WEEKDAYS[on.weekday()].capitalize()}", spans))
+
+
 def within_opening_hours(value: time, on: date, week: Week, said: str) -> time:
     """ "Around eight" at a restaurant open 12:00 to 23:00 is 20:00, at a clinic open from 8:00 it
     is 8:00: an hour said without am/pm, a part of the day or a 24-hour clock is taken in the half

@@ -53,7 +53,7 @@ from .grounding import (
     picked_time,
     question_for,
 )
-from .hours import opening_week, within_opening_hours
+from .hours import opening_week, outside_hours, within_opening_hours
 from .names import OTHERS_NAME_KEYS
 from .phones import number_not_caught
 from .results import FREE_KEYS, result_words
@@ -376,7 +376,8 @@ async def _continue_pending(s: SessionCore, pending: PendingTool, text: str, tim
     values = await _read_values(s, pending.spec, text)
     sources = s.grounding_sources()
     asked = pending.asked
-    if asked is not None and asked not in values and sources and sources[0].turn == s.caller_turns:
+    if asked is not None and (asked not in values or values[asked].turn != s.caller_turns) and sources \
+            and sources[0].turn == s.caller_turns:  # not given this turn: the whole turn may be the answer
         answer = answer_for(asked, _prop(pending.spec, asked), sources[0], s.info.phone_region)
         if answer is not None:
             values[asked] = answer
@@ -408,6 +409,13 @@ async def _run_or_ask(s: SessionCore, pending: PendingTool, timings: Timings) ->
         s.pending = None
         await s.report_tool(record | {"status": "closed", "said": closed})
         await _say(s, closed, timings)
+        return True
+    if (shut := _outside_hours(s, spec, pending.values)) is not None:  # a time the place is not open at
+        key, hours_said = shut
+        pending.values.pop(key, None)
+        pending.asked = key
+        await s.report_tool(record | {"status": "closed", "said": hours_said})
+        await _say(s, hours_said, timings)
         return True
     missing = missing_required(spec.parameters, args)
     errors = [] if missing else validation_errors(spec, args)
@@ -450,6 +458,24 @@ def _closed_on(s: SessionCore, spec: ToolSpec, values: dict[str, Grounded]) -> s
     if weekday is None or opening_week(s.settings.system_prompt).get(weekday, None) != ():
         return None
     return f"I'm sorry, we're closed on {WEEKDAYS[weekday].capitalize()}."
+
+
+def _outside_hours(s: SessionCore, spec: ToolSpec, values: dict[str, Grounded]) -> tuple[str, str] | None:
+    """The time key and what to say where the time asked for is outside the hours the instructions
+    give for that day ("Saturday at 2" of a Saturday open 9 am to 12 pm): the caller hears the
+    day's hours and is asked for another time, rather than booked when nobody is there."""
+    if not (reads_only(spec) or books(spec)):
+        return None
+    props = spec.parameters.get("properties") or {}
+    day = next((v.value for k, v in values.items() if (props.get(k) or {}).get("format") == "date"), None)
+    at = next(((k, v.value) for k, v in values.items() if (props.get(k) or {}).get("format") == "time"), None)
+    if not isinstance(day, str) or at is None or not isinstance(at[1], str):
+        return None
+    try:
+        hours = outside_hours(time.fromisoformat(at[1]), date.fromisoformat(day), opening_week(s.settings.system_prompt))
+    except ValueError:  # not a day or a time: validation answers it
+        return None
+    return (at[0], f"I'm sorry, that's outside our hours. {hours} What time would suit you?") if hours else None
 
 
 async def _builtin(s: SessionCore, cue: Cue) -> bool:
