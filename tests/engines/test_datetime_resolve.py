@@ -288,6 +288,7 @@ def test_no_single_day_gives_no_date(text):
         ("around maybe three thirty", time(15, 30)),
         ("at say half past two", time(14, 30)),
         ("nine-ish", time(9, 0)),
+        ("Can I come in Monday morning, like nine?", time(9, 0)),  # a hedge after the day's part
         ("from 3 to 5", time(15, 0)),
         ("at 3, no, at 4", time(16, 0)),
         ("Seven o'clock, four people.", time(19, 0)),
@@ -352,6 +353,7 @@ def test_a_date_and_a_time_in_one_sentence(text, expected_date, expected_time):
         "about 3 hours",
         "at 4 people",
         "at maybe 4 people",
+        "I like 3 of them",
         "What time do you close in the evening?",
         "Who am I speaking with?",
         "Hang on a second, let me grab a pen.",

@@ -36,6 +36,8 @@ _FILLERS = r"\b(?:uh+|um+|uhm+|umm+|er+m?|ah+|hmm+|mm+|you know|i mean)\b"
 # A hedge between a time's cue and the time: "at like nine", "around maybe 3", "at say half past two".
 _HEDGED = re.compile(r"\b(at|by|around|round|about|from|before|after) (?:like|maybe|say|roughly|approximately|"
                      r"about|around|just|probably) ")
+_PART_THEN_HOUR = re.compile(r"\b(morning|afternoon|evening|tonight|today|tomorrow|(?:mon|tues|wednes|thurs|fri|satur|"
+                             r"sun)day) (?:like|maybe|say|about|around|roughly) (?=\d)")
 _ISH = re.compile(r"\b(\d{1,2}(?::\d\d)?) ?ish\b")
 
 # Words that make the number before them a count, not an hour: "at 4 people", "about 3 hours".
@@ -91,6 +93,7 @@ def normalise(text: str) -> str:
     text = _number_words_to_digits(re.sub(r"\s+", " ", text)).replace(",", " ")
     text = re.sub(r"\s+", " ", re.sub(_FILLERS, " ", text))
     text = _HEDGED.sub(r"\1 ", text)  # "at like nine", "around maybe 3"
+    text = _PART_THEN_HOUR.sub(r"\1 at ", text)  # "Monday morning, like nine"
     return _ISH.sub(r"around \1", text).strip()  # "nine-ish"
 
 
