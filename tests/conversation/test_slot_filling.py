@@ -427,3 +427,13 @@ def test_a_time_outside_the_days_hours_is_asked_again_with_the_hours() -> None:
     assert runner.calls == [("check_availability", {"date": "2025-06-07", "time": "10:00"}),
                             ("book_appointment", {"date": "2025-06-07", "time": "10:00", "name": "Jane Austen",
                                                   "phone": "5551234567"})]
+
+
+def test_a_part_of_the_day_or_an_okay_in_answer_to_a_question_gets_a_question() -> None:
+    result, runner = converse(["Book me in for Friday please", "The morning.", "Nine.", "Ana Lopez", "Uh-huh.",
+                               "555 0134"], [{"intent": "book appointment"}] + [{}] * 6)
+    assert result.recorder.messages("assistant")[:5] == [
+        "At what time?", "What time in the morning?", "May I have your name, please?",
+        "What phone number can we reach you on?", "What phone number can we reach you on?"]
+    assert runner.calls == [("book_appointment", {"date": "2025-06-06", "time": "09:00", "name": "Ana Lopez",
+                                                  "phone": "5550134"})]

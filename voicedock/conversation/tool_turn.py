@@ -36,6 +36,7 @@ from .cues import (
     is_chatter,
     is_question,
     is_small_talk,
+    is_thanks,
     reads_only,
     undoes,
 )
@@ -102,6 +103,25 @@ def pending_question(s: SessionCore) -> str | None:
     return question_for(pending.asked, _prop(pending.spec, pending.asked))
 
 
+_ONLY_A_PART = re.compile(r"(?i)^\W*(?:(?:um|uh|er|oh|well|hmm|yeah|yes|sure|ok|okay)\W+)*(?:(?:in )?the |maybe (?:the )?)?"
+                          r"(morning|afternoon|evening)(?: (?:please|is (?:best|good|better|fine)|would be (?:best|good|great)"
+                          r"|works))?\W*$")
+
+
+def _asked_again(pending: PendingTool, text: str) -> str | None:
+    """What to ask where the answer to a question gives nothing for it: "The morning." to "At
+    what time?" gets "What time in the morning?"; a backchannel or an okay ("Uh-huh.", "Sure.")
+    gets the question again, not a model's reply that goes elsewhere."""
+    if pending.asked is None:
+        return None
+    part = _ONLY_A_PART.match(text)
+    if part and _prop(pending.spec, pending.asked).get("format") == "time":
+        return f"What time in the {part[1].lower()}?"
+    if is_chatter(text) and not is_thanks(text):
+        return question_for(pending.asked, _prop(pending.spec, pending.asked))
+    return None
+
+
 LET_GO = "No problem. Is there anything else I can help you with?"
 """To a caller who lets go of an action a tool was waiting on."""
 
@@ -133,6 +153,9 @@ async def tool_step(s: SessionCore, text: str, timings: Timings) -> bool:
             return spoken
         if not question and (asks_for(s.pending.spec, text) or confirms(s.pending.spec, text, offered)):
             return await _run_or_ask(s, s.pending, timings)  # "just book it": ask again for what is missing
+        if not question and (ask := _asked_again(s.pending, text)) is not None:
+            await _say(s, ask, timings)
+            return True
     if is_chatter(text) and not offered.rstrip().endswith("?"):
         return False  # chatter needs no tool
     if s.done is not None and (MISTAKE if undoes(s.done.spec) else CORRECTION).search(text):
