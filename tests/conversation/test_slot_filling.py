@@ -276,7 +276,7 @@ def test_a_question_asked_again_is_said_whole_not_its_last_word() -> None:
     """The model asks for the number again in words the call already heard: its first piece is
     skipped as said before, and "please?" alone would be left. The question is asked whole."""
     result, runner = converse(
-        ["Book me in for Friday at 3, it's Ana Lopez", "Hmm, let me see."],
+        ["Book me in for Friday at 3, it's Ana Lopez", "Hmm, good question."],
         [{"intent": "book appointment"}, {"date": "Friday", "time": "3", "name": "Ana Lopez"}, {}],
         replies=["What phone number can we reach you on, please?"],
     )

@@ -179,6 +179,19 @@ _AGAIN = re.compile(
     r"i didn'?t (?:catch|get|hear) (?:that|it|you|what you said)|say again)\W*$", re.I)
 
 
+_FIRST_MOMENT = (r"(?:let me (?:think|see|check|look|find|grab|get)(?: (?:my|the|a|it|that|for it)(?: \w+)?)?|hold on|"
+                 r"hang on|one (?:sec|second|moment|minute)|just a (?:sec|second|moment|minute)|"
+                 r"give me a (?:sec|second|moment|minute))")
+_A_MOMENT = re.compile(rf"^\W*(?:(?:hmm+|um+|uh+|okay|ok|so|well|oh|sure|yeah)\W+)*{_FIRST_MOMENT}"
+                       rf"(?:\W+(?:{_FIRST_MOMENT}|please|a (?:sec|second|moment)|wait))*\W*$", re.I)
+
+
+def asks_for_a_moment(text: str) -> bool:
+    """The caller needs a moment ("Hmm, let me think.", "Hang on, let me grab my calendar."): told
+    to take their time; a tool waiting on their answer keeps waiting."""
+    return bool(_A_MOMENT.match(text.strip()))
+
+
 def asks_to_repeat(text: str) -> bool:
     """The caller did not hear the last reply ("Sorry, could you repeat that?", "Pardon?",
     "Sorry?"): it is said again as it was, not answered anew by a model that may say otherwise."""

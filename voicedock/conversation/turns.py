@@ -15,9 +15,10 @@ from typing import Any
 from voicedock.engines.base import EngineError, Message, Transcript
 
 from .base import SAMPLE_RATE, Pcm
+from .calendar_said import calendar_answer
 from .claims import ReplyCheck, known_numbers
 from .core import SessionCore, say_turn
-from .cues import HERE, asks_something, asks_to_repeat, is_chatter, is_line_check, is_thanks
+from .cues import HERE, asks_for_a_moment, asks_something, asks_to_repeat, is_chatter, is_line_check, is_thanks
 from .facts import HONEST, Lookup, identity_answer, instruction_lines, look_up, spoken_answer
 from .hours import hours_answer
 from .speech import Timings, speak_stream, speak_text
@@ -40,6 +41,7 @@ ANYTHING_ELSE = "Is there anything else I can help you with?"
 WELCOME = "You're welcome! " + ANYTHING_ELSE
 """To thanks alone, at once: late in a call the model's reply to "Great, thanks." waited 1.5-8 s
 through real calls (the turns the code answered are new to it), to say much the same."""
+TAKE_YOUR_TIME = "Sure, take your time."
 LLM_ERROR_APOLOGY = "I'm sorry, I didn't catch that. Could you say it again?"
 
 
@@ -72,6 +74,12 @@ async def reply_turn(
         await s.add_message("user", text)
         if repeat:  # "Sorry, could you repeat that?": the same words again
             await _say_fixed(s, repeat, timings)
+            return
+        if asks_for_a_moment(text):  # "Hmm, let me think."
+            await _say_fixed(s, TAKE_YOUR_TIME, timings)
+            return
+        if (day := calendar_answer(text, s.now)) is not None:  # "What date is this Friday?": no tool's turn
+            await _say_fixed(s, day, timings)
             return
         if s.specs and await tool_step(s, text, timings):
             return
