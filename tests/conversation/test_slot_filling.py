@@ -437,3 +437,11 @@ def test_a_part_of_the_day_or_an_okay_in_answer_to_a_question_gets_a_question() 
         "What phone number can we reach you on?", "What phone number can we reach you on?"]
     assert runner.calls == [("book_appointment", {"date": "2025-06-06", "time": "09:00", "name": "Ana Lopez",
                                                   "phone": "5550134"})]
+
+
+def test_a_number_begun_in_one_turn_and_finished_in_the_next_is_one_number() -> None:
+    # the caller paused after the first group, and the pause ended the turn
+    result, runner = converse(["Book me in for Friday at 3, it's Ana Lopez", "Sure, 555.", "2 9 1 4 4 0 8"],
+                              [{"intent": "book appointment"}] + [{}] * 4, agent_phone="+15550100")
+    assert runner.calls == [("book_appointment", {"date": "2025-06-06", "time": "15:00", "name": "Ana Lopez",
+                                                  "phone": "5552914408"})]

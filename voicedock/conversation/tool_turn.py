@@ -56,7 +56,7 @@ from .grounding import (
 )
 from .hours import opening_week, outside_hours, within_opening_hours
 from .names import OTHERS_NAME_KEYS
-from .phones import number_not_caught
+from .phones import number_not_caught, possible_phone
 from .results import FREE_KEYS, result_words
 from .speech import Timings, speak_text
 from .state import Hangup, State, TransferTo
@@ -404,6 +404,8 @@ async def _continue_pending(s: SessionCore, pending: PendingTool, text: str, tim
         answer = answer_for(asked, _prop(pending.spec, asked), sources[0], s.info.phone_region)
         if answer is not None:
             values[asked] = answer
+    if asked is not None and PHONE_KEYS.search(asked) and asked in values and values[asked].turn == s.caller_turns:
+        values[asked] = _number_begun_before(s, values[asked], text) or values[asked]
     fresh = {k: v for k, v in values.items() if v.turn == s.caller_turns and pending.values.get(k) != v}
     if asked in fresh:  # the answer is to the question asked: "It's Biscuit." names the pet, not its owner
         fresh = {k: v for k, v in fresh.items() if k == asked or v.value != fresh[asked].value}
@@ -464,6 +466,25 @@ async def _run_or_ask(s: SessionCore, pending: PendingTool, timings: Timings) ->
     s.looked_up = pending if reads_only(spec) else None
     s.set_state(State.TOOL)
     return await _run_function(s, spec, record, timings)
+
+
+_TAIL_DIGITS = re.compile(r"((?:\d[\s.,-]*){3,6})\W*$")
+_LEADS_WITH_DIGITS = re.compile(r"^\W*(?:[A-Za-z']+\W+)?\d")
+
+
+def _number_begun_before(s: SessionCore, found: Grounded, text: str) -> Grounded | None:
+    """A phone number the caller began in the turn before and finished in this one: "Sure, 555."
+    and then "2 9 1 4 4 0 8" after a pause that ended the turn (through a real call, booked as
+    2914408). The first group joins the rest where together they make a number of the call's
+    country."""
+    before = next((x for x in s.grounding_sources() if x.source == "caller" and x.turn == s.caller_turns - 1), None)
+    tail = _TAIL_DIGITS.search(before.text) if before is not None else None
+    if before is None or tail is None or not _LEADS_WITH_DIGITS.match(text):
+        return None
+    joined = re.sub(r"\D", "", tail[1]) + str(found.value)
+    if not possible_phone(joined, s.info.phone_region):
+        return None
+    return Grounded(joined, found.source, found.turn, f"{before.text} {text}")
 
 
 def _closed_on(s: SessionCore, spec: ToolSpec, values: dict[str, Grounded]) -> str | None:
