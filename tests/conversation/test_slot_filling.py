@@ -445,3 +445,10 @@ def test_a_number_begun_in_one_turn_and_finished_in_the_next_is_one_number() -> 
                               [{"intent": "book appointment"}] + [{}] * 4, agent_phone="+15550100")
     assert runner.calls == [("book_appointment", {"date": "2025-06-06", "time": "15:00", "name": "Ana Lopez",
                                                   "phone": "5552914408"})]
+
+
+def test_a_time_the_turn_before_ended_on_is_no_part_of_the_phone_number() -> None:
+    result, runner = converse(["Book me in for Friday, it's Ana Lopez", "Around 930.", "555 0134"],
+                              [{"intent": "book appointment"}] + [{}] * 4, agent_phone="+15550100")
+    assert runner.calls == [("book_appointment", {"date": "2025-06-06", "time": "09:30", "name": "Ana Lopez",
+                                                  "phone": "5550134"})]

@@ -468,7 +468,8 @@ async def _run_or_ask(s: SessionCore, pending: PendingTool, timings: Timings) ->
     return await _run_function(s, spec, record, timings)
 
 
-_TAIL_DIGITS = re.compile(r"((?:\d[\s.,-]*){3,6})\W*$")
+_TAIL_DIGITS = re.compile(r"(?i)(?<!\d)(?<!:)(?<!\b(?:at|by) )(?<!around )(?<!about )((?:\d[\s.,-]*){3,6})\W*$")
+"""The first group or two of a phone number a turn ends on; not a time ("at 1130.")."""
 _LEADS_WITH_DIGITS = re.compile(r"^\W*(?:[A-Za-z']+\W+)?\d")
 
 
