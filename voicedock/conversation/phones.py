@@ -59,3 +59,20 @@ def number_not_caught(text: str, region: str | None) -> bool:
     again, rather than ask as if no number had been given."""
     digits = phone_digits(text)
     return len(digits) >= 5 and not possible_phone(digits, region)
+
+
+_TAIL_DIGITS = re.compile(r"(?i)(?<!\d)(?<!:)(?<!\b(?:at|by) )(?<!around )(?<!about )((?:\d[\s.,-]*){3,6})\W*$")
+"""The first group or two of a phone number a turn ends on; not a time ("around 930.")."""
+_LEADS_WITH_DIGITS = re.compile(r"^\W*(?:[A-Za-z']+\W+)?\d")
+
+
+def begun_before(before: str, digits: str, text: str, region: str | None) -> str | None:
+    """A phone number the caller began in the turn `before` and finished in this one (`text`, read
+    as `digits`): "Sure, 555." and then "2 9 1 4 4 0 8" after a pause that ended the turn
+    (through a real call, booked as 2914408). The first group joins the rest where together they
+    make a number of the call's country; None where they do not."""
+    tail = _TAIL_DIGITS.search(before)
+    if tail is None or not _LEADS_WITH_DIGITS.match(text):
+        return None
+    joined = re.sub(r"\D", "", tail[1]) + digits
+    return joined if possible_phone(joined, region) else None

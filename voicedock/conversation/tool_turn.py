@@ -14,12 +14,10 @@ import json
 import logging
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from datetime import date, time
+from dataclasses import dataclass, field
 from typing import Any
 
 from voicedock.engines.base import EngineError
-from voicedock.engines.datetime_words import WEEKDAYS
 from voicedock.engines.local_choice import ENGLISH, base_language
 
 from .core import SessionCore, say_turn
@@ -28,7 +26,6 @@ from .cues import (
     asks_about_business,
     asks_for,
     asks_something,
-    books,
     builtin_cue,
     confirms,
     cue_length,
@@ -54,12 +51,12 @@ from .grounding import (
     picked_time,
     question_for,
 )
-from .hours import opening_week, outside_hours, within_opening_hours
 from .names import OTHERS_NAME_KEYS
-from .phones import number_not_caught, possible_phone
+from .phones import begun_before, number_not_caught
 from .results import FREE_KEYS, result_words
 from .speech import Timings, speak_text
 from .state import Hangup, State, TransferTo
+from .tool_hours import closed_on, in_opening_hours, not_open_at
 from .tool_runner import TOOL_TIMEOUT_SECONDS, ToolError
 from .tools import END_CALL, TRANSFER_CALL, ToolSpec, validation_errors
 
@@ -352,7 +349,7 @@ async def _read_values(s: SessionCore, spec: ToolSpec, text: str, *, ask_model: 
             proposed = {}
         more = ground_arguments(spec.parameters, proposed, sources, s.now, s.info.phone_region)
         values = {**more, **values, **{k: v for k, v in more.items() if is_free_text(k)}}
-    return _in_opening_hours(s, spec, _with_content(values))
+    return in_opening_hours(s.settings.system_prompt, s.now.date(), spec, _with_content(values))
 
 
 _NO_CONTENT = frozenset("a an the and or i i'm im me my mine it it's its is this that for to of please hi hello hey "
@@ -371,24 +368,6 @@ def _with_content(values: dict[str, Grounded]) -> dict[str, Grounded]:
         words = set(re.findall(r"[a-z0-9']+", found.value.lower())) - others - _NO_CONTENT
         if not words:
             del out[key]
-    return out
-
-
-def _in_opening_hours(s: SessionCore, spec: ToolSpec, values: dict[str, Grounded]) -> dict[str, Grounded]:
-    """A time said without am/pm is read in the half of the day the business is open on that day
-    (hours.py): "a quarter to nine" at a restaurant is 20:45."""
-    props = spec.parameters.get("properties") or {}
-    week = opening_week(s.settings.system_prompt)
-    day = next((v.value for k, v in values.items() if (props.get(k) or {}).get("format") == "date"), None)
-    on = date.fromisoformat(day) if isinstance(day, str) else s.now.date()
-    out = dict(values)
-    for key, found in values.items():
-        if (props.get(key) or {}).get("format") != "time" or found.source != "resolver" or not week:
-            continue
-        said = time.fromisoformat(found.value)
-        fitted = within_opening_hours(said, on, week, found.said or "")
-        if fitted != said:
-            out[key] = replace(found, value=fitted.strftime("%H:%M"))
     return out
 
 
@@ -430,12 +409,12 @@ async def _run_or_ask(s: SessionCore, pending: PendingTool, timings: Timings) ->
     record: dict[str, Any] = {"id": s.new_tool_call_id(), "name": spec.name, "arguments": args, "sources": sources,
                               "turn": s.caller_turns}
     # a closed day is said as soon as the day is known, not after the time, name and number
-    if (closed := _closed_on(s, spec, pending.values)) is not None:  # no slot to look for or book
+    if (closed := closed_on(s.settings.system_prompt, spec, pending.values)) is not None:  # no slot to look for or book
         s.pending = None
         await s.report_tool(record | {"status": "closed", "said": closed})
         await _say(s, closed, timings)
         return True
-    if (shut := _outside_hours(s, spec, pending.values)) is not None:  # a time the place is not open at
+    if (shut := not_open_at(s.settings.system_prompt, spec, pending.values)) is not None:  # a time the place is not open at
         key, hours_said = shut
         pending.values.pop(key, None)
         pending.asked = key
@@ -468,59 +447,12 @@ async def _run_or_ask(s: SessionCore, pending: PendingTool, timings: Timings) ->
     return await _run_function(s, spec, record, timings)
 
 
-_TAIL_DIGITS = re.compile(r"(?i)(?<!\d)(?<!:)(?<!\b(?:at|by) )(?<!around )(?<!about )((?:\d[\s.,-]*){3,6})\W*$")
-"""The first group or two of a phone number a turn ends on; not a time ("at 1130.")."""
-_LEADS_WITH_DIGITS = re.compile(r"^\W*(?:[A-Za-z']+\W+)?\d")
-
-
 def _number_begun_before(s: SessionCore, found: Grounded, text: str) -> Grounded | None:
-    """A phone number the caller began in the turn before and finished in this one: "Sure, 555."
-    and then "2 9 1 4 4 0 8" after a pause that ended the turn (through a real call, booked as
-    2914408). The first group joins the rest where together they make a number of the call's
-    country."""
+    """The phone number read this turn joined to the group the turn before ended on
+    (`phones.begun_before`), with both turns as what was said."""
     before = next((x for x in s.grounding_sources() if x.source == "caller" and x.turn == s.caller_turns - 1), None)
-    tail = _TAIL_DIGITS.search(before.text) if before is not None else None
-    if before is None or tail is None or not _LEADS_WITH_DIGITS.match(text):
-        return None
-    joined = re.sub(r"\D", "", tail[1]) + str(found.value)
-    if not possible_phone(joined, s.info.phone_region):
-        return None
-    return Grounded(joined, found.source, found.turn, f"{before.text} {text}")
-
-
-def _closed_on(s: SessionCore, spec: ToolSpec, values: dict[str, Grounded]) -> str | None:
-    """What to say instead of looking for or booking a time on a day the instructions say the
-    business is closed ("Do you have a table for four tomorrow night?" the day before its closed
-    Tuesday); None where the day is open or its hours are not stated."""
-    if not (reads_only(spec) or books(spec)):
-        return None
-    props = spec.parameters.get("properties") or {}
-    day = next((v.value for k, v in values.items() if (props.get(k) or {}).get("format") == "date"), None)
-    try:
-        weekday = date.fromisoformat(day).weekday() if isinstance(day, str) else None
-    except ValueError:  # not a day: validation answers it
-        weekday = None
-    if weekday is None or opening_week(s.settings.system_prompt).get(weekday, None) != ():
-        return None
-    return f"I'm sorry, we're closed on {WEEKDAYS[weekday].capitalize()}."
-
-
-def _outside_hours(s: SessionCore, spec: ToolSpec, values: dict[str, Grounded]) -> tuple[str, str] | None:
-    """The time key and what to say where the time asked for is outside the hours the instructions
-    give for that day ("Saturday at 2" of a Saturday open 9 am to 12 pm): the caller hears the
-    day's hours and is asked for another time, rather than booked when nobody is there."""
-    if not (reads_only(spec) or books(spec)):
-        return None
-    props = spec.parameters.get("properties") or {}
-    day = next((v.value for k, v in values.items() if (props.get(k) or {}).get("format") == "date"), None)
-    at = next(((k, v.value) for k, v in values.items() if (props.get(k) or {}).get("format") == "time"), None)
-    if not isinstance(day, str) or at is None or not isinstance(at[1], str):
-        return None
-    try:
-        hours = outside_hours(time.fromisoformat(at[1]), date.fromisoformat(day), opening_week(s.settings.system_prompt))
-    except ValueError:  # not a day or a time: validation answers it
-        return None
-    return (at[0], f"I'm sorry, that's outside our hours. {hours} What time would suit you?") if hours else None
+    joined = begun_before(before.text, str(found.value), text, s.info.phone_region) if before is not None else None
+    return Grounded(joined, found.source, found.turn, f"{before.text} {text}") if joined and before else None
 
 
 async def _builtin(s: SessionCore, cue: Cue) -> bool:
