@@ -273,10 +273,14 @@ def picked_by_order(text: str, offered: Sequence[str]) -> str | None:
     return ordered[0] if said[-1].lower() in ("earlier", "earliest", "first") else ordered[-1]
 
 
+def _first_sentence(text: str) -> str:
+    return re.split(r"(?<=\w)[.;!?]\s+", text)[0]
+
+
 def picked_time(text: str, offered: Sequence[str]) -> str | None:
     """The one offered time a short turn names by its hour alone ("three then" of 15:00 and 16:00),
     which the resolver rightly does not read as a time without a cue. None unless exactly one fits."""
-    first = re.split(r"(?<=\w)[.;!?]\s+", text)[0]  # "Eight works. Name's Nick Fury, 555 616 1616."
+    first = _first_sentence(text)  # "Eight works. Name's Nick Fury, 555 616 1616."
     if len(said_words(text)) > PICK_MAX_WORDS and first != text:
         return picked_time(first, offered)
     if not offered or len(said_words(text)) > PICK_MAX_WORDS or _COUNTED.search(text):
@@ -441,7 +445,7 @@ def _name_shapes(text: str) -> list[list[str]]:
     """The words of the whole answer and of its first sentence, without a lead-in ("It's", "Under"),
     where they could be a name: one to four words of letters, none of them a common word."""
     shapes = []
-    for part in dict.fromkeys((text, re.split(r"(?<=\w)[.;!?]\s+", text)[0])):
+    for part in dict.fromkeys((text, _first_sentence(text))):
         words = _LEAD_IN.sub("", part).strip(" .,!?").split()
         if 1 <= len(words) <= 4 and all(re.fullmatch(r"[A-Za-z][A-Za-z'.-]*", w) for w in words) \
                 and not {w.lower() for w in words} & _NOT_A_NAME:

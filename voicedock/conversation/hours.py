@@ -18,7 +18,7 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
 from voicedock.engines.datetime_resolve import resolve_date
-from voicedock.engines.datetime_words import WEEKDAY_RE, WEEKDAYS
+from voicedock.engines.datetime_words import DAY_PARTS, WEEKDAY_RE, WEEKDAYS
 
 from .facts import LABEL, instruction_lines
 
@@ -313,25 +313,23 @@ def hours_answer(question: str, lines: Sequence[str], now: datetime, others: Seq
 
 
 _PART_ASKED = re.compile(r"\b(morning|afternoon|evening|tonight)\b", re.I)
-_PARTS = {"morning": (0, 12 * 60), "afternoon": (12 * 60, 17 * 60), "evening": (17 * 60, 24 * 60),
-          "tonight": (17 * 60, 24 * 60)}
 """The part of the day a yes or no is about: "Are you open Friday afternoon?" of 7:30am to noon is no."""
 
 
 def _answer(question: str, asked: Asked, week: Week, label: str, now: datetime) -> str:
     spans = [week[d] for d in asked.days]
-    if (part := _PART_ASKED.search(question)) is not None:  # open that part of the day at all
-        start, end = _PARTS[part[1].lower()]
-        spans = [tuple(sp for sp in day if sp[0].minutes < end and sp[1].minutes > start) for day in spans]
-    open_all, closed_all = all(spans), not any(spans)
-    spans = [week[d] for d in asked.days]
+    during = spans  # the spans of the part of the day asked about: open that part of the day at all
+    if (part := _PART_ASKED.search(question)) is not None:
+        start, end = DAY_PARTS[part[1].lower()]
+        during = [tuple(sp for sp in day if sp[0].minutes < end and sp[1].minutes > start) for day in spans]
+    open_all, closed_all = all(during), not any(during)
     if len(asked.days) == 1 or len({week[d] for d in asked.days}) == 1:
         parts = [_say(label, asked.label, spans[0])]
     else:
         parts = [_say(label, f"on {WEEKDAYS[d].capitalize()}", week[d]) for d in asked.days]
     if _NOW.search(question) and asked.label == "today":
         minute = now.hour * 60 + now.minute
-        open_now = any(a.minutes <= minute < b.minutes for a, b in week[now.weekday()])
+        open_now = _open_at(week[now.weekday()], minute)
         if label:
             parts.insert(0, "Yes, right now" if open_now else "No, not right now")
         else:
@@ -423,12 +421,15 @@ _SAID_HALF_OF_DAY = re.compile(
     r"|\b(?:[01]\d|2[0-3]):\d\d\b")
 
 
+def _open_at(spans: Sequence[Span], minute: int) -> bool:
+    return any(a.minutes <= minute < b.minutes for a, b in spans)
+
+
 def outside_hours(value: time, on: date, week: Week) -> str | None:
     """What to say of a time the business is not open at on a day whose hours are stated ("On
     Saturday we're open from 9 am to 12 pm."); None when it is open then, or nothing is stated."""
     spans = week.get(on.weekday())
-    minute = value.hour * 60 + value.minute
-    if not spans or any(a.minutes <= minute < b.minutes for a, b in spans):
+    if not spans or _open_at(spans, value.hour * 60 + value.minute):
         return None
     return _sentence(_say("", f"on {WEEKDAYS[on.weekday()].capitalize()}", spans))
 
@@ -443,9 +444,6 @@ def within_opening_hours(value: time, on: date, week: Week, said: str) -> time:
     minute = value.hour * 60 + value.minute
     other = minute + 12 * 60 if minute < 12 * 60 else minute - 12 * 60
 
-    def is_open(m: int) -> bool:
-        return any(a.minutes <= m < b.minutes for a, b in spans)
-
-    if not is_open(minute) and is_open(other) and value.hour % 12 != 0:
+    if not _open_at(spans, minute) and _open_at(spans, other) and value.hour % 12 != 0:
         return time(other // 60, other % 60)
     return value

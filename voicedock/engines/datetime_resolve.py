@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from voicedock.engines.datetime_words import MONTH_RE, WEEKDAY_RE, daypart, find_time, month_index, normalise
+from voicedock.engines.datetime_words import DAY_PARTS, MONTH_RE, WEEKDAY_RE, daypart, find_time, month_index, normalise
 from voicedock.engines.datetime_words import MONTHS as _MONTH_NAMES
 from voicedock.engines.datetime_words import WEEKDAYS as _WEEKDAY_NAMES
 
@@ -247,13 +247,13 @@ def resolve(text: str, now: datetime, *, assume_pm_before: int = 8) -> Resolved:
         moment = now + timedelta(minutes=minutes)
         return Resolved(moment.date(), moment.time().replace(second=0, microsecond=0, tzinfo=None))
     found_date, rest = _find_date(normal, now.date())
-    if found_date == now.date() and (over := _PART_OVER.search(normal)) and now.hour >= _PART_ENDS[over[1]]:
+    if found_date == now.date() and (over := _PART_OVER.search(normal)) \
+            and now.hour * 60 + now.minute >= DAY_PARTS[over[1]][1]:
         found_date = None  # "this afternoon" said in the evening names no day still to come
     return Resolved(found_date, find_time(rest, assume_pm_before, daypart(normal)))
 
 
 _PART_OVER = re.compile(r"\bthis (morning|afternoon)\b")
-_PART_ENDS = {"morning": 12, "afternoon": 17}
 
 
 def resolve_date(text: str, now: datetime) -> date | None:

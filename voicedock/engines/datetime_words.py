@@ -33,12 +33,6 @@ _ORDINAL_WORDS = (
 ).split()
 _ORDINALS = {w: i for i, w in enumerate(_ORDINAL_WORDS, 1)} | {"twentieth": 20, "thirtieth": 30}
 _FILLERS = r"\b(?:uh+|um+|uhm+|umm+|er+m?|ah+|hmm+|mm+|you know|i mean)\b"
-# A hedge between a time's cue and the time: "at like nine", "around maybe 3", "at say half past two".
-_HEDGED = re.compile(r"\b(at|by|around|round|about|from|before|after) (?:like|maybe|say|roughly|approximately|"
-                     r"about|around|just|probably) ")
-_PART_THEN_HOUR = re.compile(r"\b(morning|afternoon|evening|tonight|today|tomorrow|(?:mon|tues|wednes|thurs|fri|satur|"
-                             r"sun)day) (?:like|maybe|say|about|around|roughly) (?=\d)")
-_ISH = re.compile(r"\b(\d{1,2}(?::\d\d)?) ?ish\b")
 
 # Words that make the number before them a count, not an hour: "at 4 people", "about 3 hours".
 _COUNT_NOUNS = (
@@ -46,6 +40,15 @@ _COUNT_NOUNS = (
     r"guests?|euros?|dollars?|pounds?|percent|times?|pieces?|items?|of|more|less|or so)"
 )
 _CUES = r"(?:at|by|around|round|about|from|before|after)"  # "round": Whisper's "around" now and then
+# A hedge between a time's cue and the time: "at like nine", "around maybe 3", "at say half past two".
+_HEDGED = re.compile(rf"\b({_CUES}) (?:like|maybe|say|roughly|approximately|about|around|just|probably) ")
+_PART_THEN_HOUR = re.compile(rf"\b(morning|afternoon|evening|tonight|today|tomorrow|{WEEKDAY_RE}) "
+                             r"(?:like|maybe|say|about|around|roughly) (?=\d)")
+_ISH = re.compile(r"\b(\d{1,2}(?::\d\d)?) ?ish\b")
+DAY_PARTS = {"morning": (0, 12 * 60), "afternoon": (12 * 60, 17 * 60), "evening": (17 * 60, 24 * 60),
+             "tonight": (17 * 60, 24 * 60)}
+"""The parts of a day, in minutes from midnight: when "this afternoon" is over, whether a span
+reaches into "Friday afternoon"."""
 _DAYPARTS = {"morning": "morning", "afternoon": "afternoon", "evening": "evening", "tonight": "evening"}
 
 
